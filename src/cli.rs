@@ -1,0 +1,100 @@
+//! The command line (clap derive types only): what CLI.md lists for `run`, `lint` and
+//! `steps`. Validation into run options happens in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// shakedown: Behaviour-Driven Infrastructure. Describe how production must behave in
+/// Gherkin; shakedown checks it on every host over SSH, HTTP and MySQL.
+#[derive(Debug, Parser)]
+#[command(name = "shakedown", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run suites and report on the console (and JUnit/JSON files).
+    Run(RunArgs),
+    /// Parse features, match every step, resolve every @hosts: tag; contact nothing.
+    Lint(SelectArgs),
+    /// Print the step catalogue with an example per sentence.
+    Steps(StepsArgs),
+}
+
+/// Which features, which inventory, which scenarios.
+#[derive(Debug, Args, Clone)]
+pub struct SelectArgs {
+    /// Feature files or directories (searched recursively).
+    #[arg(default_value = "features")]
+    pub paths: Vec<PathBuf>,
+    /// Native TOML or Ansible INI/YAML inventory.
+    #[arg(short, long, env = "SHAKEDOWN_INVENTORY")]
+    pub inventory: Option<PathBuf>,
+    /// Narrow every @hosts: selection (group, name, glob; comma list).
+    #[arg(long, value_name = "PATTERN")]
+    pub hosts: Option<String>,
+    /// Cucumber tag expression, e.g. "@smoke and not @slow".
+    #[arg(short, long, value_name = "EXPR")]
+    pub tags: Option<String>,
+    /// Only scenarios whose name matches this regex.
+    #[arg(short, long, value_name = "REGEX")]
+    pub name: Option<String>,
+    /// Run only the K-th of N stable shards of (scenario, host) pairs.
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<String>,
+}
+
+/// Console report styles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Every scenario and host; failing steps with expected/found.
+    Pretty,
+    /// A progress bar, failures as they happen.
+    Progress,
+    /// Nothing when every scenario passed; the failures otherwise (for cron).
+    Quiet,
+}
+
+/// `run` options.
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// What to run.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Scenarios in flight at once.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Time allowed for each step.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub step_timeout: std::time::Duration,
+    /// Time allowed for the whole run; what has not finished is reported as timed out.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// Re-run a failed scenario up to N times before it counts as failed.
+    #[arg(long, default_value_t = 0)]
+    pub retries: u32,
+    /// Stop starting new scenarios after the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Console report (default: progress on a terminal, pretty otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// No colours (also NO_COLOR).
+    #[arg(long)]
+    pub no_color: bool,
+    /// Write every command sent to a host, one per line, to this file.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+}
+
+/// `steps` options.
+#[derive(Debug, Args, Clone)]
+pub struct StepsArgs {
+    /// Only sentences containing this text.
+    pub filter: Option<String>,
+}

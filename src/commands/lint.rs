@@ -1,0 +1,34 @@
+//! `shakedown lint`: the run pipeline stopped after the plan. Parses every feature,
+//! matches every step to exactly one definition, resolves every `@hosts:` pattern and
+//! placeholder; contacts no host.
+
+use crate::cli::SelectArgs;
+use crate::error::{BadInput, ExitStatus};
+
+/// The text shown for an undefined step: the nearest known sentences.
+pub fn undefined_message(nearest: &[String]) -> String {
+    if nearest.is_empty() {
+        "no step matches; `shakedown steps` lists them all".to_string()
+    } else {
+        let list: Vec<String> = nearest.iter().map(|n| format!("\"{n}\"")).collect();
+        format!("did you mean {}?", list.join(" or "))
+    }
+}
+
+/// Runs lint; prints a summary on success.
+pub fn lint(args: &SelectArgs) -> Result<ExitStatus, BadInput> {
+    let prepared = super::prepare::prepare(args)?;
+    let plan = &prepared.plan;
+    let scenarios: usize = plan.features.iter().map(|f| f.scenarios.len()).sum();
+    let mut hosts: Vec<&str> = plan.units.iter().filter_map(|u| u.host.as_deref()).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    println!(
+        "ok: {} features, {} scenarios, {} runs on {} hosts; every step defined",
+        plan.features.len(),
+        scenarios,
+        plan.units.len(),
+        hosts.len()
+    );
+    Ok(ExitStatus::Ok)
+}

@@ -1,0 +1,140 @@
+//! The part of every command that needs no host: read the inventory, read and compile
+//! the features, match every step, check arguments and placeholders, build the plan.
+//! Anything wrong here is bad input (exit 2) and nothing has been contacted.
+
+use std::path::PathBuf;
+
+use crate::cli::SelectArgs;
+use crate::error::BadInput;
+use crate::inventory::Inventory;
+use crate::steps::{Match, StepLibrary};
+use crate::suite::{load, plan, Feature, Plan};
+
+/// Everything a run needs, checked.
+pub struct Prepared {
+    /// The inventory.
+    pub inventory: Inventory,
+    /// The plan.
+    pub plan: Plan,
+    /// The step library.
+    pub library: StepLibrary,
+}
+
+/// Reads and checks everything; the error lists every problem found, one per line.
+pub fn prepare(args: &SelectArgs) -> Result<Prepared, BadInput> {
+    let inventory = match &args.inventory {
+        Some(p) => Inventory::load(p).map_err(|e| BadInput::one(crate::inventory::secret::redact(&e.to_string())))?,
+        None => Inventory::localhost_only(),
+    };
+    let selection = selection(args)?;
+    let library = StepLibrary::builtin();
+    let paths: Vec<PathBuf> = args.paths.clone();
+    let files = load::discover(&paths).map_err(|e| BadInput::one(e.to_string()))?;
+    let mut features: Vec<Feature> = Vec::new();
+    let mut problems: Vec<String> = Vec::new();
+    for file in files {
+        match load::load_file(&file) {
+            Ok(Some(f)) => features.push(f),
+            Ok(None) => {}
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    let plan = match plan::build(features, &inventory, &selection) {
+        Ok(p) => p,
+        Err(e) => {
+            problems.push(e.to_string());
+            return Err(BadInput(problems));
+        }
+    };
+    problems.extend(check_steps(&plan, &library, &inventory));
+    if problems.is_empty() {
+        Ok(Prepared { inventory, plan, library })
+    } else {
+        Err(BadInput(problems))
+    }
+}
+
+fn selection(args: &SelectArgs) -> Result<plan::Selection, BadInput> {
+    let tags = match &args.tags {
+        Some(t) => Some(
+            t.parse::<gherkin::tagexpr::TagOperation>()
+                .map_err(|e| BadInput::one(format!("--tags {t:?}: not a tag expression ({e}); example: \"@smoke and not @slow\"")))?,
+        ),
+        None => None,
+    };
+    let name = match &args.name {
+        Some(n) => Some(regex::Regex::new(n).map_err(|e| BadInput::one(format!("--name {n:?}: {e}")))?),
+        None => None,
+    };
+    let partition = match &args.partition {
+        Some(p) => Some(parse_partition(p).ok_or_else(|| {
+            BadInput::one(format!("--partition {p:?}: expected K/N with 1 <= K <= N, e.g. 2/4"))
+        })?),
+        None => None,
+    };
+    Ok(plan::Selection { tags, name, hosts: args.hosts.clone(), partition })
+}
+
+fn parse_partition(p: &str) -> Option<(u64, u64)> {
+    let (k, n) = p.split_once('/')?;
+    let (k, n): (u64, u64) = (k.trim().parse().ok()?, n.trim().parse().ok()?);
+    (k >= 1 && k <= n).then_some((k, n))
+}
+
+/// Matches every step of every planned unit; returns one message per problem, each with
+/// `file:line:column`.
+fn check_steps(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for feature in &plan.features {
+        for scenario in &feature.scenarios {
+            for step in &scenario.steps {
+                let at = format!("{}:{}:{}", feature.path.display(), step.line, step.column);
+                if !seen.insert((at.clone(), step.text.clone())) {
+                    continue;
+                }
+                match library.find(&step.text) {
+                    Match::One(def, args) => {
+                        if let Some(check) = def.check {
+                            if let Err(e) = check(&args) {
+                                problems.push(format!("{at}: {}{}: {e}", step.keyword, step.text));
+                            }
+                        }
+                    }
+                    Match::None(near) => {
+                        problems.push(format!("{at}: undefined step \"{}\"; {}", step.text, super::lint::undefined_message(&near)));
+                    }
+                    Match::Ambiguous(defs) => {
+                        let list: Vec<String> = defs.iter().map(|d| format!("\"{}\" ({})", d.sentence, d.module)).collect();
+                        problems.push(format!("{at}: ambiguous step \"{}\" matches {}", step.text, list.join(" and ")));
+                    }
+                }
+            }
+        }
+    }
+    // Placeholders and host needs, per unit (each host has its own vars).
+    for unit in &plan.units {
+        let host = unit.host.as_deref().and_then(|h| inventory.hosts.get(h));
+        for step in &unit.scenario.steps {
+            let at = format!("{}:{}:{}", unit.feature.path.display(), step.line, step.column);
+            let Match::One(def, args) = library.find(&step.text) else { continue };
+            if def.needs_host && host.is_none() {
+                problems.push(format!(
+                    "{at}: \"{}\" needs a current host: tag the scenario or feature with @hosts:GROUP",
+                    step.text
+                ));
+                continue;
+            }
+            let texts = args.iter().chain(step.doc_string.as_ref().map(|d| &d.content));
+            for text in texts {
+                if let Err(e) = crate::steps::substitute(text, host) {
+                    problems.push(format!("{at}: {e}"));
+                }
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|p| seen.insert(p.clone()));
+    problems
+}
+

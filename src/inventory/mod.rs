@@ -1,0 +1,216 @@
+//! The inventory: which hosts exist, how to reach them, their groups and variables.
+//! Parsing lives in `native.rs` (shakedown TOML) and `ansible.rs` (INI and YAML); this file
+//! holds the shared model and host-pattern resolution. Nothing here touches the network.
+
+mod ansible;
+mod native;
+mod pattern;
+pub mod secret;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use pattern::PatternError;
+pub use secret::Secret;
+
+/// Every host shakedown knows about, and the groups that name sets of them.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    /// The file it was read from; `None` for the implicit localhost-only inventory.
+    pub source: Option<PathBuf>,
+    /// Hosts by inventory name.
+    pub hosts: BTreeMap<String, Host>,
+    /// Group name → member host names.
+    pub groups: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// How shakedown reaches a host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransportKind {
+    /// OpenSSH, one master connection per host per run.
+    #[default]
+    Ssh,
+    /// Plain processes on the machine running shakedown.
+    Local,
+}
+
+/// What to do with an SSH host key that is unknown or changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HostKeyChecking {
+    /// Refuse unknown and changed keys (the default).
+    #[default]
+    Strict,
+    /// Record unknown keys, refuse changed ones.
+    AcceptNew,
+    /// Accept anything (lab use only).
+    Off,
+}
+
+/// One host of the inventory, fully resolved (defaults applied, secrets read).
+#[derive(Debug, Clone)]
+pub struct Host {
+    /// Inventory name, as `@hosts:` patterns and reports use it.
+    pub name: String,
+    /// Address or DNS name to connect to; validated so it can never become an `ssh` option.
+    pub address: String,
+    /// SSH port.
+    pub port: u16,
+    /// SSH user; `None` leaves it to ssh_config.
+    pub user: Option<String>,
+    /// SSH private key file.
+    pub identity_file: Option<PathBuf>,
+    /// Known-hosts file to check host keys against (shakedown extension; default: ssh's own).
+    pub known_hosts_file: Option<PathBuf>,
+    /// Host key policy.
+    pub host_key_checking: HostKeyChecking,
+    /// Time allowed for the SSH connection (and the default for MySQL connects).
+    pub connect_timeout: Duration,
+    /// SSH or local.
+    pub transport: TransportKind,
+    /// Groups the host belongs to.
+    pub groups: Vec<String>,
+    /// `{vars.KEY}` values; values read through `*_env` keys are redacted everywhere.
+    pub vars: BTreeMap<String, String>,
+    /// MySQL connection settings for the MySQL steps.
+    pub mysql: Option<MysqlSettings>,
+}
+
+/// TLS mode of a MySQL connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SslMode {
+    /// Plain TCP.
+    Disabled,
+    /// TLS when the server offers it (the default).
+    #[default]
+    Preferred,
+    /// TLS, certificate not verified.
+    Required,
+    /// TLS with certificate and host name verified.
+    VerifyIdentity,
+}
+
+/// The `mysql` table of a host.
+#[derive(Debug, Clone)]
+pub struct MysqlSettings {
+    /// Server address; defaults to the host's address.
+    pub host: Option<String>,
+    /// Server port (3306).
+    pub port: u16,
+    /// Login user.
+    pub user: String,
+    /// Password read from `password_env`.
+    pub password: Option<Secret>,
+    /// TLS mode.
+    pub ssl_mode: SslMode,
+    /// CA file for `verify_identity` / `required`.
+    pub ca_file: Option<PathBuf>,
+    /// Connect timeout (defaults to the host's connect_timeout).
+    pub connect_timeout: Duration,
+    /// Default database, if any.
+    pub database: Option<String>,
+}
+
+/// Where in an inventory file something is, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.path.display(), self.line, self.column)
+    }
+}
+
+/// A bad inventory: always says where and what, never echoes a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    /// The file could not be read.
+    #[error("{path}: cannot read inventory: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Syntax or content error at a place in the file.
+    #[error("{location}: {message}")]
+    At {
+        /// Where.
+        location: Location,
+        /// What was wrong, and the nearest valid alternative when there is one.
+        message: String,
+    },
+}
+
+/// Default SSH connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Inventory {
+    /// The inventory used when none is given: only `localhost`, through the local transport.
+    pub fn localhost_only() -> Self {
+        let mut inv = Inventory::default();
+        inv.hosts.insert("localhost".into(), Host::local("localhost"));
+        inv
+    }
+
+    /// Reads a native TOML, Ansible INI or Ansible YAML inventory (chosen by extension,
+    /// then by content).
+    pub fn load(path: &Path) -> Result<Self, InventoryError> {
+        let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        let mut inv = match ext {
+            "toml" => native::parse(path, &text)?,
+            "yml" | "yaml" => ansible::parse_yaml(path, &text)?,
+            "ini" | "cfg" => ansible::parse_ini(path, &text)?,
+            _ if ansible::looks_like_yaml(&text) => ansible::parse_yaml(path, &text)?,
+            _ if ansible::looks_like_ini(&text) => ansible::parse_ini(path, &text)?,
+            _ => native::parse(path, &text)?,
+        };
+        inv.source = Some(path.to_path_buf());
+        Ok(inv)
+    }
+
+    /// Whether the inventory holds only the implicit local host.
+    pub fn is_implicit(&self) -> bool {
+        self.source.is_none()
+    }
+}
+
+impl Host {
+    /// A host reached through the local transport.
+    pub fn local(name: &str) -> Self {
+        Host {
+            name: name.to_string(),
+            address: "127.0.0.1".into(),
+            port: 22,
+            user: None,
+            identity_file: None,
+            known_hosts_file: None,
+            host_key_checking: HostKeyChecking::Strict,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            transport: TransportKind::Local,
+            groups: Vec::new(),
+            vars: BTreeMap::new(),
+            mysql: None,
+        }
+    }
+
+    /// `address:port` as shown in connection errors.
+    pub fn endpoint(&self) -> String {
+        if self.address.contains(':') {
+            format!("[{}]:{}", self.address, self.port)
+        } else {
+            format!("{}:{}", self.address, self.port)
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! shakedown: Behaviour-Driven Infrastructure. Gherkin scenarios run against real hosts
+//! over SSH, HTTP and MySQL, reported as a console report, JUnit, Cucumber JSON or Nagios.
+//!
+//! The flow goes one way:
+//!
+//! ```text
+//! features + inventory ─► suite (parse, filter, expand @hosts) ─► Plan of (scenario, host)
+//!                      ─► runner (concurrency, deadlines) ─► steps ─► transport/facts/probes
+//!                      ─► events ─► reports
+//! ```
+//! `lint` is the same pipeline stopped after the plan: nothing reaches the network.
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod event;
+pub mod facts;
+pub mod inventory;
+pub mod nearest;
+pub mod report;
+pub mod runner;
+pub mod steps;
+pub mod suite;
+pub mod transport;

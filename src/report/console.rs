@@ -1,0 +1,217 @@
+//! The console report: `pretty` (each scenario and host; a failure shows its steps with
+//! expected and found), `progress` (an indicatif bar on stderr, failures printed as they
+//! happen) and `quiet` (nothing when everything passed, for cron). Output for one unit is
+//! printed whole when it finishes, so concurrent hosts never interleave.
+
+use std::io::Write;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::Format;
+use crate::event::{Event, RunSummary, UnitResult, UnitStatus};
+use crate::inventory::secret::redact;
+use crate::steps::StepResult;
+
+use super::{Report, ReportError};
+
+/// The console report.
+pub struct Console {
+    format: Format,
+    color: bool,
+    bar: Option<ProgressBar>,
+    /// Failed units' text, kept to print again in the quiet report.
+    failures: Vec<String>,
+}
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+    }
+    fn green(&self, t: &str) -> String {
+        self.paint("32", t)
+    }
+    fn red(&self, t: &str) -> String {
+        self.paint("31", t)
+    }
+    fn dim(&self, t: &str) -> String {
+        self.paint("2", t)
+    }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2}s", d.as_secs_f64())
+}
+
+impl Console {
+    /// A console report in this format.
+    pub fn new(format: Format, color: bool) -> Self {
+        Console { format, color, bar: None, failures: Vec::new() }
+    }
+
+    fn style(&self) -> Style {
+        Style { color: self.color }
+    }
+
+    /// The text of one finished unit: one line when it passed, its steps when it failed.
+    pub fn unit_text(result: &UnitResult, style_color: bool) -> String {
+        let st = Style { color: style_color };
+        let unit = &result.unit;
+        let place = format!("{}:{}", unit.feature.path.display(), unit.scenario.line);
+        let mut out = String::new();
+        let head = match result.status {
+            UnitStatus::Passed => format!("{} {} {}", st.green("✓"), unit.display_name(), st.dim(&secs(result.duration))),
+            UnitStatus::Skipped => format!("- {} {}", unit.display_name(), st.dim("(not run)")),
+            UnitStatus::Failed | UnitStatus::TimedOut => {
+                let what = if result.status == UnitStatus::TimedOut { "TIMED OUT" } else { "FAILED" };
+                format!("{} {} {} {}", st.red("✗"), st.red(&format!("{what}: {}", unit.display_name())), st.dim(&place), st.dim(&secs(result.duration)))
+            }
+        };
+        out.push_str(&head);
+        out.push('\n');
+        if matches!(result.status, UnitStatus::Failed | UnitStatus::TimedOut) {
+            if let Some(host) = &unit.host {
+                out.push_str(&format!("    host: {host}\n"));
+            }
+            if result.attempts > 1 {
+                out.push_str(&format!("    attempts: {}\n", result.attempts));
+            }
+            for (i, (r, d)) in result.steps.iter().enumerate() {
+                let step = &unit.scenario.steps[i];
+                let text = format!("{}{}", step.keyword, step.text);
+                let loc = format!("{}:{}", unit.feature.path.display(), step.line);
+                match r {
+                    StepResult::Passed(_) => out.push_str(&format!("    {} {text} {}\n", st.green("✓"), st.dim(&secs(*d)))),
+                    StepResult::Skipped => out.push_str(&format!("    {}\n", st.dim(&format!("- {text} (skipped)")))),
+                    StepResult::Failed(o) => {
+                        out.push_str(&format!("    {} {text} {}\n", st.red("✗"), st.dim(&loc)));
+                        out.push_str(&format!("        expected: {}\n", o.expected));
+                        out.push_str(&format!("        found:    {}\n", o.found));
+                    }
+                    StepResult::Error(e) => {
+                        out.push_str(&format!("    {} {text} {}\n", st.red("✗"), st.dim(&loc)));
+                        out.push_str(&format!("        error: {e}\n"));
+                    }
+                }
+            }
+        }
+        redact(&out)
+    }
+
+    fn emit(&mut self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text.trim_end()),
+            None => {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
+            }
+        }
+    }
+}
+
+/// The closing summary line: counts, hosts and time.
+pub fn summary_line(summary: &RunSummary) -> String {
+    let total = summary.results.len();
+    let passed = summary.count(UnitStatus::Passed);
+    let failed = summary.count(UnitStatus::Failed);
+    let timed_out = summary.count(UnitStatus::TimedOut);
+    let skipped = summary.count(UnitStatus::Skipped);
+    let mut parts = vec![format!("{passed} passed")];
+    if failed > 0 {
+        parts.push(format!("{failed} failed"));
+    }
+    if timed_out > 0 {
+        parts.push(format!("{timed_out} timed out"));
+    }
+    if skipped > 0 {
+        parts.push(format!("{skipped} not run"));
+    }
+    let hosts = summary.hosts().len();
+    format!(
+        "{total} scenario{} ({}) on {hosts} host{} in {:.2}s",
+        if total == 1 { "" } else { "s" },
+        parts.join(", "),
+        if hosts == 1 { "" } else { "s" },
+        summary.duration.as_secs_f64()
+    )
+}
+
+impl Report for Console {
+    fn on_event(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { total } if self.format == Format::Progress => {
+                let bar = ProgressBar::new(*total as u64);
+                bar.set_style(
+                    ProgressStyle::with_template("{bar:40} {pos}/{len} scenarios {elapsed}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                self.bar = Some(bar);
+            }
+            Event::ScenarioFinished { result, .. } => {
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+                let failed = matches!(result.status, UnitStatus::Failed | UnitStatus::TimedOut);
+                let text = Self::unit_text(result, self.color);
+                match self.format {
+                    Format::Pretty => self.emit(&text),
+                    Format::Progress if failed => self.emit(&text),
+                    Format::Quiet if failed => self.failures.push(text),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(self: Box<Self>, summary: &RunSummary) -> Result<(), ReportError> {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        if self.format == Format::Quiet && summary.all_passed() {
+            return Ok(());
+        }
+        let st = self.style();
+        let mut out = String::new();
+        for f in &self.failures {
+            out.push_str(f);
+        }
+        if summary.deadline_hit {
+            out.push_str("\nthe run deadline (--timeout) fired: unfinished scenarios are reported as timed out\n");
+        }
+        if summary.interrupted {
+            out.push_str("\nthe run was interrupted: unfinished scenarios are reported as timed out\n");
+        }
+        let failed: Vec<_> = summary.results.iter().filter(|r| r.failure().is_some() || r.status == UnitStatus::TimedOut).collect();
+        if !failed.is_empty() {
+            out.push_str("\nFailed:\n");
+            for r in failed {
+                let reason = r.failure().and_then(|(_, s)| s.reason()).unwrap_or_else(|| "timed out".into());
+                out.push_str(&format!(
+                    "  {} {}:{} {}: {}\n",
+                    r.unit.host.as_deref().unwrap_or("-"),
+                    r.unit.feature.path.display(),
+                    r.unit.scenario.line,
+                    r.unit.scenario.name,
+                    reason
+                ));
+            }
+        }
+        let line = summary_line(summary);
+        out.push('\n');
+        out.push_str(&if summary.all_passed() { st.green(&line) } else { st.red(&line) });
+        out.push('\n');
+        let mut stdout = std::io::stdout().lock();
+        match stdout.write_all(redact(&out).as_bytes()).and_then(|_| stdout.flush()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(ReportError { report: "console", target: "stdout".into(), source: e })
+            }
+            _ => Ok(()),
+        }
+    }
+}

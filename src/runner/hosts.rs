@@ -1,0 +1,145 @@
+//! The hosts of a run: one [`HostHandle`] per inventory host, each with its transport
+//! (one SSH master, opened once) and its fact cache. Every command any step sends goes
+//! through [`HostHandle::run`], which is also where `--trace` records it.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::facts::HostFacts;
+use crate::inventory::{Host, Inventory, TransportKind};
+use crate::transport::{Cmd, Local, Output, SshMaster, SshOptions, Transport, TransportError};
+
+/// One host of the run.
+pub struct HostHandle {
+    /// Its inventory entry.
+    pub host: Host,
+    transport: Box<dyn Transport>,
+    /// Facts read at most once per run.
+    pub facts: HostFacts,
+    trace: Option<Arc<Mutex<std::fs::File>>>,
+    started: Instant,
+}
+
+impl HostHandle {
+    /// Runs a command on this host (bounded by `timeout`), recording it in the trace.
+    pub async fn run(&self, cmd: &Cmd, timeout: Duration) -> Result<Output, TransportError> {
+        let start = Instant::now();
+        let result = self.transport.run(cmd, timeout).await;
+        if let Some(trace) = &self.trace {
+            let status = match &result {
+                Ok(o) => o.status.map(|s| s.to_string()).unwrap_or_else(|| "signal".into()),
+                Err(e) => format!("error: {e}"),
+            };
+            let line = format!(
+                "{:.3}\t{}\t{:.3}\t{}\t{}\n",
+                self.started.elapsed().as_secs_f64(),
+                self.host.name,
+                start.elapsed().as_secs_f64(),
+                status,
+                crate::inventory::secret::redact(&cmd.to_shell()).replace('\n', "\\n"),
+            );
+            if let Ok(mut f) = trace.lock() {
+                let _ = f.write_all(line.as_bytes());
+            }
+        }
+        result
+    }
+
+    /// Opens the connection now (the runner does this early, in parallel).
+    pub async fn connect(&self) -> Result<(), TransportError> {
+        self.transport.connect().await
+    }
+}
+
+/// Every host of the inventory, by name.
+pub struct HostPool {
+    handles: BTreeMap<String, Arc<HostHandle>>,
+    /// The run's SSH control directory (removed at the end).
+    pub control_dir: Option<tempfile_dir::ControlDir>,
+}
+
+/// Where the control sockets live: a short per-run directory, removed when dropped.
+pub mod tempfile_dir {
+    use std::path::{Path, PathBuf};
+
+    /// A per-run directory for SSH control sockets.
+    #[derive(Debug)]
+    pub struct ControlDir(PathBuf);
+
+    impl ControlDir {
+        /// Creates `/tmp/shakedown-<pid>-<n>` (short: unix socket paths are limited).
+        pub fn create() -> std::io::Result<Self> {
+            use std::sync::atomic::{AtomicU32, Ordering};
+            static N: AtomicU32 = AtomicU32::new(0);
+            let dir = std::env::temp_dir().join(format!("sd-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+            std::fs::create_dir_all(&dir)?;
+            Ok(ControlDir(dir))
+        }
+
+        /// The path.
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for ControlDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl HostPool {
+    /// Handles for every host of `inventory`; nothing is contacted yet.
+    pub fn new(inventory: &Inventory, trace: Option<PathBuf>) -> std::io::Result<Self> {
+        let trace = match trace {
+            Some(p) => Some(Arc::new(Mutex::new(std::fs::File::create(p)?))),
+            None => None,
+        };
+        let needs_ssh = inventory.hosts.values().any(|h| h.transport == TransportKind::Ssh);
+        let control_dir = if needs_ssh { Some(tempfile_dir::ControlDir::create()?) } else { None };
+        let started = Instant::now();
+        let mut handles = BTreeMap::new();
+        for (name, host) in &inventory.hosts {
+            let transport: Box<dyn Transport> = match host.transport {
+                TransportKind::Local => Box::new(Local),
+                TransportKind::Ssh => Box::new(SshMaster::new(
+                    host.clone(),
+                    SshOptions {
+                        control_dir: control_dir.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default(),
+                    },
+                )),
+            };
+            handles.insert(
+                name.clone(),
+                Arc::new(HostHandle {
+                    host: host.clone(),
+                    transport,
+                    facts: HostFacts::default(),
+                    trace: trace.clone(),
+                    started,
+                }),
+            );
+        }
+        Ok(HostPool { handles, control_dir })
+    }
+
+    /// The handle of an inventory host.
+    pub fn get(&self, name: &str) -> Option<Arc<HostHandle>> {
+        self.handles.get(name).cloned()
+    }
+
+    /// The address to reach `name_or_address` at: the inventory address of a host of
+    /// that name, else the text itself.
+    pub fn address_of(&self, name_or_address: &str) -> String {
+        self.handles.get(name_or_address).map(|h| h.host.address.clone()).unwrap_or_else(|| name_or_address.to_string())
+    }
+
+    /// Closes every open connection.
+    pub async fn close(&self) {
+        futures::future::join_all(self.handles.values().map(|h| h.transport.close())).await;
+    }
+}

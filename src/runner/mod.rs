@@ -1,0 +1,262 @@
+//! The runner: takes a [`Plan`] and runs its units, many hosts at once
+//! (`--concurrency`), the steps of one unit in order, each under the step timeout, the
+//! whole run under `--timeout`, with retries and fail-fast. It only emits [`Event`]s;
+//! it never formats anything.
+
+pub mod hosts;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::event::{Event, RunSummary, UnitResult, UnitStatus};
+use crate::steps::{Args, Match, StepCtx, StepError, StepLibrary, StepResult};
+use crate::suite::{Plan, Unit};
+use hosts::HostPool;
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Units in flight at once.
+    pub concurrency: usize,
+    /// Per-step deadline.
+    pub step_timeout: Duration,
+    /// Whole-run deadline.
+    pub timeout: Option<Duration>,
+    /// Re-runs of a failed unit.
+    pub retries: u32,
+    /// Stop starting units after the first failure.
+    pub fail_fast: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { concurrency: 64, step_timeout: Duration::from_secs(10), timeout: None, retries: 0, fail_fast: false }
+    }
+}
+
+/// Steps done so far by each unit, so a deadline can report partial progress.
+type Progress = Arc<Mutex<Vec<(StepResult, Duration)>>>;
+
+/// Runs `plan`; events go to `sink`. `stop` ends the run early like the deadline
+/// (SIGINT/SIGTERM): what has not finished is reported as timed out.
+pub async fn run(
+    plan: &Plan,
+    library: Arc<StepLibrary>,
+    pool: Arc<HostPool>,
+    opts: RunOptions,
+    sink: mpsc::UnboundedSender<Event>,
+    stop: impl std::future::Future<Output = ()>,
+) -> RunSummary {
+    let started = Instant::now();
+    let units: Vec<Arc<Unit>> = plan.units.iter().cloned().map(Arc::new).collect();
+    let _ = sink.send(Event::RunStarted { total: units.len() });
+    connect_early(&units, &pool);
+
+    let semaphore = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let failed = Arc::new(AtomicBool::new(false));
+    let mut progress: Vec<Progress> = Vec::new();
+    let mut set = tokio::task::JoinSet::new();
+    for (index, unit) in units.iter().enumerate() {
+        let p: Progress = Arc::default();
+        progress.push(p.clone());
+        let (unit, library, pool, opts, sink, semaphore, failed) =
+            (unit.clone(), library.clone(), pool.clone(), opts.clone(), sink.clone(), semaphore.clone(), failed.clone());
+        set.spawn(async move {
+            let _permit = semaphore.acquire_owned().await.ok()?;
+            if opts.fail_fast && failed.load(Ordering::SeqCst) {
+                return None;
+            }
+            let result = run_unit(&unit, &library, &pool, &opts, &sink, &p).await;
+            if result.status != UnitStatus::Passed {
+                failed.store(true, Ordering::SeqCst);
+            }
+            let result = Arc::new(result);
+            let _ = sink.send(Event::ScenarioFinished { unit: unit.clone(), result: result.clone() });
+            Some((index, result))
+        });
+    }
+
+    let mut results: Vec<Option<Arc<UnitResult>>> = vec![None; units.len()];
+    let deadline = async {
+        match opts.timeout {
+            Some(t) => tokio::time::sleep(t).await,
+            None => std::future::pending().await,
+        }
+    };
+    let mut deadline_hit = false;
+    let mut interrupted = false;
+    tokio::pin!(deadline);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            next = set.join_next() => match next {
+                Some(Ok(Some((i, r)))) => results[i] = Some(r),
+                Some(_) => {}
+                None => break,
+            },
+            () = &mut deadline => { deadline_hit = true; break; }
+            () = &mut stop => { interrupted = true; break; }
+        }
+    }
+    set.abort_all();
+
+    let results = finish_unfinished(&units, results, &progress, &opts, &sink, deadline_hit || interrupted, started);
+    let summary = RunSummary { results, duration: started.elapsed(), deadline_hit, interrupted };
+    summary
+}
+
+/// Starts every needed SSH master at once, so handshakes overlap instead of queueing
+/// behind the first step of each host.
+fn connect_early(units: &[Arc<Unit>], pool: &Arc<HostPool>) {
+    let mut names: Vec<&str> = units.iter().filter_map(|u| u.host.as_deref()).collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        if let Some(handle) = pool.get(name) {
+            tokio::spawn(async move {
+                let _ = handle.connect().await;
+            });
+        }
+    }
+}
+
+fn finish_unfinished(
+    units: &[Arc<Unit>],
+    results: Vec<Option<Arc<UnitResult>>>,
+    progress: &[Progress],
+    opts: &RunOptions,
+    sink: &mpsc::UnboundedSender<Event>,
+    stopped: bool,
+    started: Instant,
+) -> Vec<Arc<UnitResult>> {
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if let Some(r) = r {
+                return r;
+            }
+            let unit = units[i].clone();
+            let mut steps = progress[i].lock().map(|p| p.clone()).unwrap_or_default();
+            let began = !steps.is_empty();
+            let status = if stopped { UnitStatus::TimedOut } else { UnitStatus::Skipped };
+            if stopped && steps.len() < unit.scenario.steps.len() {
+                let why = match opts.timeout {
+                    Some(t) => format!("run timed out after {} (--timeout)", humantime::format_duration(t)),
+                    None => "run interrupted".to_string(),
+                };
+                steps.push((StepResult::Error(why), Duration::ZERO));
+            }
+            while steps.len() < unit.scenario.steps.len() {
+                steps.push((StepResult::Skipped, Duration::ZERO));
+            }
+            let result = Arc::new(UnitResult {
+                unit: unit.clone(),
+                status,
+                steps,
+                attempts: u32::from(began),
+                duration: if began { started.elapsed() } else { Duration::ZERO },
+            });
+            let _ = sink.send(Event::ScenarioFinished { unit, result: result.clone() });
+            result
+        })
+        .collect()
+}
+
+async fn run_unit(
+    unit: &Arc<Unit>,
+    library: &StepLibrary,
+    pool: &Arc<HostPool>,
+    opts: &RunOptions,
+    sink: &mpsc::UnboundedSender<Event>,
+    progress: &Progress,
+) -> UnitResult {
+    let mut attempt = 1;
+    loop {
+        if attempt > 1 {
+            let _ = sink.send(Event::ScenarioRetrying { unit: unit.clone(), attempt });
+        } else {
+            let _ = sink.send(Event::ScenarioStarted { unit: unit.clone() });
+        }
+        if let Ok(mut p) = progress.lock() {
+            p.clear();
+        }
+        let start = Instant::now();
+        let steps = run_steps(unit, library, pool, opts, sink, progress).await;
+        let failed = steps.iter().any(|(r, _)| r.is_failure());
+        if !failed || attempt > opts.retries {
+            return UnitResult {
+                unit: unit.clone(),
+                status: if failed { UnitStatus::Failed } else { UnitStatus::Passed },
+                steps,
+                attempts: attempt,
+                duration: start.elapsed(),
+            };
+        }
+        attempt += 1;
+    }
+}
+
+async fn run_steps(
+    unit: &Arc<Unit>,
+    library: &StepLibrary,
+    pool: &Arc<HostPool>,
+    opts: &RunOptions,
+    sink: &mpsc::UnboundedSender<Event>,
+    progress: &Progress,
+) -> Vec<(StepResult, Duration)> {
+    let host = unit.host.as_deref().and_then(|h| pool.get(h));
+    let mut ctx = StepCtx { unit: unit.clone(), host, pool: pool.clone(), step_timeout: opts.step_timeout, last_command: None };
+    let mut out = Vec::new();
+    let mut failed = false;
+    for (index, step) in unit.scenario.steps.iter().enumerate() {
+        let start = Instant::now();
+        let result = if failed { StepResult::Skipped } else { run_step(&mut ctx, library, step).await };
+        let duration = start.elapsed();
+        failed |= result.is_failure();
+        let _ = sink.send(Event::StepFinished { unit: unit.clone(), index, result: result.clone(), duration });
+        if let Ok(mut p) = progress.lock() {
+            p.push((result.clone(), duration));
+        }
+        out.push((result, duration));
+    }
+    out
+}
+
+async fn run_step(ctx: &mut StepCtx, library: &StepLibrary, step: &crate::suite::Step) -> StepResult {
+    let (def, raw) = match library.find(&step.text) {
+        Match::One(def, raw) => (def, raw),
+        Match::None(near) => return StepResult::Error(crate::commands::lint::undefined_message(&near)),
+        Match::Ambiguous(defs) => {
+            return StepResult::Error(format!("ambiguous step: matches {} definitions", defs.len()));
+        }
+    };
+    let host = ctx.host.as_ref().map(|h| &h.host);
+    let subst = |t: &str| crate::steps::substitute(t, host).map_err(|e| e.to_string());
+    let args = (|| -> Result<Args, String> {
+        Ok(Args {
+            values: raw.iter().map(|v| subst(v)).collect::<Result<_, _>>()?,
+            doc_string: step.doc_string.as_ref().map(|d| subst(&d.content)).transpose()?,
+            table: step.table.clone(),
+        })
+    })();
+    let args = match args {
+        Ok(a) => a,
+        Err(e) => return StepResult::Error(e),
+    };
+    if def.needs_host && ctx.host.is_none() {
+        return StepResult::Error(StepError::NoHost.to_string());
+    }
+    // A little grace over the step timeout so a transport's own timeout (which says more)
+    // fires first.
+    let limit = ctx.step_timeout + Duration::from_millis(500);
+    match tokio::time::timeout(limit, (def.run)(ctx, args)).await {
+        Ok(Ok(outcome)) if outcome.passed => StepResult::Passed(outcome),
+        Ok(Ok(outcome)) => StepResult::Failed(outcome),
+        Ok(Err(e)) => StepResult::Error(e.to_string()),
+        Err(_) => StepResult::Error(StepError::Timeout(ctx.step_timeout).to_string()),
+    }
+}

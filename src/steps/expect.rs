@@ -1,0 +1,91 @@
+//! Shared comparisons so every step words its expectations the same way: contains,
+//! matches, numeric bands, durations. Each returns an [`Outcome`].
+
+use std::time::Duration;
+
+use regex::Regex;
+
+use super::{Outcome, StepError};
+
+/// Longest `found` text shown before truncation.
+pub const FOUND_MAX: usize = 400;
+
+/// Shortens `text` for a failure message, keeping its start and saying how much was cut.
+pub fn excerpt(text: &str) -> String {
+    let text = text.trim_end();
+    if text.chars().count() <= FOUND_MAX {
+        return format!("{text:?}");
+    }
+    let head: String = text.chars().take(FOUND_MAX).collect();
+    format!("{head:?}... ({} more bytes)", text.len() - head.len())
+}
+
+/// Compiles a regex argument, as a step error when it does not compile.
+pub fn regex(pattern: &str) -> Result<Regex, StepError> {
+    regex::RegexBuilder::new(pattern)
+        .multi_line(true)
+        .build()
+        .map_err(|e| StepError::Other(format!("bad regular expression /{pattern}/: {e}")))
+}
+
+/// Lint-time check for sentences whose last argument is a regex.
+pub fn check_last_regex(args: &[String]) -> Result<(), String> {
+    match args.last() {
+        Some(p) => regex(p).map(|_| ()).map_err(|e| e.to_string()),
+        None => Ok(()),
+    }
+}
+
+/// `haystack` contains `needle` (or not, when `negate`).
+pub fn contains(what: &str, haystack: &str, needle: &str, negate: bool) -> Outcome {
+    let has = haystack.contains(needle);
+    let expected = if negate { format!("{what} not containing {needle:?}") } else { format!("{what} containing {needle:?}") };
+    Outcome::check(has != negate, expected, excerpt(haystack))
+}
+
+/// `haystack` matches `pattern` (multi-line: `^`/`$` match at line ends).
+pub fn matches(what: &str, haystack: &str, pattern: &str) -> Result<Outcome, StepError> {
+    let re = regex(pattern)?;
+    Ok(Outcome::check(re.is_match(haystack), format!("{what} matching /{pattern}/"), excerpt(haystack)))
+}
+
+/// Parses `500 ms`, `5s`, `25 hours`, `2 minutes` (lint rejects negative ones).
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    if t.starts_with('-') {
+        return Err(format!("negative duration \"{t}\""));
+    }
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("bad duration \"{t}\""))?;
+    let secs = match unit.trim() {
+        "ms" => n / 1000.0,
+        "s" | "sec" | "second" | "seconds" => n,
+        "m" | "min" | "minute" | "minutes" => n * 60.0,
+        "h" | "hour" | "hours" => n * 3600.0,
+        "d" | "day" | "days" => n * 86400.0,
+        other => return Err(format!("unknown duration unit \"{other}\" in \"{t}\" (use ms, s, seconds, minutes, hours)")),
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("500 ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(duration("25 hours").unwrap(), Duration::from_secs(90000));
+        assert_eq!(duration("5s").unwrap(), Duration::from_secs(5));
+        assert!(duration("-5 s").unwrap_err().contains("negative"));
+        assert!(duration("5 fortnights").is_err());
+    }
+
+    #[test]
+    fn excerpt_truncates() {
+        let long = "x".repeat(1000);
+        assert!(excerpt(&long).ends_with("(600 more bytes)"));
+        assert_eq!(excerpt("ok\n"), "\"ok\"");
+    }
+}

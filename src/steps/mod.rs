@@ -1,0 +1,196 @@
+//! The step library: every sentence shakedown understands, as tables of [`StepDef`]s (one
+//! table per family file), compiled once into a [`StepLibrary`] that the runner, `lint` and
+//! `shakedown steps` all use. Step bodies get a fact or probe, compare, and return an
+//! [`Outcome`]; they never format failure text themselves beyond expected/found.
+
+pub mod command;
+mod context;
+pub mod expect;
+mod library;
+pub mod network;
+mod vars;
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+
+pub use context::{CommandRun, StepCtx};
+pub use library::{Match, StepLibrary};
+pub use vars::{substitute, VarError};
+
+/// A value a step measured: response time, lag, filesystem use. Feeds the console's
+/// expected/found, JUnit and Nagios perfdata alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    /// Short label (`response time`, `filesystem / use`).
+    pub label: String,
+    /// The value.
+    pub value: f64,
+    /// Unit as Nagios spells it (`ms`, `s`, `%`, `B`, `c` or empty).
+    pub unit: String,
+    /// Warning threshold, if the step has one.
+    pub warn: Option<f64>,
+    /// Critical threshold: the limit the step checked.
+    pub crit: Option<f64>,
+}
+
+/// What a step found: passed or not, with what was expected and what was found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Outcome {
+    /// Whether the check held.
+    pub passed: bool,
+    /// What the step expected, in words.
+    pub expected: String,
+    /// What it found (truncated to a readable length by the reports).
+    pub found: String,
+    /// Values measured on the way.
+    pub measured: Vec<Measurement>,
+}
+
+impl Outcome {
+    /// A passed check.
+    pub fn pass(expected: impl Into<String>, found: impl Into<String>) -> Self {
+        Outcome { passed: true, expected: expected.into(), found: found.into(), measured: Vec::new() }
+    }
+
+    /// A failed check.
+    pub fn fail(expected: impl Into<String>, found: impl Into<String>) -> Self {
+        Outcome { passed: false, expected: expected.into(), found: found.into(), measured: Vec::new() }
+    }
+
+    /// Passed when `ok`.
+    pub fn check(ok: bool, expected: impl Into<String>, found: impl Into<String>) -> Self {
+        Outcome { passed: ok, expected: expected.into(), found: found.into(), measured: Vec::new() }
+    }
+
+    /// Adds a measured value.
+    pub fn with(mut self, m: Measurement) -> Self {
+        self.measured.push(m);
+        self
+    }
+}
+
+/// A step that could not check at all (as opposed to checking and finding it wrong).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    /// The step's own deadline fired.
+    #[error("timed out after {}", humantime::format_duration(*.0))]
+    Timeout(Duration),
+    /// The transport could not run a command.
+    #[error(transparent)]
+    Transport(#[from] crate::transport::TransportError),
+    /// The step needs a current host and the scenario has none.
+    #[error("this step needs a current host: tag the scenario or feature with @hosts:GROUP")]
+    NoHost,
+    /// Anything else, in words.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The result of one step, as events and reports carry it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepResult {
+    /// Checked and held.
+    Passed(Outcome),
+    /// Checked and did not hold.
+    Failed(Outcome),
+    /// Could not check.
+    Error(String),
+    /// Not run (an earlier step failed, or the run stopped).
+    Skipped,
+}
+
+impl StepResult {
+    /// Failed or errored.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, StepResult::Failed(_) | StepResult::Error(_))
+    }
+
+    /// Measured values, if the step ran.
+    pub fn measured(&self) -> &[Measurement] {
+        match self {
+            StepResult::Passed(o) | StepResult::Failed(o) => &o.measured,
+            _ => &[],
+        }
+    }
+
+    /// One line saying why the step failed: `expected X, found Y` or the error.
+    pub fn reason(&self) -> Option<String> {
+        match self {
+            StepResult::Failed(o) => Some(format!("expected {}, found {}", o.expected, o.found)),
+            StepResult::Error(e) => Some(e.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The arguments a step was matched with, after `{name}`/`{address}`/`{vars.KEY}`
+/// substitution, plus its doc string and table.
+#[derive(Debug, Clone, Default)]
+pub struct Args {
+    /// Captured parameters, in sentence order.
+    pub values: Vec<String>,
+    /// Doc string content.
+    pub doc_string: Option<String>,
+    /// Data table rows.
+    pub table: Option<Vec<Vec<String>>>,
+}
+
+impl Args {
+    /// The i-th captured parameter ("" when absent: the sentence's regex guarantees it).
+    pub fn get(&self, i: usize) -> &str {
+        self.values.get(i).map(String::as_str).unwrap_or("")
+    }
+
+    /// The i-th parameter as an integer.
+    pub fn int(&self, i: usize) -> Result<i64, StepError> {
+        self.get(i).parse().map_err(|_| StepError::Other(format!("\"{}\" is not a whole number", self.get(i))))
+    }
+}
+
+/// What a step function returns.
+pub type StepOutput = Result<Outcome, StepError>;
+
+/// A built-in step body.
+pub type StepFn = for<'a> fn(&'a mut StepCtx, Args) -> BoxFuture<'a, StepOutput>;
+
+/// A lint-time check of a step's arguments (bad regex, mode "999", negative duration).
+pub type ArgCheck = fn(&[String]) -> Result<(), String>;
+
+/// One sentence of the step language: its Cucumber Expression, documentation and body.
+#[derive(Clone)]
+pub struct StepDef {
+    /// The Cucumber Expression, with shakedown's parameter types (`{string}`, `{int}`,
+    /// `{float}`, `{word}`, `{regex}`, `{duration}`); `/` written as `\/`.
+    pub sentence: &'static str,
+    /// An example as a user writes it (the catalogue shows it; tests match it).
+    pub example: &'static str,
+    /// What it checks, how, and what its failure says.
+    pub doc: &'static str,
+    /// The source file that implements it.
+    pub module: &'static str,
+    /// Whether it needs a current host (`@hosts:`).
+    pub needs_host: bool,
+    /// Argument checks run by `lint`.
+    pub check: Option<ArgCheck>,
+    /// The body.
+    pub run: StepFn,
+}
+
+impl StepDef {
+    /// The example without its leading keyword: the step text a user writes.
+    pub fn example_text(&self) -> &'static str {
+        self.example.split_once(' ').map(|(_, t)| t).unwrap_or(self.example)
+    }
+}
+
+impl std::fmt::Debug for StepDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StepDef").field("sentence", &self.sentence).finish()
+    }
+}
+
+/// Every built-in family's table, in catalogue order.
+pub fn builtin_tables() -> Vec<&'static [StepDef]> {
+    vec![command::STEPS, network::STEPS]
+}

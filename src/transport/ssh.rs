@@ -1,0 +1,159 @@
+//! The SSH transport: one OpenSSH master connection per host for the whole run (the
+//! `openssh` crate, native multiplexing), opened once and shared by every step on the host.
+//! A failed connect is remembered, so every later step on that host fails at once with the
+//! same "cannot connect" message instead of waiting again.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use openssh::{ControlPersist, KnownHosts, Session, SessionBuilder};
+use tokio::sync::{OnceCell, Semaphore};
+
+use super::{Cmd, Output, Transport, TransportError};
+use crate::inventory::{Host, HostKeyChecking};
+
+/// Concurrent commands per master; below sshd's default `MaxSessions` of 10.
+const SESSIONS_PER_HOST: usize = 8;
+
+/// Run-wide SSH settings.
+#[derive(Debug, Clone)]
+pub struct SshOptions {
+    /// Directory for this run's control sockets (short path: unix sockets are limited).
+    pub control_dir: PathBuf,
+}
+
+/// One host's master connection, opened on first use (or early by [`Transport::connect`]).
+pub struct SshMaster {
+    host: Host,
+    options: SshOptions,
+    session: OnceCell<Result<(), TransportError>>,
+    /// The same session, taken out at close so it can be closed cleanly.
+    live: std::sync::Mutex<Option<Arc<Session>>>,
+    sessions: Semaphore,
+}
+
+impl SshMaster {
+    /// A master for `host`, not yet connected.
+    pub fn new(host: Host, options: SshOptions) -> Self {
+        SshMaster { host, options, session: OnceCell::new(), live: Default::default(), sessions: Semaphore::new(SESSIONS_PER_HOST) }
+    }
+
+    fn connect_error(&self, reason: impl Into<String>) -> TransportError {
+        TransportError::Connect {
+            host: self.host.name.clone(),
+            endpoint: self.host.endpoint(),
+            reason: reason.into(),
+        }
+    }
+
+    async fn open(&self) -> Result<(), TransportError> {
+        let h = &self.host;
+        let mut b = SessionBuilder::default();
+        b.port(h.port)
+            .control_directory(&self.options.control_dir)
+            .control_persist(ControlPersist::IdleFor(std::num::NonZeroUsize::new(60).expect("60 is not zero")))
+            // openssh passes whole seconds: round up so 900 ms does not become "no timeout".
+            .connect_timeout(Duration::from_secs(h.connect_timeout.as_secs_f64().ceil().max(1.0) as u64))
+            .server_alive_interval(Duration::from_secs(5))
+            .known_hosts_check(match h.host_key_checking {
+                HostKeyChecking::Strict => KnownHosts::Strict,
+                HostKeyChecking::AcceptNew => KnownHosts::Add,
+                HostKeyChecking::Off => KnownHosts::Accept,
+            });
+        if let Some(user) = &h.user {
+            b.user(user.clone());
+        }
+        if let Some(key) = &h.identity_file {
+            b.keyfile(key);
+        }
+        if let Some(kh) = &h.known_hosts_file {
+            b.user_known_hosts_file(kh);
+        }
+        // The inventory validated the address (no leading '-', no spaces), so it can only
+        // be a destination, never an option.
+        let deadline = h.connect_timeout + Duration::from_secs(3);
+        match tokio::time::timeout(deadline, b.connect_mux(&h.address)).await {
+            Ok(Ok(session)) => {
+                let session = Arc::new(session);
+                *self.live.lock().unwrap_or_else(|e| e.into_inner()) = Some(session);
+                Ok(())
+            }
+            Ok(Err(e)) => Err(self.connect_error(describe(&e))),
+            Err(_) => Err(self.connect_error(format!("timed out after {}", humantime::format_duration(deadline)))),
+        }
+    }
+
+    async fn session(&self) -> Result<Arc<Session>, TransportError> {
+        self.session.get_or_init(|| self.open()).await.clone()?;
+        self.live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| self.connect_error("connection already closed"))
+    }
+}
+
+fn describe(e: &openssh::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text.trim().replace('\n', " ")
+}
+
+/// The remote command line: `cmd` bounded by `timeout` on the host when the host has it,
+/// so a command we stopped waiting for does not keep running there.
+fn remote_line(cmd: &Cmd, timeout: Duration) -> String {
+    let secs = timeout.as_secs_f64().ceil().max(1.0) as u64;
+    let inner = cmd.to_shell();
+    format!(
+        "if command -v timeout >/dev/null 2>&1; then exec timeout -k 1 {secs} {inner}; else exec {inner}; fi"
+    )
+}
+
+impl Transport for SshMaster {
+    fn run<'a>(&'a self, cmd: &'a Cmd, timeout: Duration) -> BoxFuture<'a, Result<Output, TransportError>> {
+        Box::pin(async move {
+            let session = self.session().await?;
+            let _permit = self.sessions.acquire().await.map_err(|e| TransportError::Failed(e.to_string()))?;
+            let line = remote_line(cmd, timeout);
+            let run = async {
+                session
+                    .raw_command(&line)
+                    .stdin(openssh::Stdio::null())
+                    .output()
+                    .await
+            };
+            match tokio::time::timeout(timeout, run).await {
+                Ok(Ok(out)) => Ok(Output { status: out.status.code(), stdout: out.stdout, stderr: out.stderr }),
+                Ok(Err(openssh::Error::Remote(e))) if e.kind() == std::io::ErrorKind::NotFound => Ok(Output {
+                    status: Some(127),
+                    stdout: Vec::new(),
+                    stderr: format!("{}: command not found", cmd.program()).into_bytes(),
+                }),
+                Ok(Err(e)) => Err(TransportError::Failed(format!("ssh to {}: {}", self.host.name, describe(&e)))),
+                Err(_) => Err(TransportError::Timeout(timeout)),
+            }
+        })
+    }
+
+    fn connect(&self) -> BoxFuture<'_, Result<(), TransportError>> {
+        Box::pin(async move { self.session.get_or_init(|| self.open()).await.clone() })
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let taken = self.live.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(session) = taken {
+                if let Ok(s) = Arc::try_unwrap(session) {
+                    let _ = s.close().await;
+                }
+            }
+        })
+    }
+}
