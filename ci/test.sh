@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The project's test command (README's second command; .ci/run calls it).
+# Installs what is missing, builds, checks format and lints, brings the lab of real hosts
+# up, runs every test (unit, CLI integration, lab integration), and brings the lab down.
+# Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s (%ss)\n' "$*" "$SECONDS"; }
+
+step "installing missing packages"
+ci/install-deps.sh
+
+step "format and lints"
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+
+step "building"
+cargo build --locked --all-targets
+
+step "README first command: cargo run --release -- run examples/local"
+cargo run --locked --release -q -- run examples/local --format pretty
+
+if [ ! -d ../shared ]; then
+  echo "note: ../shared is absent: the JUnit schema and Gherkin conformance checks are skipped"
+fi
+
+step "bringing the lab up"
+trap 'step "bringing the lab down"; ci/lab.sh down || true' EXIT
+ci/lab.sh up
+
+step "tests"
+export SHAKEDOWN_LAB=required
+cargo test --locked --all-targets -- --nocapture 2>&1 | tee target/test.log
+status=${PIPESTATUS[0]}
+
+step "done"
+exit "$status"
