@@ -19,6 +19,8 @@ pub struct HostHandle {
     transport: Box<dyn Transport>,
     /// Facts read at most once per run.
     pub facts: HostFacts,
+    /// The host's MySQL connection, opened once per run.
+    pub mysql: crate::probes::mysql::MysqlCache,
     trace: Option<Arc<Mutex<std::fs::File>>>,
     started: Instant,
 }
@@ -57,6 +59,7 @@ impl HostHandle {
 /// Every host of the inventory, by name.
 pub struct HostPool {
     handles: BTreeMap<String, Arc<HostHandle>>,
+    groups: BTreeMap<String, Vec<String>>,
     /// The run's SSH control directory (removed at the end).
     pub control_dir: Option<tempfile_dir::ControlDir>,
 }
@@ -119,17 +122,37 @@ impl HostPool {
                     host: host.clone(),
                     transport,
                     facts: HostFacts::default(),
+                    mysql: Default::default(),
                     trace: trace.clone(),
                     started,
                 }),
             );
         }
-        Ok(HostPool { handles, control_dir })
+        let groups = inventory.groups.iter().map(|(g, m)| (g.clone(), m.iter().cloned().collect())).collect();
+        Ok(HostPool { handles, groups, control_dir })
     }
 
     /// The handle of an inventory host.
     pub fn get(&self, name: &str) -> Option<Arc<HostHandle>> {
         self.handles.get(name).cloned()
+    }
+
+    /// The hosts selected by a group name, host name or glob (as `@hosts:`), in order.
+    pub fn select(&self, pattern: &str) -> Result<Vec<Arc<HostHandle>>, String> {
+        let names: Vec<String> = if let Some(members) = self.groups.get(pattern) {
+            members.clone()
+        } else if self.handles.contains_key(pattern) {
+            vec![pattern.to_string()]
+        } else if let Ok(glob) = globset::Glob::new(pattern) {
+            let m = glob.compile_matcher();
+            self.handles.keys().filter(|h| m.is_match(h.as_str())).cloned().collect()
+        } else {
+            Vec::new()
+        };
+        if names.is_empty() {
+            return Err(format!("no host or group \"{pattern}\" in the inventory"));
+        }
+        Ok(names.iter().filter_map(|n| self.get(n)).collect())
     }
 
     /// The address to reach `name_or_address` at: the inventory address of a host of

@@ -209,7 +209,7 @@ async fn run_steps(
     progress: &Progress,
 ) -> Vec<(StepResult, Duration)> {
     let host = unit.host.as_deref().and_then(|h| pool.get(h));
-    let mut ctx = StepCtx { unit: unit.clone(), host, pool: pool.clone(), step_timeout: opts.step_timeout, last_command: None };
+    let mut ctx = StepCtx { unit: unit.clone(), host, pool: pool.clone(), step_timeout: opts.step_timeout, last_command: None, http: Default::default() };
     let mut out = Vec::new();
     let mut failed = false;
     for (index, step) in unit.scenario.steps.iter().enumerate() {

@@ -31,6 +31,8 @@ pub struct StepCtx {
     pub step_timeout: Duration,
     /// The last `When I run` result.
     pub last_command: Option<CommandRun>,
+    /// What the HTTP steps have seen so far.
+    pub http: super::http::HttpState,
 }
 
 impl StepCtx {

@@ -4,10 +4,15 @@
 //! [`Outcome`]; they never format failure text themselves beyond expected/found.
 
 pub mod command;
+pub mod consistency;
 mod context;
 pub mod expect;
+pub mod haproxy;
+pub mod http;
 mod library;
+pub mod mysql;
 pub mod network;
+pub mod system;
 mod vars;
 
 use std::time::Duration;
@@ -192,5 +197,13 @@ impl std::fmt::Debug for StepDef {
 
 /// Every built-in family's table, in catalogue order.
 pub fn builtin_tables() -> Vec<&'static [StepDef]> {
-    vec![command::STEPS, network::STEPS]
+    vec![
+        system::STEPS,
+        command::STEPS,
+        network::STEPS,
+        http::STEPS,
+        haproxy::STEPS,
+        mysql::STEPS,
+        consistency::STEPS,
+    ]
 }

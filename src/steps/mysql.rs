@@ -1,0 +1,6 @@
+//! mysql steps (to be filled by its issue).
+
+use super::StepDef;
+
+/// The mysql family.
+pub const STEPS: &[StepDef] = &[];

@@ -1,0 +1,1 @@
+//! Core: the run pipeline over SSH against the lab.

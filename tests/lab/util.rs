@@ -1,0 +1,119 @@
+//! The lab harness: finds the lab that `ci/lab.sh up` made, serialises lab tests (they
+//! inject faults into shared hosts) with a file lock across processes, and runs the real
+//! binary with the lab inventory and secrets.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+#[path = "../cli/util.rs"]
+mod cli_util;
+pub use cli_util::{suite, Run};
+
+/// The running lab.
+pub struct Lab {
+    pub dir: PathBuf,
+    _lock: File,
+}
+
+/// The lab, locked for this test; `None` (test skipped) when no lab is up, unless
+/// `SHAKEDOWN_LAB=required` (as in ci/test.sh), where a missing lab fails the test.
+pub fn lab() -> Option<Lab> {
+    let root = cli_util::root();
+    let dir = std::env::var_os("LAB_DIR").map(PathBuf::from).unwrap_or_else(|| root.join(".lab"));
+    if !dir.join("inventory.toml").exists() {
+        if std::env::var("SHAKEDOWN_LAB").as_deref() == Ok("required") {
+            panic!("SHAKEDOWN_LAB=required but no lab at {} (run ci/lab.sh up)", dir.display());
+        }
+        eprintln!("skipped: no lab at {} (run ci/lab.sh up)", dir.display());
+        return None;
+    }
+    let lock = File::create(std::env::temp_dir().join("shakedown-lab.lock")).expect("lock file");
+    // SAFETY: flock(2) on a file descriptor we own; blocks until the other test is done.
+    let rc = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) };
+    assert_eq!(rc, 0, "flock");
+    Some(Lab { dir, _lock: lock })
+}
+
+impl Lab {
+    /// The native inventory.
+    pub fn inventory(&self) -> PathBuf {
+        self.dir.join("inventory.toml")
+    }
+
+    /// The Ansible INI inventory.
+    pub fn inventory_ini(&self) -> PathBuf {
+        self.dir.join("inventory.ini")
+    }
+
+    /// The MySQL monitor password.
+    pub fn mysql_password(&self) -> String {
+        std::fs::read_to_string(self.dir.join("mysql_password")).map(|s| s.trim().to_string()).unwrap_or_default()
+    }
+
+    /// Runs a shell command inside a lab host (fault injection and repair), as root.
+    #[track_caller]
+    pub fn exec(&self, host: &str, script: &str) -> String {
+        let out = Command::new(cli_util::root().join("ci/lab.sh"))
+            .args(["exec", host, "--", "sh", "-c", script])
+            .env("LAB_DIR", &self.dir)
+            .output()
+            .expect("ci/lab.sh runs");
+        assert!(out.status.success(), "lab exec on {host}: {script}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs `shakedown ARGS` from `dir` with the lab inventory (`-i` added after the
+    /// command word) and the lab's secrets in the environment.
+    pub fn shakedown_in(&self, dir: &Path, args: &[&str]) -> Run {
+        let inv = self.inventory();
+        let inv = inv.to_str().expect("utf-8 path");
+        let mut full: Vec<&str> = vec![args[0], "-i", inv];
+        full.extend_from_slice(&args[1..]);
+        let pw = self.mysql_password();
+        cli_util::shakedown_in(dir, &full, &[("SHAKEDOWN_MYSQL_PASSWORD", pw.as_str())])
+    }
+
+    /// Runs `shakedown ARGS` from the crate root with the lab inventory.
+    pub fn shakedown(&self, args: &[&str]) -> Run {
+        self.shakedown_in(&cli_util::root(), args)
+    }
+}
+
+/// Polls `f` until it returns true or `deadline` passes (no sleeps as synchronisation).
+#[track_caller]
+pub fn wait_until(what: &str, deadline: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what}: not true within {deadline:?}");
+}
+
+/// Restores a fault when dropped, even if the test panics.
+pub struct Repair<'a> {
+    lab: &'a Lab,
+    host: &'a str,
+    script: &'a str,
+}
+
+impl<'a> Repair<'a> {
+    /// Injects `fault` on `host` now and runs `repair` on drop.
+    pub fn inject(lab: &'a Lab, host: &'a str, fault: &str, repair: &'a str) -> Self {
+        lab.exec(host, fault);
+        Repair { lab, host, script: repair }
+    }
+}
+
+impl Drop for Repair<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new(cli_util::root().join("ci/lab.sh"))
+            .args(["exec", self.host, "--", "sh", "-c", self.script])
+            .env("LAB_DIR", &self.lab.dir)
+            .status();
+    }
+}
