@@ -1,4 +1,5 @@
 //! Helpers for the integration tests: run the real binary, write temp suites.
+#![allow(dead_code, reason = "shared test helpers: each test binary uses a subset")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,4 +1,5 @@
 //! The lab harness: finds the lab that `ci/lab.sh up` made, serialises lab tests (they
+#![allow(dead_code, reason = "shared test helpers: each test binary uses a subset")]
 //! inject faults into shared hosts) with a file lock across processes, and runs the real
 //! binary with the lab inventory and secrets.
 
