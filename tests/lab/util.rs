@@ -10,7 +10,12 @@ use std::time::{Duration, Instant};
 
 #[path = "../cli/util.rs"]
 mod cli_util;
-pub use cli_util::{suite, Run};
+pub use cli_util::{root, suite, Run};
+
+/// Runs the binary in `dir` without the lab inventory flag (the test gives its own).
+pub fn cli_util_shakedown_in(dir: &Path, args: &[&str]) -> Run {
+    cli_util::shakedown_in(dir, args, &[])
+}
 
 /// The running lab.
 pub struct Lab {
