@@ -1,8 +1,174 @@
-//! Facts about a host that many steps need (services, packages, mounts, listening ports,
-//! processes), each read at most once per host per run behind a `OnceCell`, so concurrent
-//! steps share one read in flight. Each fact file is a pure `parse_*` function tested on
-//! captured output plus one async read through the host's transport.
+//! Facts about a host that many steps need (platform, services, packages, PHP modules,
+//! mounts, fstab, listening ports, processes), each read at most once per host per run
+//! behind a `OnceCell`, so concurrent steps share one read in flight. Each fact file is a
+//! pure `parse_*` function tested on captured output plus one async read through
+//! [`HostHandle::run`]. A read that fails is not cached: the next step tries again.
 
-/// The per-host fact cache.
+pub mod mount;
+pub mod package;
+pub mod platform;
+pub mod ports;
+pub mod process;
+pub mod service;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::OnceCell;
+
+use crate::runner::hosts::HostHandle;
+use crate::transport::{Cmd, Output, TransportError};
+
+pub use mount::{FstabEntry, Mount};
+pub use package::{PackageDb, PackageManager};
+pub use platform::{InitSystem, Platform};
+pub use ports::Listener;
+pub use process::Process;
+pub use service::{Enablement, Running};
+
+/// Why a fact could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FactError {
+    /// The transport could not run the command.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The command ran and failed.
+    #[error("`{cmd}` failed: {why}")]
+    Command {
+        /// The command, as sent.
+        cmd: String,
+        /// Exit status and stderr, in words.
+        why: String,
+    },
+    /// The host lacks what the fact needs.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl From<FactError> for crate::steps::StepError {
+    fn from(e: FactError) -> Self {
+        match e {
+            FactError::Transport(t) => crate::steps::StepError::Transport(t),
+            other => crate::steps::StepError::Other(other.to_string()),
+        }
+    }
+}
+
+type Cell<T> = OnceCell<Arc<T>>;
+type Keyed<T> = Mutex<HashMap<String, Arc<Cell<T>>>>;
+
+/// The per-host fact cache: one cell per whole-host fact, one per service name.
 #[derive(Debug, Default)]
-pub struct HostFacts {}
+pub struct HostFacts {
+    platform: Cell<Platform>,
+    packages: Cell<PackageDb>,
+    php_modules: Cell<Option<Vec<String>>>,
+    mounts: Cell<Vec<Mount>>,
+    fstab: Cell<Vec<FstabEntry>>,
+    ports: Cell<Vec<Listener>>,
+    processes: Cell<Vec<Process>>,
+    sysv: Cell<service::BootTable>,
+    enablement: Keyed<Enablement>,
+    running: Keyed<Running>,
+}
+
+/// Runs `cmd` on `host`, mapping a transport error.
+pub(crate) async fn run(host: &HostHandle, cmd: &Cmd, timeout: Duration) -> Result<Output, FactError> {
+    Ok(host.run(cmd, timeout).await?)
+}
+
+/// Runs `cmd` and requires exit 0.
+pub(crate) async fn run_ok(host: &HostHandle, cmd: &Cmd, timeout: Duration) -> Result<Output, FactError> {
+    let out = run(host, cmd, timeout).await?;
+    if out.success() {
+        Ok(out)
+    } else {
+        Err(failed(cmd, &out))
+    }
+}
+
+/// A [`FactError::Command`] describing `out`.
+pub(crate) fn failed(cmd: &Cmd, out: &Output) -> FactError {
+    let status = out.status.map(|s| format!("exit status {s}")).unwrap_or_else(|| "killed by a signal".into());
+    let err = out.stderr_text();
+    let err = err.trim();
+    let why = if err.is_empty() { status } else { format!("{status}: {}", crate::steps::expect::excerpt(err)) };
+    FactError::Command { cmd: cmd.to_shell(), why }
+}
+
+/// A constant POSIX shell script run with `sh -c`, its arguments passed as `$1`, `$2`...
+/// (each quoted by [`Cmd::to_shell`]): used where one round trip replaces several. The
+/// script text is always a constant of this crate, never built from input.
+pub(crate) fn script(text: &'static str, args: &[&str]) -> Cmd {
+    Cmd::new("sh").arg("-c").arg(text).arg("sh").args(args.iter().copied())
+}
+
+async fn cached<T, F, Fut>(cell: &Cell<T>, read: F) -> Result<Arc<T>, FactError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, FactError>>,
+{
+    cell.get_or_try_init(|| async { read().await.map(Arc::new) }).await.cloned()
+}
+
+fn keyed<T>(map: &Keyed<T>, key: &str) -> Arc<Cell<T>> {
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+    map.entry(key.to_string()).or_default().clone()
+}
+
+/// The host's init system and package manager (one detection script).
+pub async fn platform(host: &HostHandle, timeout: Duration) -> Result<Arc<Platform>, FactError> {
+    cached(&host.facts.platform, || platform::read(host, timeout)).await
+}
+
+/// The installed packages, from the host's package manager.
+pub async fn packages(host: &HostHandle, timeout: Duration) -> Result<Arc<PackageDb>, FactError> {
+    let p = platform(host, timeout).await?;
+    cached(&host.facts.packages, || package::read(host, &p, timeout)).await
+}
+
+/// The PHP modules `php -m` lists; `None` when the host has no `php`.
+pub async fn php_modules(host: &HostHandle, timeout: Duration) -> Result<Arc<Option<Vec<String>>>, FactError> {
+    cached(&host.facts.php_modules, || package::read_php_modules(host, timeout)).await
+}
+
+/// The mount table (`/proc/self/mountinfo`).
+pub async fn mounts(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Mount>>, FactError> {
+    cached(&host.facts.mounts, || mount::read_mounts(host, timeout)).await
+}
+
+/// The entries of `/etc/fstab`.
+pub async fn fstab(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<FstabEntry>>, FactError> {
+    cached(&host.facts.fstab, || mount::read_fstab(host, timeout)).await
+}
+
+/// The listening TCP sockets.
+pub async fn ports(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Listener>>, FactError> {
+    cached(&host.facts.ports, || ports::read(host, timeout)).await
+}
+
+/// The process table.
+pub async fn processes(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Process>>, FactError> {
+    cached(&host.facts.processes, || process::read(host, timeout)).await
+}
+
+/// Whether a service starts at boot, by the host's init system.
+pub async fn enablement(host: &HostHandle, name: &str, timeout: Duration) -> Result<Arc<Enablement>, FactError> {
+    let p = platform(host, timeout).await?;
+    let cell = keyed(&host.facts.enablement, name);
+    cached(&cell, || service::read_enablement(host, &p, name, timeout)).await
+}
+
+/// Whether a service is running, and how that was found out.
+pub async fn running(host: &HostHandle, name: &str, timeout: Duration) -> Result<Arc<Running>, FactError> {
+    let p = platform(host, timeout).await?;
+    let cell = keyed(&host.facts.running, name);
+    cached(&cell, || service::read_running(host, &p, name, timeout)).await
+}
+
+/// The SysV start links or `chkconfig --list` table (hosts without systemd or OpenRC).
+pub(crate) async fn sysv_table(host: &HostHandle, p: &Platform, timeout: Duration) -> Result<Arc<service::BootTable>, FactError> {
+    cached(&host.facts.sysv, || service::read_sysv(host, p, timeout)).await
+}
