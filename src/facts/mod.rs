@@ -82,20 +82,26 @@ pub(crate) async fn run(host: &HostHandle, cmd: &Cmd, timeout: Duration) -> Resu
 /// Runs `cmd` and requires exit 0.
 pub(crate) async fn run_ok(host: &HostHandle, cmd: &Cmd, timeout: Duration) -> Result<Output, FactError> {
     let out = run(host, cmd, timeout).await?;
-    if out.success() {
-        Ok(out)
-    } else {
-        Err(failed(cmd, &out))
-    }
+    if out.success() { Ok(out) } else { Err(failed(cmd, &out)) }
 }
 
 /// A [`FactError::Command`] describing `out`.
 pub(crate) fn failed(cmd: &Cmd, out: &Output) -> FactError {
-    let status = out.status.map(|s| format!("exit status {s}")).unwrap_or_else(|| "killed by a signal".into());
+    let status = out
+        .status
+        .map(|s| format!("exit status {s}"))
+        .unwrap_or_else(|| "killed by a signal".into());
     let err = out.stderr_text();
     let err = err.trim();
-    let why = if err.is_empty() { status } else { format!("{status}: {}", crate::steps::expect::excerpt(err)) };
-    FactError::Command { cmd: cmd.to_shell(), why }
+    let why = if err.is_empty() {
+        status
+    } else {
+        format!("{status}: {}", crate::steps::expect::excerpt(err))
+    };
+    FactError::Command {
+        cmd: cmd.to_shell(),
+        why,
+    }
 }
 
 /// A constant POSIX shell script run with `sh -c`, its arguments passed as `$1`, `$2`...
@@ -110,7 +116,9 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, FactError>>,
 {
-    cell.get_or_try_init(|| async { read().await.map(Arc::new) }).await.cloned()
+    cell.get_or_try_init(|| async { read().await.map(Arc::new) })
+        .await
+        .cloned()
 }
 
 fn keyed<T>(map: &Keyed<T>, key: &str) -> Arc<Cell<T>> {
@@ -169,6 +177,10 @@ pub async fn running(host: &HostHandle, name: &str, timeout: Duration) -> Result
 }
 
 /// The SysV start links or `chkconfig --list` table (hosts without systemd or OpenRC).
-pub(crate) async fn sysv_table(host: &HostHandle, p: &Platform, timeout: Duration) -> Result<Arc<service::BootTable>, FactError> {
+pub(crate) async fn sysv_table(
+    host: &HostHandle,
+    p: &Platform,
+    timeout: Duration,
+) -> Result<Arc<service::BootTable>, FactError> {
     cached(&host.facts.sysv, || service::read_sysv(host, p, timeout)).await
 }

@@ -44,7 +44,9 @@ pub fn unescape(field: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let octal = bytes.get(i + 1..i + 4).filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
         match (bytes[i], octal) {
             (b'\\', Some(d)) => {
                 let v = d.iter().fold(0u32, |acc, c| acc * 8 + u32::from(c - b'0'));
@@ -66,13 +68,20 @@ pub fn parse_mountinfo(text: &str) -> Vec<Mount> {
     let mut mounts = Vec::new();
     for line in text.lines() {
         let fields: Vec<&str> = line.split(' ').collect();
-        let Some(dash) = fields.iter().position(|f| *f == "-") else { continue };
+        let Some(dash) = fields.iter().position(|f| *f == "-") else {
+            continue;
+        };
         if dash < 6 || fields.len() < dash + 3 {
             continue;
         }
         let mut options: Vec<String> = fields[5].split(',').map(str::to_string).collect();
         if let Some(sup) = fields.get(dash + 3) {
-            options.extend(sup.split(',').filter(|o| !options.iter().any(|x| x == o)).map(str::to_string).collect::<Vec<_>>());
+            options.extend(
+                sup.split(',')
+                    .filter(|o| !options.iter().any(|x| x == o))
+                    .map(str::to_string)
+                    .collect::<Vec<_>>(),
+            );
         }
         mounts.push(Mount {
             mount_point: unescape(fields[4]),
@@ -101,7 +110,10 @@ pub fn parse_fstab(text: &str) -> Vec<FstabEntry> {
             source: unescape(f[0]),
             mount_point: unescape(f[1]),
             fs_type: f.get(2).map(|s| s.to_string()).unwrap_or_default(),
-            options: f.get(3).map(|o| o.split(',').map(str::to_string).collect()).unwrap_or_default(),
+            options: f
+                .get(3)
+                .map(|o| o.split(',').map(str::to_string).collect())
+                .unwrap_or_default(),
             line: n + 1,
         });
     }
@@ -167,7 +179,11 @@ mod tests {
         assert_eq!(m[0].fs_type, "ext3");
         assert!(m[0].options.contains(&"errors=continue".to_string()));
         assert!(m[1].options.contains(&"size=16384k".to_string()));
-        assert_eq!(mounted_at(&m, "/mnt/data/").map(|x| x.source.as_str()), Some("other"), "topmost wins");
+        assert_eq!(
+            mounted_at(&m, "/mnt/data/").map(|x| x.source.as_str()),
+            Some("other"),
+            "topmost wins"
+        );
     }
 
     #[test]
@@ -179,7 +195,9 @@ mod tests {
         assert_eq!(e[1].mount_point, "/boot");
         assert_eq!(e[2].mount_point, "/mnt/data");
         assert_eq!(e[2].options, ["defaults", "noatime"]);
-        let e = parse_fstab("LABEL=data\t/ebs1   ext4 noatime 0 2\n  # indented comment\n/dev/sds /my\\040dir xfs\n/lonely\n");
+        let e = parse_fstab(
+            "LABEL=data\t/ebs1   ext4 noatime 0 2\n  # indented comment\n/dev/sds /my\\040dir xfs\n/lonely\n",
+        );
         assert_eq!(e.len(), 2);
         assert_eq!(e[0].source, "LABEL=data");
         assert_eq!(e[1].mount_point, "/my dir");

@@ -63,7 +63,9 @@ pub fn parse_dpkg(text: &str) -> BTreeMap<String, Package> {
     let mut db: BTreeMap<String, Package> = BTreeMap::new();
     for line in text.lines() {
         let mut f = line.split('\t');
-        let (Some(name), Some(version), Some(status)) = (f.next(), f.next(), f.next()) else { continue };
+        let (Some(name), Some(version), Some(status)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
         let entry = db.entry(name.to_string()).or_default();
         // Second letter: the package's state (`i` installed, `W`/`t` awaiting triggers).
         match status.chars().nth(1) {
@@ -80,7 +82,9 @@ pub fn parse_dpkg(text: &str) -> BTreeMap<String, Package> {
 pub fn parse_rpm(text: &str) -> BTreeMap<String, Package> {
     let mut db: BTreeMap<String, Package> = BTreeMap::new();
     for line in text.lines() {
-        let Some((name, evr)) = line.split_once('\t') else { continue };
+        let Some((name, evr)) = line.split_once('\t') else {
+            continue;
+        };
         let evr = evr.trim().strip_prefix("(none):").unwrap_or(evr.trim());
         db.entry(name.to_string()).or_default().versions.push(evr.to_string());
     }
@@ -92,19 +96,37 @@ pub fn parse_apk(text: &str) -> BTreeMap<String, Package> {
     let mut db: BTreeMap<String, Package> = BTreeMap::new();
     for line in text.lines().map(str::trim) {
         // The version is the last two dash-separated parts: `1.24.0-r6`.
-        let Some((rest, rel)) = line.rsplit_once('-') else { continue };
-        let Some((name, ver)) = rest.rsplit_once('-') else { continue };
+        let Some((rest, rel)) = line.rsplit_once('-') else {
+            continue;
+        };
+        let Some((name, ver)) = rest.rsplit_once('-') else {
+            continue;
+        };
         if !rel.starts_with('r') || !ver.starts_with(|c: char| c.is_ascii_digit()) {
             continue;
         }
-        db.entry(name.to_string()).or_default().versions.push(format!("{ver}-{rel}"));
+        db.entry(name.to_string())
+            .or_default()
+            .versions
+            .push(format!("{ver}-{rel}"));
     }
     db
 }
 
 /// Parses `php -m`: module names, without the `[PHP Modules]` / `[Zend Modules]` headers.
 pub fn parse_php_modules(text: &str) -> Vec<String> {
-    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('[')).map(str::to_string).collect()
+    let mut modules: Vec<String> = Vec::new();
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('['))
+    {
+        // Zend extensions (OPcache) appear in both sections.
+        if !modules.iter().any(|m| m == line) {
+            modules.push(line.to_string());
+        }
+    }
+    modules
 }
 
 /// A comparison of a version constraint.
@@ -148,15 +170,26 @@ impl Op {
 /// Parses `">= 1.22"`, `"<2"`, `"= 1.22.1-1"` or a bare version (meaning `=`).
 pub fn parse_constraint(text: &str) -> Result<(Op, String), String> {
     let t = text.trim();
-    let (op, rest) = [(">=", Op::Ge), ("<=", Op::Le), ("==", Op::Eq), (">", Op::Gt), ("<", Op::Lt), ("=", Op::Eq)]
-        .iter()
-        .find_map(|(sym, op)| t.strip_prefix(sym).map(|r| (*op, r)))
-        .unwrap_or((Op::Eq, t));
+    let (op, rest) = [
+        (">=", Op::Ge),
+        ("<=", Op::Le),
+        ("==", Op::Eq),
+        (">", Op::Gt),
+        ("<", Op::Lt),
+        ("=", Op::Eq),
+    ]
+    .iter()
+    .find_map(|(sym, op)| t.strip_prefix(sym).map(|r| (*op, r)))
+    .unwrap_or((Op::Eq, t));
     let version = rest.trim();
     let ok = version.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && version.chars().all(|c| c.is_ascii_alphanumeric() || ".+-~:_^".contains(c));
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".+-~:_^".contains(c));
     if !ok {
-        return Err(format!("bad version constraint \"{text}\": use =, >=, >, <= or < and a version, like \">= 1.22\""));
+        return Err(format!(
+            "bad version constraint \"{text}\": use =, >=, >, <= or < and a version, like \">= 1.22\""
+        ));
     }
     Ok((op, version.to_string()))
 }
@@ -197,9 +230,17 @@ pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
             (_, Some(b'^')) => return Ordering::Greater,
             _ => {}
         }
-        let (Some(&c1), Some(_)) = (one.first(), two.first()) else { break };
+        let (Some(&c1), Some(_)) = (one.first(), two.first()) else {
+            break;
+        };
         let numeric = c1.is_ascii_digit();
-        let class = |c: &u8| if numeric { c.is_ascii_digit() } else { c.is_ascii_alphabetic() };
+        let class = |c: &u8| {
+            if numeric {
+                c.is_ascii_digit()
+            } else {
+                c.is_ascii_alphabetic()
+            }
+        };
         let n1 = one.iter().take_while(|c| class(c)).count();
         let n2 = two.iter().take_while(|c| class(c)).count();
         let (s1, s2) = (&one[..n1], &two[..n2]);
@@ -241,14 +282,23 @@ pub fn rpm_evr_cmp(a: &str, b: &str) -> Ordering {
     }
     let (e1, v1, r1) = split(a);
     let (e2, v2, r2) = split(b);
-    e1.cmp(&e2).then_with(|| rpmvercmp(v1, v2)).then_with(|| match (r1, r2) {
-        (Some(r1), Some(r2)) => rpmvercmp(r1, r2),
-        _ => Ordering::Equal,
-    })
+    e1.cmp(&e2)
+        .then_with(|| rpmvercmp(v1, v2))
+        .then_with(|| match (r1, r2) {
+            (Some(r1), Some(r2)) => rpmvercmp(r1, r2),
+            _ => Ordering::Equal,
+        })
 }
 
 /// Whether `installed` satisfies `op want`, compared the host package manager's way.
-pub async fn satisfies(host: &HostHandle, manager: PackageManager, installed: &str, op: Op, want: &str, timeout: Duration) -> Result<bool, FactError> {
+pub async fn satisfies(
+    host: &HostHandle,
+    manager: PackageManager,
+    installed: &str,
+    op: Op,
+    want: &str,
+    timeout: Duration,
+) -> Result<bool, FactError> {
     match manager {
         PackageManager::Rpm => Ok(op.holds(rpm_evr_cmp(installed, want))),
         PackageManager::Dpkg => {
@@ -267,25 +317,44 @@ pub async fn satisfies(host: &HostHandle, manager: PackageManager, installed: &s
                 "<" => Ordering::Less,
                 ">" => Ordering::Greater,
                 "=" => Ordering::Equal,
-                other => return Err(FactError::Command { cmd: cmd.to_shell(), why: format!("unexpected answer {other:?}") }),
+                other => {
+                    return Err(FactError::Command {
+                        cmd: cmd.to_shell(),
+                        why: format!("unexpected answer {other:?}"),
+                    });
+                }
             };
             Ok(op.holds(ord))
         }
     }
 }
 
+/// A package database parser.
+type Parser = fn(&str) -> BTreeMap<String, Package>;
+
 /// Reads the package database with the host's package manager.
 pub async fn read(host: &HostHandle, p: &Platform, timeout: Duration) -> Result<PackageDb, FactError> {
     let Some(manager) = p.package_manager() else {
-        return Err(FactError::Unsupported("no package manager found on the host (no dpkg-query, rpm or apk)".into()));
+        return Err(FactError::Unsupported(
+            "no package manager found on the host (no dpkg-query, rpm or apk)".into(),
+        ));
     };
-    let (cmd, parse): (Cmd, fn(&str) -> BTreeMap<String, Package>) = match manager {
-        PackageManager::Dpkg => (Cmd::new("dpkg-query").args(["-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n"]), parse_dpkg),
-        PackageManager::Rpm => (Cmd::new("rpm").args(["-qa", "--qf", "%{NAME}\t%{EPOCH}:%{VERSION}-%{RELEASE}\n"]), parse_rpm),
+    let (cmd, parse): (Cmd, Parser) = match manager {
+        PackageManager::Dpkg => (
+            Cmd::new("dpkg-query").args(["-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n"]),
+            parse_dpkg,
+        ),
+        PackageManager::Rpm => (
+            Cmd::new("rpm").args(["-qa", "--qf", "%{NAME}\t%{EPOCH}:%{VERSION}-%{RELEASE}\n"]),
+            parse_rpm,
+        ),
         PackageManager::Apk => (Cmd::new("apk").args(["info", "-v"]), parse_apk),
     };
     let out = run_ok(host, &cmd, timeout).await?;
-    Ok(PackageDb { manager, packages: parse(&out.stdout_text()) })
+    Ok(PackageDb {
+        manager,
+        packages: parse(&out.stdout_text()),
+    })
 }
 
 /// Runs `php -m`; `None` when the host has no `php`.
@@ -315,7 +384,10 @@ mod tests {
         assert!(db["nginx"].versions[0].starts_with("1.22"));
         let db = parse_dpkg("telnet\t0.17-44\trc \nvim\t2:9.0.1378-2\tii \nx\t1\tiF \n");
         assert!(db["telnet"].versions.is_empty());
-        assert_eq!(db["telnet"].state.as_deref(), Some("removed, config files remain (dpkg rc)"));
+        assert_eq!(
+            db["telnet"].state.as_deref(),
+            Some("removed, config files remain (dpkg rc)")
+        );
         assert_eq!(db["vim"].versions, ["2:9.0.1378-2"]);
         assert!(db["x"].state.as_deref().unwrap().contains("broken"));
     }
@@ -346,13 +418,17 @@ mod tests {
         assert!(m.iter().any(|x| x == "curl"));
         assert!(m.iter().any(|x| x == "Core"));
         assert!(!m.iter().any(|x| x.starts_with('[')));
+        assert_eq!(m.iter().filter(|x| *x == "Zend OPcache").count(), 1);
     }
 
     #[test]
     fn constraints() {
         assert_eq!(parse_constraint(">= 1.22"), Ok((Op::Ge, "1.22".into())));
         assert_eq!(parse_constraint("<2"), Ok((Op::Lt, "2".into())));
-        assert_eq!(parse_constraint("1:1.20.1-14.el9"), Ok((Op::Eq, "1:1.20.1-14.el9".into())));
+        assert_eq!(
+            parse_constraint("1:1.20.1-14.el9"),
+            Ok((Op::Eq, "1:1.20.1-14.el9".into()))
+        );
         assert_eq!(parse_constraint("== 1.0"), Ok((Op::Eq, "1.0".into())));
         assert!(parse_constraint(">= -1").is_err());
         assert!(parse_constraint("~> 1.2").is_err());
@@ -365,17 +441,39 @@ mod tests {
         use Ordering::*;
         // From rpm's tests/rpmvercmp.at.
         let cases = [
-            ("1.0", "1.0", Equal), ("1.0", "2.0", Less), ("2.0", "1.0", Greater),
-            ("2.0.1", "2.0.1", Equal), ("2.0", "2.0.1", Less), ("2.0.1a", "2.0.1", Greater),
-            ("5.5p1", "5.5p2", Less), ("5.5p10", "5.5p1", Greater), ("10xyz", "10.1xyz", Less),
-            ("xyz10", "xyz10.1", Less), ("xyz.4", "8", Less), ("8", "xyz.4", Greater),
-            ("5.5p1", "5.5p1", Equal), ("1.0010", "1.9", Greater), ("1.05", "1.5", Equal),
-            ("1.0", "1", Greater), ("2.50", "2.5", Greater), ("fc4", "fc.4", Equal),
-            ("FC5", "fc4", Less), ("2a", "2.0", Less), ("1.0a", "1.0", Greater),
-            ("1.0~rc1", "1.0", Less), ("1.0~rc1", "1.0~rc2", Less), ("1.0~rc1~git123", "1.0~rc1", Less),
-            ("1.0^", "1.0", Greater), ("1.0^git1", "1.0^git2", Less), ("1.0^git1", "1.01", Less),
-            ("1.0^git1", "1.0~rc1", Greater), ("1.0~rc1^git1", "1.0~rc1", Greater), ("1.0^git1~pre", "1.0^git1", Less),
-            ("1b.fc17", "1b.fc17", Equal), ("1.0a", "1.0b", Less), ("6.0.rc1", "6.0", Greater),
+            ("1.0", "1.0", Equal),
+            ("1.0", "2.0", Less),
+            ("2.0", "1.0", Greater),
+            ("2.0.1", "2.0.1", Equal),
+            ("2.0", "2.0.1", Less),
+            ("2.0.1a", "2.0.1", Greater),
+            ("5.5p1", "5.5p2", Less),
+            ("5.5p10", "5.5p1", Greater),
+            ("10xyz", "10.1xyz", Less),
+            ("xyz10", "xyz10.1", Less),
+            ("xyz.4", "8", Less),
+            ("8", "xyz.4", Greater),
+            ("5.5p1", "5.5p1", Equal),
+            ("1.0010", "1.9", Greater),
+            ("1.05", "1.5", Equal),
+            ("1.0", "1", Greater),
+            ("2.50", "2.5", Greater),
+            ("fc4", "fc.4", Equal),
+            ("FC5", "fc4", Less),
+            ("2a", "2.0", Less),
+            ("1.0a", "1.0", Greater),
+            ("1.0~rc1", "1.0", Less),
+            ("1.0~rc1", "1.0~rc2", Less),
+            ("1.0~rc1~git123", "1.0~rc1", Less),
+            ("1.0^", "1.0", Greater),
+            ("1.0^git1", "1.0^git2", Less),
+            ("1.0^git1", "1.01", Less),
+            ("1.0^git1", "1.0~rc1", Greater),
+            ("1.0~rc1^git1", "1.0~rc1", Greater),
+            ("1.0^git1~pre", "1.0^git1", Less),
+            ("1b.fc17", "1b.fc17", Equal),
+            ("1.0a", "1.0b", Less),
+            ("6.0.rc1", "6.0", Greater),
         ];
         for (a, b, want) in cases {
             assert_eq!(rpmvercmp(a, b), want, "{a} vs {b}");
@@ -385,7 +483,11 @@ mod tests {
     #[test]
     fn rpm_epoch_version_release() {
         assert_eq!(rpm_evr_cmp("1:1.20.1-14.el9", "1.22"), Ordering::Greater, "epoch wins");
-        assert_eq!(rpm_evr_cmp("1.20.1-14.el9", "1.20.1"), Ordering::Equal, "no release wanted");
+        assert_eq!(
+            rpm_evr_cmp("1.20.1-14.el9", "1.20.1"),
+            Ordering::Equal,
+            "no release wanted"
+        );
         assert_eq!(rpm_evr_cmp("1.20.1-14.el9", "1.20.1-15.el9"), Ordering::Less);
         assert!(Op::Ge.holds(rpm_evr_cmp("2.4.57-5.el9", "2.4")));
         assert!(!Op::Lt.holds(rpm_evr_cmp("2.4.57-5.el9", "2.4.57")));

@@ -62,7 +62,9 @@ pub fn parse_platform(text: &str) -> Platform {
     let mut p = Platform::default();
     let mut initdefault = None;
     for line in text.lines() {
-        let Some((key, value)) = line.split_once('=') else { continue };
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
         let value = value.trim();
         match key {
             "pid1" => p.pid1 = value.to_string(),

@@ -30,10 +30,19 @@ pub fn parse_ss(text: &str) -> Vec<Listener> {
     for line in text.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
         // With a State column: LISTEN Recv-Q Send-Q Local Peer; without: Recv-Q Send-Q Local Peer.
-        let local = if f.first().is_some_and(|s| s.parse::<u64>().is_ok()) { f.get(2) } else { f.get(3) };
-        let Some((address, port)) = local.and_then(|l| l.rsplit_once(':')) else { continue };
+        let local = if f.first().is_some_and(|s| s.parse::<u64>().is_ok()) {
+            f.get(2)
+        } else {
+            f.get(3)
+        };
+        let Some((address, port)) = local.and_then(|l| l.rsplit_once(':')) else {
+            continue;
+        };
         if let Ok(port) = port.parse() {
-            out.push(Listener { address: address.to_string(), port });
+            out.push(Listener {
+                address: address.to_string(),
+                port,
+            });
         }
     }
     out
@@ -48,8 +57,12 @@ pub fn parse_proc_net_tcp(text: &str) -> Vec<Listener> {
         if f.get(3) != Some(&"0A") {
             continue;
         }
-        let Some((addr, port)) = f.get(1).and_then(|l| l.split_once(':')) else { continue };
-        let (Ok(port), Some(address)) = (u16::from_str_radix(port, 16), proc_address(addr)) else { continue };
+        let Some((addr, port)) = f.get(1).and_then(|l| l.split_once(':')) else {
+            continue;
+        };
+        let (Ok(port), Some(address)) = (u16::from_str_radix(port, 16), proc_address(addr)) else {
+            continue;
+        };
         out.push(Listener { address, port });
     }
     out
@@ -127,7 +140,13 @@ mod tests {
         assert_eq!(l[2].address, "127.0.0.1%lo");
         // Old ss without the State column for -l.
         let l = parse_ss("Recv-Q Send-Q Local Address:Port Peer Address:Port\n0 128 *:22 *:*\n");
-        assert_eq!(l, vec![Listener { address: "*".into(), port: 22 }]);
+        assert_eq!(
+            l,
+            vec![Listener {
+                address: "*".into(),
+                port: 22
+            }]
+        );
     }
 
     #[test]

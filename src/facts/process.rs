@@ -34,10 +34,18 @@ pub fn parse_ps(text: &str) -> Vec<Process> {
     let mut out = Vec::new();
     for line in text.lines() {
         let line = line.trim_start();
-        let Some((pid, rest)) = line.split_once(char::is_whitespace) else { continue };
-        let Some((stat, comm)) = rest.trim_start().split_once(char::is_whitespace) else { continue };
+        let Some((pid, rest)) = line.split_once(char::is_whitespace) else {
+            continue;
+        };
+        let Some((stat, comm)) = rest.trim_start().split_once(char::is_whitespace) else {
+            continue;
+        };
         if let Ok(pid) = pid.parse() {
-            out.push(Process { pid, stat: stat.to_string(), comm: comm.trim().to_string() });
+            out.push(Process {
+                pid,
+                stat: stat.to_string(),
+                comm: comm.trim().to_string(),
+            });
         }
     }
     out
@@ -46,7 +54,9 @@ pub fn parse_ps(text: &str) -> Vec<Process> {
 /// The live (not zombie) processes named `name`.
 pub fn named<'a>(procs: &'a [Process], name: &'a str) -> impl Iterator<Item = &'a Process> + 'a {
     let short: String = name.chars().take(COMM_MAX).collect();
-    procs.iter().filter(move |p| !p.zombie() && (p.comm == name || p.comm == short))
+    procs
+        .iter()
+        .filter(move |p| !p.zombie() && (p.comm == name || p.comm == short))
 }
 
 /// Names that contain `name` but are not it (`php-fpm8.2` for `php-fpm`), with counts:
@@ -54,7 +64,10 @@ pub fn named<'a>(procs: &'a [Process], name: &'a str) -> impl Iterator<Item = &'
 pub fn similar(procs: &[Process], name: &str) -> Vec<(String, usize)> {
     let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
     let lower = name.to_lowercase();
-    for p in procs.iter().filter(|p| !p.zombie() && p.comm != name && p.comm.to_lowercase().contains(&lower)) {
+    for p in procs
+        .iter()
+        .filter(|p| !p.zombie() && p.comm != name && p.comm.to_lowercase().contains(&lower))
+    {
         *counts.entry(p.comm.as_str()).or_default() += 1;
     }
     counts.into_iter().map(|(n, c)| (n.to_string(), c)).collect()
@@ -85,7 +98,9 @@ mod tests {
 
     #[test]
     fn names_with_spaces_zombies_and_truncation() {
-        let p = parse_ps("  10 Ss   nginx\n  11 S    nginx\n  12 Z    nginx\n  13 Sl   Web Content\n  14 S php-fpm8.2\n 15 S systemd-journal\n");
+        let p = parse_ps(
+            "  10 Ss   nginx\n  11 S    nginx\n  12 Z    nginx\n  13 Sl   Web Content\n  14 S php-fpm8.2\n 15 S systemd-journal\n",
+        );
         assert_eq!(named(&p, "nginx").count(), 2, "zombies do not count");
         assert_eq!(named(&p, "Web Content").count(), 1);
         assert_eq!(named(&p, "php-fpm").count(), 0);

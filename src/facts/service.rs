@@ -45,7 +45,9 @@ pub struct BootTable {
 pub fn check_service_name(name: &str) -> Result<(), String> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || "@._:+-\\".contains(c);
     if name.is_empty() || name.starts_with(['-', '.']) || !name.chars().all(ok_char) {
-        return Err(format!("\"{name}\" is not a service name (letters, digits and @ . _ : + - only)"));
+        return Err(format!(
+            "\"{name}\" is not a service name (letters, digits and @ . _ : + - only)"
+        ));
     }
     Ok(())
 }
@@ -77,14 +79,21 @@ pub fn parse_rc_links(text: &str) -> BootTable {
     let mut level: Option<String> = None;
     for line in text.lines().map(str::trim) {
         if let Some(dir) = line.strip_suffix(':') {
-            level = dir.strip_prefix("/etc/rc").and_then(|d| d.strip_suffix(".d")).map(str::to_string);
+            level = dir
+                .strip_prefix("/etc/rc")
+                .and_then(|d| d.strip_suffix(".d"))
+                .map(str::to_string);
             continue;
         }
         let Some(level) = &level else { continue };
         let (kind, rest) = line.split_at(line.len().min(1));
         let name = rest.trim_start_matches(|c: char| c.is_ascii_digit());
         if (kind == "S" || kind == "K") && name.len() < rest.len() && !name.is_empty() {
-            table.services.entry(name.to_string()).or_default().insert(level.clone(), kind == "S");
+            table
+                .services
+                .entry(name.to_string())
+                .or_default()
+                .insert(level.clone(), kind == "S");
         }
     }
     table
@@ -94,7 +103,9 @@ pub fn parse_rc_links(text: &str) -> BootTable {
 pub fn parse_rc_update(text: &str) -> BootTable {
     let mut table = BootTable::default();
     for line in text.lines() {
-        let Some((name, levels)) = line.split_once('|') else { continue };
+        let Some((name, levels)) = line.split_once('|') else {
+            continue;
+        };
         let entry = table.services.entry(name.trim().to_string()).or_default();
         for level in levels.split_whitespace() {
             entry.insert(level.to_string(), true);
@@ -119,12 +130,18 @@ pub fn parse_systemctl_state(out: &Output) -> String {
 /// Whether `service` starts at boot in `table` under SysV rules: in the default runlevel
 /// when known, else in any of 2-5. Returns the verdict and the evidence in words.
 pub fn sysv_enabled(table: &BootTable, service: &str, runlevel: Option<char>) -> (bool, String) {
-    let Some(levels) = table.services.get(service) else { return (false, "no start links".into()) };
+    let Some(levels) = table.services.get(service) else {
+        return (false, "no start links".into());
+    };
     if let Some(r) = runlevel {
         let on = levels.get(&r.to_string()).copied().unwrap_or(false);
         return (on, format!("{} in default runlevel {r}", if on { "on" } else { "off" }));
     }
-    let on: Vec<&str> = levels.iter().filter(|(l, on)| **on && ["2", "3", "4", "5"].contains(&l.as_str())).map(|(l, _)| l.as_str()).collect();
+    let on: Vec<&str> = levels
+        .iter()
+        .filter(|(l, on)| **on && ["2", "3", "4", "5"].contains(&l.as_str()))
+        .map(|(l, _)| l.as_str())
+        .collect();
     if on.is_empty() {
         (false, "off in runlevels 2-5".into())
     } else {
@@ -153,7 +170,12 @@ pub async fn read_sysv(host: &HostHandle, p: &Platform, timeout: Duration) -> Re
 }
 
 /// Asks the host's init system whether `name` starts at boot.
-pub async fn read_enablement(host: &HostHandle, p: &Platform, name: &str, timeout: Duration) -> Result<Enablement, FactError> {
+pub async fn read_enablement(
+    host: &HostHandle,
+    p: &Platform,
+    name: &str,
+    timeout: Duration,
+) -> Result<Enablement, FactError> {
     check_service_name(name).map_err(FactError::Unsupported)?;
     let Some(init) = p.init() else {
         return Err(FactError::Unsupported(
@@ -161,15 +183,27 @@ pub async fn read_enablement(host: &HostHandle, p: &Platform, name: &str, timeou
         ));
     };
     if init == InitSystem::Systemd {
-        let out = run(host, &Cmd::new("systemctl").arg("is-enabled").arg("--").arg(name), timeout).await?;
+        let out = run(
+            host,
+            &Cmd::new("systemctl").arg("is-enabled").arg("--").arg(name),
+            timeout,
+        )
+        .await?;
         // systemd's own rule: exit 0 for enabled, enabled-runtime, static, alias, indirect,
         // generated, transient; non-zero for disabled, masked, linked, not-found...
-        return Ok(Enablement { enabled: out.success(), init, state: parse_systemctl_state(&out) });
+        return Ok(Enablement {
+            enabled: out.success(),
+            init,
+            state: parse_systemctl_state(&out),
+        });
     }
     let table = super::sysv_table(host, p, timeout).await?;
     let (enabled, state) = match init {
         InitSystem::OpenRc => match table.services.get(name).filter(|l| !l.is_empty()) {
-            Some(levels) => (true, format!("in runlevel {}", levels.keys().cloned().collect::<Vec<_>>().join(", "))),
+            Some(levels) => (
+                true,
+                format!("in runlevel {}", levels.keys().cloned().collect::<Vec<_>>().join(", ")),
+            ),
             None => (false, "not in any runlevel".into()),
         },
         _ => sysv_enabled(&table, name, p.runlevel),
@@ -181,27 +215,53 @@ fn said(out: &Output) -> String {
     let mut text = out.stdout_text();
     text.push_str(&out.stderr_text());
     let text = text.trim();
-    let status = out.status.map(|s| format!("exit {s}")).unwrap_or_else(|| "killed".into());
-    if text.is_empty() { status } else { format!("{status}, {}", excerpt(text)) }
+    let status = out
+        .status
+        .map(|s| format!("exit {s}"))
+        .unwrap_or_else(|| "killed".into());
+    if text.is_empty() {
+        status
+    } else {
+        format!("{status}, {}", excerpt(text))
+    }
 }
 
 /// Finds out whether `name` runs, by the best method the host allows.
-pub async fn read_running(host: &HostHandle, p: &Platform, name: &str, timeout: Duration) -> Result<Running, FactError> {
+pub async fn read_running(
+    host: &HostHandle,
+    p: &Platform,
+    name: &str,
+    timeout: Duration,
+) -> Result<Running, FactError> {
     check_service_name(name).map_err(FactError::Unsupported)?;
     if p.systemd_booted && p.has("systemctl") {
-        let out = run(host, &Cmd::new("systemctl").arg("is-active").arg("--").arg(name), timeout).await?;
+        let out = run(
+            host,
+            &Cmd::new("systemctl").arg("is-active").arg("--").arg(name),
+            timeout,
+        )
+        .await?;
         let state = parse_systemctl_state(&out);
-        return Ok(Running { running: out.success(), method: format!("systemd: {state}") });
+        return Ok(Running {
+            running: out.success(),
+            method: format!("systemd: {state}"),
+        });
     }
     let why_not_systemd = if p.has("systemctl") {
-        format!("; systemd is installed but not PID 1 (PID 1 is {}), so systemctl is-active cannot answer", p.pid1)
+        format!(
+            "; systemd is installed but not PID 1 (PID 1 is {}), so systemctl is-active cannot answer",
+            p.pid1
+        )
     } else {
         String::new()
     };
     if p.has("rc-service") {
         let out = run(host, &Cmd::new("rc-service").arg(name).arg("status"), timeout).await?;
         if !out.stderr_text().contains("does not exist") {
-            return Ok(Running { running: out.success(), method: format!("OpenRC: rc-service {name} status: {}", said(&out)) });
+            return Ok(Running {
+                running: out.success(),
+                method: format!("OpenRC: rc-service {name} status: {}", said(&out)),
+            });
         }
     }
     if p.has("/etc/init.d") {
@@ -222,8 +282,19 @@ pub async fn read_running(host: &HostHandle, p: &Platform, name: &str, timeout: 
 
 /// The pid file, then the process table.
 async fn by_pid_file(host: &HostHandle, name: &str, timeout: Duration) -> Result<Running, FactError> {
-    let files = [format!("/run/{name}.pid"), format!("/run/{name}/{name}.pid"), format!("/var/run/{name}.pid")];
-    let out = run(host, &Cmd::new("grep").args(["-s", "-H", "-m", "1", "-e", ".", "--"]).args(files), timeout).await?;
+    let files = [
+        format!("/run/{name}.pid"),
+        format!("/run/{name}/{name}.pid"),
+        format!("/var/run/{name}.pid"),
+    ];
+    let out = run(
+        host,
+        &Cmd::new("grep")
+            .args(["-s", "-H", "-m", "1", "-e", ".", "--"])
+            .args(files),
+        timeout,
+    )
+    .await?;
     let procs = super::processes(host, timeout).await?;
     if let Some((file, pid)) = parse_pid_files(&out.stdout_text()).into_iter().next() {
         let alive = procs.iter().find(|p| p.pid == pid && !p.zombie());
@@ -236,7 +307,10 @@ async fn by_pid_file(host: &HostHandle, name: &str, timeout: Duration) -> Result
         });
     }
     let n = super::process::named(&procs, name).count();
-    Ok(Running { running: n > 0, method: format!("no init script or pid file; process table: {n} processes named {name}") })
+    Ok(Running {
+        running: n > 0,
+        method: format!("no init script or pid file; process table: {n} processes named {name}"),
+    })
 }
 
 /// Parses `grep -H` output of pid files: `(file, pid)` pairs.
@@ -256,30 +330,40 @@ mod tests {
     }
 
     fn out(stdout: &str, stderr: &str, status: i32) -> Output {
-        Output { status: Some(status), stdout: stdout.into(), stderr: stderr.into() }
+        Output {
+            status: Some(status),
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+        }
     }
 
     #[test]
     fn chkconfig_default_runlevel_decides() {
         let t = parse_chkconfig(&fixture("centos6/chkconfig-list.txt"));
-        assert_eq!(sysv_enabled(&t, "httpd", Some('3')), (false, "off in default runlevel 3".into()));
-        assert_eq!(sysv_enabled(&t, "nginx", Some('3')).0, true);
-        assert_eq!(sysv_enabled(&t, "mysqld", Some('3')).0, true);
-        assert_eq!(sysv_enabled(&t, "mysqld", Some('2')).0, false);
+        assert_eq!(
+            sysv_enabled(&t, "httpd", Some('3')),
+            (false, "off in default runlevel 3".into())
+        );
+        assert!(sysv_enabled(&t, "nginx", Some('3')).0);
+        assert!(sysv_enabled(&t, "mysqld", Some('3')).0);
+        assert!(!sysv_enabled(&t, "mysqld", Some('2')).0);
         assert_eq!(sysv_enabled(&t, "mysqld", None), (true, "on in runlevels 3 5".into()));
-        assert!(!t.services.contains_key("rsync"), "xinetd services are not SysV services");
-        assert_eq!(sysv_enabled(&t, "nosuch", Some('3')).0, false);
+        assert!(
+            !t.services.contains_key("rsync"),
+            "xinetd services are not SysV services"
+        );
+        assert!(!sysv_enabled(&t, "nosuch", Some('3')).0);
     }
 
     #[test]
     fn rc_links_of_debian() {
         let t = parse_rc_links(&fixture("debian12/ls-rc.d.txt"));
-        assert_eq!(sysv_enabled(&t, "nginx", Some('2')).0, true);
-        assert_eq!(sysv_enabled(&t, "nginx", Some('0')).0, false);
-        assert_eq!(sysv_enabled(&t, "apache-htcacheclean", None).0, false);
+        assert!(sysv_enabled(&t, "nginx", Some('2')).0);
+        assert!(!sysv_enabled(&t, "nginx", Some('0')).0);
+        assert!(!sysv_enabled(&t, "apache-htcacheclean", None).0);
         let t = parse_rc_links("/etc/rc2.d:\nREADME\nS01nginx\nK01cron\n\n/etc/rc3.d:\nS02nginx\n");
         assert_eq!(t.services["nginx"].len(), 2);
-        assert_eq!(t.services["cron"]["2"], false);
+        assert!(!t.services["cron"]["2"]);
         assert!(!t.services.contains_key("EADME"));
     }
 
@@ -294,12 +378,19 @@ mod tests {
 
     #[test]
     fn systemctl_states_and_exit_codes() {
-        for (file, n) in [("debian12/systemctl-is-enabled.txt", 6), ("rhel9/systemctl-is-enabled.txt", 5)] {
+        for (file, n) in [
+            ("debian12/systemctl-is-enabled.txt", 6),
+            ("rhel9/systemctl-is-enabled.txt", 5),
+        ] {
             let text = fixture(file);
             assert_eq!(text.lines().count(), n);
             for line in text.lines() {
                 let f: Vec<&str> = line.split('\t').collect();
-                let (stdout, stderr) = if f[1].starts_with("Failed") { ("", f[1]) } else { (f[1], "") };
+                let (stdout, stderr) = if f[1].starts_with("Failed") {
+                    ("", f[1])
+                } else {
+                    (f[1], "")
+                };
                 let state = parse_systemctl_state(&out(stdout, stderr, f[2].parse().unwrap()));
                 let want = if f[1].starts_with("Failed") { "not-found" } else { f[1] };
                 assert_eq!(state, want);
@@ -321,7 +412,10 @@ mod tests {
 
     #[test]
     fn pid_files() {
-        assert_eq!(parse_pid_files("/run/nginx.pid:123\n"), vec![("/run/nginx.pid".to_string(), 123)]);
+        assert_eq!(
+            parse_pid_files("/run/nginx.pid:123\n"),
+            vec![("/run/nginx.pid".to_string(), 123)]
+        );
         assert!(parse_pid_files("/run/x.pid:garbage\n").is_empty());
     }
 }
