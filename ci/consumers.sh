@@ -66,6 +66,7 @@ install_debs() {
 }
 command -v xmllint >/dev/null || install_debs libxml2-utils
 command -v nagios4 >/dev/null || install_debs nagios4-core
+command -v icinga2 >/dev/null || install_debs icinga2-bin
 if [ ! -x "$TOOLS/venv/bin/python" ]; then python3 -m venv "$TOOLS/venv"; fi
 "$TOOLS/venv/bin/python" -c 'import junitparser' 2>/dev/null || "$TOOLS/venv/bin/pip" install -q junitparser==5.0.3
 if [ ! -d "$TOOLS/npm/node_modules/cucumber-html-reporter" ] || [ ! -d "$TOOLS/npm/node_modules/@cucumber/cucumber-json-converter" ]; then
@@ -448,6 +449,79 @@ for name, (state, output, perf, long) in want.items():
         bad += 1
 sys.exit(1 if bad else 0)
 EOF
+fi
+
+say "the configuration examples in ci/examples/ load in Nagios and Icinga 2"
+E=$WORK/examples
+mkdir -p "$E"
+{
+  grep -v '^cfg_file=' "$N/nagios.cfg"
+  echo "cfg_file=$E/objects.cfg"
+  echo "cfg_file=$ROOT/ci/examples/nagios/shakedown.cfg"
+} >"$E/nagios.cfg"
+cat >"$E/objects.cfg" <<'EOF'
+define timeperiod {
+  timeperiod_name 24x7
+  alias           24x7
+  monday          00:00-24:00
+}
+define command {
+  command_name notify-nobody
+  command_line /bin/true
+}
+define contact {
+  contact_name                  nobody
+  host_notification_period      24x7
+  service_notification_period   24x7
+  host_notification_options     n
+  service_notification_options  n
+  host_notification_commands    notify-nobody
+  service_notification_commands notify-nobody
+}
+define service {
+  name                  generic-service
+  check_period          24x7
+  contacts              nobody
+  notification_interval 0
+  notification_period   24x7
+  register              0
+}
+define host {
+  host_name             web1
+  address               10.77.0.11
+  hostgroups            web-servers
+  max_check_attempts    1
+  check_period          24x7
+  contacts              nobody
+  notification_interval 0
+  notification_period   24x7
+}
+define hostgroup {
+  hostgroup_name web-servers
+  alias          web servers
+}
+EOF
+if nagios4 -v "$E/nagios.cfg" >"$E/verify.out" 2>&1; then
+  ok "nagios4 -v: ci/examples/nagios/shakedown.cfg"
+else
+  cat "$E/verify.out"
+  fail "nagios4 -v: ci/examples/nagios/shakedown.cfg"
+fi
+cat >"$E/icinga2.conf" <<EOF
+include <itl>
+object HostGroup "web-servers" { }
+object Host "web1" {
+  check_command = "dummy"
+  address = "10.77.0.11"
+  groups = [ "web-servers" ]
+}
+include "$ROOT/ci/examples/icinga2/shakedown.conf"
+EOF
+if icinga2 daemon -C -c "$E/icinga2.conf" >"$E/icinga2.out" 2>&1 && grep -q 'Instantiated 1 Service' "$E/icinga2.out"; then
+  ok "icinga2 daemon -C: ci/examples/icinga2/shakedown.conf"
+else
+  cat "$E/icinga2.out"
+  fail "icinga2 daemon -C: ci/examples/icinga2/shakedown.conf"
 fi
 
 say "done"
