@@ -127,7 +127,10 @@ struct StepOutcome {
 
 /// The whole JSON document for a run (pure: golden tests call it).
 pub fn render(summary: &RunSummary) -> String {
-    let features: Vec<Feature> = super::by_feature(summary).into_iter().map(|results| feature(&results)).collect();
+    let features: Vec<Feature> = super::by_feature(summary)
+        .into_iter()
+        .map(|results| feature(&results))
+        .collect();
     let mut value = serde_json::to_value(&features).unwrap_or_default();
     redact_strings(&mut value);
     serde_json::to_string_pretty(&value).unwrap_or_else(|_| "[]".into()) + "\n"
