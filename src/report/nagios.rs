@@ -328,7 +328,7 @@ fn clean(text: &str, max: usize) -> String {
 /// and a last line says how many.
 fn assemble(status: &str, perf: &[Perf], long: &[String], what: &str) -> String {
     let mut first = clean(status, MAX_LINE);
-    let mut items: Vec<String> = perf.iter().map(ToString::to_string).collect();
+    let mut items: Vec<String> = perf.iter().map(|p| redact(&p.to_string())).collect();
     let mut dropped_perf = 0;
     while !items.is_empty() && first.len() + 3 + items.join(" ").len() > MAX_FIRST_LINE {
         items.pop();
