@@ -277,7 +277,7 @@ prepare_common() {
     if [ "$H_NAME" != db2 ]; then echo "tmpfs /mnt/data tmpfs defaults,noatime 0 0"; fi
   } | putf etc fstab
   if [ "$H_NAME" != db2 ]; then : >"$d/mnt-data"; fi
-  printf '# application settings (deployed by ci/lab.sh)\nmax_conn = 100\nenv = production\n' |
+  printf 'max_conn = 100\nenv = production\n' |
     putf etc app.conf
   putf etc lab/svc 755 <"$LABSRC/svc"
   echo "$H_SERVICES" | tr ' ' '\n' | putf etc lab/services
@@ -546,7 +546,7 @@ haproxy_up() {
 
 ssh_ok() {
   ssh -i "$LAB_DIR/id_ed25519" -o UserKnownHostsFile="$LAB_DIR/known_hosts" -o StrictHostKeyChecking=yes \
-    -o BatchMode=yes -o ConnectTimeout=3 -o LogLevel=ERROR -F /dev/null "root@$1" true </dev/null 9>&-
+    -o BatchMode=yes -o ConnectTimeout=3 -o LogLevel=ERROR -o KexAlgorithms=curve25519-sha256 -F /dev/null "root@$1" true </dev/null 9>&-
 }
 
 write_known_hosts() {
@@ -711,9 +711,14 @@ cmd_up() {
   write_known_hosts
   db_setup || die "MariaDB replication is not working"
   poll 30 "HAProxy servers web1 and web2 UP" haproxy_up || die "HAProxy backend app is not UP"
+  # a real login with the lab key and strict host key checking, all base hosts at once
+  local -A sshpid=()
   for h in "${BASE_HOSTS[@]}"; do
-    host_info "$h"
-    poll 10 "ssh root@$h" ssh_ok "$H_ADDR" || die "cannot ssh to $h ($H_ADDR)"
+    poll 10 "ssh root@$h" ssh_ok "$(host_addr "$h")" &
+    sshpid[$h]=$!
+  done
+  for h in "${BASE_HOSTS[@]}"; do
+    wait "${sshpid[$h]}" || die "cannot ssh to $h ($(host_addr "$h"))"
   done
   write_inventories
 
@@ -727,16 +732,28 @@ cmd_up() {
 cmd_down() {
   need_root
   lock
-  local h n=0 pid
-  if [ -d "$LAB_DIR/hosts" ]; then
-    # kill every host's init first (all at once), then reap namespaces
-    for h in $(recorded_hosts); do
-      if pid=$(init_pid "$h"); then kill -KILL "$pid" 2>/dev/null || true; fi
+  local h pid ns
+  local -a hosts pids=()
+  mapfile -t hosts < <(recorded_hosts)
+  if [ "${#hosts[@]}" -gt 0 ]; then
+    # every process of a host lives in its network namespace: kill them all, all hosts at once
+    for h in "${hosts[@]}"; do
+      if pid=$(init_pid "$h"); then pids+=("$pid"); fi
     done
-    for h in $(recorded_hosts); do
-      destroy_host "$h"
-      n=$((n + 1))
+    if [ "${#pids[@]}" -gt 0 ]; then kill -KILL "${pids[@]}" 2>/dev/null || true; fi
+    pids=()
+    for h in "${hosts[@]}"; do
+      ns=$NS_PREFIX$h
+      if [ -e "/run/netns/$ns" ]; then mapfile -t -O "${#pids[@]}" pids < <(ip netns pids "$ns" 2>/dev/null); fi
     done
+    if [ "${#pids[@]}" -gt 0 ]; then kill -KILL "${pids[@]}" 2>/dev/null || true; fi
+    poll 20 "the lab's processes to exit" hosts_empty "${hosts[@]}" || true
+    for h in "${hosts[@]}"; do
+      ns=$NS_PREFIX$h
+      if [ -e "/run/netns/$ns" ]; then echo "netns delete $ns"; fi
+      if ip link show "$VETH_PREFIX$h" >/dev/null 2>&1; then echo "link delete $VETH_PREFIX$h"; fi
+    done | ip -force -batch - 2>/dev/null || true
+    rm -rf "$LAB_DIR/hosts"
   fi
   if [ -e "$LAB_DIR/bridge" ]; then
     ip link delete "$BRIDGE" 2>/dev/null || true
@@ -747,7 +764,15 @@ cmd_down() {
       "$LAB_DIR"/{inventory.toml.tmp,inventory.ini.tmp,mysql_password,.repl_password,bridge}
     rmdir "$LAB_DIR" 2>/dev/null || log "left $LAB_DIR (it holds files the lab did not make)"
   fi
-  if [ "$n" -eq 0 ]; then echo "lab: nothing was up"; else echo "lab: down ($n hosts removed)"; fi
+  if [ "${#hosts[@]}" -eq 0 ]; then echo "lab: nothing was up"; else echo "lab: down (${#hosts[@]} hosts removed)"; fi
+}
+
+# whether no process is left in the hosts' network namespaces
+hosts_empty() {
+  local h
+  for h in "$@"; do
+    if [ -e "/run/netns/$NS_PREFIX$h" ] && [ -n "$(ip netns pids "$NS_PREFIX$h" 2>/dev/null)" ]; then return 1; fi
+  done
 }
 
 cmd_status() {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use shakedown::cli::{Cli, Command};
 use shakedown::commands;
-use shakedown::error::{BadInput, ExitStatus};
+use shakedown::error::ExitStatus;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -34,12 +34,9 @@ fn main() -> ExitCode {
             for line in text.lines() {
                 eprintln!("error: {line}");
             }
-            let bad_input = e.downcast_ref::<BadInput>().is_some();
-            ExitCode::from(if bad_input {
-                ExitStatus::BadInput
-            } else {
-                ExitStatus::BadInput
-            } as u8)
+            // Bad input and anything else that stops a command before a verdict (an
+            // unwritable report) are both exit 2: CLI.md has no other status for them.
+            ExitCode::from(ExitStatus::BadInput as u8)
         }
     }
 }
