@@ -103,6 +103,9 @@ BRIDGE_CIDR=10.77.0.1/16
 NS_PREFIX=sdlab-
 VETH_PREFIX=sdl-
 LOCK_FILE=/run/lock/sdlab.lock
+# hosts' layers, keys, datadirs and logs: a tmpfs (fast to fill, instant to remove)
+HOSTS_DIR=$LAB_DIR/hosts
+TEMPLATE_DIR=$HOSTS_DIR/.bench-template
 BASE_HOSTS=(web1 web2 lb1 db1 db2 app1)
 HOST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 JOBS=${LAB_JOBS:-8}
@@ -115,8 +118,11 @@ die() {
   exit 1
 }
 log() { echo "lab: $*" >&2; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+now() { echo "${EPOCHREALTIME/./}"; } # microseconds
+elapsed() {
+  local d=$((${EPOCHREALTIME/./} - $1))
+  printf '%d.%d' $((d / 1000000)) $((d % 1000000 / 100000))
+}
 
 # ---------------------------------------------------------------------------------------
 # hosts
@@ -184,13 +190,13 @@ hexec() {
 poll() {
   local deadline=$1 what=$2 end
   shift 2
-  end=$(($(date +%s%N) + deadline * 1000000000))
+  end=$((${EPOCHREALTIME/./} + deadline * 1000000))
   until "$@"; do
-    if [ "$(date +%s%N)" -gt "$end" ]; then
+    if [ "${EPOCHREALTIME/./}" -gt "$end" ]; then
       log "$what: not ready within ${deadline}s"
       return 1
     fi
-    sleep 0.1
+    sleep 0.05
   done
 }
 
@@ -365,9 +371,9 @@ prepare_specific() {
 # prepare_host: all of $H_DIR's files (upper layers, keys, flags) for a new host
 prepare_host() {
   if [[ $H_NAME == h[0-9]* ]]; then
-    [ -d "$LAB_DIR/bench-template" ] || die "no $LAB_DIR/bench-template (made by up)"
+    [ -d "$TEMPLATE_DIR" ] || die "no $TEMPLATE_DIR (made by up)"
     mkdir -p "$H_DIR"
-    cp -a "$LAB_DIR/bench-template/." "$H_DIR/"
+    cp -a "$TEMPLATE_DIR/." "$H_DIR/"
   else
     prepare_common
   fi
@@ -377,10 +383,10 @@ prepare_host() {
 
 # the bench hosts' common files, made once per lab
 make_bench_template() {
-  [ -e "$LAB_DIR/bench-template/prepared" ] && return 0
+  [ -e "$TEMPLATE_DIR/prepared" ] && return 0
   (
     host_info h001
-    H_DIR=$LAB_DIR/bench-template
+    H_DIR=$TEMPLATE_DIR
     rm -rf "$H_DIR"
     prepare_common
     : >"$H_DIR/prepared"
@@ -442,6 +448,10 @@ cmd_host() {
       }
     fi
   fi
+  # a kept host gets this checkout's service script
+  if ! cmp -s "$LABSRC/svc" "$H_DIR/etc/upper/lab/svc"; then
+    hexec "$name" sh -c 'cat >/etc/lab/svc.new && chmod 755 /etc/lab/svc.new && mv /etc/lab/svc.new /etc/lab/svc' <"$LABSRC/svc"
+  fi
   # shellcheck disable=SC2086
   if ! hexec "$name" /etc/lab/svc start $H_SERVICES </dev/null >"$H_DIR/svc.log" 2>&1; then
     cat "$H_DIR/svc.log" >&2
@@ -485,6 +495,14 @@ make_secrets() {
       -keyout "$LAB_DIR/tls/$name.key" -out "$LAB_DIR/tls/$name.crt" 2>/dev/null
     chmod 600 "$LAB_DIR/tls/$name.key"
   done
+}
+
+ensure_hosts_fs() {
+  mkdir -p "$HOSTS_DIR"
+  if ! mountpoint -q "$HOSTS_DIR"; then
+    : >"$LAB_DIR/hosts.mount"
+    mount -t tmpfs -o mode=0755,size=4g sdlab-hosts "$HOSTS_DIR"
+  fi
 }
 
 ensure_bridge() {
@@ -684,8 +702,8 @@ cmd_up() {
   check_tools
   t0=$(now)
   lock
-  mkdir -p "$LAB_DIR/hosts"
   make_secrets
+  ensure_hosts_fs
   ensure_bridge
 
   # the extra hosts: as many as asked, or as many as there are
@@ -736,42 +754,52 @@ cmd_down() {
   local -a hosts pids=()
   mapfile -t hosts < <(recorded_hosts)
   if [ "${#hosts[@]}" -gt 0 ]; then
-    # every process of a host lives in its network namespace: kill them all, all hosts at once
+    # killing a host's init (PID 1 of its PID namespace) ends every process of the host
     for h in "${hosts[@]}"; do
       if pid=$(init_pid "$h"); then pids+=("$pid"); fi
     done
-    if [ "${#pids[@]}" -gt 0 ]; then kill -KILL "${pids[@]}" 2>/dev/null || true; fi
+    if [ "${#pids[@]}" -gt 0 ]; then
+      kill -KILL "${pids[@]}" 2>/dev/null || true
+      poll 20 "the hosts' init processes to exit" pids_gone "${pids[@]}" || true
+    fi
+    # anything left in a host's network namespace (e.g. entered with nsenter -n only)
     pids=()
     for h in "${hosts[@]}"; do
       ns=$NS_PREFIX$h
       if [ -e "/run/netns/$ns" ]; then mapfile -t -O "${#pids[@]}" pids < <(ip netns pids "$ns" 2>/dev/null); fi
     done
-    if [ "${#pids[@]}" -gt 0 ]; then kill -KILL "${pids[@]}" 2>/dev/null || true; fi
-    poll 20 "the lab's processes to exit" hosts_empty "${hosts[@]}" || true
+    if [ "${#pids[@]}" -gt 0 ]; then
+      kill -KILL "${pids[@]}" 2>/dev/null || true
+      poll 20 "the lab's processes to exit" pids_gone "${pids[@]}" || true
+    fi
     for h in "${hosts[@]}"; do
-      ns=$NS_PREFIX$h
-      if [ -e "/run/netns/$ns" ]; then echo "netns delete $ns"; fi
-      if ip link show "$VETH_PREFIX$h" >/dev/null 2>&1; then echo "link delete $VETH_PREFIX$h"; fi
-    done | ip -force -batch - 2>/dev/null || true
-    rm -rf "$LAB_DIR/hosts"
+      echo "link delete $VETH_PREFIX$h"
+      if [ -e "/run/netns/$NS_PREFIX$h" ]; then echo "netns delete $NS_PREFIX$h"; fi
+    done | ip -force -batch - >/dev/null 2>&1 || true
+  fi
+  if mountpoint -q "$HOSTS_DIR"; then
+    # busy until the hosts' mount namespaces are gone
+    poll 20 "unmounting $HOSTS_DIR" umount "$HOSTS_DIR" 2>/dev/null || umount -l "$HOSTS_DIR"
   fi
   if [ -e "$LAB_DIR/bridge" ]; then
     ip link delete "$BRIDGE" 2>/dev/null || true
   fi
   if [ -d "$LAB_DIR" ]; then
-    rm -rf "$LAB_DIR/hosts" "$LAB_DIR/tls" "$LAB_DIR/bench-template"
-    rm -f "$LAB_DIR"/{id_ed25519,id_ed25519.pub,known_hosts,known_hosts.tmp,inventory.toml,inventory.ini} \
+    rm -rf "$HOSTS_DIR" "$LAB_DIR/tls"
+    rm -f "$LAB_DIR"/{hosts.mount,id_ed25519,id_ed25519.pub,known_hosts,known_hosts.tmp,inventory.toml,inventory.ini} \
       "$LAB_DIR"/{inventory.toml.tmp,inventory.ini.tmp,mysql_password,.repl_password,bridge}
     rmdir "$LAB_DIR" 2>/dev/null || log "left $LAB_DIR (it holds files the lab did not make)"
   fi
   if [ "${#hosts[@]}" -eq 0 ]; then echo "lab: nothing was up"; else echo "lab: down (${#hosts[@]} hosts removed)"; fi
 }
 
-# whether no process is left in the hosts' network namespaces
-hosts_empty() {
-  local h
-  for h in "$@"; do
-    if [ -e "/run/netns/$NS_PREFIX$h" ] && [ -n "$(ip netns pids "$NS_PREFIX$h" 2>/dev/null)" ]; then return 1; fi
+# whether all these processes have exited (zombies of the host's init count as gone)
+pids_gone() {
+  local p st
+  for p in "$@"; do
+    [ -r "/proc/$p/stat" ] || continue
+    read -r -a st <"/proc/$p/stat" 2>/dev/null || continue
+    [ "${st[2]}" = Z ] || return 1
   done
 }
 
