@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{Map, Value, json};
-use shakedown::suite::{gherkin_parser, load, model::StepKind};
+use shakedown::suite::{dialect::Dialect, gherkin_parser, load, model::StepKind};
 
 /// Files where shakedown knowingly differs from the official parsers, with the reason.
 /// The test fails when a listed file conforms (remove its row) or an unlisted one does not.
@@ -214,4 +214,81 @@ fn official_gherkin_test_data() {
     }
     assert!(unexpected.is_empty(), "{} conformance failures (see above)", unexpected.len());
     assert!(stale.is_empty(), "these now conform; remove them from KNOWN_DIFFERENCES: {stale:?}");
+}
+
+/// The keyword type the official AST gives a step keyword of `d`.
+fn official_keyword_type(d: &Dialect, keyword: &str) -> &'static str {
+    let lists = [(&d.given, "Context"), (&d.when, "Action"), (&d.then, "Outcome"), (&d.and, "Conjunction")];
+    let lists = lists.into_iter().chain([(&d.but, "Conjunction")]);
+    let kinds: Vec<&str> = lists.filter(|(l, _)| l.iter().any(|k| k == keyword)).map(|(_, t)| t).collect();
+    if kinds.len() == 1 { kinds[0] } else { "Unknown" }
+}
+
+/// A feature using every keyword of a language (`feature` names the Feature keyword).
+fn every_keyword_feature(code: &str, d: &Dialect, feature: &str) -> String {
+    let steps: Vec<&String> = [&d.given, &d.when, &d.then, &d.and, &d.but].into_iter().flatten().collect();
+    let mut text = format!("# language: {code}\n{feature}: F\n  {}: B\n    {}<b>\n", d.background[0], d.given[0]);
+    for kw in d.scenario.iter().chain(&d.scenario_outline) {
+        text += &format!("\n  {kw}: S\n");
+        for step in &steps {
+            text += &format!("    {step}<step>\n");
+        }
+        for ex in &d.examples {
+            text += &format!("    {ex}: E\n      | step |\n      | 1 |\n");
+        }
+    }
+    for rule in &d.rule {
+        text += &format!("\n  {rule}: R\n    {}: S\n      {}<x>\n", d.scenario[0], d.when[0]);
+    }
+    text
+}
+
+#[test]
+fn every_official_language_reads_all_its_keywords() {
+    let codes = Dialect::codes();
+    assert!(codes.len() >= 80, "the official list has 80 languages, got {}", codes.len());
+    for code in codes {
+        let d = Dialect::get(code).expect("listed");
+        for feature_kw in &d.feature {
+            let text = every_keyword_feature(code, d, feature_kw);
+            let doc = gherkin_parser::parse(&text).unwrap_or_else(|e| panic!("{code}: {e:?}\n{text}"));
+            let ast = serde_json::to_value(&doc).expect("serialisable");
+            let feature = &ast["feature"];
+            assert_eq!(feature["language"], json!(code));
+            assert_eq!(feature["keyword"], json!(feature_kw));
+            let children = feature["children"].as_array().expect("children");
+            let scenarios: Vec<&Value> = children.iter().filter_map(|c| c.get("scenario")).collect();
+            let rules = children.iter().filter(|c| c.get("rule").is_some()).count();
+            assert_eq!(scenarios.len(), d.scenario.len() + d.scenario_outline.len(), "{code}");
+            assert_eq!(rules, d.rule.len(), "{code}");
+            let written: Vec<&String> = [&d.given, &d.when, &d.then, &d.and, &d.but].into_iter().flatten().collect();
+            for s in &scenarios {
+                assert_eq!(s["examples"].as_array().map(Vec::len), Some(d.examples.len()), "{code}");
+                for (step, kw) in s["steps"].as_array().expect("steps").iter().zip(&written) {
+                    assert_eq!(step["keyword"], json!(kw), "{code}");
+                    assert_eq!(step["keywordType"], json!(official_keyword_type(d, kw)), "{code} {kw}");
+                    assert_eq!(step["text"], json!("<step>"), "{code} {kw}");
+                }
+            }
+            let f = load::load_str(Path::new("x.feature"), &text).expect("valid").expect("a feature");
+            let outlines = d.scenario.len() + d.scenario_outline.len();
+            assert_eq!(f.scenarios.len(), outlines * d.examples.len() + d.rule.len(), "{code}");
+        }
+    }
+}
+
+/// `shakedown run` on a feature in another language: exit 0, every scenario passed.
+#[test]
+fn french_german_and_spanish_features_run_real_steps() {
+    for lang in ["fr", "de", "es"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("SHAKEDOWN_INVENTORY")
+            .args(["run", &format!("fixtures/gherkin/i18n/{lang}.feature"), "--format", "pretty"])
+            .output()
+            .expect("runs");
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{lang}: {text}");
+        assert!(text.contains("4 scenarios (4 passed)"), "{lang}: {text}");
+    }
 }

@@ -40,6 +40,9 @@ pub struct Dialect {
     pub and: Vec<String>,
     /// `But` keywords.
     pub but: Vec<String>,
+    /// The step keywords in matching order, computed on first use.
+    #[serde(skip)]
+    sorted_steps: OnceLock<Vec<(String, KeywordType)>>,
 }
 
 /// What a step keyword says about its step, as the official AST's `keywordType`.
@@ -99,31 +102,27 @@ impl Dialect {
     }
 
     /// The step keywords, longest first (ties keep Given, When, Then, And, But order), each
-    /// with its type: the order in which the official matcher tries them.
-    pub fn step_keywords(&self) -> Vec<(&str, KeywordType)> {
-        let groups = [
-            (&self.given, KeywordType::Context),
-            (&self.when, KeywordType::Action),
-            (&self.then, KeywordType::Outcome),
-            (&self.and, KeywordType::Conjunction),
-            (&self.but, KeywordType::Conjunction),
-        ];
-        let mut out: Vec<(&str, KeywordType)> = Vec::new();
-        for (words, ty) in groups {
-            for w in words {
-                out.push((w.as_str(), ty));
-            }
-        }
-        let kind_of = |word: &str| {
-            let mut kinds = out.iter().filter(|(w, _)| *w == word).map(|(_, t)| *t);
-            match (kinds.next(), kinds.next()) {
-                (Some(t), None) => t,
+    /// with its type: the order in which the official matcher tries them. A keyword listed
+    /// more than once (`* `) is of unknown type.
+    pub fn step_keywords(&self) -> &[(String, KeywordType)] {
+        self.sorted_steps.get_or_init(|| {
+            let groups = [
+                (&self.given, KeywordType::Context),
+                (&self.when, KeywordType::Action),
+                (&self.then, KeywordType::Outcome),
+                (&self.and, KeywordType::Conjunction),
+                (&self.but, KeywordType::Conjunction),
+            ];
+            let all: Vec<(&String, KeywordType)> =
+                groups.into_iter().flat_map(|(words, ty)| words.iter().map(move |w| (w, ty))).collect();
+            let type_of = |word: &String| match all.iter().filter(|(w, _)| *w == word).count() {
+                1 => all.iter().find(|(w, _)| *w == word).map_or(KeywordType::Unknown, |(_, t)| *t),
                 _ => KeywordType::Unknown,
-            }
-        };
-        let mut typed: Vec<(&str, KeywordType)> = out.iter().map(|(w, _)| (*w, kind_of(w))).collect();
-        typed.sort_by_key(|(w, _)| std::cmp::Reverse(w.chars().count()));
-        typed
+            };
+            let mut typed: Vec<(String, KeywordType)> = all.iter().map(|(w, _)| ((*w).clone(), type_of(w))).collect();
+            typed.sort_by_key(|(w, _)| std::cmp::Reverse(w.chars().count()));
+            typed
+        })
     }
 }
 
@@ -143,6 +142,7 @@ fn fallback_english() -> Dialect {
         then: v(&["* ", "Then "]),
         and: v(&["* ", "And "]),
         but: v(&["* ", "But "]),
+        sorted_steps: OnceLock::new(),
     }
 }
 
@@ -172,9 +172,9 @@ mod tests {
     #[test]
     fn star_is_unknown_and_longest_keywords_come_first() {
         let kws = Dialect::english().step_keywords();
-        assert!(kws.contains(&("* ", KeywordType::Unknown)));
-        assert!(kws.contains(&("And ", KeywordType::Conjunction)));
-        assert!(kws.contains(&("Given ", KeywordType::Context)));
+        assert!(kws.contains(&("* ".into(), KeywordType::Unknown)));
+        assert!(kws.contains(&("And ".into(), KeywordType::Conjunction)));
+        assert!(kws.contains(&("Given ".into(), KeywordType::Context)));
         let lens: Vec<usize> = kws.iter().map(|(w, _)| w.chars().count()).collect();
         assert!(lens.windows(2).all(|p| p[0] >= p[1]));
     }

@@ -87,10 +87,9 @@ impl<'a> Line<'a> {
     /// A step: its keyword (with trailing space, if the language has one), keyword type and
     /// trimmed text.
     pub fn step<'d>(&self, dialect: &'d Dialect) -> Option<(&'d str, KeywordType, &'a str)> {
-        dialect
-            .step_keywords()
-            .into_iter()
-            .find_map(|(k, ty)| self.trimmed.starts_with(k).then(|| (k, ty, self.rest_trimmed(k.chars().count()))))
+        dialect.step_keywords().iter().find_map(|(k, ty)| {
+            self.trimmed.starts_with(k.as_str()).then(|| (k.as_str(), *ty, self.rest_trimmed(k.chars().count())))
+        })
     }
 
     /// The cells of a table row: `|` separated, each trimmed, with `\|`, `\\` and `\n`

@@ -269,6 +269,9 @@ impl<'a> Parser<'a> {
             let opened = self.open_doc_line();
             return Err(SyntaxError { location, kind: ErrorKind::UnclosedDocString { opened } });
         }
+        if let State::ScenarioTags(_) | State::ExamplesTags(_) | State::RuleTags = self.state {
+            return Err(SyntaxError { location, kind: ErrorKind::DanglingTags });
+        }
         if !self.state.accepts_end() {
             let expected = expected(self.state.accepts());
             return Err(SyntaxError { location, kind: ErrorKind::UnexpectedEnd { expected } });
@@ -544,4 +547,61 @@ fn tag_items(line: &Line<'_>) -> Result<Vec<Item>, SyntaxError> {
 
 fn expected(accepts: &[Kind]) -> Vec<&'static str> {
     accepts.iter().filter_map(|k| k.words()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::gherkin_ast::{FeatureChild, RuleChild};
+
+    fn error_at(text: &str) -> (usize, Option<usize>, String) {
+        let e = parse(text).expect_err("invalid");
+        (e.location.line, e.location.column, e.kind.to_string())
+    }
+
+    #[test]
+    fn tags_go_to_examples_scenarios_or_rules_by_lookahead() {
+        let text = concat!(
+            "@f\nFeature: F\n  Scenario: S\n    Given x\n  @e\n  # c\n  Examples:\n    | a |\n",
+            "  @s\n\n  Scenario: T\n  @r\n  Rule: R\n    @s2\n    Example: U\n",
+        );
+        let doc = parse(text).expect("valid");
+        let f = doc.feature.expect("feature");
+        let [FeatureChild::Scenario(s), FeatureChild::Scenario(t), FeatureChild::Rule(r)] = f.children.as_slice()
+        else {
+            panic!("children: {:?}", f.children)
+        };
+        assert_eq!(s.examples[0].tags[0].name, "@e");
+        assert_eq!(t.tags[0].name, "@s");
+        assert_eq!(r.tags[0].name, "@r");
+        let [RuleChild::Scenario(u)] = r.children.as_slice() else { panic!("rule: {r:?}") };
+        assert_eq!((u.tags[0].name.as_str(), u.keyword.as_str()), ("@s2", "Example"));
+        assert_eq!(doc.comments[0].text, "  # c");
+    }
+
+    #[test]
+    fn errors_are_where_the_official_parsers_put_them() {
+        let (line, col, msg) = error_at("Feature: F\n  Scenario: S\n    Given x\n\n  @tag\n");
+        assert_eq!((line, col), (6, None));
+        assert_eq!(msg, "unexpected end of file: tags must be followed by Scenario, Rule or Examples");
+        let (line, col, msg) = error_at("Feature: F\n  Scenario: S\n    Examples:\n      | a |\n    Given x\n");
+        assert_eq!((line, col), (5, Some(5)));
+        assert!(msg.starts_with("expected a table row, a tag, Examples, Scenario or Rule, found \"Given x\""), "{msg}");
+        // Under a scenario header it would be description text; after a step it is an error.
+        assert_eq!(error_at("Feature: F\n  Scenario: S\n    Given x\n  Background: B\n").0, 4);
+        let (line, col, msg) = error_at("Feature: F\n  Scenario: S\n    Given x\n      \"\"\"\n      text\n");
+        assert_eq!((line, col), (6, None));
+        assert!(msg.contains("doc string opened on line 4"), "{msg}");
+        let (line, col, msg) =
+            error_at("Feature: F\n  Scenario: S\n    Given x\n      | a | b |\n      | c |\n  @bad tag\n");
+        assert_eq!((line, col), (6, Some(3)), "the tag is read before the table ends: {msg}");
+    }
+
+    #[test]
+    fn indentation_bom_and_crlf_are_accepted() {
+        let doc = parse("\u{feff}  \t Feature: F\r\n\r\n  Scenario: S\r\n    Given x\r\n").expect("valid");
+        let f = doc.feature.expect("feature");
+        assert_eq!((f.location.line, f.location.column), (1, Some(5)));
+        assert_eq!(f.name, "F");
+    }
 }

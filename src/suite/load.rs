@@ -103,10 +103,14 @@ mod tests {
     fn errors_name_the_line_and_what_was_expected() {
         assert_eq!(
             err("Feature: F\n  Scenario: S\n    Given x\nnonsense\n"),
-            "x.feature:4:1: expected a table row, a doc string, a step, a tag, Examples, Scenario or Rule, found \"nonsense\""
+            concat!(
+                "x.feature:4:1: expected a table row, a doc string, a step, a tag, Examples, Scenario or Rule, ",
+                "found \"nonsense\""
+            )
         );
         assert_eq!(err("not gherkin\n"), "x.feature:1:1: expected a tag or Feature, found \"not gherkin\"");
-        assert_eq!(err("Feature: F\n@tag"), "x.feature:3:0: unexpected end of file, expected a tag or Rule");
+        assert_eq!(err("@tag\n"), "x.feature:2:0: unexpected end of file, expected a tag or Feature");
+        assert!(err("Feature: F\n@tag").starts_with("x.feature:3:0: unexpected end of file: tags must be followed"));
         assert_eq!(err("#language:xx\nFeature: F\n"), "x.feature:1:1: language not supported: xx");
     }
 

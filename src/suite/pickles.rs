@@ -154,9 +154,11 @@ mod tests {
 
     #[test]
     fn outlines_expand_per_row_with_inherited_tags_in_order() {
-        let f = compiled(
-            "@f\nFeature: F\n  Background:\n    Given bg\n  @r\n  Rule: R\n    @s\n    Scenario Outline: <a>\n      When <a> and <b>\n        | <b> |\n    @e @hosts:web\n    Examples:\n      | a | b |\n      | 1 | 2 |\n      | 3 | 4 |\n",
-        );
+        let f = compiled(concat!(
+            "@f\nFeature: F\n  Background:\n    Given bg\n  @r\n  Rule: R\n    @s\n    Scenario Outline: <a>\n",
+            "      When <a> and <b>\n        | <b> |\n    @e @hosts:web\n    Examples:\n",
+            "      | a | b |\n      | 1 | 2 |\n      | 3 | 4 |\n",
+        ));
         assert_eq!(f.scenarios.len(), 2);
         let s = &f.scenarios[1];
         assert_eq!(s.name, "3");
@@ -167,6 +169,16 @@ mod tests {
         assert_eq!(s.steps[0].text, "bg");
         assert_eq!(s.steps[1].text, "3 and 4");
         assert_eq!(s.steps[1].table, Some(vec![vec!["4".to_string()]]));
+    }
+
+    #[test]
+    fn hosts_on_a_rule_reach_its_scenarios_and_inner_tags_win() {
+        let f = compiled(concat!(
+            "@hosts:all\nFeature: F\n  @hosts:db\n  Rule: R\n    Scenario: in the rule\n      Given x\n",
+            "    @hosts:db1\n    Scenario: narrowed\n      Given x\n",
+        ));
+        let hosts: Vec<Option<&str>> = f.scenarios.iter().map(|s| s.hosts_pattern()).collect();
+        assert_eq!(hosts, [Some("db"), Some("db1")]);
     }
 
     #[test]

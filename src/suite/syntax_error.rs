@@ -30,6 +30,8 @@ pub enum ErrorKind {
         /// What would have been accepted, in words.
         expected: Vec<&'static str>,
     },
+    /// The file ends after tags (of a Scenario, Rule or Examples that never comes).
+    DanglingTags,
     /// A doc string is never closed.
     UnclosedDocString {
         /// Line of its opening delimiter.
@@ -51,15 +53,24 @@ pub enum ErrorKind {
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            ErrorKind::UnexpectedLine { expected, found } if found.contains('"') => {
+                write!(f, "expected {}, found '{found}'", words(expected))
+            }
             ErrorKind::UnexpectedLine { expected, found } => {
                 write!(f, "expected {}, found \"{found}\"", words(expected))
             }
             ErrorKind::UnexpectedEnd { expected } => write!(f, "unexpected end of file, expected {}", words(expected)),
+            ErrorKind::DanglingTags => {
+                write!(f, "unexpected end of file: tags must be followed by Scenario, Rule or Examples")
+            }
             ErrorKind::UnclosedDocString { opened } => {
                 write!(f, "unexpected end of file: the doc string opened on line {opened} is not closed")
             }
             ErrorKind::InconsistentCells { found, expected } => {
-                write!(f, "inconsistent cell count within the table: this row has {found}, the first row {expected}")
+                write!(
+                    f,
+                    "inconsistent cell count within the table: this row has {found} cells, the first row {expected}"
+                )
             }
             ErrorKind::TagWithWhitespace => write!(f, "a tag may not contain whitespace"),
             ErrorKind::NoSuchLanguage(code) => write!(f, "language not supported: {code}"),
