@@ -246,7 +246,7 @@ fn every_keyword_feature(code: &str, d: &Dialect, feature: &str) -> String {
 #[test]
 fn every_official_language_reads_all_its_keywords() {
     let codes = Dialect::codes();
-    assert!(codes.len() >= 80, "the official list has 80 languages, got {}", codes.len());
+    assert!(codes.len() >= 77, "the gherkin crate lists 77 languages, got {}", codes.len());
     for code in codes {
         let d = Dialect::get(code).expect("listed");
         for feature_kw in &d.feature {

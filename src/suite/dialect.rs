@@ -1,8 +1,8 @@
-//! Gherkin keywords per language (`# language: xx`), from the official
-//! `gherkin-languages.json` of the Gherkin project (cucumber/gherkin at fd02ffd, MIT
-//! licence, the same commit as the conformance data). The `gherkin` crate ships an older
-//! copy but keeps its keyword tables private, so the official file is embedded here and
-//! parsed once on first use.
+//! Gherkin keywords per language (`# language: xx`). The table is the `languages.json`
+//! that the `gherkin` crate (our dependency) ships in its source, placed in OUT_DIR by
+//! `build.rs` (the crate keeps its parsed tables private, and we copy no third-party file
+//! into the project). It is the official Gherkin keyword list as of that crate's release:
+//! 77 languages; `amh`, `be` and `ml`, added to the official list later, are not known.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -73,7 +73,7 @@ impl KeywordType {
     }
 }
 
-const LANGUAGES_JSON: &str = include_str!("gherkin-languages.json");
+const LANGUAGES_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/gherkin-languages.json"));
 
 fn all() -> &'static HashMap<String, Dialect> {
     static ALL: OnceLock<HashMap<String, Dialect>> = OnceLock::new();
@@ -151,10 +151,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_official_file_parses_with_every_language() {
+    fn the_keyword_file_parses_with_every_language() {
         let parsed: HashMap<String, Dialect> = serde_json::from_str(LANGUAGES_JSON).expect("valid");
         assert_eq!(parsed.len(), Dialect::codes().len());
-        assert!(parsed.len() >= 80);
+        assert!(parsed.len() >= 77);
         for code in ["en", "fr", "de", "es", "no", "em", "zh-CN"] {
             assert!(Dialect::get(code).is_some(), "{code}");
         }
