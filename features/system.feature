@@ -24,7 +24,8 @@ Feature: Every lab host is configured as intended
 
   @hosts:db
   Scenario: The database servers run MariaDB and no web server
-    Then the service "mariadb" should be enabled at boot
+    Then the service "mariadb" should be running
+    And the service "mariadb" should be enabled at boot
     And the service "nginx" should not be running
     And the service "nginx" should not be enabled at boot
     And the package "nginx" should not be installed
@@ -37,6 +38,18 @@ Feature: Every lab host is configured as intended
     Then the file "/var/log/backup.log" should exist
     And the file "/var/log/backup.log" should have been modified within 25 hours
     And the last 50 lines of "/var/log/backup.log" should match /backup (done|finished)/
+
+  @hosts:lb1
+  Scenario: The load balancer runs HAProxy
+    Then the service "haproxy" should be running
+    And the service "haproxy" should be enabled at boot
+    And port 8404 should be listening
+
+  @hosts:app1
+  Scenario: The application server runs Apache
+    Then the service "apache2" should be running
+    And the service "apache2" should be enabled at boot
+    And the service "nginx" should not be enabled at boot
 
   @hosts:web1,app1
   Scenario: cron runs the nightly jobs

@@ -206,6 +206,24 @@ mod tests {
     }
 
     #[test]
+    fn lab_host_mounts_and_fstabs() {
+        let m = parse_mountinfo(&fixture("lab/mountinfo-web1.txt"));
+        let data = mounted_at(&m, "/mnt/data").expect("web1 mounts /mnt/data");
+        assert_eq!((data.source.as_str(), data.fs_type.as_str()), ("tmpfs", "tmpfs"));
+        assert!(data.options.iter().any(|o| o == "noatime") && data.options.iter().any(|o| o == "size=16384k"));
+        let web1: Vec<String> = parse_fstab(&fixture("lab/fstab.txt"))
+            .into_iter()
+            .map(|e| e.mount_point)
+            .collect();
+        let db2: Vec<String> = parse_fstab(&fixture("lab/fstab-db2.txt"))
+            .into_iter()
+            .map(|e| e.mount_point)
+            .collect();
+        assert_eq!(web1, ["/", "/boot", "/mnt/data"]);
+        assert_eq!(db2, ["/", "/boot"]);
+    }
+
+    #[test]
     fn normalises_trailing_slashes() {
         assert_eq!(normalise("/"), "/");
         assert_eq!(normalise("/ebs1/"), "/ebs1");

@@ -128,6 +128,13 @@ mod tests {
     }
 
     #[test]
+    fn lab_web1_listens_on_ssh_http_https_and_the_slow_backend() {
+        let l = parse_ss(&fixture("lab/ss-ltn-web1.txt"));
+        let shown: Vec<String> = l.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.77.0.11:22", "127.0.0.1:8081", "0.0.0.0:80", "0.0.0.0:443"]);
+    }
+
+    #[test]
     fn ss_address_forms() {
         let text = "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n\
                     LISTEN 0      511          0.0.0.0:80        0.0.0.0:*\n\

@@ -97,6 +97,17 @@ mod tests {
     }
 
     #[test]
+    fn lab_hosts_process_tables() {
+        let web1 = parse_ps(&fixture("lab/ps-web1.txt"));
+        assert_eq!(web1[0].comm, "tini");
+        assert_eq!(named(&web1, "nginx").count(), 2);
+        assert_eq!(named(&web1, "cron").count(), 1);
+        let db1 = parse_ps(&fixture("lab/ps-db1.txt"));
+        assert_eq!(named(&db1, "cron").count(), 0);
+        assert_eq!(named(&db1, "nginx").count(), 0);
+    }
+
+    #[test]
     fn names_with_spaces_zombies_and_truncation() {
         let p = parse_ps(
             "  10 Ss   nginx\n  11 S    nginx\n  12 Z    nginx\n  13 Sl   Web Content\n  14 S php-fpm8.2\n 15 S systemd-journal\n",

@@ -368,6 +368,15 @@ mod tests {
     }
 
     #[test]
+    fn lab_rc_links_differ_per_host() {
+        let web1 = parse_rc_links(&fixture("lab/ls-rc.d-web1.txt"));
+        let db1 = parse_rc_links(&fixture("lab/ls-rc.d-db1.txt"));
+        assert!(sysv_enabled(&web1, "nginx", Some('2')).0);
+        assert_eq!(sysv_enabled(&db1, "nginx", Some('2')), (false, "no start links".into()));
+        assert!(sysv_enabled(&db1, "mariadb", None).0);
+    }
+
+    #[test]
     fn openrc_runlevels() {
         let t = parse_rc_update(&fixture("alpine3/rc-update-show.txt"));
         assert!(t.services["sshd"].contains_key("default"));

@@ -17,7 +17,11 @@ fn run(lab: &Lab, feature: &str) -> Run {
 /// The `Failed:` summary lines of `host`.
 fn failures<'a>(run: &'a Run, host: &str) -> Vec<&'a str> {
     let prefix = format!("  {host} ");
-    run.stdout.lines().skip_while(|l| *l != "Failed:").filter(|l| l.starts_with(&prefix)).collect()
+    run.stdout
+        .lines()
+        .skip_while(|l| *l != "Failed:")
+        .filter(|l| l.starts_with(&prefix))
+        .collect()
 }
 
 /// Asserts each `(host, texts)`: the host's failures hold every text (in one line each,
@@ -26,9 +30,18 @@ fn failures<'a>(run: &'a Run, host: &str) -> Vec<&'a str> {
 fn assert_failures(run: &Run, failing: &[(&str, &[&str])], passing: &[&str]) {
     for (host, texts) in failing {
         let lines = failures(run, host);
-        assert_eq!(lines.len(), texts.len(), "failures of {host}: {lines:#?}\n{}", run.all());
+        assert_eq!(
+            lines.len(),
+            texts.len(),
+            "failures of {host}: {lines:#?}\n{}",
+            run.all()
+        );
         for (line, text) in lines.iter().zip(texts.iter()) {
-            assert!(line.contains(text), "{host}: expected {text:?} in {line:?}\n{}", run.all());
+            assert!(
+                line.contains(text),
+                "{host}: expected {text:?} in {line:?}\n{}",
+                run.all()
+            );
         }
     }
     for host in passing {
@@ -40,7 +53,8 @@ fn assert_failures(run: &Run, failing: &[(&str, &[&str])], passing: &[&str]) {
 fn the_system_feature_passes_on_every_lab_host() {
     let Some(lab) = lab() else { return };
     let run = lab.shakedown(&["run", "features/system.feature", "--format", "pretty"]);
-    run.assert_exit(0).assert_contains("29 scenarios (29 passed) on 6 hosts");
+    run.assert_exit(0)
+        .assert_contains("31 scenarios (31 passed) on 6 hosts");
 }
 
 #[test]
@@ -88,6 +102,52 @@ Feature: nginx
 }
 
 #[test]
+fn without_an_init_script_the_pid_file_then_the_process_table_answer() {
+    let Some(lab) = lab() else { return };
+    // /etc/init.d/sshd does not exist (Debian's script is "ssh"); /run/sshd.pid does.
+    let _fault = Repair::inject(&lab, "web2", "echo 999999 > /run/ghost.pid", "rm -f /run/ghost.pid");
+    let run = run(
+        &lab,
+        r#"@hosts:web
+Feature: fallbacks
+  Scenario: pid file
+    Then the service "sshd" should be running
+  Scenario: stale pid file
+    Then the service "ghost" should be running
+  Scenario: process table
+    Then the service "nosuchd" should be running
+  Scenario: sshd is not stopped
+    Then the service "sshd" should not be running
+"#,
+    );
+    run.assert_exit(1);
+    let alive = "expected service sshd not running, found running (pid file /run/sshd.pid: pid ";
+    let none = "expected service nosuchd running, found not running (no init script or pid file; process table: 0 processes named nosuchd";
+    assert_failures(
+        &run,
+        &[
+            (
+                "web2",
+                &[
+                    "expected service ghost running, found not running (pid file /run/ghost.pid: pid 999999 is not running",
+                    none,
+                    alive,
+                ][..],
+            ),
+            (
+                "web1",
+                &[
+                    "found not running (no init script or pid file; process table: 0 processes named ghost",
+                    none,
+                    alive,
+                ][..],
+            ),
+        ],
+        &[],
+    );
+}
+
+#[test]
 fn an_enable_link_removed_on_web2_says_systemd_disabled() {
     let Some(lab) = lab() else { return };
     let link = "/etc/systemd/system/multi-user.target.wants/nginx.service";
@@ -111,8 +171,14 @@ Feature: boot
     assert_failures(
         &run,
         &[
-            ("web2", &["expected service nginx enabled at boot, found disabled at boot (systemd: disabled)"][..]),
-            ("web1", &["expected service nginx not enabled at boot, found enabled at boot (systemd: enabled)"][..]),
+            (
+                "web2",
+                &["expected service nginx enabled at boot, found disabled at boot (systemd: disabled)"][..],
+            ),
+            (
+                "web1",
+                &["expected service nginx not enabled at boot, found enabled at boot (systemd: enabled)"][..],
+            ),
         ],
         &[],
     );
@@ -176,7 +242,14 @@ fn the_php_curl_ini_removed_on_web2_unloads_curl_there() {
         "@hosts:web\nFeature: php\n  Scenario: curl\n    Then the PHP module \"CURL\" should be loaded\n",
     );
     run.assert_exit(1);
-    assert_failures(&run, &[("web2", &["expected PHP module CURL loaded, found not loaded; php -m lists \"calendar, Core"][..])], &["web1"]);
+    assert_failures(
+        &run,
+        &[(
+            "web2",
+            &["expected PHP module CURL loaded, found not loaded; php -m lists \"calendar, Core"][..],
+        )],
+        &["web1"],
+    );
 }
 
 const MOUNTS: &str = r#"@hosts:web,db2
@@ -198,7 +271,12 @@ Feature: mounts
 #[test]
 fn data_unmounted_on_web2_and_absent_on_db2_fail_there() {
     let Some(lab) = lab() else { return };
-    let _fault = Repair::inject(&lab, "web2", "umount /mnt/data", "mountpoint -q /mnt/data || mount -t tmpfs -o noatime,size=16m tmpfs /mnt/data");
+    let _fault = Repair::inject(
+        &lab,
+        "web2",
+        "umount /mnt/data",
+        "mountpoint -q /mnt/data || mount -t tmpfs -o noatime,size=16m tmpfs /mnt/data",
+    );
     let run = run(&lab, MOUNTS);
     run.assert_exit(1);
     let unmounted = "found not mounted: /mnt/data is on /mnt (tmpfs";
@@ -210,7 +288,14 @@ fn data_unmounted_on_web2_and_absent_on_db2_fail_there() {
         "expected /mnt/data in /etc/fstab, found no line for /mnt/data in /etc/fstab (mount points there: /, /boot)",
         "found no line for /mnt/data in /etc/fstab",
     ];
-    assert_failures(&run, &[("web2", &[unmounted, unmounted, unmounted, unmounted][..]), ("db2", &db2[..])], &["web1"]);
+    assert_failures(
+        &run,
+        &[
+            ("web2", &[unmounted, unmounted, unmounted, unmounted][..]),
+            ("db2", &db2[..]),
+        ],
+        &["web1"],
+    );
 }
 
 #[test]
@@ -242,7 +327,8 @@ Feature: mount details
         "expected /mnt/data mounted with type ext4, found mounted with type tmpfs",
         "expected /boot in /etc/fstab from /dev/sds, found line 5: UUID=5b0e2c1a-7f3d-4c8e-9a61-2d4f8b3c9e10 /boot ext4 defaults",
     ];
-    let mut web2 = vec!["expected /mnt/data mounted with option noatime, found mounted with options rw,relatime,size=16384k"];
+    let mut web2 =
+        vec!["expected /mnt/data mounted with option noatime, found mounted with options rw,relatime,size=16384k"];
     web2.extend(both);
     assert_failures(&run, &[("web2", &web2[..]), ("web1", &both[..])], &[]);
 }
@@ -250,14 +336,29 @@ Feature: mount details
 #[test]
 fn a_full_filesystem_on_web2_fails_with_its_use_measured() {
     let Some(lab) = lab() else { return };
-    let _fault = Repair::inject(&lab, "web2", "dd if=/dev/zero of=/mnt/data/fill bs=1M count=15 2>/dev/null", "rm -f /mnt/data/fill");
+    let _fault = Repair::inject(
+        &lab,
+        "web2",
+        "dd if=/dev/zero of=/mnt/data/fill bs=1M count=15 2>/dev/null",
+        "rm -f /mnt/data/fill",
+    );
     let dir = suite(&[(
         "s.feature",
         "@hosts:web\nFeature: df\n  Scenario: room\n    Then the filesystem \"/mnt/data\" should be less than 90% full\n",
     )]);
-    let run = lab.shakedown_in(dir.path(), &["run", "s.feature", "--format", "pretty", "--junit", "j.xml"]);
+    let run = lab.shakedown_in(
+        dir.path(),
+        &["run", "s.feature", "--format", "pretty", "--junit", "j.xml"],
+    );
     run.assert_exit(1);
-    assert_failures(&run, &[("web2", &["expected filesystem /mnt/data less than 90% full, found 94% full (tmpfs on /mnt/data: "][..])], &["web1"]);
+    assert_failures(
+        &run,
+        &[(
+            "web2",
+            &["expected filesystem /mnt/data less than 90% full, found 94% full (tmpfs on /mnt/data: "][..],
+        )],
+        &["web1"],
+    );
     let junit = std::fs::read_to_string(dir.path().join("j.xml")).expect("junit written");
     assert!(junit.contains("/mnt/data use = 94 %"), "{junit}");
     assert!(junit.contains("/mnt/data use = 0 %"), "{junit}");
@@ -307,7 +408,11 @@ fn app_conf_edited_on_web2_fails_there_and_is_the_odd_one_out() {
     run.assert_exit(1).assert_contains("2 scenarios (0 passed, 2 failed)");
     let lines: Vec<&str> = run.stdout.lines().filter(|l| l.contains("odd one out: web2")).collect();
     assert_eq!(lines.len(), 4, "{}", run.all());
-    assert!(lines.iter().any(|l| l.contains("found app1, web1: \"")), "{}", run.all());
+    assert!(
+        lines.iter().any(|l| l.contains("found app1, web1: \"")),
+        "{}",
+        run.all()
+    );
 }
 
 #[test]
@@ -334,7 +439,12 @@ fn across_hosts_passes_when_the_group_agrees() {
 #[test]
 fn files_that_exist_or_not_and_directories() {
     let Some(lab) = lab() else { return };
-    let _fault = Repair::inject(&lab, "web2", "mv /etc/app.conf /etc/app.conf.moved", "mv /etc/app.conf.moved /etc/app.conf");
+    let _fault = Repair::inject(
+        &lab,
+        "web2",
+        "mv /etc/app.conf /etc/app.conf.moved",
+        "mv /etc/app.conf.moved /etc/app.conf",
+    );
     let run = run(
         &lab,
         r#"@hosts:web
@@ -389,7 +499,10 @@ Feature: backup
     Then the last 50 lines of "/var/log/backup.log" should match /backup (done|finished)/
 "#,
     )]);
-    let run = lab.shakedown_in(dir.path(), &["run", "s.feature", "--format", "pretty", "--junit", "j.xml"]);
+    let run = lab.shakedown_in(
+        dir.path(),
+        &["run", "s.feature", "--format", "pretty", "--junit", "j.xml"],
+    );
     run.assert_exit(1);
     assert_failures(
         &run,
@@ -402,9 +515,16 @@ Feature: backup
         )],
         &["db1"],
     );
-    assert!(failures(&run, "db2")[1].contains("backup failed: disk full\""), "{}", run.all());
+    assert!(
+        failures(&run, "db2")[1].contains("backup failed: disk full\""),
+        "{}",
+        run.all()
+    );
     let junit = std::fs::read_to_string(dir.path().join("j.xml")).expect("junit written");
-    assert!(junit.contains("/var/log/backup.log age = 1728"), "two days = 172800 s: {junit}");
+    assert!(
+        junit.contains("/var/log/backup.log age = 1728"),
+        "two days = 172800 s: {junit}"
+    );
 }
 
 #[test]
@@ -423,7 +543,10 @@ Feature: cron
     Then at least 1 processes named "cron" should be running
 "#,
     )]);
-    let run = lab.shakedown_in(dir.path(), &["run", "s.feature", "--format", "pretty", "--junit", "j.xml"]);
+    let run = lab.shakedown_in(
+        dir.path(),
+        &["run", "s.feature", "--format", "pretty", "--junit", "j.xml"],
+    );
     run.assert_exit(1);
     let web1 = [
         "expected service cron running, found not running (init script: /etc/init.d/cron status: exit 1, \"cron is not running ... failed!\"",
@@ -432,13 +555,21 @@ Feature: cron
     ];
     assert_failures(&run, &[("web1", &web1[..])], &["app1"]);
     let junit = std::fs::read_to_string(dir.path().join("j.xml")).expect("junit written");
-    assert!(junit.contains("processes cron = 0") && junit.contains("processes cron = 1"), "{junit}");
+    assert!(
+        junit.contains("processes cron = 0") && junit.contains("processes cron = 1"),
+        "{junit}"
+    );
 }
 
 #[test]
 fn accounts_and_kernel_parameters_differ_where_the_lab_made_them_differ() {
     let Some(lab) = lab() else { return };
-    let _fault = Repair::inject(&lab, "web2", "sysctl -q -w net.core.somaxconn=1024", "sysctl -q -w net.core.somaxconn=4096");
+    let _fault = Repair::inject(
+        &lab,
+        "web2",
+        "sysctl -q -w net.core.somaxconn=1024",
+        "sysctl -q -w net.core.somaxconn=4096",
+    );
     let run = run(
         &lab,
         r#"@hosts:web,db1
@@ -463,7 +594,10 @@ Feature: accounts
                     "expected kernel parameter net.core.somaxconn = \"1024\", found \"4096\"",
                 ][..],
             ),
-            ("web1", &["expected kernel parameter net.core.somaxconn = \"1024\", found \"4096\""][..]),
+            (
+                "web1",
+                &["expected kernel parameter net.core.somaxconn = \"1024\", found \"4096\""][..],
+            ),
         ],
         &["web2"],
     );
@@ -496,7 +630,11 @@ fn bad_arguments_are_lint_errors_with_file_line_and_column() {
         (9, "0% is not a percentage between 1 and 100"),
     ] {
         let at = format!("bad.feature:{line}:5: ");
-        assert!(run.all().lines().any(|l| l.contains(&at) && l.contains(text)), "{at} {text}:\n{}", run.all());
+        assert!(
+            run.all().lines().any(|l| l.contains(&at) && l.contains(text)),
+            "{at} {text}:\n{}",
+            run.all()
+        );
     }
     assert!(!std::path::Path::new("/tmp/pwned").exists());
 }
@@ -544,23 +682,42 @@ Feature: facts are read once
 fn thirty_steps_on_one_host_read_each_fact_once() {
     let Some(lab) = lab() else { return };
     let dir = suite(&[("s.feature", THIRTY)]);
-    let run = lab.shakedown_in(dir.path(), &["run", "s.feature", "--format", "pretty", "--trace", "trace.tsv"]);
+    let run = lab.shakedown_in(
+        dir.path(),
+        &["run", "s.feature", "--format", "pretty", "--trace", "trace.tsv"],
+    );
     run.assert_exit(0).assert_contains("3 scenarios (3 passed) on 1 host");
     let trace = std::fs::read_to_string(dir.path().join("trace.tsv")).expect("trace written");
     // time, host, seconds, status, command (which may itself hold tabs)
     let commands: Vec<&str> = trace.lines().filter_map(|l| l.splitn(5, '\t').nth(4)).collect();
     let count = |needle: &str| commands.iter().filter(|c| c.contains(needle)).count();
     // Whole-host facts: one read each, though 3 to 8 steps ask for each.
-    for fact in ["pid1=", "dpkg-query -W", "php -m", "cat /proc/self/mountinfo", "cat /etc/fstab", "ss -ltn", "ps -eo"] {
+    for fact in [
+        "pid1=",
+        "dpkg-query -W",
+        "php -m",
+        "cat /proc/self/mountinfo",
+        "cat /etc/fstab",
+        "ss -ltn",
+        "ps -eo",
+    ] {
         assert_eq!(count(fact), 1, "{fact} read {} times:\n{trace}", count(fact));
     }
     // Per service: one is-enabled each (nginx, cron, ssh), one status each (nginx, cron),
     // though nginx's running state is asked twice.
     assert_eq!(count("systemctl is-enabled"), 3, "{trace}");
-    assert_eq!(count("/etc/init.d/nginx status") + count("/etc/init.d/cron status"), 2, "{trace}");
+    assert_eq!(
+        count("/etc/init.d/nginx status") + count("/etc/init.d/cron status"),
+        2,
+        "{trace}"
+    );
     // The bound: 7 whole-host facts + 5 per-service reads; no step here needs its own
     // command, so 30 steps cost at most 12 commands.
-    assert!(commands.len() <= 12, "{} commands for 30 steps:\n{trace}", commands.len());
+    assert!(
+        commands.len() <= 12,
+        "{} commands for 30 steps:\n{trace}",
+        commands.len()
+    );
 }
 
 #[test]
