@@ -735,6 +735,13 @@ fn system_steps_run_on_localhost_through_the_local_transport() {
     And "/" should be mounted
     And the user "root" should exist
     And the group "root" should exist
+    And the filesystem "/" should be less than 100% full
+    And the kernel parameter "kernel.ostype" should be "Linux"
+    And port 1 should not be listening
+    And the service "nosuchd" should not be running
+    And the package "nosuch-package" should not be installed
+    And the file "/etc/passwd" should be the same on all hosts in group "localhost"
+    And the output of "uname -s" should be the same on all hosts in group "localhost"
     And a process named "nosuchprocess" should be running
 "#,
     )]);
