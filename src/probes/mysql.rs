@@ -96,7 +96,9 @@ pub struct ServerInfo {
 
 /// The MySQL settings of a host, or the error saying to add them.
 pub fn settings(host: &Host) -> Result<&MysqlSettings, MysqlError> {
-    host.mysql.as_ref().ok_or_else(|| MysqlError::NoSettings(host.name.clone()))
+    host.mysql
+        .as_ref()
+        .ok_or_else(|| MysqlError::NoSettings(host.name.clone()))
 }
 
 /// `address:port` of a host's MySQL server.
@@ -105,7 +107,11 @@ pub fn endpoint(host: &Host) -> String {
         Some(s) => (s.host.clone().unwrap_or_else(|| host.address.clone()), s.port),
         None => (host.address.clone(), 3306),
     };
-    if address.contains(':') { format!("[{address}]:{port}") } else { format!("{address}:{port}") }
+    if address.contains(':') {
+        format!("[{address}]:{port}")
+    } else {
+        format!("{address}:{port}")
+    }
 }
 
 impl MysqlCache {
@@ -115,7 +121,11 @@ impl MysqlCache {
     pub async fn query(&self, host: &Host, sql: &str, deadline: Instant) -> Result<TextRows, MysqlError> {
         let mut state = self.state.lock().await;
         let mut session = take_session(&mut state, host, deadline).await?;
-        let result = timeout(deadline.saturating_duration_since(Instant::now()), text_query(&mut session.conn, sql)).await;
+        let result = timeout(
+            deadline.saturating_duration_since(Instant::now()),
+            text_query(&mut session.conn, sql),
+        )
+        .await;
         match result {
             Ok(Ok(rows)) => {
                 if parse::reads_only(sql) {
@@ -127,10 +137,17 @@ impl MysqlCache {
             }
             Ok(Err(mysql_async::Error::Server(e))) => {
                 *state = State::Open(session);
-                Err(MysqlError::Server { code: e.code, state: e.state, message: redact(&e.message) })
+                Err(MysqlError::Server {
+                    code: e.code,
+                    state: e.state,
+                    message: redact(&e.message),
+                })
             }
             Ok(Err(e)) => Err(lost(host, format!("connection lost: {}", describe(&e)))),
-            Err(_) => Err(lost(host, "no answer before the step deadline (the session was closed)".into())),
+            Err(_) => Err(lost(
+                host,
+                "no answer before the step deadline (the session was closed)".into(),
+            )),
         }
     }
 
@@ -153,7 +170,10 @@ impl MysqlCache {
             drop_session(session);
             session = take_session(&mut state, host, deadline).await?;
         }
-        let info = ServerInfo { version: session.version.clone(), endpoint: endpoint(host) };
+        let info = ServerInfo {
+            version: session.version.clone(),
+            endpoint: endpoint(host),
+        };
         *state = State::Open(session);
         Ok(info)
     }
@@ -168,7 +188,11 @@ impl MysqlCache {
 }
 
 fn lost(host: &Host, why: String) -> MysqlError {
-    MysqlError::Lost { host: host.name.clone(), endpoint: endpoint(host), why: redact(&why) }
+    MysqlError::Lost {
+        host: host.name.clone(),
+        endpoint: endpoint(host),
+        why: redact(&why),
+    }
 }
 
 fn redact(text: &str) -> String {
@@ -210,8 +234,14 @@ fn drop_session(session: Session) {
 /// timeout (and the step deadline).
 async fn connect(host: &Host, deadline: Instant) -> Result<Session, MysqlError> {
     let s = settings(host)?;
-    let fail = |why: String| MysqlError::Connect { host: host.name.clone(), endpoint: endpoint(host), why: redact(&why) };
-    let limit = s.connect_timeout.min(deadline.saturating_duration_since(Instant::now()));
+    let fail = |why: String| MysqlError::Connect {
+        host: host.name.clone(),
+        endpoint: endpoint(host),
+        why: redact(&why),
+    };
+    let limit = s
+        .connect_timeout
+        .min(deadline.saturating_duration_since(Instant::now()));
     let until = Instant::now() + limit;
     let opened = timeout(limit, async {
         let mut conn = open(host, s).await?;
@@ -221,10 +251,19 @@ async fn connect(host: &Host, deadline: Instant) -> Result<Session, MysqlError> 
     })
     .await;
     match opened {
-        Ok(Ok((conn, version))) => Ok(Session { conn, version: parse::parse_version(&version) }),
+        Ok(Ok((conn, version))) => Ok(Session {
+            conn,
+            version: parse::parse_version(&version),
+        }),
         Ok(Err(e)) => Err(fail(describe(&e))),
-        Err(_) if until < deadline => Err(fail(format!("no answer within {} (connect timeout)", humantime::format_duration(limit)))),
-        Err(_) => Err(fail(format!("no answer within {} (step timeout)", humantime::format_duration(limit)))),
+        Err(_) if until < deadline => Err(fail(format!(
+            "no answer within {} (connect timeout)",
+            humantime::format_duration(limit)
+        ))),
+        Err(_) => Err(fail(format!(
+            "no answer within {} (step timeout)",
+            humantime::format_duration(limit)
+        ))),
     }
 }
 
@@ -251,7 +290,9 @@ fn tls_options(s: &MysqlSettings) -> Option<SslOpts> {
         // certificate, unless a CA file is given (then the chain is checked, not the name).
         SslMode::Preferred | SslMode::Required => Some(match &s.ca_file {
             Some(_) => with_ca(SslOpts::default()).with_danger_skip_domain_validation(true),
-            None => SslOpts::default().with_danger_accept_invalid_certs(true).with_danger_skip_domain_validation(true),
+            None => SslOpts::default()
+                .with_danger_accept_invalid_certs(true)
+                .with_danger_skip_domain_validation(true),
         }),
         SslMode::VerifyIdentity => Some(with_ca(SslOpts::default())),
     }
@@ -272,9 +313,15 @@ fn options(host: &Host, s: &MysqlSettings, tls: Option<SslOpts>) -> Opts {
 /// Runs one text-protocol statement and reads its first result set.
 async fn text_query(conn: &mut Conn, sql: &str) -> Result<TextRows, mysql_async::Error> {
     let result = conn.query_iter(sql).await?;
-    let columns = result.columns().map(|cols| cols.iter().map(|c| c.name_str().into_owned()).collect()).unwrap_or_default();
+    let columns = result
+        .columns()
+        .map(|cols| cols.iter().map(|c| c.name_str().into_owned()).collect())
+        .unwrap_or_default();
     let rows: Vec<mysql_async::Row> = result.collect_and_drop().await?;
-    let rows = rows.iter().map(|row| (0..row.len()).map(|i| text(row.get_opt::<Value, usize>(i))).collect()).collect();
+    let rows = rows
+        .iter()
+        .map(|row| (0..row.len()).map(|i| text(row.get_opt::<Value, usize>(i))).collect())
+        .collect();
     Ok(TextRows { columns, rows })
 }
 
@@ -308,7 +355,9 @@ fn describe(e: &mysql_async::Error) -> String {
         },
         mysql_async::Error::Io(IoError::Tls(tls)) => format!("TLS: {tls}"),
         mysql_async::Error::Server(s) => format!("error {} ({}): {}", s.code, s.state, s.message),
-        mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer) => "the server does not offer TLS (ssl_mode requires it)".into(),
+        mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer) => {
+            "the server does not offer TLS (ssl_mode requires it)".into()
+        }
         other => other.to_string(),
     }
 }

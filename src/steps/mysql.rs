@@ -4,7 +4,6 @@
 //! read-only session per host per run); answers are read by `probes::mysql::parse`; the
 //! judging of each answer is a pure function below, tested on its own.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -120,7 +119,9 @@ fn check_variable(args: &[String]) -> Result<(), String> {
     if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         Ok(())
     } else {
-        Err(format!("\"{name}\" is not a MySQL variable name (letters, digits and _ only)"))
+        Err(format!(
+            "\"{name}\" is not a MySQL variable name (letters, digits and _ only)"
+        ))
     }
 }
 
@@ -133,7 +134,9 @@ fn deadline(ctx: &StepCtx) -> Instant {
 }
 
 fn named(ctx: &StepCtx, name: &str) -> Result<Arc<HostHandle>, StepError> {
-    ctx.pool.get(name).ok_or_else(|| StepError::Other(format!("no host \"{name}\" in the inventory")))
+    ctx.pool
+        .get(name)
+        .ok_or_else(|| StepError::Other(format!("no host \"{name}\" in the inventory")))
 }
 
 fn step_error(e: MysqlError) -> StepError {
@@ -206,11 +209,19 @@ fn query_returns(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
 fn query_rows(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
     Box::pin(async move {
         let min = a.int(1)?;
-        let expected = format!("query {:?} returning at least {min} row{}", a.get(0), if min == 1 { "" } else { "s" });
+        let expected = format!(
+            "query {:?} returning at least {min} row{}",
+            a.get(0),
+            if min == 1 { "" } else { "s" }
+        );
         Ok(match user_query(ctx, a.get(0)).await? {
             Ok(rows) => {
                 let n = rows.rows.len();
-                Outcome::check(n as i64 >= min, expected, format!("{n} row{}", if n == 1 { "" } else { "s" }))
+                Outcome::check(
+                    n as i64 >= min,
+                    expected,
+                    format!("{n} row{}", if n == 1 { "" } else { "s" }),
+                )
             }
             Err(e) => Outcome::fail(expected, e),
         })
@@ -246,7 +257,11 @@ fn variable_is(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
         check_variable(&a.values).map_err(StepError::Other)?;
         let h = ctx.host()?;
         let rows = internal(&h, &format!("SHOW GLOBAL VARIABLES LIKE '{}'", a.get(0)), deadline(ctx)).await?;
-        Ok(judge_variable(a.get(0), parse::parse_named_value(&rows, a.get(0)), a.get(1)))
+        Ok(judge_variable(
+            a.get(0),
+            parse::parse_named_value(&rows, a.get(0)),
+            a.get(1),
+        ))
     })
 }
 
@@ -255,10 +270,23 @@ fn fewer_connections(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
         let limit = a.int(0)?;
         let h = ctx.host()?;
         let rows = internal(&h, "SHOW GLOBAL STATUS LIKE 'Threads_connected'", deadline(ctx)).await?;
-        let value = parse::parse_named_value(&rows, "Threads_connected").flatten().and_then(|v| v.trim().parse::<i64>().ok());
-        let n = value.ok_or_else(|| StepError::Other(format!("{} reports no Threads_connected status", h.host.name)))?;
-        Ok(Outcome::check(n < limit, format!("fewer than {limit} connections"), format!("{n} connections (Threads_connected)"))
-            .with(Measurement { label: "MySQL connections".into(), value: n as f64, unit: String::new(), warn: None, crit: Some(limit as f64) }))
+        let value = parse::parse_named_value(&rows, "Threads_connected")
+            .flatten()
+            .and_then(|v| v.trim().parse::<i64>().ok());
+        let n =
+            value.ok_or_else(|| StepError::Other(format!("{} reports no Threads_connected status", h.host.name)))?;
+        Ok(Outcome::check(
+            n < limit,
+            format!("fewer than {limit} connections"),
+            format!("{n} connections (Threads_connected)"),
+        )
+        .with(Measurement {
+            label: "MySQL connections".into(),
+            value: n as f64,
+            unit: String::new(),
+            warn: None,
+            crit: Some(limit as f64),
+        }))
     })
 }
 
@@ -278,8 +306,16 @@ fn not_a_replica(h: &HostHandle) -> String {
 
 /// Both threads running and no last error.
 pub fn judge_running(status: &ReplicaStatus) -> Outcome {
-    let found = if status.is_running() { "IO and SQL threads running, no errors".to_string() } else { status.describe() };
-    Outcome::check(status.is_running(), "replication running (IO and SQL threads Yes, no last error)", found)
+    let found = if status.is_running() {
+        "IO and SQL threads running, no errors".to_string()
+    } else {
+        status.describe()
+    };
+    Outcome::check(
+        status.is_running(),
+        "replication running (IO and SQL threads Yes, no last error)",
+        found,
+    )
 }
 
 fn replication_running(ctx: &mut StepCtx, _a: Args) -> BoxFuture<'_, StepOutput> {
@@ -296,7 +332,10 @@ fn replication_running(ctx: &mut StepCtx, _a: Args) -> BoxFuture<'_, StepOutput>
 pub fn judge_lag(status: &ReplicaStatus, limit: i64) -> Outcome {
     let expected = format!("replication less than {limit} s behind");
     match status.seconds_behind {
-        None => Outcome::fail(expected, format!("lag unknown: SQL thread not running ({})", status.describe())),
+        None => Outcome::fail(
+            expected,
+            format!("lag unknown: SQL thread not running ({})", status.describe()),
+        ),
         Some(lag) => Outcome::check((lag as i64) < limit, expected, format!("{lag} s behind")).with(Measurement {
             label: "replication lag".into(),
             value: lag as f64,
@@ -329,9 +368,20 @@ pub struct SourceSpec {
 
 /// The replica's source host and port against the inventory host (or address) named.
 pub fn judge_source(status: &ReplicaStatus, wanted: &str, spec: &SourceSpec) -> Outcome {
-    let host_ok = spec.names.iter().any(|n| n.eq_ignore_ascii_case(status.source_host.trim()));
-    let expected = format!("replicating from {wanted} ({}, port {})", spec.names.join(" / "), spec.port);
-    Outcome::check(host_ok && status.source_port == spec.port, expected, format!("replicating from {}:{}", status.source_host, status.source_port))
+    let host_ok = spec
+        .names
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(status.source_host.trim()));
+    let expected = format!(
+        "replicating from {wanted} ({}, port {})",
+        spec.names.join(" / "),
+        spec.port
+    );
+    Outcome::check(
+        host_ok && status.source_port == spec.port,
+        expected,
+        format!("replicating from {}:{}", status.source_host, status.source_port),
+    )
 }
 
 fn source_spec(ctx: &StepCtx, wanted: &str) -> SourceSpec {
@@ -339,11 +389,23 @@ fn source_spec(ctx: &StepCtx, wanted: &str) -> SourceSpec {
         let mut names = vec![h.host.name.clone(), h.host.address.clone()];
         names.extend(h.host.mysql.as_ref().and_then(|m| m.host.clone()));
         names.dedup();
-        return SourceSpec { names, port: h.host.mysql.as_ref().map(|m| m.port).unwrap_or(3306) };
+        return SourceSpec {
+            names,
+            port: h.host.mysql.as_ref().map(|m| m.port).unwrap_or(3306),
+        };
     }
-    match wanted.rsplit_once(':').and_then(|(a, p)| Some((a, p.parse::<u16>().ok()?))) {
-        Some((address, port)) => SourceSpec { names: vec![address.trim_matches(['[', ']']).to_string()], port },
-        None => SourceSpec { names: vec![wanted.to_string()], port: 3306 },
+    match wanted
+        .rsplit_once(':')
+        .and_then(|(a, p)| Some((a, p.parse::<u16>().ok()?)))
+    {
+        Some((address, port)) => SourceSpec {
+            names: vec![address.trim_matches(['[', ']']).to_string()],
+            port,
+        },
+        None => SourceSpec {
+            names: vec![wanted.to_string()],
+            port: 3306,
+        },
     }
 }
 
@@ -373,25 +435,45 @@ pub enum Checksum {
 /// the odd hosts out (those outside the largest group of equal checksums, and every host
 /// with a missing table or an error) and lists every host's checksum, grouped.
 pub fn judge_checksums(table: &str, group: &str, results: &[(String, Checksum)]) -> Outcome {
-    let mut by_sum: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    // Groups of equal checksums, in the order their first host is listed.
+    let mut by_sum: Vec<(&str, Vec<&str>)> = Vec::new();
     for (host, c) in results {
         if let Checksum::Value(v) = c {
-            by_sum.entry(v.as_str()).or_default().push(host.as_str());
+            match by_sum.iter_mut().find(|(sum, _)| *sum == v.as_str()) {
+                Some((_, hosts)) => hosts.push(host.as_str()),
+                None => by_sum.push((v.as_str(), vec![host.as_str()])),
+            }
         }
     }
-    // The reference is the largest group; on a tie, the group of the first host listed.
-    let first_pos = |hosts: &Vec<&str>| results.iter().position(|(h, _)| h == hosts[0]).unwrap_or(usize::MAX);
-    let reference = by_sum.iter().max_by(|a, b| a.1.len().cmp(&b.1.len()).then(first_pos(b.1).cmp(&first_pos(a.1)))).map(|(s, _)| *s);
+    // The reference is the largest group; on a tie, the one listed first.
+    let reference = by_sum
+        .iter()
+        .rev()
+        .max_by_key(|(_, hosts)| hosts.len())
+        .map(|(sum, _)| *sum);
     let odd: Vec<&str> = results
         .iter()
         .filter(|(_, c)| !matches!(c, Checksum::Value(v) if Some(v.as_str()) == reference))
         .map(|(h, _)| h.as_str())
         .collect();
-    let expected = format!("table {table} with the same checksum on all {} hosts of {group}", results.len());
+    let expected = format!(
+        "table {table} with the same checksum on all {} hosts of {group}",
+        results.len()
+    );
     if odd.is_empty() {
-        return Outcome::pass(expected, format!("checksum {} on {}", reference.unwrap_or("-"), results.iter().map(|(h, _)| h.as_str()).collect::<Vec<_>>().join(", ")));
+        return Outcome::pass(
+            expected,
+            format!(
+                "checksum {} on {}",
+                reference.unwrap_or("-"),
+                results.iter().map(|(h, _)| h.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        );
     }
-    let mut parts: Vec<String> = by_sum.iter().map(|(sum, hosts)| format!("{sum} on {}", hosts.join(", "))).collect();
+    let mut parts: Vec<String> = by_sum
+        .iter()
+        .map(|(sum, hosts)| format!("{sum} on {}", hosts.join(", ")))
+        .collect();
     for (host, c) in results {
         match c {
             Checksum::Missing(why) => parts.push(format!("{host}: table missing ({why})")),
@@ -399,7 +481,10 @@ pub fn judge_checksums(table: &str, group: &str, results: &[(String, Checksum)])
             Checksum::Value(_) => {}
         }
     }
-    Outcome::fail(expected, format!("different on {}: {}", odd.join(", "), parts.join("; ")))
+    Outcome::fail(
+        expected,
+        format!("different on {}: {}", odd.join(", "), parts.join("; ")),
+    )
 }
 
 async fn checksum_of(h: Arc<HostHandle>, quoted: String, until: Instant) -> (String, Checksum) {
@@ -411,7 +496,10 @@ async fn checksum_of(h: Arc<HostHandle>, quoted: String, until: Instant) -> (Str
             Ok(Some(sum)) => Checksum::Value(sum),
             Ok(None) => {
                 let warning = h.mysql.query(&h.host, "SHOW WARNINGS", until).await.ok();
-                let message = warning.as_ref().and_then(|w| w.row(0)).and_then(|r| r.field(&["Message"]).flatten().map(str::to_string));
+                let message = warning
+                    .as_ref()
+                    .and_then(|w| w.row(0))
+                    .and_then(|r| r.field(&["Message"]).flatten().map(str::to_string));
                 Checksum::Missing(message.unwrap_or_else(|| "CHECKSUM TABLE returned NULL".into()))
             }
         },

@@ -22,7 +22,10 @@ pub struct RowRef<'a> {
 impl TextRows {
     /// The i-th row.
     pub fn row(&self, i: usize) -> Option<RowRef<'_>> {
-        self.rows.get(i).map(|values| RowRef { columns: &self.columns, values })
+        self.rows.get(i).map(|values| RowRef {
+            columns: &self.columns,
+            values,
+        })
     }
 
     /// The first column of the first row: `None` when there are no rows, `Some(None)` for NULL.
@@ -58,16 +61,30 @@ pub fn parse_version(text: &str) -> ServerVersion {
     // MariaDB before 11 may report "5.5.5-10.11.6-MariaDB" over the wire; VERSION() has no prefix,
     // but strip it anyway.
     let core = text.trim().strip_prefix("5.5.5-").unwrap_or(text.trim());
-    let mut parts = core.split(|c: char| !c.is_ascii_digit()).map(|p| p.parse::<u32>().unwrap_or(0));
-    let number = (parts.next().unwrap_or(0), parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    ServerVersion { text: text.trim().to_string(), mariadb: text.to_ascii_lowercase().contains("mariadb"), number }
+    let mut parts = core
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let number = (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    );
+    ServerVersion {
+        text: text.trim().to_string(),
+        mariadb: text.to_ascii_lowercase().contains("mariadb"),
+        number,
+    }
 }
 
 /// The statement that shows replica status on this server: MySQL ≥ 8.0.22 has
 /// `SHOW REPLICA STATUS` (and 8.4 dropped `SHOW SLAVE STATUS`); MariaDB (every 10.x) and
 /// older MySQL answer `SHOW SLAVE STATUS`.
 pub fn replica_status_statement(version: &ServerVersion) -> &'static str {
-    if !version.mariadb && version.number >= (8, 0, 22) { "SHOW REPLICA STATUS" } else { "SHOW SLAVE STATUS" }
+    if !version.mariadb && version.number >= (8, 0, 22) {
+        "SHOW REPLICA STATUS"
+    } else {
+        "SHOW SLAVE STATUS"
+    }
 }
 
 /// The replication state of a replica, whichever names its server uses.
@@ -104,7 +121,11 @@ impl ReplicaStatus {
         };
         let optional = |new: &str, old: &str| row.field(&[new, old]).flatten().unwrap_or("").to_string();
         let error = |errno: &str, error: &str| -> Option<(u32, String)> {
-            let code = row.field(&[errno]).flatten().and_then(|c| c.trim().parse::<u32>().ok()).unwrap_or(0);
+            let code = row
+                .field(&[errno])
+                .flatten()
+                .and_then(|c| c.trim().parse::<u32>().ok())
+                .unwrap_or(0);
             let message = row.field(&[error]).flatten().unwrap_or("").trim().to_string();
             (code != 0 || !message.is_empty()).then_some((code, message))
         };
@@ -115,10 +136,18 @@ impl ReplicaStatus {
             sql_running: text("Replica_SQL_Running", "Slave_SQL_Running")?,
             seconds_behind: match row.field(&["Seconds_Behind_Source", "Seconds_Behind_Master"]).flatten() {
                 None => None,
-                Some(_) => Some(behind.trim().parse().map_err(|_| format!("lag \"{behind}\" is not a number"))?),
+                Some(_) => Some(
+                    behind
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("lag \"{behind}\" is not a number"))?,
+                ),
             },
             source_host: text("Source_Host", "Master_Host")?,
-            source_port: port.trim().parse().map_err(|_| format!("source port \"{port}\" is not a port"))?,
+            source_port: port
+                .trim()
+                .parse()
+                .map_err(|_| format!("source port \"{port}\" is not a port"))?,
             last_io_error: error("Last_IO_Errno", "Last_IO_Error"),
             last_sql_error: error("Last_SQL_Errno", "Last_SQL_Error"),
             io_state: optional("Replica_IO_State", "Slave_IO_State"),
@@ -128,7 +157,10 @@ impl ReplicaStatus {
 
     /// Both threads running and no last error.
     pub fn is_running(&self) -> bool {
-        self.io_running == "Yes" && self.sql_running == "Yes" && self.last_io_error.is_none() && self.last_sql_error.is_none()
+        self.io_running == "Yes"
+            && self.sql_running == "Yes"
+            && self.last_io_error.is_none()
+            && self.last_sql_error.is_none()
     }
 
     /// The thread states in words, with the last errors quoted:
@@ -161,7 +193,9 @@ pub fn parse_replica_status(rows: &TextRows) -> Result<Option<ReplicaStatus>, St
 pub fn parse_named_value<'a>(rows: &'a TextRows, name: &str) -> Option<Option<&'a str>> {
     (0..rows.rows.len()).filter_map(|i| rows.row(i)).find_map(|row| {
         let found = row.field(&["Variable_name"]).flatten()?;
-        found.eq_ignore_ascii_case(name).then(|| row.field(&["Value"]).flatten())
+        found
+            .eq_ignore_ascii_case(name)
+            .then(|| row.field(&["Value"]).flatten())
     })
 }
 
@@ -169,7 +203,9 @@ pub fn parse_named_value<'a>(rows: &'a TextRows, name: &str) -> Option<Option<&'
 /// table does not exist).
 pub fn parse_checksum(rows: &TextRows) -> Result<Option<String>, String> {
     let row = rows.row(0).ok_or("CHECKSUM TABLE returned no row")?;
-    row.field(&["Checksum"]).map(|v| v.map(str::to_string)).ok_or_else(|| "CHECKSUM TABLE returned no Checksum column".into())
+    row.field(&["Checksum"])
+        .map(|v| v.map(str::to_string))
+        .ok_or_else(|| "CHECKSUM TABLE returned no Checksum column".into())
 }
 
 /// Quotes a `db.table` or `table` name as identifiers (`` `db`.`table` ``), so a table
@@ -177,9 +213,15 @@ pub fn parse_checksum(rows: &TextRows) -> Result<Option<String>, String> {
 pub fn quote_table(name: &str) -> Result<String, String> {
     let parts: Vec<&str> = name.split('.').collect();
     if name.trim().is_empty() || parts.len() > 2 || parts.iter().any(|p| p.is_empty()) {
-        return Err(format!("\"{name}\" is not a table name (write table or database.table)"));
+        return Err(format!(
+            "\"{name}\" is not a table name (write table or database.table)"
+        ));
     }
-    Ok(parts.iter().map(|p| format!("`{}`", p.replace('`', "``"))).collect::<Vec<_>>().join("."))
+    Ok(parts
+        .iter()
+        .map(|p| format!("`{}`", p.replace('`', "``")))
+        .collect::<Vec<_>>()
+        .join("."))
 }
 
 /// Checks that `sql` is one statement (a trailing `;` is allowed): the MySQL steps send
@@ -203,7 +245,9 @@ pub fn single_statement(sql: &str) -> Result<(), String> {
                 continue;
             }
             b'#' => i = skip_line(bytes, i),
-            b'-' if rest.starts_with(b"--") && rest.get(2).is_none_or(|c| c.is_ascii_whitespace()) => i = skip_line(bytes, i),
+            b'-' if rest.starts_with(b"--") && rest.get(2).is_none_or(|c| c.is_ascii_whitespace()) => {
+                i = skip_line(bytes, i)
+            }
             b'/' if rest.starts_with(b"/*") && !rest.starts_with(b"/*!") && !rest.starts_with(b"/*M!") => {
                 i = sql[i + 2..].find("*/").map(|e| i + 2 + e + 2).unwrap_or(bytes.len());
             }
@@ -222,11 +266,19 @@ pub fn single_statement(sql: &str) -> Result<(), String> {
             }
         }
     }
-    if seen_code { Ok(()) } else { Err("the query is empty".into()) }
+    if seen_code {
+        Ok(())
+    } else {
+        Err("the query is empty".into())
+    }
 }
 
 fn skip_line(bytes: &[u8], from: usize) -> usize {
-    bytes[from..].iter().position(|&b| b == b'\n').map(|p| from + p + 1).unwrap_or(bytes.len())
+    bytes[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|p| from + p + 1)
+        .unwrap_or(bytes.len())
 }
 
 /// Whether a statement only reads (starts with SELECT, SHOW, WITH, DESCRIBE, EXPLAIN,
@@ -234,9 +286,16 @@ fn skip_line(bytes: &[u8], from: usize) -> usize {
 /// session it ran in is closed after it and the next step gets a fresh read-only one.
 pub fn reads_only(sql: &str) -> bool {
     let first = sql.trim_start().trim_start_matches('(');
-    let word: String = first.chars().take_while(|c| c.is_ascii_alphabetic()).collect::<String>().to_ascii_uppercase();
+    let word: String = first
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_uppercase();
     sql.trim_start().starts_with('(')
-        || matches!(word.as_str(), "SELECT" | "SHOW" | "WITH" | "DESC" | "DESCRIBE" | "EXPLAIN" | "CHECKSUM" | "VALUES" | "TABLE")
+        || matches!(
+            word.as_str(),
+            "SELECT" | "SHOW" | "WITH" | "DESC" | "DESCRIBE" | "EXPLAIN" | "CHECKSUM" | "VALUES" | "TABLE"
+        )
 }
 
 /// Reads the `mysql -e '...\G'` vertical layout (how the fixtures were captured) into
@@ -249,7 +308,9 @@ pub fn parse_vertical(text: &str) -> TextRows {
             out.rows.push(Vec::new());
             continue;
         }
-        let Some((name, value)) = line.split_once(':') else { continue };
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
         let (name, value) = (name.trim().to_string(), value.strip_prefix(' ').unwrap_or(value));
         if out.rows.len() == 1 {
             out.columns.push(name);

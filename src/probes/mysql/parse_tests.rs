@@ -11,7 +11,10 @@ fn status(name: &str) -> Option<ReplicaStatus> {
 
 #[test]
 fn mariadb_healthy_replica_under_both_statements() {
-    for name in ["mariadb-10.11-slave-status-healthy.txt", "mariadb-10.11-replica-status-healthy.txt"] {
+    for name in [
+        "mariadb-10.11-slave-status-healthy.txt",
+        "mariadb-10.11-replica-status-healthy.txt",
+    ] {
         let s = status(name).expect("a replica");
         assert!(s.is_running(), "{name}: {s:?}");
         assert_eq!(s.seconds_behind, Some(0));
@@ -26,7 +29,10 @@ fn mariadb_sql_thread_stopped_has_unknown_lag() {
     assert!(!s.is_running());
     assert_eq!((s.io_running.as_str(), s.sql_running.as_str()), ("Yes", "No"));
     assert_eq!(s.seconds_behind, None);
-    assert_eq!(s.describe(), "IO thread Yes (Waiting for master to send event), SQL thread No");
+    assert_eq!(
+        s.describe(),
+        "IO thread Yes (Waiting for master to send event), SQL thread No"
+    );
 }
 
 #[test]
@@ -37,7 +43,12 @@ fn mariadb_io_error_is_quoted() {
     let (code, message) = s.last_io_error.clone().expect("an IO error");
     assert_eq!(code, 1045);
     assert!(message.contains("Access denied for user 'repl'"), "{message}");
-    assert!(s.describe().contains("last IO error 1045: \"error connecting to master"), "{}", s.describe());
+    assert!(
+        s.describe()
+            .contains("last IO error 1045: \"error connecting to master"),
+        "{}",
+        s.describe()
+    );
     assert_eq!(s.last_sql_error, None);
 }
 
@@ -60,12 +71,18 @@ fn mysql8_names_are_read() {
     let (code, message) = s.last_sql_error.clone().expect("an SQL error");
     assert_eq!(code, 1062);
     assert!(message.contains("Duplicate entry '43'"));
-    assert!(s.describe().starts_with("IO thread Yes (Waiting for source to send event), SQL thread No; last SQL error 1062:"));
+    assert!(
+        s.describe()
+            .starts_with("IO thread Yes (Waiting for source to send event), SQL thread No; last SQL error 1062:")
+    );
 }
 
 #[test]
 fn missing_columns_are_named() {
-    let rows = TextRows { columns: vec!["Slave_IO_Running".into()], rows: vec![vec![Some("Yes".into())]] };
+    let rows = TextRows {
+        columns: vec!["Slave_IO_Running".into()],
+        rows: vec![vec![Some("Yes".into())]],
+    };
     let err = parse_replica_status(&rows).unwrap_err();
     assert!(err.starts_with("the replica status has no column "), "{err}");
 }
@@ -76,33 +93,54 @@ fn versions_choose_the_statement() {
     assert!(maria.mariadb);
     assert_eq!(maria.number, (10, 11, 19));
     assert_eq!(replica_status_statement(&maria), "SHOW SLAVE STATUS");
-    assert_eq!(replica_status_statement(&parse_version("8.0.36")), "SHOW REPLICA STATUS");
+    assert_eq!(
+        replica_status_statement(&parse_version("8.0.36")),
+        "SHOW REPLICA STATUS"
+    );
     assert_eq!(replica_status_statement(&parse_version("8.4.0")), "SHOW REPLICA STATUS");
     assert_eq!(replica_status_statement(&parse_version("8.0.21")), "SHOW SLAVE STATUS");
-    assert_eq!(replica_status_statement(&parse_version("5.7.44-log")), "SHOW SLAVE STATUS");
+    assert_eq!(
+        replica_status_statement(&parse_version("5.7.44-log")),
+        "SHOW SLAVE STATUS"
+    );
     assert_eq!(parse_version("5.5.5-10.6.12-MariaDB").number, (10, 6, 12));
 }
 
 #[test]
 fn status_and_variables_by_exact_name() {
-    assert_eq!(parse_named_value(&fixture("mariadb-10.11-status-threads.txt"), "Threads_connected"), Some(Some("2")));
-    assert_eq!(parse_named_value(&fixture("mariadb-10.11-variables-read-only.txt"), "read_only"), Some(Some("ON")));
+    assert_eq!(
+        parse_named_value(&fixture("mariadb-10.11-status-threads.txt"), "Threads_connected"),
+        Some(Some("2"))
+    );
+    assert_eq!(
+        parse_named_value(&fixture("mariadb-10.11-variables-read-only.txt"), "read_only"),
+        Some(Some("ON"))
+    );
     // LIKE 'read_only' also matches read0only: only the exact name counts.
-    assert_eq!(parse_named_value(&fixture("mariadb-10.11-variables-read-only.txt"), "read0only"), None);
+    assert_eq!(
+        parse_named_value(&fixture("mariadb-10.11-variables-read-only.txt"), "read0only"),
+        None
+    );
 }
 
 #[test]
 fn checksums_and_missing_tables() {
     let rows = fixture("mariadb-10.11-checksum.txt");
     assert_eq!(parse_checksum(&rows), Ok(Some("3833609889".into())));
-    let missing = TextRows { columns: rows.columns.clone(), rows: vec![rows.rows[1].clone()] };
+    let missing = TextRows {
+        columns: rows.columns.clone(),
+        rows: vec![rows.rows[1].clone()],
+    };
     assert_eq!(parse_checksum(&missing), Ok(None));
     assert!(parse_checksum(&TextRows::default()).is_err());
 }
 
 #[test]
 fn first_value_and_null() {
-    let rows = TextRows { columns: vec!["a".into()], rows: vec![vec![None]] };
+    let rows = TextRows {
+        columns: vec!["a".into()],
+        rows: vec![vec![None]],
+    };
     assert_eq!(rows.first_value(), Some(None));
     assert_eq!(TextRows::default().first_value(), None);
 }
@@ -133,17 +171,36 @@ fn one_statement_only() {
     ] {
         assert_eq!(single_statement(ok), Ok(()), "{ok}");
     }
-    for bad in ["SELECT 1; DELETE FROM t", "SELECT 1 /*!; DELETE FROM t */", "SELECT 1;--\nDROP TABLE t", "", "  ;", "-- nothing"] {
+    for bad in [
+        "SELECT 1; DELETE FROM t",
+        "SELECT 1 /*!; DELETE FROM t */",
+        "SELECT 1;--\nDROP TABLE t",
+        "",
+        "  ;",
+        "-- nothing",
+    ] {
         assert!(single_statement(bad).is_err(), "{bad}");
     }
 }
 
 #[test]
 fn reading_statements() {
-    for sql in ["SELECT 1", " select 1", "SHOW TABLES", "(SELECT 1)", "WITH a AS (SELECT 1) SELECT * FROM a", "CHECKSUM TABLE t"] {
+    for sql in [
+        "SELECT 1",
+        " select 1",
+        "SHOW TABLES",
+        "(SELECT 1)",
+        "WITH a AS (SELECT 1) SELECT * FROM a",
+        "CHECKSUM TABLE t",
+    ] {
         assert!(reads_only(sql), "{sql}");
     }
-    for sql in ["SET SESSION TRANSACTION READ WRITE", "INSERT INTO t VALUES (1)", "START TRANSACTION READ WRITE", "DO 1"] {
+    for sql in [
+        "SET SESSION TRANSACTION READ WRITE",
+        "INSERT INTO t VALUES (1)",
+        "START TRANSACTION READ WRITE",
+        "DO 1",
+    ] {
         assert!(!reads_only(sql), "{sql}");
     }
 }

@@ -29,12 +29,19 @@ fn soon(secs: u64) -> Instant {
 
 #[tokio::test]
 async fn refused_fails_fast_and_is_remembered() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let h = host(port, "pw-refused-1", Duration::from_secs(5));
     let cache = MysqlCache::default();
     let start = StdInstant::now();
     let err = cache.query(&h, "SELECT 1", soon(10)).await.unwrap_err();
-    assert_eq!(err.to_string(), format!("cannot connect to MySQL on db9 (127.0.0.1:{port}): connection refused"));
+    assert_eq!(
+        err.to_string(),
+        format!("cannot connect to MySQL on db9 (127.0.0.1:{port}): connection refused")
+    );
     assert!(start.elapsed() < Duration::from_secs(2));
     // Remembered: the next step fails at once with the same words.
     assert_eq!(cache.ping(&h, soon(10)).await.unwrap_err(), err);
@@ -47,18 +54,27 @@ async fn silent_server_times_out_at_the_connect_timeout() {
     let h = host(port, "pw-silent-1", Duration::from_millis(300));
     let start = StdInstant::now();
     let err = MysqlCache::default().query(&h, "SELECT 1", soon(10)).await.unwrap_err();
-    assert_eq!(err.to_string(), format!("cannot connect to MySQL on db9 (127.0.0.1:{port}): no answer within 300ms (connect timeout)"));
+    assert_eq!(
+        err.to_string(),
+        format!("cannot connect to MySQL on db9 (127.0.0.1:{port}): no answer within 300ms (connect timeout)")
+    );
     assert!(start.elapsed() < Duration::from_secs(2));
     // A step deadline shorter than the connect timeout wins, and says so.
     let h = host(port, "pw-silent-1", Duration::from_secs(30));
-    let err = MysqlCache::default().query(&h, "SELECT 1", Instant::now() + Duration::from_millis(200)).await.unwrap_err();
+    let err = MysqlCache::default()
+        .query(&h, "SELECT 1", Instant::now() + Duration::from_millis(200))
+        .await
+        .unwrap_err();
     assert!(err.to_string().ends_with("(step timeout)"), "{err}");
 }
 
 #[test]
 fn no_settings_says_what_to_add() {
     let err = settings(&Host::local("db7")).unwrap_err();
-    assert_eq!(err.to_string(), "db7 has no MySQL settings: add a [hosts.db7.mysql] table (user, password_env) to the inventory");
+    assert_eq!(
+        err.to_string(),
+        "db7 has no MySQL settings: add a [hosts.db7.mysql] table (user, password_env) to the inventory"
+    );
 }
 
 /// A MariaDB server of our own in a temporary datadir, killed on drop.
@@ -71,24 +87,42 @@ struct LocalServer {
 
 impl LocalServer {
     fn start() -> Option<Self> {
-        if Command::new("mariadbd").arg("--version").stdout(Stdio::null()).status().is_err() {
+        if Command::new("mariadbd")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_err()
+        {
             eprintln!("skipped: no mariadbd");
             return None;
         }
         let dir = tempfile::tempdir().expect("tempdir");
         let data = dir.path().join("data");
         let ok = Command::new("mariadb-install-db")
-            .args(["--no-defaults", "--auth-root-authentication-method=socket", "--skip-test-db"])
+            .args([
+                "--no-defaults",
+                "--auth-root-authentication-method=socket",
+                "--skip-test-db",
+            ])
             .arg(format!("--datadir={}", data.display()))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .expect("mariadb-install-db runs");
         assert!(ok.success(), "mariadb-install-db");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
         let socket = dir.path().join("s.sock");
         let child = Command::new("mariadbd")
-            .args(["--no-defaults", "--user=root", "--bind-address=127.0.0.1", "--skip-log-bin"])
+            .args([
+                "--no-defaults",
+                "--user=root",
+                "--bind-address=127.0.0.1",
+                "--skip-log-bin",
+            ])
             .arg(format!("--datadir={}", data.display()))
             .arg(format!("--port={port}"))
             .arg(format!("--socket={}", socket.display()))
@@ -97,10 +131,18 @@ impl LocalServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("mariadbd starts");
-        let server = LocalServer { child, port, socket, _dir: dir };
+        let server = LocalServer {
+            child,
+            port,
+            socket,
+            _dir: dir,
+        };
         let start = StdInstant::now();
         while !server.root("SELECT 1") {
-            assert!(start.elapsed() < Duration::from_secs(60), "local mariadbd did not come up");
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "local mariadbd did not come up"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
         Some(server)
@@ -136,7 +178,9 @@ INSERT INTO app.users VALUES (1, NULL), (2, 'b'), (3, 'c');";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn against_a_local_mariadb() {
-    let Some(server) = tokio::task::spawn_blocking(LocalServer::start).await.expect("start") else { return };
+    let Some(server) = tokio::task::spawn_blocking(LocalServer::start).await.expect("start") else {
+        return;
+    };
     assert!(server.root(SETUP), "setup");
     let h = host(server.port, "pw-canary-4c1d", Duration::from_secs(5));
     let cache = MysqlCache::default();
@@ -145,26 +189,48 @@ async fn against_a_local_mariadb() {
     assert!(info.version.mariadb, "{info:?}");
     assert_eq!(info.endpoint, format!("127.0.0.1:{}", server.port));
 
-    let rows = cache.query(&h, "SELECT COUNT(*) FROM app.users", soon(10)).await.expect("count");
+    let rows = cache
+        .query(&h, "SELECT COUNT(*) FROM app.users", soon(10))
+        .await
+        .expect("count");
     assert_eq!(rows.first_value(), Some(Some("3")));
-    let rows = cache.query(&h, "SELECT note, id FROM app.users ORDER BY id", soon(10)).await.expect("rows");
+    let rows = cache
+        .query(&h, "SELECT note, id FROM app.users ORDER BY id", soon(10))
+        .await
+        .expect("rows");
     assert_eq!(rows.columns, ["note", "id"]);
     assert_eq!(rows.first_value(), Some(None));
     assert_eq!(rows.rows.len(), 3);
 
     // Writes are refused by the read-only session, even with the privilege to write.
-    let err = cache.query(&h, "INSERT INTO app.users VALUES (4, 'd')", soon(10)).await.unwrap_err();
+    let err = cache
+        .query(&h, "INSERT INTO app.users VALUES (4, 'd')", soon(10))
+        .await
+        .unwrap_err();
     assert!(matches!(&err, MysqlError::Server { code: 1792, .. }), "{err}");
     // A statement that makes the session writable costs the session: the next is fresh.
-    cache.query(&h, "SET SESSION TRANSACTION READ WRITE", soon(10)).await.expect("set");
+    cache
+        .query(&h, "SET SESSION TRANSACTION READ WRITE", soon(10))
+        .await
+        .expect("set");
     let err = cache.query(&h, "DELETE FROM app.users", soon(10)).await.unwrap_err();
-    assert!(err.to_string().starts_with("MySQL error 1792 (25006): Cannot execute statement in a READ ONLY transaction"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("MySQL error 1792 (25006): Cannot execute statement in a READ ONLY transaction"),
+        "{err}"
+    );
 
     // A missing table: NULL checksum; a failing query: the server's code and message.
-    let rows = cache.query(&h, "CHECKSUM TABLE `app`.`nope`", soon(10)).await.expect("checksum");
+    let rows = cache
+        .query(&h, "CHECKSUM TABLE `app`.`nope`", soon(10))
+        .await
+        .expect("checksum");
     assert_eq!(parse::parse_checksum(&rows), Ok(None));
     let err = cache.query(&h, "SELECT * FROM app.nope", soon(10)).await.unwrap_err();
-    assert_eq!(err.to_string(), "MySQL error 1146 (42S02): Table 'app.nope' doesn't exist");
+    assert_eq!(
+        err.to_string(),
+        "MySQL error 1146 (42S02): Table 'app.nope' doesn't exist"
+    );
 
     // Not a replica: the status is empty.
     let statement = parse::replica_status_statement(&cache.version(&h, soon(10)).await.expect("version"));
@@ -177,12 +243,23 @@ async fn against_a_local_mariadb() {
         m.ssl_mode = SslMode::Required;
     }
     let err = MysqlCache::default().ping(&tls, soon(10)).await.unwrap_err();
-    assert!(err.to_string().ends_with("the server does not offer TLS (ssl_mode requires it)"), "{err}");
+    assert!(
+        err.to_string()
+            .ends_with("the server does not offer TLS (ssl_mode requires it)"),
+        "{err}"
+    );
 
     // A wrong password: the server's words, never the password.
     let wrong = host(server.port, "pw-wrong-canary-77e1", Duration::from_secs(5));
-    let err = MysqlCache::default().ping(&wrong, soon(10)).await.unwrap_err().to_string();
-    assert!(err.contains("error 1045 (28000): Access denied for user 'monitor'@'localhost' (using password: YES)"), "{err}");
+    let err = MysqlCache::default()
+        .ping(&wrong, soon(10))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("error 1045 (28000): Access denied for user 'monitor'@'localhost' (using password: YES)"),
+        "{err}"
+    );
     assert!(!err.contains("pw-wrong-canary-77e1"));
 
     cache.close().await;
