@@ -1,94 +1,120 @@
 #!/usr/bin/env bash
 # ci/lab.sh: a lab of real hosts on this one machine, for shakedown's integration tests.
 #
-#   ci/lab.sh up [--hosts N]      bring the lab up (idempotent: a second call verifies, keeps
-#                                 what runs and restarts what does not); --hosts N sets the
-#                                 number of extra bench hosts (without it: keep what exists)
-#   ci/lab.sh down                remove everything `up` made (fine when nothing is up)
-#   ci/lab.sh status              each host, its address, whether its daemons answer; exit 0
-#                                 only when everything is up
-#   ci/lab.sh exec HOST -- CMD... run CMD as root inside HOST (all its namespaces, cwd /root,
-#                                 clean environment); exit status is CMD's
+#   ci/lab.sh up [--hosts N]      bring the lab up and wait until every daemon answers, MariaDB
+#                                 replicates and HAProxy sees web1+web2 UP. Idempotent: a second
+#                                 call keeps what runs, restarts what does not and resets the
+#                                 fault switches below. --hosts N: N extra bench hosts (without
+#                                 it, keep as many as there are; fewer than there are removes
+#                                 the surplus)
+#   ci/lab.sh down                remove everything `up` made; fine when nothing is up
+#   ci/lab.sh status              one line per host: address, each daemon (running inside the
+#                                 host and answering from here), HAProxy and replication state;
+#                                 exit 0 only when all is up
+#   ci/lab.sh exec HOST -- CMD... run CMD as root inside HOST, via nsenter into its init (all
+#                                 its namespaces): cwd /root, environment reset to PATH, HOME,
+#                                 USER, LOGNAME, LANG, TERM; stdin/stdout/stderr passed through;
+#                                 exit status is CMD's. Tests inject and repair faults with
+#                                 `ci/lab.sh exec HOST -- sh -c 'SCRIPT'` (LAB_DIR passed on)
 #   ci/lab.sh addr HOST           print HOST's address
 #
-# Needs root and the packages of ci/install-deps.sh. No Docker, no systemd: every host is a
-# set of Linux namespaces (network, PID, UTS, IPC, mount) whose PID 1 is ci/lab/host-init.sh
-# (then tini). Each host has an overlay on /etc and /var (lower = this machine's, upper =
-# $LAB_DIR/hosts/HOST/{etc,var}/upper), private tmpfs on /run, /tmp and /mnt, its own /root
-# (authorized_keys for the lab key). Daemons run directly (no systemd inside: `systemctl
-# is-enabled` works offline, `systemctl is-active` does not); /etc/lab/svc in each host
-# starts/stops/reports them by pid file.
+# Needs root and the packages of ci/install-deps.sh. No Docker, no systemd: each host is a
+# set of Linux namespaces (network, PID, UTS, IPC, mount) whose PID 1 is ci/lab/host-init.sh,
+# which becomes tini (reaps orphans; killing it ends the host). Per host: overlayfs on /etc
+# and /var (lower = this machine's dirs, upper = $LAB_DIR/hosts/HOST/{etc,var}/upper), private
+# tmpfs on /run, /tmp and /mnt, $LAB_DIR/hosts/HOST/root bound on /root. Whatever a test
+# changes stays on that host. Daemons are started directly; `systemctl is-enabled` works
+# (offline mode), `systemctl is-active` does not. /etc/lab/svc inside every host starts,
+# stops and reports its daemons by pid file (`/etc/lab/svc start|stop|restart|status NAME`,
+# NAME = sshd nginx slow haproxy mariadb apache2 cron; /etc/lab/services lists the host's).
 #
-# Network: bridge sdlab0 in the root namespace with 10.77.0.1/16 (the controller, i.e. where
-# shakedown and the tests run). Host HOST is namespace sdlab-HOST, eth0 = ADDR/16, veth
-# sdl-HOST on the bridge; no default route. Nothing outside 10.77.0.0/16 is ever a target.
+# Network: bridge sdlab0 in the root namespace holds 10.77.0.1/16 (the controller: where
+# shakedown and the tests run; /16 rather than /24 so bench hosts in 10.77.1.x and up share
+# the link). Host HOST = network namespace sdlab-HOST, eth0 = ADDR/16, veth sdl-HOST on the
+# bridge, no default route. Only 10.77.0.0/16 is ever a target. No iptables rules are made.
 #
 #   host  address     groups        runs (and is enabled at boot)
 #   web1  10.77.0.11  web           sshd, nginx :80 :443, slow backend 127.0.0.1:8081, cron
 #   web2  10.77.0.12  web           sshd, nginx :80 :443, slow backend 127.0.0.1:8081
-#   lb1   10.77.0.21  lb            sshd, HAProxy :80 (backend app = web1+web2), stats :8404
+#   lb1   10.77.0.21  lb            sshd, HAProxy :80 (backend app = web1 + web2), stats :8404
 #   db1   10.77.0.31  db            sshd, MariaDB :3306 primary (binlog, server-id 1)
 #   db2   10.77.0.32  db, replicas  sshd, MariaDB :3306 replica of db1 (GTID slave_pos,
 #                                   read_only=ON, server-id 2)
-#   app1  10.77.0.41  app           sshd, Apache :80 (mod_status), cron
-#   hNNN  10.77.(1+(N-1)/200).((N-1)%200+10)   bench   sshd, nginx :80 (1 worker), cron
-#         (h001 = 10.77.1.10 ... h200 = 10.77.1.209, h201 = 10.77.2.10 ...; at most 999)
+#   app1  10.77.0.41  app           sshd, Apache :80 with mod_status, cron
+#   hNNN  10.77.(1+(N-1)/200).((N-1)%200+10)  bench  sshd, nginx :80 (1 worker), cron
+#         (h001 = 10.77.1.10 ... h200 = 10.77.1.209, h201 = 10.77.2.10 ...; at most h999)
 #
-# Every host: sshd on ADDR:22 (/etc/ssh/sshd_config_lab, own ed25519 host key, PidFile
-#   /run/sshd.pid, UsePAM no, root login by key only); /etc/app.conf (root, 0644) with
-#   `max_conn = 100` and `env = production`; /etc/fstab with a comment, tab-separated `/` and
-#   `UUID=... /boot` lines (not mounted) and `tmpfs /mnt/data tmpfs defaults,noatime 0 0`,
-#   with a tmpfs mounted on /mnt/data (noatime,size=16m); /etc/lab/svc; php-cli with curl.
-# Differences, so that a check passes on some hosts and fails on others:
+# Every host: sshd on ADDR:22 only (/etc/ssh/sshd_config_lab: own ed25519 host key made once
+#   per lab, PidFile /run/sshd.pid, UsePAM no, PermitRootLogin prohibit-password, MaxStartups
+#   1000, MaxSessions 100); root logs in with the lab key; /etc/app.conf (root, 0644) =
+#   `max_conn = 100` and `env = production` (identical everywhere); /etc/fstab with comment
+#   lines, tab-separated `/dev/vda / ext4` and `UUID=... /boot` lines (/boot not mounted) and
+#   `tmpfs /mnt/data tmpfs defaults,noatime 0 0`, plus a tmpfs mounted on /mnt/data (options
+#   noatime,size=16m); php-cli with the curl module; its own /etc/hostname, /etc/hosts.
+# Differences, so that one check passes on some hosts and fails on others:
 #   - db2: no /mnt/data line in /etc/fstab and nothing mounted on /mnt/data.
-#   - enabled at boot (systemd wants-links and SysV rcN.d links; others whited out so
-#     `systemctl is-enabled X` says disabled): nginx on web1, web2, bench; mariadb on db1,
-#     db2; haproxy on lb1; apache2 (+apache-htcacheclean) on app1; cron on web1, app1,
-#     bench; ssh everywhere.
-#   - package nginx (and nginx-common) not installed on db1, db2: absent from their
-#     /var/lib/dpkg/status, /etc/nginx and /etc/init.d/nginx whited out.
+#   - enabled at boot (systemd multi-user.target.wants links and SysV /etc/rcN.d links as
+#     Debian has them; on the other hosts they are whited out, so `systemctl is-enabled X`
+#     says disabled): nginx on web1, web2 and bench hosts; mariadb on db1, db2; haproxy on
+#     lb1; apache2 (and apache-htcacheclean) on app1; cron on web1, app1 and bench; ssh on all.
+#   - package nginx (and nginx-common) is not installed on db1 and db2: no stanza in their
+#     /var/lib/dpkg/status; /etc/nginx, /etc/init.d/nginx, /etc/default/nginx... whited out.
+#     (Its unit file in /lib stays: `systemctl is-enabled nginx` says disabled there too.)
 #   - a process named cron runs on web1, app1 and bench hosts only.
-#   - user and group `deploy` exist on web1, web2, app1 only.
-#   - /var/www/html/index.html: "Welcome to web1" / "Welcome to web2" (bench: "Welcome to
-#     hNNN", app1: "app1 application server").
-#   - /var/log/backup.log on db1 and db2 only; last line `backup done`, written at up.
-# nginx on web1/web2 (same on both, HOST/ADDR their own): / index.html; /health JSON
-#   {"status":"ok","host":"web1","data":{"items":[{"name":"a"},{"name":"b"}]}}
-#   (application/json); /old 301 -> http://ADDR/new; /api answers any method (POST too)
-#   {"ok":true,"host":"web1","method":"POST"}; /slow proxied to the slow backend ("slow ok");
-#   :443 TLS for www.shakedown.test (self-signed, valid 90 days from the lab's first up) and,
-#   by SNI, short.shakedown.test (expires 5 days after the first up). Certificates and keys
-#   in $LAB_DIR/tls/.
-# HAProxy on lb1: frontend :80 -> backend `app`, servers web1 and web2, `option httpchk GET
-#   /health`, check inter 1s fall 2 rise 1 (a dead server is DOWN in ~2 s); stats socket
-#   /run/haproxy/admin.sock (level admin); `listen stats` :8404, /stats (CSV: /stats;csv).
+#   - user and group `deploy` exist on web1, web2 and app1 only (useradd inside the host).
+#   - /var/www/html/index.html: "Welcome to web1" / "Welcome to web2"; bench: "Welcome to
+#     hNNN"; app1: "app1 application server"; others: this machine's /var/www/html.
+#   - /var/log/backup.log on db1 and db2 only: last line `backup done`, written at first up.
+# nginx on web1/web2 (ADDR and HOST their own): / = index.html; /health = application/json
+#   {"status":"ok","host":"web1","data":{"items":[{"name":"a"},{"name":"b"}]}}; /old = 301
+#   to http://ADDR/new; /new = 200 text; /api answers any method (POST too) with
+#   {"ok":true,"host":"web1","method":"POST"}; /slow = proxied to the slow backend, "slow ok".
+#   :443 serves the same with TLS: www.shakedown.test (self-signed, CN and SAN, valid 90 days
+#   from the lab's first up) and, by SNI, short.shakedown.test (expires 5 days after it).
+#   Keys and certificates: $LAB_DIR/tls/{www,short}.shakedown.test.{crt,key}.
+#   curl --resolve www.shakedown.test:443:10.77.0.11 -k https://www.shakedown.test/health
+#   Bench hosts' nginx: / and /health ({"status":"ok","host":"hNNN"}), FAIL switch too.
+# HAProxy on lb1: frontend :80 -> backend `app` (roundrobin), servers web1 and web2, `option
+#   httpchk GET /health`, check inter 1s fall 2 rise 1 (a dead server is DOWN in ~2 s); stats
+#   socket /run/haproxy/admin.sock (level admin); `listen stats` :8404 with /stats (CSV at
+#   http://10.77.0.21:8404/stats;csv).
 # MariaDB: database app, table users (id INT PRIMARY KEY, name VARCHAR(64)) with 42 rows,
-#   made on db1 and replicated to db2; user monitor@'%' (SELECT, PROCESS, REPLICATION
-#   CLIENT, SLAVE MONITOR) with the password in $LAB_DIR/mysql_password; root inside a db
-#   host over the unix socket (`mariadb -e ...`). Replication user repl (password in
-#   $LAB_DIR/.repl_password), MASTER_CONNECT_RETRY=1.
-# Apache on app1: http://10.77.0.41/server-status?auto open to 10.77.0.0/24.
+#   made on db1 and replicated to db2; monitor@'%' (SELECT, PROCESS, REPLICATION CLIENT,
+#   SLAVE MONITOR), password generated at up in $LAB_DIR/mysql_password (mode 600); root
+#   inside a db host over the unix socket (`ci/lab.sh exec db2 -- mariadb -e '...'`);
+#   replication user repl (password in $LAB_DIR/.repl_password), MASTER_CONNECT_RETRY=1.
+#   Datadir: $LAB_DIR/hosts/dbN/mysql bound on /var/lib/mysql.
+#   mariadb -h 10.77.0.31 -u monitor -p"$(cat .lab/mysql_password)" -e 'SELECT COUNT(*) FROM app.users'
+# Apache on app1: http://10.77.0.41/ and http://10.77.0.41/server-status?auto (mod_status,
+#   ExtendedStatus On, open to 10.77.0.0/24 and localhost).
 #
-# Fault switches (tests inject and restore them with `exec`; always restore):
-#   ci/lab.sh exec web2 -- touch /var/www/FAIL               every nginx URL answers 500
-#                                                              (HAProxy marks web2 DOWN)
-#   ci/lab.sh exec web2 -- rm -f /var/www/FAIL                restore
-#   ci/lab.sh exec web2 -- sh -c 'echo 2 > /var/www/DELAY'    /slow waits 2 s (rm to restore)
-#   ci/lab.sh exec web2 -- /etc/lab/svc stop nginx             (svc start nginx to restore;
-#       likewise sshd, slow, haproxy, mariadb, apache2, cron; `/etc/lab/svc status`)
-#   ci/lab.sh exec db2 -- sh -c 'kill $(cat /run/sshd.pid)'   restore:
-#   ci/lab.sh exec db2 -- /usr/sbin/sshd -f /etc/ssh/sshd_config_lab
-#   ci/lab.sh exec db2 -- mariadb -e 'STOP SLAVE SQL_THREAD'   (START SLAVE to restore)
+# Fault switches (inject, then always restore; `up` also resets the first three):
+#   ci/lab.sh exec web2 -- touch /var/www/FAIL              every nginx URL answers 500, so
+#   ci/lab.sh exec web2 -- rm -f /var/www/FAIL              HAProxy marks web2 DOWN in ~2 s
+#   ci/lab.sh exec web2 -- sh -c 'echo 2 > /var/www/DELAY'  /slow answers after 2 s (decimals
+#   ci/lab.sh exec web2 -- rm -f /var/www/DELAY             allowed)
 #   ci/lab.sh exec lb1 -- sh -c 'echo "disable server app/web1" | socat stdio UNIX:/run/haproxy/admin.sock'
-#   ci/lab.sh exec web2 -- sed -i 's/^max_conn = 100/max_conn = 5/' /etc/app.conf
-# Changes stay on that host (its own overlay); `down` + `up` gives a fresh lab.
+#                                                           web1 in MAINT ("enable ..." back)
+#   ci/lab.sh exec web2 -- /etc/lab/svc stop nginx          also sshd, slow, haproxy, mariadb,
+#   ci/lab.sh exec web2 -- /etc/lab/svc start nginx         apache2, cron (waits until it answers)
+#   ci/lab.sh exec db2 -- sh -c 'kill $(cat /run/sshd.pid)'
+#   ci/lab.sh exec db2 -- /usr/sbin/sshd -f /etc/ssh/sshd_config_lab
+#   ci/lab.sh exec db2 -- mariadb -e 'STOP SLAVE SQL_THREAD'     (mariadb -e 'START SLAVE')
+#   ci/lab.sh exec web2 -- sed -i 's/^max_conn = 100/max_conn = 5/' /etc/app.conf (and back)
+#   ci/lab.sh exec web2 -- mv /etc/php/8.2/cli/conf.d/20-curl.ini /root/   (php -m: no curl)
 #
-# Files in $LAB_DIR (default <repo>/.lab): id_ed25519 (lab client key, no passphrase),
-#   known_hosts (every host's key by address), inventory.toml (native), inventory.ini
-#   (Ansible), mysql_password (mode 600; export SHAKEDOWN_MYSQL_PASSWORD=$(cat ...)),
-#   tls/, hosts/HOST/ (layers, datadir, init.pid, logs). From the controller:
-#   ssh -i .lab/id_ed25519 -o UserKnownHostsFile=.lab/known_hosts \
-#       -o StrictHostKeyChecking=yes root@10.77.0.11 true
+# Files in $LAB_DIR (default <repo>/.lab): id_ed25519 (lab client key, ed25519, no
+#   passphrase), known_hosts (`ADDR ssh-ed25519 KEY`, one line per host), inventory.toml
+#   (shakedown's format, strict host key checking against that known_hosts), inventory.ini
+#   (Ansible; extra hosts in group bench), mysql_password, tls/, hosts/ (a tmpfs that up
+#   mounts and down unmounts: every host's layers, keys, datadir, init.pid and logs).
+#   export SHAKEDOWN_MYSQL_PASSWORD=$(cat .lab/mysql_password)
+#   ssh -i .lab/id_ed25519 -o UserKnownHostsFile=.lab/known_hosts -o StrictHostKeyChecking=yes root@10.77.0.11
+# State made by up and removed by down: namespaces sdlab-*, veths sdl-*, bridge sdlab0, the
+#   hosts' processes, the tmpfs on $LAB_DIR/hosts, the files above. Lock: /run/lock/sdlab.lock.
+# Times measured here (2 cores, while other builds ran): up of the 6 hosts 5-10 s, a second
+#   up ~2 s, down < 1 s; up --hosts 20 ~8-15 s; up --hosts 200 ~50-100 s and ~1 GB.
+# shellcheck disable=SC2030,SC2031 # host_info in subshells on purpose
 set -euo pipefail
 umask 022
 
@@ -103,6 +129,9 @@ BRIDGE_CIDR=10.77.0.1/16
 NS_PREFIX=sdlab-
 VETH_PREFIX=sdl-
 LOCK_FILE=/run/lock/sdlab.lock
+# hosts' layers, keys, datadirs and logs: a tmpfs (fast to fill, instant to remove)
+HOSTS_DIR=$LAB_DIR/hosts
+TEMPLATE_DIR=$HOSTS_DIR/.bench-template
 BASE_HOSTS=(web1 web2 lb1 db1 db2 app1)
 HOST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 JOBS=${LAB_JOBS:-8}
@@ -115,8 +144,11 @@ die() {
   exit 1
 }
 log() { echo "lab: $*" >&2; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+now() { echo "${EPOCHREALTIME/./}"; } # microseconds
+elapsed() {
+  local d=$((${EPOCHREALTIME/./} - $1))
+  printf '%d.%d' $((d / 1000000)) $((d % 1000000 / 100000))
+}
 
 # ---------------------------------------------------------------------------------------
 # hosts
@@ -184,13 +216,13 @@ hexec() {
 poll() {
   local deadline=$1 what=$2 end
   shift 2
-  end=$(($(date +%s%N) + deadline * 1000000000))
+  end=$((${EPOCHREALTIME/./} + deadline * 1000000))
   until "$@"; do
-    if [ "$(date +%s%N)" -gt "$end" ]; then
+    if [ "${EPOCHREALTIME/./}" -gt "$end" ]; then
       log "$what: not ready within ${deadline}s"
       return 1
     fi
-    sleep 0.1
+    sleep 0.05
   done
 }
 
@@ -227,14 +259,6 @@ putf() {
   cat >"$f"
   if [ "${3:-644}" != 644 ]; then chmod "$3" "$f"; fi
   if [ -n "${4:-}" ]; then chown "$4" "$f"; fi
-}
-
-# whiteout LAYER RELPATH: hide the machine's file or directory in this host
-whiteout() {
-  local f=$H_DIR/$1/upper/$2
-  mkup "$1" "$(parent "$2")"
-  if [ -e "$f" ] || [ -L "$f" ]; then rm -rf "$f"; fi
-  mknod "$f" c 0 0
 }
 
 # template FILE: a template of ci/lab/templates with the current host's values
@@ -287,7 +311,15 @@ prepare_common() {
   for unit in "${MANAGED_UNITS[@]}"; do
     has "$H_ENABLED" "$unit" || off+=("$unit")
   done
-  while IFS= read -r l; do whiteout etc "$l"; done < <(enable_links "${off[@]}")
+  {
+    enable_links "${off[@]}"
+    # no nginx package on the database hosts
+    if has "$H_SERVICES" mariadb; then
+      for l in nginx init.d/nginx default/nginx logrotate.d/nginx ufw/applications.d/nginx; do
+        if [ -e "/etc/$l" ]; then echo "$l"; fi
+      done
+    fi
+  } | /usr/bin/python3 "$LABSRC/whiteout.py" "$d/etc/upper" /etc
 
   if has "$H_GROUPS" web; then
     for l in www short; do
@@ -306,12 +338,9 @@ prepare_common() {
     {
       echo "$(date '+%F %T') backup started: mariadb-dump --all-databases"
       echo "$(date '+%F %T') dumped 3 databases, 42 rows in app.users"
-      echo "$(date '+%F %T') backup done"
+      echo "backup done"
     } | putf var log/backup.log 640
-    # no nginx package on the database hosts
-    for l in nginx init.d/nginx default/nginx logrotate.d/nginx ufw/applications.d/nginx; do
-      if [ -e "/etc/$l" ]; then whiteout etc "$l"; fi
-    done
+    # no nginx package on the database hosts (its files in /etc are whited out above)
     awk 'BEGIN { RS = ""; ORS = "\n\n" }
          { split($0, l, "\n") }
          l[1] ~ /^Package: (nginx|nginx-common|nginx-core|nginx-full|nginx-light|nginx-extras|libnginx-mod-.*)$/ { next }
@@ -365,9 +394,9 @@ prepare_specific() {
 # prepare_host: all of $H_DIR's files (upper layers, keys, flags) for a new host
 prepare_host() {
   if [[ $H_NAME == h[0-9]* ]]; then
-    [ -d "$LAB_DIR/bench-template" ] || die "no $LAB_DIR/bench-template (made by up)"
+    [ -d "$TEMPLATE_DIR" ] || die "no $TEMPLATE_DIR (made by up)"
     mkdir -p "$H_DIR"
-    cp -a "$LAB_DIR/bench-template/." "$H_DIR/"
+    cp -a "$TEMPLATE_DIR/." "$H_DIR/"
   else
     prepare_common
   fi
@@ -377,10 +406,10 @@ prepare_host() {
 
 # the bench hosts' common files, made once per lab
 make_bench_template() {
-  [ -e "$LAB_DIR/bench-template/prepared" ] && return 0
+  [ -e "$TEMPLATE_DIR/prepared" ] && return 0
   (
     host_info h001
-    H_DIR=$LAB_DIR/bench-template
+    H_DIR=$TEMPLATE_DIR
     rm -rf "$H_DIR"
     prepare_common
     : >"$H_DIR/prepared"
@@ -423,7 +452,7 @@ cmd_host() {
     ip -n "$H_NS" link set lo up
     ip -n "$H_NS" link set eth0 up
     rm -f "$H_DIR/init.pid"
-    setsid ip netns exec "$H_NS" unshare --pid --fork --uts --ipc --mount --propagation private \
+    setsid ip netns exec "$H_NS" env -i PATH="$HOST_PATH" LANG=C.UTF-8 unshare --pid --fork --uts --ipc --mount --propagation private \
       /bin/sh "$LABSRC/host-init.sh" "$name" "$H_DIR" </dev/null >"$H_DIR/init.log" 2>&1 9>&- &
     local bg=$!
     if ! poll 15 "$name init" init_pid "$name" >/dev/null; then
@@ -441,6 +470,10 @@ cmd_host() {
         die "$name: mariadb-install-db failed"
       }
     fi
+  fi
+  # a kept host gets this checkout's service script
+  if ! cmp -s "$LABSRC/svc" "$H_DIR/etc/upper/lab/svc"; then
+    hexec "$name" sh -c 'cat >/etc/lab/svc.new && chmod 755 /etc/lab/svc.new && mv /etc/lab/svc.new /etc/lab/svc' <"$LABSRC/svc"
   fi
   # shellcheck disable=SC2086
   if ! hexec "$name" /etc/lab/svc start $H_SERVICES </dev/null >"$H_DIR/svc.log" 2>&1; then
@@ -485,6 +518,14 @@ make_secrets() {
       -keyout "$LAB_DIR/tls/$name.key" -out "$LAB_DIR/tls/$name.crt" 2>/dev/null
     chmod 600 "$LAB_DIR/tls/$name.key"
   done
+}
+
+ensure_hosts_fs() {
+  mkdir -p "$HOSTS_DIR"
+  if ! mountpoint -q "$HOSTS_DIR"; then
+    : >"$LAB_DIR/hosts.mount"
+    mount -t tmpfs -o mode=0755,size=4g sdlab-hosts "$HOSTS_DIR"
+  fi
 }
 
 ensure_bridge() {
@@ -537,12 +578,24 @@ SQL
 }
 db2_has_rows() { [ "$(echo 'SELECT COUNT(*) FROM app.users' | sql db2 2>/dev/null)" = 42 ]; }
 
-haproxy_up() {
-  local n
-  n=$(hexec lb1 sh -c 'echo "show stat" | socat stdio UNIX-CONNECT:/run/haproxy/admin.sock' 2>/dev/null |
-    awk -F, '$1 == "app" && ($2 == "web1" || $2 == "web2") && $18 == "UP"' | wc -l)
-  [ "$n" = 2 ]
+# the fault switches of the lab back to normal (up makes the lab as specified)
+reset_faults() {
+  local h
+  for h in web1 web2; do
+    if [ -d "$HOSTS_DIR/$h" ]; then hexec "$h" rm -f /var/www/FAIL /var/www/DELAY; fi
+  done
+  if [ -d "$HOSTS_DIR/lb1" ]; then
+    hexec lb1 sh -c 'printf "enable server app/web1\nenable server app/web2\n" |
+      socat stdio UNIX-CONNECT:/run/haproxy/admin.sock' >/dev/null
+  fi
 }
+
+# haproxy_states: "web1=UP web2=UP" from lb1's stats socket
+haproxy_states() {
+  hexec lb1 sh -c 'echo "show stat" | socat stdio UNIX-CONNECT:/run/haproxy/admin.sock' 2>/dev/null </dev/null |
+    awk -F, '$1 == "app" && $2 != "BACKEND" { printf "%s%s=%s", sep, $2, $18; sep = " " }'
+}
+haproxy_up() { [ "$(haproxy_states)" = "web1=UP web2=UP" ]; }
 
 ssh_ok() {
   ssh -i "$LAB_DIR/id_ed25519" -o UserKnownHostsFile="$LAB_DIR/known_hosts" -o StrictHostKeyChecking=yes \
@@ -677,15 +730,17 @@ cmd_up() {
     esac
   done
   if [ -n "$extra" ]; then
-    [[ $extra =~ ^[0-9]+$ ]] && [ "$extra" -le "$MAX_EXTRA" ] || die "--hosts takes 0..$MAX_EXTRA"
+    if ! [[ $extra =~ ^[0-9]+$ ]] || [ "$((10#$extra))" -gt "$MAX_EXTRA" ]; then
+      die "--hosts takes 0..$MAX_EXTRA"
+    fi
     extra=$((10#$extra))
   fi
   need_root
   check_tools
   t0=$(now)
   lock
-  mkdir -p "$LAB_DIR/hosts"
   make_secrets
+  ensure_hosts_fs
   ensure_bridge
 
   # the extra hosts: as many as asked, or as many as there are
@@ -709,6 +764,7 @@ cmd_up() {
   fi
 
   write_known_hosts
+  reset_faults
   db_setup || die "MariaDB replication is not working"
   poll 30 "HAProxy servers web1 and web2 UP" haproxy_up || die "HAProxy backend app is not UP"
   # a real login with the lab key and strict host key checking, all base hosts at once
@@ -736,44 +792,59 @@ cmd_down() {
   local -a hosts pids=()
   mapfile -t hosts < <(recorded_hosts)
   if [ "${#hosts[@]}" -gt 0 ]; then
-    # every process of a host lives in its network namespace: kill them all, all hosts at once
+    # killing a host's init (PID 1 of its PID namespace) ends every process of the host
     for h in "${hosts[@]}"; do
       if pid=$(init_pid "$h"); then pids+=("$pid"); fi
     done
-    if [ "${#pids[@]}" -gt 0 ]; then kill -KILL "${pids[@]}" 2>/dev/null || true; fi
+    if [ "${#pids[@]}" -gt 0 ]; then
+      kill -KILL "${pids[@]}" 2>/dev/null || true
+      poll 20 "the hosts' init processes to exit" pids_gone "${pids[@]}" || true
+    fi
+    # anything left in a host's network namespace (e.g. entered with nsenter -n only)
     pids=()
     for h in "${hosts[@]}"; do
       ns=$NS_PREFIX$h
       if [ -e "/run/netns/$ns" ]; then mapfile -t -O "${#pids[@]}" pids < <(ip netns pids "$ns" 2>/dev/null); fi
     done
-    if [ "${#pids[@]}" -gt 0 ]; then kill -KILL "${pids[@]}" 2>/dev/null || true; fi
-    poll 20 "the lab's processes to exit" hosts_empty "${hosts[@]}" || true
+    if [ "${#pids[@]}" -gt 0 ]; then
+      kill -KILL "${pids[@]}" 2>/dev/null || true
+      poll 20 "the lab's processes to exit" pids_gone "${pids[@]}" || true
+    fi
     for h in "${hosts[@]}"; do
-      ns=$NS_PREFIX$h
-      if [ -e "/run/netns/$ns" ]; then echo "netns delete $ns"; fi
-      if ip link show "$VETH_PREFIX$h" >/dev/null 2>&1; then echo "link delete $VETH_PREFIX$h"; fi
-    done | ip -force -batch - 2>/dev/null || true
-    rm -rf "$LAB_DIR/hosts"
+      echo "link delete $VETH_PREFIX$h"
+      if [ -e "/run/netns/$NS_PREFIX$h" ]; then echo "netns delete $NS_PREFIX$h"; fi
+    done | ip -force -batch - >/dev/null 2>&1 || true
+  fi
+  if mountpoint -q "$HOSTS_DIR"; then
+    # busy until the hosts' mount namespaces are gone
+    poll 20 "unmounting $HOSTS_DIR" umount "$HOSTS_DIR" 2>/dev/null || umount -l "$HOSTS_DIR"
   fi
   if [ -e "$LAB_DIR/bridge" ]; then
     ip link delete "$BRIDGE" 2>/dev/null || true
   fi
   if [ -d "$LAB_DIR" ]; then
-    rm -rf "$LAB_DIR/hosts" "$LAB_DIR/tls" "$LAB_DIR/bench-template"
-    rm -f "$LAB_DIR"/{id_ed25519,id_ed25519.pub,known_hosts,known_hosts.tmp,inventory.toml,inventory.ini} \
+    rm -rf "$HOSTS_DIR" "$LAB_DIR/tls"
+    rm -f "$LAB_DIR"/{hosts.mount,id_ed25519,id_ed25519.pub,known_hosts,known_hosts.tmp,inventory.toml,inventory.ini} \
       "$LAB_DIR"/{inventory.toml.tmp,inventory.ini.tmp,mysql_password,.repl_password,bridge}
     rmdir "$LAB_DIR" 2>/dev/null || log "left $LAB_DIR (it holds files the lab did not make)"
   fi
   if [ "${#hosts[@]}" -eq 0 ]; then echo "lab: nothing was up"; else echo "lab: down (${#hosts[@]} hosts removed)"; fi
 }
 
-# whether no process is left in the hosts' network namespaces
-hosts_empty() {
-  local h
-  for h in "$@"; do
-    if [ -e "/run/netns/$NS_PREFIX$h" ] && [ -n "$(ip netns pids "$NS_PREFIX$h" 2>/dev/null)" ]; then return 1; fi
+# whether all these processes have exited (zombies of the host's init count as gone)
+pids_gone() {
+  local p st
+  for p in "$@"; do
+    [ -r "/proc/$p/stat" ] || continue
+    read -r -a st <"/proc/$p/stat" 2>/dev/null || continue
+    [ "${st[2]}" = Z ] || return 1
   done
 }
+
+# the port of a service that the controller can reach
+declare -A SVC_PORT=([sshd]=22 [nginx]=80 [haproxy]=80 [mariadb]=3306 [apache2]=80)
+# shellcheck disable=SC2016 # expanded by the inner bash
+tcp_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null; }
 
 cmd_status() {
   local h ok=0 all=0 line s st
@@ -791,22 +862,26 @@ cmd_status() {
     fi
     line=""
     ok=0
+    # inside the host: pid file alive and port listening; from here: the port answers
     # shellcheck disable=SC2086
     st=$(hexec "$h" /etc/lab/svc status $H_SERVICES 2>/dev/null </dev/null) || ok=1
     for s in $H_SERVICES; do
-      if grep -qx "$s running" <<<"$st"; then line="$line $s:ok"; else line="$line $s:DOWN"; fi
+      if ! grep -qx "$s running" <<<"$st"; then
+        line="$line $s:DOWN"
+      elif [ -n "${SVC_PORT[$s]:-}" ] && ! tcp_open "$H_ADDR" "${SVC_PORT[$s]}"; then
+        line="$line $s:NO-ANSWER(:${SVC_PORT[$s]})"
+        ok=1
+      else
+        line="$line $s:ok"
+      fi
     done
-    if timeout 2 bash -c "exec 3<>/dev/tcp/$H_ADDR/22" 2>/dev/null; then
-      line="$line ssh-port:ok"
-    else
-      line="$line ssh-port:DOWN"
-      ok=1
-    fi
     printf '%-5s %-12s %-4s%s\n' "$h" "$H_ADDR" "$([ $ok = 0 ] && echo up || echo FAIL)" "$line"
     [ $ok = 0 ] || all=1
   done
   if [ -d "$LAB_DIR/hosts/lb1" ] && init_pid lb1 >/dev/null; then
-    if haproxy_up; then echo "haproxy: backend app web1 UP, web2 UP"; else echo "haproxy: backend app NOT all UP"; all=1; fi
+    st=$(haproxy_states)
+    echo "haproxy: backend app: ${st:-no answer from the stats socket}"
+    [ "$st" = "web1=UP web2=UP" ] || all=1
   fi
   if [ -d "$LAB_DIR/hosts/db2" ] && init_pid db2 >/dev/null; then
     st=$(echo 'SHOW SLAVE STATUS\G' | hexec db2 mariadb 2>/dev/null || true)
@@ -847,7 +922,7 @@ case ${1:-} in
   addr) shift; cmd_addr "$@" ;;
   _host) shift; cmd_host "$@" ;;
   *)
-    sed -n '2,13s/^# \{0,1\}//p' "$SELF" >&2
+    sed -n '2,/ci\/lab.sh addr HOST/s/^# \{0,1\}//p' "$SELF" >&2
     exit 2
     ;;
 esac

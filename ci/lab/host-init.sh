@@ -1,6 +1,6 @@
 #!/bin/sh
 # PID 1 of a lab host. ci/lab.sh starts it as
-#   ip netns exec sdlab-NAME unshare --pid --fork --uts --ipc --mount --propagation private \
+#   ip netns exec sdlab-NAME env -i PATH=... unshare --pid --fork --uts --ipc --mount --propagation private \
 #       /bin/sh host-init.sh NAME HOSTDIR
 # so it runs in the host's own network, PID, UTS, IPC and mount namespaces. It gives the
 # host its own files and then stays alive as the host's init (tini reaps orphans); killing
