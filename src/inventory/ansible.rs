@@ -15,6 +15,7 @@
 //! Precedence: `all` vars < parent group vars < child group vars (same depth: by name) < host.
 //! Nothing here touches the network.
 
+mod hostpattern;
 mod ini;
 #[cfg(test)]
 mod tests;
@@ -70,7 +71,9 @@ fn meaningful(text: &str) -> impl Iterator<Item = &str> {
 /// Who a variable belongs to.
 #[derive(Debug, Clone)]
 pub(super) enum Owner {
+    /// A host's own variables.
     Host(String),
+    /// A group's variables (`all` meaning the defaults).
     Group(String),
 }
 
@@ -85,14 +88,18 @@ impl std::fmt::Display for Owner {
 
 /// Groups, hosts and variables as read, shared by the INI and YAML readers.
 pub(super) struct Tree<'a> {
+    /// The file, for locations.
     pub path: &'a Path,
+    /// Its text, for locations.
     pub text: &'a str,
+    /// How `*_env` variables and `~/` are read.
     pub env: Env<'a>,
     draft: Draft,
     declared: BTreeSet<String>,
 }
 
 impl<'a> Tree<'a> {
+    /// An empty tree whose resolution adds the implicit `all` group.
     pub(super) fn new(path: &'a Path, text: &'a str, env: Env<'a>) -> Self {
         let draft = Draft {
             all_group: true,

@@ -12,7 +12,8 @@ use super::{
     MysqlSettings, Secret, SslMode, TransportKind,
 };
 
-/// One layer of settings; `None` leaves the field to lower layers.
+/// One layer of settings; `None` leaves the field to lower layers. The fields mirror
+/// [`Host`]'s and are already validated (addresses, ports, paths expanded, secrets read).
 #[derive(Debug, Clone, Default)]
 pub(super) struct Settings {
     pub address: Option<String>,
@@ -27,7 +28,7 @@ pub(super) struct Settings {
     pub mysql: Option<MysqlLayer>,
 }
 
-/// One layer of the `mysql` table.
+/// One layer of the `mysql` table; the fields mirror [`MysqlSettings`]'s.
 #[derive(Debug, Clone, Default)]
 pub(super) struct MysqlLayer {
     /// Where the table (or its first `mysql_*` variable) was written.
@@ -80,17 +81,24 @@ impl Settings {
 /// A host as written: where, its own settings, the groups it names itself.
 #[derive(Debug, Clone)]
 pub(super) struct HostDraft {
+    /// Where the host is first defined.
     pub at: Location,
+    /// The host's own layer.
     pub settings: Settings,
+    /// Groups the host names itself (native `groups = [...]`).
     pub groups: BTreeSet<String>,
 }
 
 /// A group as written: where it is first named, its settings, members and child groups.
 #[derive(Debug, Clone)]
 pub(super) struct GroupDraft {
+    /// Where the group is first named.
     pub at: Location,
+    /// The group's layer (its vars).
     pub settings: Settings,
+    /// Direct member hosts.
     pub hosts: BTreeSet<String>,
+    /// Child groups, whose members are members of this group too.
     pub children: BTreeSet<String>,
 }
 
@@ -111,7 +119,9 @@ impl GroupDraft {
 pub(super) struct Draft {
     /// Settings under every host (`[defaults]`, Ansible's `all` vars).
     pub defaults: Settings,
+    /// Hosts by name.
     pub hosts: BTreeMap<String, HostDraft>,
+    /// Groups by name (not `all`).
     pub groups: BTreeMap<String, GroupDraft>,
     /// Add the implicit `all` group holding every host (Ansible).
     pub all_group: bool,

@@ -374,3 +374,77 @@ fn load_picks_the_format() {
         assert!(e.ends_with(want), "{file}: {e}");
     }
 }
+
+#[test]
+fn real_world_ini_patterns() {
+    let inv = load("ansible-real-world.ini").unwrap();
+    let names: Vec<&str> = inv.hosts.keys().map(String::as_str).collect();
+    let want = [
+        "192.168.100.1",
+        "bastion.example.org",
+        "db-100-node.example.org",
+        "db-101-node.example.org",
+        "db-99-node.example.org",
+        "mail0.example.org",
+        "mail1.example.org",
+        "mail2.example.org",
+        "myserver.example.org",
+        "node1",
+        "www001.example.org",
+        "www002.example.org",
+        "www003.example.org",
+    ];
+    assert_eq!(names, want);
+    let groups = members(&inv);
+    let group = |g: &str| {
+        groups
+            .iter()
+            .find(|(n, _)| *n == g)
+            .map(|(_, m)| m.clone())
+            .unwrap()
+    };
+    let ungrouped = [
+        "192.168.100.1",
+        "bastion.example.org",
+        "mail0.example.org",
+        "mail1.example.org",
+        "mail2.example.org",
+    ];
+    assert_eq!(group("ungrouped"), ungrouped);
+    assert_eq!(group("k8s-cluster"), ["node1"]);
+    assert_eq!(group("calico-rr"), Vec::<&str>::new());
+    assert_eq!(
+        inv.hosts["myserver.example.org"].groups,
+        ["dbservers", "webservers"]
+    );
+    let node1 = &inv.hosts["node1"];
+    assert_eq!(
+        (node1.address.as_str(), node1.user.as_deref()),
+        ("192.168.0.11", Some("ubuntu"))
+    );
+    assert_eq!(node1.groups, ["k8s-cluster", "kube-node"]);
+    // ansible_* variables that shakedown does not use never reach vars (nor ssh).
+    assert!(
+        inv.hosts.values().all(|h| h.vars.is_empty()),
+        "{:?}",
+        node1.vars
+    );
+}
+
+#[test]
+fn yaml_host_keys_take_ranges_and_ports() {
+    let inv = load("ansible-ranges.yml").unwrap();
+    let names: Vec<&str> = inv.hosts.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["db1", "node1", "www01.example.org", "www02.example.org"]
+    );
+    assert_eq!(inv.hosts["www02.example.org"].vars["http_port"], "8080");
+    assert_eq!(
+        (inv.hosts["db1"].address.as_str(), inv.hosts["db1"].port),
+        ("db1", 2222)
+    );
+    assert_eq!(inv.hosts["node1"].vars["labels"], r#"{"zone":"a"}"#);
+    assert_eq!(inv.groups["empty"].len(), 0);
+    assert_eq!(inv.groups["ungrouped"].len(), 3);
+}

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde::de::value::{EnumAccessDeserializer, MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, DeserializeSeed, EnumAccess, MapAccess, SeqAccess, Visitor};
 
+use super::hostpattern::host_pattern;
 use super::{Owner, Tree};
 use crate::inventory::validate::{self, Env};
 use crate::inventory::{Inventory, InventoryError, Location};
@@ -260,7 +261,7 @@ impl<'de> Visitor<'de> for Group<'_, '_> {
                     path,
                 })?,
                 "vars" => {
-                    map.next_value_seed(Vars(st, Owner::Group(name.to_string()), at.clone()))?
+                    map.next_value_seed(Vars(st, vec![Owner::Group(name.to_string())], at.clone()))?
                 }
                 _ => map.next_value_seed(Children {
                     st,
@@ -309,14 +310,45 @@ impl<'de> Visitor<'de> for Hosts<'_, '_> {
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(host) = map.next_key_seed(Name(self.st, "host"))? {
-            let at = self
-                .st
-                .at(&[self.path.as_slice(), std::slice::from_ref(&host)].concat());
-            self.st.tree.borrow_mut().add_host(&host, self.group, &at);
-            map.next_value_seed(Vars(self.st, Owner::Host(host), at))?;
+        while let Some((key, names, port)) = map.next_key_seed(HostKey(self.st))? {
+            let at = self.st.at(&[self.path.as_slice(), &[key]].concat());
+            let mut tree = self.st.tree.borrow_mut();
+            for name in &names {
+                tree.add_host(name, self.group, &at);
+                if let Some(port) = port {
+                    let owner = Owner::Host(name.clone());
+                    tree.apply(&owner, "ansible_port", &port.to_string(), &at)
+                        .map_err(|m| self.st.fail::<A::Error>(m))?;
+                }
+            }
+            drop(tree);
+            let owners = names.into_iter().map(Owner::Host).collect();
+            map.next_value_seed(Vars(self.st, owners, at))?;
         }
         Ok(())
+    }
+}
+
+/// A host key: a name or a range (`web[1:3]`), maybe with `:port`.
+struct HostKey<'s, 'a>(St<'s, 'a>);
+seed_by_any!(HostKey);
+
+impl<'de> Visitor<'de> for HostKey<'_, '_> {
+    type Value = (String, Vec<String>, Option<u16>);
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a host name or range")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        match host_pattern(v) {
+            Ok((names, port)) => Ok((v.to_string(), names, port)),
+            Err(message) => Err(self.0.fail(message)),
+        }
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.visit_str(&v.to_string())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        self.visit_str(&v.to_string())
     }
 }
 
@@ -353,13 +385,13 @@ impl<'de> Visitor<'de> for Children<'_, '_> {
 }
 
 /// The variables of a host or group (or nothing).
-struct Vars<'s, 'a>(St<'s, 'a>, Owner, Location);
+struct Vars<'s, 'a>(St<'s, 'a>, Vec<Owner>, Location);
 seed_by_any!(Vars);
 
 impl<'de> Visitor<'de> for Vars<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "the variables of {} as a mapping", self.1)
+        write!(f, "the variables of {} as a mapping", Owners(&self.1))
     }
     fn visit_unit<E>(self) -> Result<(), E> {
         Ok(())
@@ -371,7 +403,7 @@ impl<'de> Visitor<'de> for Vars<'_, '_> {
         while let Some(key) = map.next_key::<String>()? {
             map.next_value_seed(Var {
                 st: self.0,
-                owner: &self.1,
+                owners: &self.1,
                 key: &key,
                 at: &self.2,
             })?;
@@ -380,10 +412,22 @@ impl<'de> Visitor<'de> for Vars<'_, '_> {
     }
 }
 
-/// One variable's value, applied to its owner as soon as it is read.
+/// The owners of a variable for messages: the first one (a range's first host).
+struct Owners<'o>(&'o [Owner]);
+
+impl fmt::Display for Owners<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self.0.first() {
+            Some(owner) => owner.fmt(f),
+            None => f.write_str("nothing"),
+        }
+    }
+}
+
+/// One variable's value, applied to its owners as soon as it is read.
 struct Var<'s, 'a> {
     st: St<'s, 'a>,
-    owner: &'s Owner,
+    owners: &'s [Owner],
     key: &'s str,
     at: &'s Location,
 }
@@ -391,12 +435,12 @@ seed_by_any!(Var);
 
 impl Var<'_, '_> {
     fn set<E: de::Error>(&self, value: &str) -> Result<(), E> {
-        let result = self
-            .st
-            .tree
-            .borrow_mut()
-            .apply(self.owner, self.key, value, self.at);
-        result.map_err(|m| self.st.fail(m))
+        let mut tree = self.st.tree.borrow_mut();
+        for owner in self.owners {
+            let result = tree.apply(owner, self.key, value, self.at);
+            result.map_err(|m| self.st.fail(m))?;
+        }
+        Ok(())
     }
 
     /// Lists and mappings are kept as JSON text.
@@ -406,7 +450,8 @@ impl Var<'_, '_> {
             .map_err(|e| {
                 self.st.fail(format!(
                     "unsupported value for {} of {}: {e}",
-                    self.key, self.owner
+                    self.key,
+                    Owners(self.owners)
                 ))
             })?;
         self.set(&text)
@@ -416,7 +461,7 @@ impl Var<'_, '_> {
 impl<'de> Visitor<'de> for Var<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "a value for {} of {}", self.key, self.owner)
+        write!(f, "a value for {} of {}", self.key, Owners(self.owners))
     }
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         self.set("")
