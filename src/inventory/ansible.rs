@@ -40,9 +40,9 @@ pub(super) fn parse_yaml(path: &Path, text: &str) -> Result<Inventory, Inventory
 
 /// Whether text without a telling extension looks like a YAML inventory.
 pub(super) fn looks_like_yaml(text: &str) -> bool {
-    meaningful(text).next().is_some_and(|l| {
-        l == "---" || (l.ends_with(':') && !l.starts_with('[') && !l.contains([' ', '=']))
-    })
+    meaningful(text)
+        .next()
+        .is_some_and(|l| l == "---" || (l.ends_with(':') && !l.starts_with('[') && !l.contains([' ', '='])))
 }
 
 /// Whether text without a telling extension looks like an INI inventory: a first line that
@@ -158,13 +158,7 @@ impl<'a> Tree<'a> {
 
     /// Applies variable `key = value` to `owner` (a group's vars may come before the group);
     /// the error is the message without location.
-    pub(super) fn apply(
-        &mut self,
-        owner: &Owner,
-        key: &str,
-        value: &str,
-        at: &Location,
-    ) -> Result<(), String> {
+    pub(super) fn apply(&mut self, owner: &Owner, key: &str, value: &str, at: &Location) -> Result<(), String> {
         let env = self.env;
         let layer = match owner {
             Owner::Group(g) if g == "all" => &mut self.draft.defaults,
@@ -187,12 +181,7 @@ impl<'a> Tree<'a> {
     /// Checks that every group given vars exists, fills `ungrouped`, resolves.
     pub(super) fn finish(mut self) -> Result<Inventory, InventoryError> {
         let defined: Vec<&str> = self.declared.iter().map(String::as_str).collect();
-        if let Some((name, g)) = self
-            .draft
-            .groups
-            .iter()
-            .find(|(n, _)| !self.declared.contains(*n))
-        {
+        if let Some((name, g)) = self.draft.groups.iter().find(|(n, _)| !self.declared.contains(*n)) {
             let hint = validate::hint(name, defined.iter().copied());
             let message = format!("vars for group {name:?}, which is never defined{hint}");
             return Err(InventoryError::At {
@@ -228,37 +217,20 @@ impl<'a> Tree<'a> {
 }
 
 /// Applies one Ansible variable to a settings layer. `at` is where it is written.
-fn apply_var(
-    s: &mut Settings,
-    key: &str,
-    value: &str,
-    owner: &str,
-    at: &Location,
-    env: Env,
-) -> Result<(), String> {
+fn apply_var(s: &mut Settings, key: &str, value: &str, owner: &str, at: &Location, env: Env) -> Result<(), String> {
     let bad = |reason: String| format!("invalid {key} of {owner}: {reason}");
-    let text = |check: fn(&str) -> Result<(), String>| {
-        check(value).map(|()| value.to_string()).map_err(bad)
-    };
+    let text = |check: fn(&str) -> Result<(), String>| check(value).map(|()| value.to_string()).map_err(bad);
     match key {
         "ansible_host" | "ansible_ssh_host" => s.address = Some(text(validate::address)?),
-        "ansible_port" | "ansible_ssh_port" => {
-            s.port = Some(validate::port_text(value).map_err(bad)?)
-        }
+        "ansible_port" | "ansible_ssh_port" => s.port = Some(validate::port_text(value).map_err(bad)?),
         "ansible_user" | "ansible_ssh_user" => s.user = Some(text(validate::user)?),
         "ansible_ssh_private_key_file" | "ansible_private_key_file" => {
             s.identity_file = Some(validate::path(value, env).map_err(bad)?);
         }
         "ansible_connection" => s.transport = Some(connection(value).map_err(bad)?),
-        "shakedown_known_hosts_file" => {
-            s.known_hosts_file = Some(validate::path(value, env).map_err(bad)?)
-        }
-        "shakedown_host_key_checking" => {
-            s.host_key_checking = Some(validate::host_key_checking(value).map_err(bad)?)
-        }
-        "shakedown_connect_timeout" => {
-            s.connect_timeout = Some(validate::duration(value).map_err(bad)?)
-        }
+        "shakedown_known_hosts_file" => s.known_hosts_file = Some(validate::path(value, env).map_err(bad)?),
+        "shakedown_host_key_checking" => s.host_key_checking = Some(validate::host_key_checking(value).map_err(bad)?),
+        "shakedown_connect_timeout" => s.connect_timeout = Some(validate::duration(value).map_err(bad)?),
         "mysql_password" => {
             return Err(format!(
                 "{key} of {owner} is not read from the inventory: put the password in an environment variable and name it with mysql_password_env"
@@ -269,8 +241,7 @@ fn apply_var(
         _ => match key.strip_suffix("_env").filter(|_| is_env_name(value)) {
             Some(plain) => {
                 let secret = validate::secret(value, &format!("{key} of {owner}"), env)?;
-                s.vars
-                    .insert(plain.to_string(), secret.expose().to_string());
+                s.vars.insert(plain.to_string(), secret.expose().to_string());
             }
             None => {
                 s.vars.insert(key.to_string(), value.to_string());
@@ -300,14 +271,7 @@ const MYSQL_VARS: [&str; 8] = [
 ];
 
 /// The mysql table's variables; `false` for a `mysql_*` name that is not one of them.
-fn mysql_var(
-    s: &mut Settings,
-    key: &str,
-    value: &str,
-    owner: &str,
-    at: &Location,
-    env: Env,
-) -> Result<bool, String> {
+fn mysql_var(s: &mut Settings, key: &str, value: &str, owner: &str, at: &Location, env: Env) -> Result<bool, String> {
     if !MYSQL_VARS.contains(&key) {
         return Ok(false);
     }
@@ -317,23 +281,13 @@ fn mysql_var(
         ..MysqlLayer::default()
     });
     match key {
-        "mysql_host" => {
-            m.host = Some(
-                validate::address(value)
-                    .map(|()| value.to_string())
-                    .map_err(bad)?,
-            )
-        }
+        "mysql_host" => m.host = Some(validate::address(value).map(|()| value.to_string()).map_err(bad)?),
         "mysql_port" => m.port = Some(validate::port_text(value).map_err(bad)?),
         "mysql_user" => m.user = Some(value.to_string()),
-        "mysql_password_env" => {
-            m.password = Some(validate::secret(value, &format!("{key} of {owner}"), env)?)
-        }
+        "mysql_password_env" => m.password = Some(validate::secret(value, &format!("{key} of {owner}"), env)?),
         "mysql_ssl_mode" => m.ssl_mode = Some(validate::ssl_mode(value).map_err(bad)?),
         "mysql_ca_file" => m.ca_file = Some(validate::path(value, env).map_err(bad)?),
-        "mysql_connect_timeout" => {
-            m.connect_timeout = Some(validate::duration(value).map_err(bad)?)
-        }
+        "mysql_connect_timeout" => m.connect_timeout = Some(validate::duration(value).map_err(bad)?),
         _ => m.database = Some(value.to_string()),
     }
     Ok(true)

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{
-    DEFAULT_CONNECT_TIMEOUT, Host, HostKeyChecking, Inventory, InventoryError, Location,
-    MysqlSettings, Secret, SslMode, TransportKind,
+    DEFAULT_CONNECT_TIMEOUT, Host, HostKeyChecking, Inventory, InventoryError, Location, MysqlSettings, Secret,
+    SslMode, TransportKind,
 };
 
 /// One layer of settings; `None` leaves the field to lower layers. The fields mirror
@@ -162,8 +162,7 @@ pub(super) fn finish(draft: Draft) -> Result<Inventory, InventoryError> {
     }
     inv.groups = members;
     if draft.all_group {
-        inv.groups
-            .insert("all".into(), draft.hosts.keys().cloned().collect());
+        inv.groups.insert("all".into(), draft.hosts.keys().cloned().collect());
     }
     Ok(inv)
 }
@@ -197,20 +196,14 @@ fn depths(draft: &Draft) -> Result<BTreeMap<String, usize>, InventoryError> {
         if let Some(cycle) = find_cycle(draft, name, &mut state, &mut Vec::new()) {
             let first = cycle.first().map_or(name, |f| f);
             let at = draft.groups.get(first).map_or(&group.at, |g| &g.at);
-            let message = format!(
-                "group {first:?} is its own descendant ({})",
-                cycle.join(" → ")
-            );
+            let message = format!("group {first:?} is its own descendant ({})", cycle.join(" → "));
             return Err(at_err(at, message));
         }
     }
     let mut parents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (name, g) in &draft.groups {
         for child in &g.children {
-            parents
-                .entry(child.as_str())
-                .or_default()
-                .push(name.as_str());
+            parents.entry(child.as_str()).or_default().push(name.as_str());
         }
     }
     let mut depth = BTreeMap::new();
@@ -237,13 +230,7 @@ fn find_cycle(
     }
     state.insert(name.to_string(), 1);
     trail.push(name.to_string());
-    for child in draft
-        .groups
-        .get(name)
-        .map(|g| &g.children)
-        .into_iter()
-        .flatten()
-    {
+    for child in draft.groups.get(name).map(|g| &g.children).into_iter().flatten() {
         if let Some(cycle) = find_cycle(draft, child, state, trail) {
             return Some(cycle);
         }
@@ -254,11 +241,7 @@ fn find_cycle(
 }
 
 /// 1 + the deepest parent's depth (the children graph has no cycle here).
-fn depth_of(
-    name: &str,
-    parents: &BTreeMap<&str, Vec<&str>>,
-    memo: &mut BTreeMap<String, usize>,
-) -> usize {
+fn depth_of(name: &str, parents: &BTreeMap<&str, Vec<&str>>, memo: &mut BTreeMap<String, usize>) -> usize {
     if let Some(d) = memo.get(name) {
         return *d;
     }
@@ -274,15 +257,9 @@ fn depth_of(
 }
 
 /// Group → every member host, through children (deepest groups first).
-fn memberships(
-    draft: &Draft,
-    depth: &BTreeMap<String, usize>,
-) -> BTreeMap<String, BTreeSet<String>> {
-    let mut members: BTreeMap<String, BTreeSet<String>> = draft
-        .groups
-        .iter()
-        .map(|(n, g)| (n.clone(), g.hosts.clone()))
-        .collect();
+fn memberships(draft: &Draft, depth: &BTreeMap<String, usize>) -> BTreeMap<String, BTreeSet<String>> {
+    let mut members: BTreeMap<String, BTreeSet<String>> =
+        draft.groups.iter().map(|(n, g)| (n.clone(), g.hosts.clone())).collect();
     for (host, h) in &draft.hosts {
         for g in &h.groups {
             members.entry(g.clone()).or_default().insert(host.clone());
@@ -308,12 +285,7 @@ fn memberships(
 
 /// Applies defaults to a host's merged settings. Mysql settings without a user are an error
 /// when the host sets mysql settings itself; inherited ones only leave the host without any.
-fn resolve(
-    name: &str,
-    at: &Location,
-    s: Settings,
-    own_mysql: bool,
-) -> Result<Host, InventoryError> {
+fn resolve(name: &str, at: &Location, s: Settings, own_mysql: bool) -> Result<Host, InventoryError> {
     let transport = s.transport.unwrap_or_default();
     let address = match (s.address, transport) {
         (Some(a), _) => a,

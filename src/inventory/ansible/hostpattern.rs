@@ -12,8 +12,7 @@ pub(super) fn host_pattern(pattern: &str) -> Result<(Vec<String>, Option<u16>), 
                 && p.bytes().all(|b| b.is_ascii_digit())
                 && h.matches('[').count() == h.matches(']').count() =>
         {
-            let port =
-                validate::port_text(p).map_err(|r| format!("invalid port in {pattern:?}: {r}"))?;
+            let port = validate::port_text(p).map_err(|r| format!("invalid port in {pattern:?}: {r}"))?;
             (h, Some(port))
         }
         _ => (pattern, None),
@@ -33,11 +32,7 @@ fn expand(pattern: &str) -> Result<Vec<String>, String> {
     let Some(close) = pattern[open..].find(']').map(|i| open + i) else {
         return Err(format!("invalid host range {pattern:?}: no closing \"]\""));
     };
-    let (head, spec, tail) = (
-        &pattern[..open],
-        &pattern[open + 1..close],
-        &pattern[close + 1..],
-    );
+    let (head, spec, tail) = (&pattern[..open], &pattern[open + 1..close], &pattern[close + 1..]);
     let items = range(spec).map_err(|r| format!("invalid host range {pattern:?}: {r}"))?;
     let tails = expand(tail)?;
     let out: Vec<String> = items
@@ -45,9 +40,7 @@ fn expand(pattern: &str) -> Result<Vec<String>, String> {
         .flat_map(|i| tails.iter().map(move |t| format!("{head}{i}{t}")))
         .collect();
     if out.len() > 10_000 {
-        return Err(format!(
-            "invalid host range {pattern:?}: more than 10000 hosts"
-        ));
+        return Err(format!("invalid host range {pattern:?}: more than 10000 hosts"));
     }
     Ok(out)
 }
@@ -84,10 +77,7 @@ fn range(spec: &str) -> Result<Vec<String>, String> {
         } else {
             0
         };
-        return Ok((b..=e)
-            .step_by(step)
-            .map(|n| format!("{n:0width$}"))
-            .collect());
+        return Ok((b..=e).step_by(step).map(|n| format!("{n:0width$}")).collect());
     }
     match (letter(beg), letter(end)) {
         (Some(b), Some(e)) if b <= e => Ok((b..=e).step_by(step).map(String::from).collect()),

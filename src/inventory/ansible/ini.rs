@@ -53,11 +53,7 @@ fn err(tree: &Tree, offset: usize, message: String) -> InventoryError {
 
 /// `[group]`, `[group:vars]` or `[group:children]`, optionally followed by a comment.
 fn header(tree: &mut Tree, at: usize, line: &str) -> Result<(String, Kind), InventoryError> {
-    let invalid = || {
-        format!(
-            "invalid section header {line:?} (expected [group], [group:vars] or [group:children])"
-        )
-    };
+    let invalid = || format!("invalid section header {line:?} (expected [group], [group:vars] or [group:children])");
     let Some(close) = line.find(']') else {
         return Err(err(tree, at, invalid()));
     };
@@ -77,9 +73,7 @@ fn header(tree: &mut Tree, at: usize, line: &str) -> Result<(String, Kind), Inve
         Some("children") => Kind::Children,
         Some(k) => {
             let hint = validate::hint(k, ["vars", "children"]);
-            let message = format!(
-                "unknown section type {k:?} in [{inner}] (expected \"vars\" or \"children\"){hint}"
-            );
+            let message = format!("unknown section type {k:?} in [{inner}] (expected \"vars\" or \"children\"){hint}");
             return Err(err(tree, at + 2 + group.len(), message));
         }
     };
@@ -107,9 +101,7 @@ fn host_line(tree: &mut Tree, group: &str, at: usize, line: &str) -> Result<(), 
     }
     for (word, off) in vars {
         match word.split_once('=') {
-            Some((key, value)) if !key.is_empty() => {
-                assignments.push((key, value.to_string(), off + key.len() + 1))
-            }
+            Some((key, value)) if !key.is_empty() => assignments.push((key, value.to_string(), off + key.len() + 1)),
             _ => {
                 return Err(err(
                     tree,
@@ -147,21 +139,13 @@ fn var_line(tree: &mut Tree, group: &str, at: usize, line: &str) -> Result<(), I
     let loc = tree.loc(at + value_off);
     let value = unquote(value.trim());
     tree.apply(&Owner::Group(group.to_string()), key, value, &loc)
-        .map_err(|message| InventoryError::At {
-            location: loc,
-            message,
-        })
+        .map_err(|message| InventoryError::At { location: loc, message })
 }
 
 fn unquote(value: &str) -> &str {
     let quoted = value.len() >= 2
-        && (value.starts_with('"') && value.ends_with('"')
-            || value.starts_with('\'') && value.ends_with('\''));
-    if quoted {
-        &value[1..value.len() - 1]
-    } else {
-        value
-    }
+        && (value.starts_with('"') && value.ends_with('"') || value.starts_with('\'') && value.ends_with('\''));
+    if quoted { &value[1..value.len() - 1] } else { value }
 }
 
 /// One child group name per line in `[group:children]`.

@@ -54,17 +54,11 @@ fn lab_ini() {
         ("10.77.0.11", 22, Some("root"))
     );
     assert_eq!(web1.identity_file, Some(PathBuf::from("/x/id")));
-    assert_eq!(
-        (web1.transport, web1.mysql.is_none()),
-        (TransportKind::Ssh, true)
-    );
+    assert_eq!((web1.transport, web1.mysql.is_none()), (TransportKind::Ssh, true));
     assert_eq!(web1.vars["foo"], "bar");
     let db1 = &inv.hosts["db1"];
     let m = db1.mysql.as_ref().unwrap();
-    assert_eq!(
-        (m.user.as_str(), m.port, m.host.as_deref()),
-        ("monitor", 3306, None)
-    );
+    assert_eq!((m.user.as_str(), m.port, m.host.as_deref()), ("monitor", 3306, None));
     assert_eq!(m.password.as_ref().unwrap().expose(), "canary-pw-51d2");
     assert_eq!(inv.hosts["db2"].address, "10.77.0.32");
     assert_eq!(inv.hosts["db2"].vars["foo"], "bar");
@@ -84,10 +78,7 @@ fn ini_and_yaml_read_the_same_inventory() {
     let ini = load("ansible.ini").unwrap();
     let mut yaml = load("ansible.yml").unwrap();
     let control = yaml.hosts.get_mut("control").unwrap();
-    assert_eq!(
-        control.vars.remove("packages").unwrap(),
-        r#"["nginx","haproxy"]"#
-    );
+    assert_eq!(control.vars.remove("packages").unwrap(), r#"["nginx","haproxy"]"#);
     assert!(
         !yaml.hosts["control"].vars.contains_key("secret"),
         "!vault values are skipped"
@@ -119,11 +110,7 @@ fn connection_variables_map_onto_hosts() {
         ("10.0.0.2", Some("admin"))
     );
     assert_eq!(bastion.groups, ["ungrouped"]);
-    assert_eq!(
-        bastion.host_key_checking,
-        HostKeyChecking::AcceptNew,
-        "from [all:vars]"
-    );
+    assert_eq!(bastion.host_key_checking, HostKeyChecking::AcceptNew, "from [all:vars]");
     let web9 = &inv.hosts["web9"];
     assert_eq!(
         (web9.address.as_str(), web9.port, web9.user.as_deref()),
@@ -134,10 +121,7 @@ fn connection_variables_map_onto_hosts() {
         ("hello world", "it's")
     );
     assert_eq!(
-        (
-            inv.hosts["web2"].address.as_str(),
-            inv.hosts["web2"].user.as_deref()
-        ),
+        (inv.hosts["web2"].address.as_str(), inv.hosts["web2"].user.as_deref()),
         ("web2", Some("deploy"))
     );
     let db2 = &inv.hosts["db2"];
@@ -157,14 +141,8 @@ fn connection_variables_map_onto_hosts() {
 fn variables_follow_ansible_precedence() {
     let inv = load("ansible.ini").unwrap();
     let tier = |h: &str| inv.hosts[h].vars["tier"].clone();
-    assert_eq!(
-        [tier("web1"), tier("db-a"), tier("db2")],
-        ["all", "db", "replicas"]
-    );
-    assert_eq!(
-        inv.hosts["db2"].vars["region"], "eu-west",
-        "quotes removed in :vars"
-    );
+    assert_eq!([tier("web1"), tier("db-a"), tier("db2")], ["all", "db", "replicas"]);
+    assert_eq!(inv.hosts["db2"].vars["region"], "eu-west", "quotes removed in :vars");
     assert_eq!(
         inv.hosts["db2"].vars["backup"], "yes",
         "inherited from the parent group"
@@ -333,17 +311,11 @@ fn empty_inventories() {
 #[test]
 fn format_sniffing() {
     use super::{looks_like_ini, looks_like_yaml};
-    let ini = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/inventory/ansible.ini"),
-    );
+    let ini = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/inventory/ansible.ini"));
     let ini = ini.unwrap();
-    let yaml = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/inventory/ansible.yml"),
-    );
+    let yaml = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/inventory/ansible.yml"));
     let yaml = yaml.unwrap();
-    let toml = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/inventory/good.toml"),
-    );
+    let toml = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/inventory/good.toml"));
     let toml = toml.unwrap();
     assert!(looks_like_ini(&ini) && !looks_like_yaml(&ini));
     assert!(looks_like_yaml(&yaml));
@@ -396,13 +368,7 @@ fn real_world_ini_patterns() {
     ];
     assert_eq!(names, want);
     let groups = members(&inv);
-    let group = |g: &str| {
-        groups
-            .iter()
-            .find(|(n, _)| *n == g)
-            .map(|(_, m)| m.clone())
-            .unwrap()
-    };
+    let group = |g: &str| groups.iter().find(|(n, _)| *n == g).map(|(_, m)| m.clone()).unwrap();
     let ungrouped = [
         "192.168.100.1",
         "bastion.example.org",
@@ -413,10 +379,7 @@ fn real_world_ini_patterns() {
     assert_eq!(group("ungrouped"), ungrouped);
     assert_eq!(group("k8s-cluster"), ["node1"]);
     assert_eq!(group("calico-rr"), Vec::<&str>::new());
-    assert_eq!(
-        inv.hosts["myserver.example.org"].groups,
-        ["dbservers", "webservers"]
-    );
+    assert_eq!(inv.hosts["myserver.example.org"].groups, ["dbservers", "webservers"]);
     let node1 = &inv.hosts["node1"];
     assert_eq!(
         (node1.address.as_str(), node1.user.as_deref()),
@@ -424,21 +387,14 @@ fn real_world_ini_patterns() {
     );
     assert_eq!(node1.groups, ["k8s-cluster", "kube-node"]);
     // ansible_* variables that shakedown does not use never reach vars (nor ssh).
-    assert!(
-        inv.hosts.values().all(|h| h.vars.is_empty()),
-        "{:?}",
-        node1.vars
-    );
+    assert!(inv.hosts.values().all(|h| h.vars.is_empty()), "{:?}", node1.vars);
 }
 
 #[test]
 fn yaml_host_keys_take_ranges_and_ports() {
     let inv = load("ansible-ranges.yml").unwrap();
     let names: Vec<&str> = inv.hosts.keys().map(String::as_str).collect();
-    assert_eq!(
-        names,
-        ["db1", "node1", "www01.example.org", "www02.example.org"]
-    );
+    assert_eq!(names, ["db1", "node1", "www01.example.org", "www02.example.org"]);
     assert_eq!(inv.hosts["www02.example.org"].vars["http_port"], "8080");
     assert_eq!(
         (inv.hosts["db1"].address.as_str(), inv.hosts["db1"].port),

@@ -19,11 +19,7 @@ use crate::inventory::validate::{self, Env};
 use crate::inventory::{Inventory, InventoryError, Location};
 
 /// Parses an Ansible YAML inventory.
-pub(super) fn parse(
-    path: &std::path::Path,
-    text: &str,
-    env: Env,
-) -> Result<Inventory, InventoryError> {
+pub(super) fn parse(path: &std::path::Path, text: &str, env: Env) -> Result<Inventory, InventoryError> {
     let tree = RefCell::new(Tree::new(path, text, env));
     let failure = RefCell::new(None);
     let keys = outline(text);
@@ -72,10 +68,7 @@ fn outline(text: &str) -> BTreeMap<Vec<String>, usize> {
         let body = line.trim_start_matches(' ');
         let indent = line.len() - body.len();
         let content = body.trim_end();
-        if content.is_empty()
-            || content.starts_with('#')
-            || scalar_indent.is_some_and(|i| indent > i)
-        {
+        if content.is_empty() || content.starts_with('#') || scalar_indent.is_some_and(|i| indent > i) {
             continue;
         }
         scalar_indent = None;
@@ -103,16 +96,10 @@ fn split_key(content: &str) -> Option<(String, &str)> {
     if let Some(q) = content.chars().next().filter(|c| matches!(c, '"' | '\'')) {
         let end = content[1..].find(q)? + 1;
         let rest = content[end + 1..].strip_prefix(':')?;
-        return (rest.is_empty() || rest.starts_with(' '))
-            .then(|| (content[1..end].to_string(), rest));
+        return (rest.is_empty() || rest.starts_with(' ')).then(|| (content[1..end].to_string(), rest));
     }
-    let colon = content
-        .find(": ")
-        .or_else(|| content.strip_suffix(':').map(str::len))?;
-    Some((
-        content[..colon].trim_end().to_string(),
-        &content[colon + 1..],
-    ))
+    let colon = content.find(": ").or_else(|| content.strip_suffix(':').map(str::len))?;
+    Some((content[..colon].trim_end().to_string(), &content[colon + 1..]))
 }
 
 /// The shared state of the seeds: the tree being built and our own error message.
@@ -126,9 +113,7 @@ struct St<'s, 'a> {
 impl St<'_, '_> {
     /// Where the key at `path` is written (the document start if the outline missed it).
     fn at(&self, path: &[String]) -> Location {
-        self.tree
-            .borrow()
-            .loc(self.keys.get(path).copied().unwrap_or(0))
+        self.tree.borrow().loc(self.keys.get(path).copied().unwrap_or(0))
     }
 
     /// An error whose message is ours; yaml_serde adds the location.
@@ -216,9 +201,7 @@ impl<'de> Visitor<'de> for Key<'_, '_> {
             Some(k) => Ok(k),
             None => {
                 let hint = validate::hint(v, GROUP_KEYS);
-                Err(self
-                    .0
-                    .fail(format!("unknown key {v:?} in group {}{hint}", self.1)))
+                Err(self.0.fail(format!("unknown key {v:?} in group {}{hint}", self.1)))
             }
         }
     }
@@ -235,11 +218,7 @@ seed_by_any!(Group);
 impl<'de> Visitor<'de> for Group<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(
-            f,
-            "group {} as a mapping of hosts, vars and children",
-            self.name()
-        )
+        write!(f, "group {} as a mapping of hosts, vars and children", self.name())
     }
     fn visit_unit<E>(self) -> Result<(), E> {
         self.register();
@@ -255,19 +234,9 @@ impl<'de> Visitor<'de> for Group<'_, '_> {
         while let Some(key) = map.next_key_seed(Key(st, name))? {
             let path = [self.path.as_slice(), &[key.to_string()]].concat();
             match key {
-                "hosts" => map.next_value_seed(Hosts {
-                    st,
-                    group: name,
-                    path,
-                })?,
-                "vars" => {
-                    map.next_value_seed(Vars(st, vec![Owner::Group(name.to_string())], at.clone()))?
-                }
-                _ => map.next_value_seed(Children {
-                    st,
-                    parent: name,
-                    path,
-                })?,
+                "hosts" => map.next_value_seed(Hosts { st, group: name, path })?,
+                "vars" => map.next_value_seed(Vars(st, vec![Owner::Group(name.to_string())], at.clone()))?,
+                _ => map.next_value_seed(Children { st, parent: name, path })?,
             }
         }
         Ok(())
@@ -485,14 +454,10 @@ impl<'de> Visitor<'de> for Var<'_, '_> {
         self.set(v)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        self.set_value(yaml_serde::Value::deserialize(SeqAccessDeserializer::new(
-            seq,
-        ))?)
+        self.set_value(yaml_serde::Value::deserialize(SeqAccessDeserializer::new(seq))?)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        self.set_value(yaml_serde::Value::deserialize(MapAccessDeserializer::new(
-            map,
-        ))?)
+        self.set_value(yaml_serde::Value::deserialize(MapAccessDeserializer::new(map))?)
     }
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<(), A::Error> {
         match yaml_serde::Value::deserialize(EnumAccessDeserializer::new(data))? {
