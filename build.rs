@@ -42,7 +42,10 @@ fn find_languages(version: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
     let registry = home.join("registry").join("src");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&registry).ok()?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&registry)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     dirs.sort();
     dirs.into_iter()
         .map(|d| d.join(format!("gherkin-{version}")).join("src").join("languages.json"))

@@ -693,9 +693,9 @@ write_inventories() {
     echo "ansible_port=22"
     echo "ansible_ssh_private_key_file=$key"
     echo "ansible_ssh_common_args='-o UserKnownHostsFile=$kh -o StrictHostKeyChecking=yes'"
-    echo "known_hosts_file=$kh"
-    echo "host_key_checking=strict"
-    echo "connect_timeout=5s"
+    echo "shakedown_known_hosts_file=$kh"
+    echo "shakedown_host_key_checking=strict"
+    echo "shakedown_connect_timeout=5s"
   } >"$ini.tmp"
   mv "$ini.tmp" "$ini"
 }

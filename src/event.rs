@@ -83,7 +83,11 @@ pub struct UnitResult {
 impl UnitResult {
     /// The first failed or errored step: (index, result).
     pub fn failure(&self) -> Option<(usize, &StepResult)> {
-        self.steps.iter().enumerate().find(|(_, (r, _))| r.is_failure()).map(|(i, (r, _))| (i, r))
+        self.steps
+            .iter()
+            .enumerate()
+            .find(|(_, (r, _))| r.is_failure())
+            .map(|(i, (r, _))| (i, r))
     }
 }
 
@@ -135,7 +139,14 @@ impl RunSummary {
             .collect();
         hosts.dedup();
         let mut seen = Vec::new();
-        hosts.retain(|h| if seen.contains(h) { false } else { seen.push(h.clone()); true });
+        hosts.retain(|h| {
+            if seen.contains(h) {
+                false
+            } else {
+                seen.push(h.clone());
+                true
+            }
+        });
         hosts
     }
 }

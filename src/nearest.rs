@@ -10,7 +10,12 @@ pub fn nearest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) 
 pub fn ranked<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>, n: usize) -> Vec<String> {
     let mut scored: Vec<(f64, &str)> = candidates
         .into_iter()
-        .map(|c| (strsim::normalized_damerau_levenshtein(&wanted.to_lowercase(), &c.to_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::normalized_damerau_levenshtein(&wanted.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
         .filter(|(score, _)| *score >= 0.4)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
@@ -22,7 +27,10 @@ pub fn ranked<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>, n
 mod tests {
     #[test]
     fn finds_typos() {
-        assert_eq!(super::nearest("adress", ["address", "port", "user"]).as_deref(), Some("address"));
+        assert_eq!(
+            super::nearest("adress", ["address", "port", "user"]).as_deref(),
+            Some("address")
+        );
         assert_eq!(super::nearest("zzzzzz", ["address", "port"]), None);
     }
 }

@@ -33,7 +33,10 @@ fn features(dir: &Path) -> Vec<PathBuf> {
 
 fn ndjson(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("json line")).collect()
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
 }
 
 fn file_name(path: &Path) -> String {
@@ -149,8 +152,16 @@ fn official_error(feature: &Path) -> (usize, Option<usize>) {
 /// Runs `shakedown lint` on a bad file: the problem when it does not report the official
 /// first error in words.
 fn lint_bad_file(feature: &Path) -> Option<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_shakedown")).arg("lint").arg(feature).output().expect("runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .arg("lint")
+        .arg(feature)
+        .output()
+        .expect("runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let (line, column) = official_error(feature);
     let want = match column {
         Some(c) => format!("{}:{line}:{c}: ", file_name(feature)),
@@ -180,13 +191,18 @@ fn official_gherkin_test_data() {
     for f in &good {
         match our_ast(f) {
             Ok(v) if v == official_ast(f) => ast_ok += 1,
-            Ok(v) => failures.push((file_name(f), format!("AST differs:\n ours {v}\n official {}", official_ast(f)))),
+            Ok(v) => failures.push((
+                file_name(f),
+                format!("AST differs:\n ours {v}\n official {}", official_ast(f)),
+            )),
             Err(e) => failures.push((file_name(f), e)),
         }
         match our_pickles(f) {
             Ok(v) if v == official_pickles(f) => pickles_ok += 1,
-            Ok(v) => failures
-                .push((file_name(f), format!("pickles differ:\n ours {v:?}\n official {:?}", official_pickles(f)))),
+            Ok(v) => failures.push((
+                file_name(f),
+                format!("pickles differ:\n ours {v:?}\n official {:?}", official_pickles(f)),
+            )),
             Err(e) => failures.push((file_name(f), e)),
         }
     }
@@ -205,29 +221,55 @@ fn official_gherkin_test_data() {
         m = bad.len(),
         k = KNOWN_DIFFERENCES.len(),
     );
-    let unexpected: Vec<&(String, String)> =
-        failures.iter().filter(|(name, _)| !KNOWN_DIFFERENCES.iter().any(|(k, _)| k == name)).collect();
-    let stale: Vec<&str> =
-        KNOWN_DIFFERENCES.iter().map(|(k, _)| *k).filter(|k| !failures.iter().any(|(name, _)| name == k)).collect();
+    let unexpected: Vec<&(String, String)> = failures
+        .iter()
+        .filter(|(name, _)| !KNOWN_DIFFERENCES.iter().any(|(k, _)| k == name))
+        .collect();
+    let stale: Vec<&str> = KNOWN_DIFFERENCES
+        .iter()
+        .map(|(k, _)| *k)
+        .filter(|k| !failures.iter().any(|(name, _)| name == k))
+        .collect();
     for (name, problem) in &unexpected {
         eprintln!("{name}: {problem}");
     }
-    assert!(unexpected.is_empty(), "{} conformance failures (see above)", unexpected.len());
-    assert!(stale.is_empty(), "these now conform; remove them from KNOWN_DIFFERENCES: {stale:?}");
+    assert!(
+        unexpected.is_empty(),
+        "{} conformance failures (see above)",
+        unexpected.len()
+    );
+    assert!(
+        stale.is_empty(),
+        "these now conform; remove them from KNOWN_DIFFERENCES: {stale:?}"
+    );
 }
 
 /// The keyword type the official AST gives a step keyword of `d`.
 fn official_keyword_type(d: &Dialect, keyword: &str) -> &'static str {
-    let lists = [(&d.given, "Context"), (&d.when, "Action"), (&d.then, "Outcome"), (&d.and, "Conjunction")];
+    let lists = [
+        (&d.given, "Context"),
+        (&d.when, "Action"),
+        (&d.then, "Outcome"),
+        (&d.and, "Conjunction"),
+    ];
     let lists = lists.into_iter().chain([(&d.but, "Conjunction")]);
-    let kinds: Vec<&str> = lists.filter(|(l, _)| l.iter().any(|k| k == keyword)).map(|(_, t)| t).collect();
+    let kinds: Vec<&str> = lists
+        .filter(|(l, _)| l.iter().any(|k| k == keyword))
+        .map(|(_, t)| t)
+        .collect();
     if kinds.len() == 1 { kinds[0] } else { "Unknown" }
 }
 
 /// A feature using every keyword of a language (`feature` names the Feature keyword).
 fn every_keyword_feature(code: &str, d: &Dialect, feature: &str) -> String {
-    let steps: Vec<&String> = [&d.given, &d.when, &d.then, &d.and, &d.but].into_iter().flatten().collect();
-    let mut text = format!("# language: {code}\n{feature}: F\n  {}: B\n    {}<b>\n", d.background[0], d.given[0]);
+    let steps: Vec<&String> = [&d.given, &d.when, &d.then, &d.and, &d.but]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut text = format!(
+        "# language: {code}\n{feature}: F\n  {}: B\n    {}<b>\n",
+        d.background[0], d.given[0]
+    );
     for kw in d.scenario.iter().chain(&d.scenario_outline) {
         text += &format!("\n  {kw}: S\n");
         for step in &steps {
@@ -246,7 +288,11 @@ fn every_keyword_feature(code: &str, d: &Dialect, feature: &str) -> String {
 #[test]
 fn every_official_language_reads_all_its_keywords() {
     let codes = Dialect::codes();
-    assert!(codes.len() >= 77, "the gherkin crate lists 77 languages, got {}", codes.len());
+    assert!(
+        codes.len() >= 77,
+        "the gherkin crate lists 77 languages, got {}",
+        codes.len()
+    );
     for code in codes {
         let d = Dialect::get(code).expect("listed");
         for feature_kw in &d.feature {
@@ -261,7 +307,10 @@ fn every_official_language_reads_all_its_keywords() {
             let rules = children.iter().filter(|c| c.get("rule").is_some()).count();
             assert_eq!(scenarios.len(), d.scenario.len() + d.scenario_outline.len(), "{code}");
             assert_eq!(rules, d.rule.len(), "{code}");
-            let written: Vec<&String> = [&d.given, &d.when, &d.then, &d.and, &d.but].into_iter().flatten().collect();
+            let written: Vec<&String> = [&d.given, &d.when, &d.then, &d.and, &d.but]
+                .into_iter()
+                .flatten()
+                .collect();
             for s in &scenarios {
                 assert_eq!(s["examples"].as_array().map(Vec::len), Some(d.examples.len()), "{code}");
                 for (step, kw) in s["steps"].as_array().expect("steps").iter().zip(&written) {
@@ -270,7 +319,9 @@ fn every_official_language_reads_all_its_keywords() {
                     assert_eq!(step["text"], json!("<step>"), "{code} {kw}");
                 }
             }
-            let f = load::load_str(Path::new("x.feature"), &text).expect("valid").expect("a feature");
+            let f = load::load_str(Path::new("x.feature"), &text)
+                .expect("valid")
+                .expect("a feature");
             let outlines = d.scenario.len() + d.scenario_outline.len();
             assert_eq!(f.scenarios.len(), outlines * d.examples.len() + d.rule.len(), "{code}");
         }
@@ -284,10 +335,19 @@ fn french_german_and_spanish_features_run_real_steps() {
         let out = Command::new(env!("CARGO_BIN_EXE_shakedown"))
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env_remove("SHAKEDOWN_INVENTORY")
-            .args(["run", &format!("fixtures/gherkin/i18n/{lang}.feature"), "--format", "pretty"])
+            .args([
+                "run",
+                &format!("fixtures/gherkin/i18n/{lang}.feature"),
+                "--format",
+                "pretty",
+            ])
             .output()
             .expect("runs");
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(out.status.code(), Some(0), "{lang}: {text}");
         assert!(text.contains("4 scenarios (4 passed)"), "{lang}: {text}");
     }

@@ -8,7 +8,7 @@ use crate::cli::SelectArgs;
 use crate::error::BadInput;
 use crate::inventory::Inventory;
 use crate::steps::{Match, StepLibrary};
-use crate::suite::{load, plan, Feature, Plan};
+use crate::suite::{Feature, Plan, load, plan};
 
 /// Everything a run needs, checked.
 pub struct Prepared {
@@ -48,7 +48,11 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared, BadInput> {
     };
     problems.extend(check_steps(&plan, &library, &inventory));
     if problems.is_empty() {
-        Ok(Prepared { inventory, plan, library })
+        Ok(Prepared {
+            inventory,
+            plan,
+            library,
+        })
     } else {
         Err(BadInput(problems))
     }
@@ -56,10 +60,11 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared, BadInput> {
 
 fn selection(args: &SelectArgs) -> Result<plan::Selection, BadInput> {
     let tags = match &args.tags {
-        Some(t) => Some(
-            t.parse::<gherkin::tagexpr::TagOperation>()
-                .map_err(|e| BadInput::one(format!("--tags {t:?}: not a tag expression ({e}); example: \"@smoke and not @slow\"")))?,
-        ),
+        Some(t) => Some(t.parse::<gherkin::tagexpr::TagOperation>().map_err(|e| {
+            BadInput::one(format!(
+                "--tags {t:?}: not a tag expression ({e}); example: \"@smoke and not @slow\""
+            ))
+        })?),
         None => None,
     };
     let name = match &args.name {
@@ -67,12 +72,18 @@ fn selection(args: &SelectArgs) -> Result<plan::Selection, BadInput> {
         None => None,
     };
     let partition = match &args.partition {
-        Some(p) => Some(parse_partition(p).ok_or_else(|| {
-            BadInput::one(format!("--partition {p:?}: expected K/N with 1 <= K <= N, e.g. 2/4"))
-        })?),
+        Some(p) => Some(
+            parse_partition(p)
+                .ok_or_else(|| BadInput::one(format!("--partition {p:?}: expected K/N with 1 <= K <= N, e.g. 2/4")))?,
+        ),
         None => None,
     };
-    Ok(plan::Selection { tags, name, hosts: args.hosts.clone(), partition })
+    Ok(plan::Selection {
+        tags,
+        name,
+        hosts: args.hosts.clone(),
+        partition,
+    })
 }
 
 fn parse_partition(p: &str) -> Option<(u64, u64)> {
@@ -102,11 +113,22 @@ fn check_steps(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec
                         }
                     }
                     Match::None(near) => {
-                        problems.push(format!("{at}: undefined step \"{}\"; {}", step.text, super::lint::undefined_message(&near)));
+                        problems.push(format!(
+                            "{at}: undefined step \"{}\"; {}",
+                            step.text,
+                            super::lint::undefined_message(&near)
+                        ));
                     }
                     Match::Ambiguous(defs) => {
-                        let list: Vec<String> = defs.iter().map(|d| format!("\"{}\" ({})", d.sentence, d.module)).collect();
-                        problems.push(format!("{at}: ambiguous step \"{}\" matches {}", step.text, list.join(" and ")));
+                        let list: Vec<String> = defs
+                            .iter()
+                            .map(|d| format!("\"{}\" ({})", d.sentence, d.module))
+                            .collect();
+                        problems.push(format!(
+                            "{at}: ambiguous step \"{}\" matches {}",
+                            step.text,
+                            list.join(" and ")
+                        ));
                     }
                 }
             }
@@ -117,7 +139,9 @@ fn check_steps(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec
         let host = unit.host.as_deref().and_then(|h| inventory.hosts.get(h));
         for step in &unit.scenario.steps {
             let at = format!("{}:{}:{}", unit.feature.path.display(), step.line, step.column);
-            let Match::One(def, args) = library.find(&step.text) else { continue };
+            let Match::One(def, args) = library.find(&step.text) else {
+                continue;
+            };
             if def.needs_host && host.is_none() {
                 problems.push(format!(
                     "{at}: \"{}\" needs a current host: tag the scenario or feature with @hosts:GROUP",
@@ -137,4 +161,3 @@ fn check_steps(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec
     problems.retain(|p| seen.insert(p.clone()));
     problems
 }
-

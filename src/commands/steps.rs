@@ -27,6 +27,8 @@ pub fn steps(args: &StepsArgs) -> ExitStatus {
         println!();
     }
     println!("Placeholders {{name}}, {{address}}, {{vars.KEY}} work in every quoted argument and doc string.");
-    println!("Parameters: {{string}} = \"text\", {{int}} = 42, {{regex}} = /pattern/, {{duration}} = 500 ms | 5 s | 2 minutes | 25 hours.");
+    println!(
+        "Parameters: {{string}} = \"text\", {{int}} = 42, {{regex}} = /pattern/, {{duration}} = 500 ms | 5 s | 2 minutes | 25 hours."
+    );
     ExitStatus::Ok
 }

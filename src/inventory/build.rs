@@ -8,11 +8,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{
-    DEFAULT_CONNECT_TIMEOUT, Host, HostKeyChecking, Inventory, InventoryError, Location,
-    MysqlSettings, Secret, SslMode, TransportKind,
+    DEFAULT_CONNECT_TIMEOUT, Host, HostKeyChecking, Inventory, InventoryError, Location, MysqlSettings, Secret,
+    SslMode, TransportKind,
 };
 
-/// One layer of settings; `None` leaves the field to lower layers.
+/// One layer of settings; `None` leaves the field to lower layers. The fields mirror
+/// [`Host`]'s and are already validated (addresses, ports, paths expanded, secrets read).
 #[derive(Debug, Clone, Default)]
 pub(super) struct Settings {
     pub address: Option<String>,
@@ -27,7 +28,7 @@ pub(super) struct Settings {
     pub mysql: Option<MysqlLayer>,
 }
 
-/// One layer of the `mysql` table.
+/// One layer of the `mysql` table; the fields mirror [`MysqlSettings`]'s.
 #[derive(Debug, Clone, Default)]
 pub(super) struct MysqlLayer {
     /// Where the table (or its first `mysql_*` variable) was written.
@@ -80,17 +81,24 @@ impl Settings {
 /// A host as written: where, its own settings, the groups it names itself.
 #[derive(Debug, Clone)]
 pub(super) struct HostDraft {
+    /// Where the host is first defined.
     pub at: Location,
+    /// The host's own layer.
     pub settings: Settings,
+    /// Groups the host names itself (native `groups = [...]`).
     pub groups: BTreeSet<String>,
 }
 
 /// A group as written: where it is first named, its settings, members and child groups.
 #[derive(Debug, Clone)]
 pub(super) struct GroupDraft {
+    /// Where the group is first named.
     pub at: Location,
+    /// The group's layer (its vars).
     pub settings: Settings,
+    /// Direct member hosts.
     pub hosts: BTreeSet<String>,
+    /// Child groups, whose members are members of this group too.
     pub children: BTreeSet<String>,
 }
 
@@ -111,7 +119,9 @@ impl GroupDraft {
 pub(super) struct Draft {
     /// Settings under every host (`[defaults]`, Ansible's `all` vars).
     pub defaults: Settings,
+    /// Hosts by name.
     pub hosts: BTreeMap<String, HostDraft>,
+    /// Groups by name (not `all`).
     pub groups: BTreeMap<String, GroupDraft>,
     /// Add the implicit `all` group holding every host (Ansible).
     pub all_group: bool,
@@ -144,15 +154,15 @@ pub(super) fn finish(draft: Draft) -> Result<Inventory, InventoryError> {
             }
         }
         settings.overlay(&host.settings);
-        let mut resolved = resolve(name, &host.at, settings)?;
+        let own_mysql = host.settings.mysql.is_some();
+        let mut resolved = resolve(name, &host.at, settings, own_mysql)?;
         resolved.groups = groups.iter().map(|g| g.to_string()).collect();
         resolved.groups.sort();
         inv.hosts.insert(name.clone(), resolved);
     }
     inv.groups = members;
     if draft.all_group {
-        inv.groups
-            .insert("all".into(), draft.hosts.keys().cloned().collect());
+        inv.groups.insert("all".into(), draft.hosts.keys().cloned().collect());
     }
     Ok(inv)
 }
@@ -181,52 +191,75 @@ fn check_namespace(draft: &Draft) -> Result<(), InventoryError> {
 
 /// Depth of each group below `all` (top-level groups are 1); errors on a children cycle.
 fn depths(draft: &Draft) -> Result<BTreeMap<String, usize>, InventoryError> {
-    let mut depth = BTreeMap::new();
-    let mut todo: Vec<(String, usize, Vec<String>)> = Vec::new();
-    let is_child: BTreeSet<&String> = draft.groups.values().flat_map(|g| &g.children).collect();
-    for name in draft.groups.keys().filter(|n| !is_child.contains(n)) {
-        todo.push((name.clone(), 1, vec![name.clone()]));
-    }
-    while let Some((name, d, trail)) = todo.pop() {
-        let entry = depth.entry(name.clone()).or_insert(d);
-        *entry = (*entry).max(d);
-        let Some(group) = draft.groups.get(&name) else {
-            continue;
-        };
-        for child in &group.children {
-            if trail.contains(child) {
-                let cycle = [trail.as_slice(), std::slice::from_ref(child)]
-                    .concat()
-                    .join(" → ");
-                return Err(at_err(
-                    &group.at,
-                    format!("group {child:?} is its own descendant ({cycle})"),
-                ));
-            }
-            let mut t = trail.clone();
-            t.push(child.clone());
-            todo.push((child.clone(), d + 1, t));
+    let mut state = BTreeMap::new();
+    for (name, group) in &draft.groups {
+        if let Some(cycle) = find_cycle(draft, name, &mut state, &mut Vec::new()) {
+            let first = cycle.first().map_or(name, |f| f);
+            let at = draft.groups.get(first).map_or(&group.at, |g| &g.at);
+            let message = format!("group {first:?} is its own descendant ({})", cycle.join(" → "));
+            return Err(at_err(at, message));
         }
     }
-    if let Some((name, g)) = draft.groups.iter().find(|(n, _)| !depth.contains_key(*n)) {
-        return Err(at_err(
-            &g.at,
-            format!("group {name:?} is its own descendant"),
-        ));
+    let mut parents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (name, g) in &draft.groups {
+        for child in &g.children {
+            parents.entry(child.as_str()).or_default().push(name.as_str());
+        }
+    }
+    let mut depth = BTreeMap::new();
+    for name in draft.groups.keys() {
+        depth_of(name, &parents, &mut depth);
     }
     Ok(depth)
 }
 
-/// Group → every member host, through children (deepest groups first).
-fn memberships(
+/// Depth-first search for a cycle through `children`; `state`: 1 = on the trail, 2 = done.
+fn find_cycle(
     draft: &Draft,
-    depth: &BTreeMap<String, usize>,
-) -> BTreeMap<String, BTreeSet<String>> {
-    let mut members: BTreeMap<String, BTreeSet<String>> = draft
-        .groups
-        .iter()
-        .map(|(n, g)| (n.clone(), g.hosts.clone()))
-        .collect();
+    name: &str,
+    state: &mut BTreeMap<String, u8>,
+    trail: &mut Vec<String>,
+) -> Option<Vec<String>> {
+    match state.get(name) {
+        Some(2) => return None,
+        Some(_) => {
+            let start = trail.iter().position(|t| t == name)?;
+            return Some([&trail[start..], &[name.to_string()]].concat());
+        }
+        None => {}
+    }
+    state.insert(name.to_string(), 1);
+    trail.push(name.to_string());
+    for child in draft.groups.get(name).map(|g| &g.children).into_iter().flatten() {
+        if let Some(cycle) = find_cycle(draft, child, state, trail) {
+            return Some(cycle);
+        }
+    }
+    trail.pop();
+    state.insert(name.to_string(), 2);
+    None
+}
+
+/// 1 + the deepest parent's depth (the children graph has no cycle here).
+fn depth_of(name: &str, parents: &BTreeMap<&str, Vec<&str>>, memo: &mut BTreeMap<String, usize>) -> usize {
+    if let Some(d) = memo.get(name) {
+        return *d;
+    }
+    let d = 1 + parents
+        .get(name)
+        .into_iter()
+        .flatten()
+        .map(|p| depth_of(p, parents, memo))
+        .max()
+        .unwrap_or(0);
+    memo.insert(name.to_string(), d);
+    d
+}
+
+/// Group → every member host, through children (deepest groups first).
+fn memberships(draft: &Draft, depth: &BTreeMap<String, usize>) -> BTreeMap<String, BTreeSet<String>> {
+    let mut members: BTreeMap<String, BTreeSet<String>> =
+        draft.groups.iter().map(|(n, g)| (n.clone(), g.hosts.clone())).collect();
     for (host, h) in &draft.hosts {
         for g in &h.groups {
             members.entry(g.clone()).or_default().insert(host.clone());
@@ -250,8 +283,9 @@ fn memberships(
     members
 }
 
-/// Applies defaults to a host's merged settings.
-fn resolve(name: &str, at: &Location, s: Settings) -> Result<Host, InventoryError> {
+/// Applies defaults to a host's merged settings. Mysql settings without a user are an error
+/// when the host sets mysql settings itself; inherited ones only leave the host without any.
+fn resolve(name: &str, at: &Location, s: Settings, own_mysql: bool) -> Result<Host, InventoryError> {
     let transport = s.transport.unwrap_or_default();
     let address = match (s.address, transport) {
         (Some(a), _) => a,
@@ -261,6 +295,7 @@ fn resolve(name: &str, at: &Location, s: Settings) -> Result<Host, InventoryErro
     let connect_timeout = s.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
     let mysql = match s.mysql {
         None => None,
+        Some(m) if m.user.is_none() && !own_mysql => None,
         Some(m) => {
             let Some(user) = m.user else {
                 let where_ = m.at.as_ref().unwrap_or(at);

@@ -28,10 +28,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Inventory, InventoryError
     parse_with(path, text, &validate::process_env)
 }
 
-type Entry<'a, 'i> = (
-    &'a Spanned<toml::de::DeString<'i>>,
-    &'a Spanned<DeValue<'i>>,
-);
+type Entry<'a, 'i> = (&'a Spanned<toml::de::DeString<'i>>, &'a Spanned<DeValue<'i>>);
 
 const SETTINGS: [&str; 10] = [
     "address",
@@ -77,39 +74,17 @@ impl Ctx<'_> {
         }
     }
 
-    fn invalid(
-        &self,
-        value: &Spanned<DeValue>,
-        key: &str,
-        t: &Table,
-        reason: String,
-    ) -> InventoryError {
-        self.err(
-            value.span(),
-            format!("invalid {key} in {}: {reason}", t.header),
-        )
+    fn invalid(&self, value: &Spanned<DeValue>, key: &str, t: &Table, reason: String) -> InventoryError {
+        self.err(value.span(), format!("invalid {key} in {}: {reason}", t.header))
     }
 
-    fn unknown(
-        &self,
-        key: &Spanned<toml::de::DeString>,
-        t: &Table,
-        valid: &[&str],
-    ) -> InventoryError {
+    fn unknown(&self, key: &Spanned<toml::de::DeString>, t: &Table, valid: &[&str]) -> InventoryError {
         let k: &str = key.get_ref();
         let hint = validate::hint(k, valid.iter().copied());
-        self.err(
-            key.span(),
-            format!("unknown key {k:?} in {}{hint}", t.header),
-        )
+        self.err(key.span(), format!("unknown key {k:?} in {}{hint}", t.header))
     }
 
-    fn str<'v>(
-        &self,
-        value: &'v Spanned<DeValue>,
-        key: &str,
-        t: &Table,
-    ) -> Result<&'v str, InventoryError> {
+    fn str<'v>(&self, value: &'v Spanned<DeValue>, key: &str, t: &Table) -> Result<&'v str, InventoryError> {
         value.get_ref().as_str().ok_or_else(|| {
             self.invalid(
                 value,
@@ -176,10 +151,7 @@ impl Ctx<'_> {
                 value,
                 key,
                 t,
-                format!(
-                    "expected an array of strings, found {}",
-                    value.get_ref().type_str()
-                ),
+                format!("expected an array of strings, found {}", value.get_ref().type_str()),
             ));
         };
         let items: Vec<_> = items.iter().collect();
@@ -212,10 +184,7 @@ fn parse_with(path: &Path, text: &str, env: Env<'_>) -> Result<Inventory, Invent
                     header: "[defaults]".into(),
                     owner: "[defaults]".into(),
                 };
-                draft.defaults =
-                    settings(&cx, cx.table(value, "defaults", &top)?, &t, &[], |_, _| {
-                        Ok(false)
-                    })?;
+                draft.defaults = settings(&cx, cx.table(value, "defaults", &top)?, &t, &[], |_, _| Ok(false))?;
             }
             "hosts" => hosts(&cx, cx.table(value, "hosts", &top)?, &mut draft)?,
             "groups" => groups(&cx, cx.table(value, "groups", &top)?, &mut draft)?,
@@ -230,11 +199,7 @@ fn parse_with(path: &Path, text: &str, env: Env<'_>) -> Result<Inventory, Invent
 fn syntax_error(cx: &Ctx, e: &toml::de::Error) -> InventoryError {
     let span = e.span().unwrap_or(0..0);
     let mut message = e.message().trim_end().to_string();
-    let key = cx
-        .text
-        .get(span.clone())
-        .unwrap_or_default()
-        .trim_matches(['"', '\'']);
+    let key = cx.text.get(span.clone()).unwrap_or_default().trim_matches(['"', '\'']);
     if message == "duplicate key" && !key.is_empty() && !key.contains(['\n', '[', ']']) {
         message = format!("duplicate key {key:?}");
     }
@@ -259,37 +224,21 @@ fn hosts(cx: &Ctx, table: &DeTable, draft: &mut Draft) -> Result<(), InventoryEr
             owner: String::new(),
         };
         let mut named = Vec::new();
-        let settings = settings(
-            cx,
-            cx.table(value, host, &parent)?,
-            &t,
-            &["groups"],
-            |k, v| {
-                for item in cx.strings(v, k, &t)? {
-                    let g = item.get_ref().as_str().unwrap_or_default();
-                    name(cx, item.span(), "group", g)?;
-                    named.push((g.to_string(), item.span()));
-                }
-                Ok(true)
-            },
-        )?;
+        let settings = settings(cx, cx.table(value, host, &parent)?, &t, &["groups"], |k, v| {
+            for item in cx.strings(v, k, &t)? {
+                let g = item.get_ref().as_str().unwrap_or_default();
+                name(cx, item.span(), "group", g)?;
+                named.push((g.to_string(), item.span()));
+            }
+            Ok(true)
+        })?;
         for (g, span) in &named {
             let at = validate::location(cx.path, cx.text, span.start);
-            draft
-                .groups
-                .entry(g.clone())
-                .or_insert_with(|| GroupDraft::new(at));
+            draft.groups.entry(g.clone()).or_insert_with(|| GroupDraft::new(at));
         }
         let at = validate::location(cx.path, cx.text, key.span().start);
         let groups = named.into_iter().map(|(g, _)| g).collect();
-        draft.hosts.insert(
-            host.to_string(),
-            HostDraft {
-                at,
-                settings,
-                groups,
-            },
-        );
+        draft.hosts.insert(host.to_string(), HostDraft { at, settings, groups });
     }
     Ok(())
 }
@@ -307,20 +256,14 @@ fn groups(cx: &Ctx, table: &DeTable, draft: &mut Draft) -> Result<(), InventoryE
             owner: String::new(),
         };
         let mut members = Vec::new();
-        let settings = settings(
-            cx,
-            cx.table(value, group, &parent)?,
-            &t,
-            &["hosts"],
-            |k, v| {
-                members = cx
-                    .strings(v, k, &t)?
-                    .iter()
-                    .map(|i| i.get_ref().as_str().unwrap_or_default().to_string())
-                    .collect();
-                Ok(true)
-            },
-        )?;
+        let settings = settings(cx, cx.table(value, group, &parent)?, &t, &["hosts"], |k, v| {
+            members = cx
+                .strings(v, k, &t)?
+                .iter()
+                .map(|i| i.get_ref().as_str().unwrap_or_default().to_string())
+                .collect();
+            Ok(true)
+        })?;
         let at = validate::location(cx.path, cx.text, key.span().start);
         let entry = draft
             .groups
@@ -339,11 +282,7 @@ fn check_group_hosts(cx: &Ctx, root: &DeTable, draft: &Draft) -> Result<(), Inve
         return Ok(());
     };
     for (key, value) in entries(groups) {
-        let Some(members) = value
-            .get_ref()
-            .get("hosts")
-            .and_then(|h| h.get_ref().as_array())
-        else {
+        let Some(members) = value.get_ref().get("hosts").and_then(|h| h.get_ref().as_array()) else {
             continue;
         };
         for item in members.iter() {
@@ -351,10 +290,7 @@ fn check_group_hosts(cx: &Ctx, root: &DeTable, draft: &Draft) -> Result<(), Inve
             if !draft.hosts.contains_key(host) {
                 let hint = validate::hint(host, draft.hosts.keys().map(String::as_str));
                 let group: &str = key.get_ref();
-                return Err(cx.err(
-                    item.span(),
-                    format!("unknown host {host:?} in [groups.{group}]{hint}"),
-                ));
+                return Err(cx.err(item.span(), format!("unknown host {host:?} in [groups.{group}]{hint}")));
             }
         }
     }
@@ -374,28 +310,13 @@ fn settings<'i>(
     for (key, value) in entries(table) {
         let k: &str = key.get_ref();
         match k {
-            "address" => {
-                s.address = Some(cx.checked(value, k, t, |v| {
-                    validate::address(v).map(|()| v.to_string())
-                })?)
-            }
-            "user" => {
-                s.user =
-                    Some(cx.checked(value, k, t, |v| validate::user(v).map(|()| v.to_string()))?)
-            }
+            "address" => s.address = Some(cx.checked(value, k, t, |v| validate::address(v).map(|()| v.to_string()))?),
+            "user" => s.user = Some(cx.checked(value, k, t, |v| validate::user(v).map(|()| v.to_string()))?),
             "port" => s.port = Some(cx.port(value, k, t)?),
-            "identity_file" => {
-                s.identity_file = Some(cx.checked(value, k, t, |v| validate::path(v, cx.env))?)
-            }
-            "known_hosts_file" => {
-                s.known_hosts_file = Some(cx.checked(value, k, t, |v| validate::path(v, cx.env))?)
-            }
-            "host_key_checking" => {
-                s.host_key_checking = Some(cx.checked(value, k, t, validate::host_key_checking)?)
-            }
-            "connect_timeout" => {
-                s.connect_timeout = Some(cx.checked(value, k, t, validate::duration)?)
-            }
+            "identity_file" => s.identity_file = Some(cx.checked(value, k, t, |v| validate::path(v, cx.env))?),
+            "known_hosts_file" => s.known_hosts_file = Some(cx.checked(value, k, t, |v| validate::path(v, cx.env))?),
+            "host_key_checking" => s.host_key_checking = Some(cx.checked(value, k, t, validate::host_key_checking)?),
+            "connect_timeout" => s.connect_timeout = Some(cx.checked(value, k, t, validate::duration)?),
             "transport" => s.transport = Some(cx.checked(value, k, t, validate::transport)?),
             "vars" => vars(cx, cx.table(value, k, t)?, t, &mut s)?,
             "mysql" => s.mysql = Some(mysql(cx, key.span(), cx.table(value, k, t)?, t)?),
@@ -420,14 +341,14 @@ fn vars(cx: &Ctx, table: &DeTable, t: &Table, s: &mut Settings) -> Result<(), In
                     format!("vars.{plain} and {full} are both set in {}", t.header),
                 ));
             }
-            s.vars
-                .insert(plain.to_string(), secret.expose().to_string());
+            s.vars.insert(plain.to_string(), secret.expose().to_string());
             continue;
         }
         let text = match value.get_ref() {
             DeValue::String(v) => v.to_string(),
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
-                .map_or_else(|_| i.to_string(), |n| n.to_string()),
+            DeValue::Integer(i) => {
+                i64::from_str_radix(i.as_str(), i.radix()).map_or_else(|_| i.to_string(), |n| n.to_string())
+            }
             DeValue::Float(f) => f.to_string(),
             DeValue::Boolean(b) => b.to_string(),
             other => {
@@ -435,10 +356,7 @@ fn vars(cx: &Ctx, table: &DeTable, t: &Table, s: &mut Settings) -> Result<(), In
                     value,
                     &full,
                     t,
-                    format!(
-                        "expected a string, number or boolean, found {}",
-                        other.type_str()
-                    ),
+                    format!("expected a string, number or boolean, found {}", other.type_str()),
                 ));
             }
         };
@@ -447,12 +365,7 @@ fn vars(cx: &Ctx, table: &DeTable, t: &Table, s: &mut Settings) -> Result<(), In
     Ok(())
 }
 
-fn mysql(
-    cx: &Ctx,
-    at: Range<usize>,
-    table: &DeTable,
-    parent: &Table,
-) -> Result<MysqlLayer, InventoryError> {
+fn mysql(cx: &Ctx, at: Range<usize>, table: &DeTable, parent: &Table) -> Result<MysqlLayer, InventoryError> {
     let t = Table {
         header: format!("{}.mysql]", parent.header.trim_end_matches(']')),
         owner: parent.owner.clone(),
@@ -464,25 +377,17 @@ fn mysql(
     for (key, value) in entries(table) {
         let k: &str = key.get_ref();
         match k {
-            "host" => {
-                m.host = Some(cx.checked(value, k, &t, |v| {
-                    validate::address(v).map(|()| v.to_string())
-                })?)
-            }
+            "host" => m.host = Some(cx.checked(value, k, &t, |v| validate::address(v).map(|()| v.to_string()))?),
             "port" => m.port = Some(cx.port(value, k, &t)?),
             "user" => m.user = Some(cx.str(value, k, &t)?.to_string()),
             "password_env" => {
                 let var = cx.str(value, k, &t)?;
                 let used_at = format!("mysql.password_env of {}", t.owner);
-                m.password = Some(
-                    validate::secret(var, &used_at, cx.env).map_err(|e| cx.err(value.span(), e))?,
-                );
+                m.password = Some(validate::secret(var, &used_at, cx.env).map_err(|e| cx.err(value.span(), e))?);
             }
             "ssl_mode" => m.ssl_mode = Some(cx.checked(value, k, &t, validate::ssl_mode)?),
             "ca_file" => m.ca_file = Some(cx.checked(value, k, &t, |v| validate::path(v, cx.env))?),
-            "connect_timeout" => {
-                m.connect_timeout = Some(cx.checked(value, k, &t, validate::duration)?)
-            }
+            "connect_timeout" => m.connect_timeout = Some(cx.checked(value, k, &t, validate::duration)?),
             "database" => m.database = Some(cx.str(value, k, &t)?.to_string()),
             _ => return Err(cx.unknown(key, &t, &MYSQL)),
         }

@@ -60,8 +60,7 @@ fn argument(value: &str, extra: &[char]) -> Result<(), String> {
     if let Some(c) = value.chars().find(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!("{value:?} contains {c:?}"));
     }
-    let allowed =
-        |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') || extra.contains(&c);
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') || extra.contains(&c);
     match value.chars().find(|c| !allowed(*c)) {
         Some(c) => Err(format!("{value:?} contains {c:?}")),
         None => Ok(()),
@@ -103,27 +102,18 @@ fn choice<T: Copy>(value: &str, choices: &[(&str, T)]) -> Result<T, String> {
     let hint = crate::nearest::nearest(value, choices.iter().map(|(n, _)| *n))
         .map(|n| format!(" (did you mean {n:?}?)"))
         .unwrap_or_default();
-    Err(format!(
-        "{value:?} is not one of {}{hint}",
-        names.join(", ")
-    ))
+    Err(format!("{value:?} is not one of {}{hint}", names.join(", ")))
 }
 
 /// `strict` | `accept-new` | `off`.
 pub(super) fn host_key_checking(value: &str) -> Result<HostKeyChecking, String> {
     use HostKeyChecking::*;
-    choice(
-        value,
-        &[("strict", Strict), ("accept-new", AcceptNew), ("off", Off)],
-    )
+    choice(value, &[("strict", Strict), ("accept-new", AcceptNew), ("off", Off)])
 }
 
 /// `ssh` | `local`.
 pub(super) fn transport(value: &str) -> Result<TransportKind, String> {
-    choice(
-        value,
-        &[("ssh", TransportKind::Ssh), ("local", TransportKind::Local)],
-    )
+    choice(value, &[("ssh", TransportKind::Ssh), ("local", TransportKind::Local)])
 }
 
 /// `disabled` | `preferred` | `required` | `verify_identity`.
@@ -145,9 +135,7 @@ pub(super) fn duration(value: &str) -> Result<Duration, String> {
     match humantime::parse_duration(value.trim()) {
         Ok(d) if d.is_zero() => Err(format!("{value:?} must be more than zero")),
         Ok(d) => Ok(d),
-        Err(e) => Err(format!(
-            "{value:?} is not a duration like \"5s\" or \"900ms\" ({e})"
-        )),
+        Err(e) => Err(format!("{value:?} is not a duration like \"5s\" or \"900ms\" ({e})")),
     }
 }
 
@@ -166,9 +154,7 @@ pub(super) fn path(value: &str, env: Env<'_>) -> Result<PathBuf, String> {
 /// (like `mysql.password_env of host db1`), never the value.
 pub(super) fn secret(var: &str, used_at: &str, env: Env<'_>) -> Result<Secret, String> {
     if var.is_empty() || var.contains(['=', '\0']) {
-        return Err(format!(
-            "{var:?} is not an environment variable name ({used_at})"
-        ));
+        return Err(format!("{var:?} is not an environment variable name ({used_at})"));
     }
     match env(var) {
         None => Err(format!("{var} is not set ({used_at})")),
@@ -199,10 +185,7 @@ mod tests {
             address("-oProxyCommand=touch /tmp/x").unwrap_err(),
             "\"-oProxyCommand=touch /tmp/x\" starts with \"-\""
         );
-        assert_eq!(
-            address("10.0.0.1 x").unwrap_err(),
-            "\"10.0.0.1 x\" contains ' '"
-        );
+        assert_eq!(address("10.0.0.1 x").unwrap_err(), "\"10.0.0.1 x\" contains ' '");
         assert_eq!(address("a;b").unwrap_err(), "\"a;b\" contains ';'");
         assert_eq!(address("a\nb").unwrap_err(), "\"a\\nb\" contains '\\n'");
         assert_eq!(user("$(id)").unwrap_err(), "\"$(id)\" contains '$'");

@@ -30,7 +30,11 @@ struct Style {
 
 impl Style {
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
     fn green(&self, t: &str) -> String {
         self.paint("32", t)
@@ -50,7 +54,12 @@ fn secs(d: Duration) -> String {
 impl Console {
     /// A console report in this format.
     pub fn new(format: Format, color: bool) -> Self {
-        Console { format, color, bar: None, failures: Vec::new() }
+        Console {
+            format,
+            color,
+            bar: None,
+            failures: Vec::new(),
+        }
     }
 
     fn style(&self) -> Style {
@@ -64,11 +73,26 @@ impl Console {
         let place = format!("{}:{}", unit.feature.path.display(), unit.scenario.line);
         let mut out = String::new();
         let head = match result.status {
-            UnitStatus::Passed => format!("{} {} {}", st.green("✓"), unit.display_name(), st.dim(&secs(result.duration))),
+            UnitStatus::Passed => format!(
+                "{} {} {}",
+                st.green("✓"),
+                unit.display_name(),
+                st.dim(&secs(result.duration))
+            ),
             UnitStatus::Skipped => format!("- {} {}", unit.display_name(), st.dim("(not run)")),
             UnitStatus::Failed | UnitStatus::TimedOut => {
-                let what = if result.status == UnitStatus::TimedOut { "TIMED OUT" } else { "FAILED" };
-                format!("{} {} {} {}", st.red("✗"), st.red(&format!("{what}: {}", unit.display_name())), st.dim(&place), st.dim(&secs(result.duration)))
+                let what = if result.status == UnitStatus::TimedOut {
+                    "TIMED OUT"
+                } else {
+                    "FAILED"
+                };
+                format!(
+                    "{} {} {} {}",
+                    st.red("✗"),
+                    st.red(&format!("{what}: {}", unit.display_name())),
+                    st.dim(&place),
+                    st.dim(&secs(result.duration))
+                )
             }
         };
         out.push_str(&head);
@@ -85,7 +109,9 @@ impl Console {
                 let text = format!("{}{}", step.keyword, step.text);
                 let loc = format!("{}:{}", unit.feature.path.display(), step.line);
                 match r {
-                    StepResult::Passed(_) => out.push_str(&format!("    {} {text} {}\n", st.green("✓"), st.dim(&secs(*d)))),
+                    StepResult::Passed(_) => {
+                        out.push_str(&format!("    {} {text} {}\n", st.green("✓"), st.dim(&secs(*d))))
+                    }
                     StepResult::Skipped => out.push_str(&format!("    {}\n", st.dim(&format!("- {text} (skipped)")))),
                     StepResult::Failed(o) => {
                         out.push_str(&format!("    {} {text} {}\n", st.red("✗"), st.dim(&loc)));
@@ -187,11 +213,18 @@ impl Report for Console {
         if summary.interrupted {
             out.push_str("\nthe run was interrupted: unfinished scenarios are reported as timed out\n");
         }
-        let failed: Vec<_> = summary.results.iter().filter(|r| r.failure().is_some() || r.status == UnitStatus::TimedOut).collect();
+        let failed: Vec<_> = summary
+            .results
+            .iter()
+            .filter(|r| r.failure().is_some() || r.status == UnitStatus::TimedOut)
+            .collect();
         if !failed.is_empty() {
             out.push_str("\nFailed:\n");
             for r in failed {
-                let reason = r.failure().and_then(|(_, s)| s.reason()).unwrap_or_else(|| "timed out".into());
+                let reason = r
+                    .failure()
+                    .and_then(|(_, s)| s.reason())
+                    .unwrap_or_else(|| "timed out".into());
                 out.push_str(&format!(
                     "  {} {}:{} {}: {}\n",
                     r.unit.host.as_deref().unwrap_or("-"),
@@ -204,13 +237,19 @@ impl Report for Console {
         }
         let line = summary_line(summary);
         out.push('\n');
-        out.push_str(&if summary.all_passed() { st.green(&line) } else { st.red(&line) });
+        out.push_str(&if summary.all_passed() {
+            st.green(&line)
+        } else {
+            st.red(&line)
+        });
         out.push('\n');
         let mut stdout = std::io::stdout().lock();
         match stdout.write_all(redact(&out).as_bytes()).and_then(|_| stdout.flush()) {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                Err(ReportError { report: "console", target: "stdout".into(), source: e })
-            }
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(ReportError {
+                report: "console",
+                target: "stdout".into(),
+                source: e,
+            }),
             _ => Ok(()),
         }
     }

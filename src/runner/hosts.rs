@@ -77,7 +77,11 @@ pub mod tempfile_dir {
         pub fn create() -> std::io::Result<Self> {
             use std::sync::atomic::{AtomicU32, Ordering};
             static N: AtomicU32 = AtomicU32::new(0);
-            let dir = std::env::temp_dir().join(format!("sd-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+            let dir = std::env::temp_dir().join(format!(
+                "sd-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
             std::fs::create_dir_all(&dir)?;
             Ok(ControlDir(dir))
         }
@@ -103,7 +107,11 @@ impl HostPool {
             None => None,
         };
         let needs_ssh = inventory.hosts.values().any(|h| h.transport == TransportKind::Ssh);
-        let control_dir = if needs_ssh { Some(tempfile_dir::ControlDir::create()?) } else { None };
+        let control_dir = if needs_ssh {
+            Some(tempfile_dir::ControlDir::create()?)
+        } else {
+            None
+        };
         let started = Instant::now();
         let mut handles = BTreeMap::new();
         for (name, host) in &inventory.hosts {
@@ -128,8 +136,16 @@ impl HostPool {
                 }),
             );
         }
-        let groups = inventory.groups.iter().map(|(g, m)| (g.clone(), m.iter().cloned().collect())).collect();
-        Ok(HostPool { handles, groups, control_dir })
+        let groups = inventory
+            .groups
+            .iter()
+            .map(|(g, m)| (g.clone(), m.iter().cloned().collect()))
+            .collect();
+        Ok(HostPool {
+            handles,
+            groups,
+            control_dir,
+        })
     }
 
     /// The handle of an inventory host.
@@ -145,7 +161,11 @@ impl HostPool {
             vec![pattern.to_string()]
         } else if let Ok(glob) = globset::Glob::new(pattern) {
             let m = glob.compile_matcher();
-            self.handles.keys().filter(|h| m.is_match(h.as_str())).cloned().collect()
+            self.handles
+                .keys()
+                .filter(|h| m.is_match(h.as_str()))
+                .cloned()
+                .collect()
         } else {
             Vec::new()
         };
@@ -158,11 +178,15 @@ impl HostPool {
     /// The address to reach `name_or_address` at: the inventory address of a host of
     /// that name, else the text itself.
     pub fn address_of(&self, name_or_address: &str) -> String {
-        self.handles.get(name_or_address).map(|h| h.host.address.clone()).unwrap_or_else(|| name_or_address.to_string())
+        self.handles
+            .get(name_or_address)
+            .map(|h| h.host.address.clone())
+            .unwrap_or_else(|| name_or_address.to_string())
     }
 
     /// Closes every open connection.
     pub async fn close(&self) {
         futures::future::join_all(self.handles.values().map(|h| h.transport.close())).await;
+        futures::future::join_all(self.handles.values().map(|h| h.mysql.close())).await;
     }
 }

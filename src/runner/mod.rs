@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{Semaphore, mpsc};
 
 use crate::event::{Event, RunSummary, UnitResult, UnitStatus};
 use crate::steps::{Args, Match, StepCtx, StepError, StepLibrary, StepResult};
@@ -33,7 +33,13 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { concurrency: 64, step_timeout: Duration::from_secs(10), timeout: None, retries: 0, fail_fast: false }
+        RunOptions {
+            concurrency: 64,
+            step_timeout: Duration::from_secs(10),
+            timeout: None,
+            retries: 0,
+            fail_fast: false,
+        }
     }
 }
 
@@ -62,8 +68,15 @@ pub async fn run(
     for (index, unit) in units.iter().enumerate() {
         let p: Progress = Arc::default();
         progress.push(p.clone());
-        let (unit, library, pool, opts, sink, semaphore, failed) =
-            (unit.clone(), library.clone(), pool.clone(), opts.clone(), sink.clone(), semaphore.clone(), failed.clone());
+        let (unit, library, pool, opts, sink, semaphore, failed) = (
+            unit.clone(),
+            library.clone(),
+            pool.clone(),
+            opts.clone(),
+            sink.clone(),
+            semaphore.clone(),
+            failed.clone(),
+        );
         set.spawn(async move {
             let _permit = semaphore.acquire_owned().await.ok()?;
             if opts.fail_fast && failed.load(Ordering::SeqCst) {
@@ -74,7 +87,10 @@ pub async fn run(
                 failed.store(true, Ordering::SeqCst);
             }
             let result = Arc::new(result);
-            let _ = sink.send(Event::ScenarioFinished { unit: unit.clone(), result: result.clone() });
+            let _ = sink.send(Event::ScenarioFinished {
+                unit: unit.clone(),
+                result: result.clone(),
+            });
             Some((index, result))
         });
     }
@@ -103,8 +119,21 @@ pub async fn run(
     }
     set.abort_all();
 
-    let results = finish_unfinished(&units, results, &progress, &opts, &sink, Stop::of(deadline_hit, interrupted), started);
-    RunSummary { results, duration: started.elapsed(), deadline_hit, interrupted }
+    let results = finish_unfinished(
+        &units,
+        results,
+        &progress,
+        &opts,
+        &sink,
+        Stop::of(deadline_hit, interrupted),
+        started,
+    );
+    RunSummary {
+        results,
+        duration: started.elapsed(),
+        deadline_hit,
+        interrupted,
+    }
 }
 
 /// Starts every needed SSH master at once, so handshakes overlap instead of queueing
@@ -160,10 +189,16 @@ fn finish_unfinished(
             let unit = units[i].clone();
             let mut steps = progress[i].lock().map(|p| p.clone()).unwrap_or_default();
             let began = !steps.is_empty();
-            let status = if stopped.is_some() { UnitStatus::TimedOut } else { UnitStatus::Skipped };
+            let status = if stopped.is_some() {
+                UnitStatus::TimedOut
+            } else {
+                UnitStatus::Skipped
+            };
             if let Some(stop) = stopped.filter(|_| steps.len() < unit.scenario.steps.len()) {
                 let why = match (stop, opts.timeout) {
-                    (Stop::Deadline, Some(t)) => format!("run timed out after {} (--timeout)", humantime::format_duration(t)),
+                    (Stop::Deadline, Some(t)) => {
+                        format!("run timed out after {} (--timeout)", humantime::format_duration(t))
+                    }
                     _ => "run interrupted (SIGINT/SIGTERM)".to_string(),
                 };
                 steps.push((StepResult::Error(why), Duration::ZERO));
@@ -178,7 +213,10 @@ fn finish_unfinished(
                 attempts: u32::from(began),
                 duration: if began { started.elapsed() } else { Duration::ZERO },
             });
-            let _ = sink.send(Event::ScenarioFinished { unit, result: result.clone() });
+            let _ = sink.send(Event::ScenarioFinished {
+                unit,
+                result: result.clone(),
+            });
             result
         })
         .collect()
@@ -195,7 +233,10 @@ async fn run_unit(
     let mut attempt = 1;
     loop {
         if attempt > 1 {
-            let _ = sink.send(Event::ScenarioRetrying { unit: unit.clone(), attempt });
+            let _ = sink.send(Event::ScenarioRetrying {
+                unit: unit.clone(),
+                attempt,
+            });
         } else {
             let _ = sink.send(Event::ScenarioStarted { unit: unit.clone() });
         }
@@ -227,15 +268,31 @@ async fn run_steps(
     progress: &Progress,
 ) -> Vec<(StepResult, Duration)> {
     let host = unit.host.as_deref().and_then(|h| pool.get(h));
-    let mut ctx = StepCtx { unit: unit.clone(), host, pool: pool.clone(), step_timeout: opts.step_timeout, last_command: None, http: Default::default() };
+    let mut ctx = StepCtx {
+        unit: unit.clone(),
+        host,
+        pool: pool.clone(),
+        step_timeout: opts.step_timeout,
+        last_command: None,
+        http: Default::default(),
+    };
     let mut out = Vec::new();
     let mut failed = false;
     for (index, step) in unit.scenario.steps.iter().enumerate() {
         let start = Instant::now();
-        let result = if failed { StepResult::Skipped } else { run_step(&mut ctx, library, step).await };
+        let result = if failed {
+            StepResult::Skipped
+        } else {
+            run_step(&mut ctx, library, step).await
+        };
         let duration = start.elapsed();
         failed |= result.is_failure();
-        let _ = sink.send(Event::StepFinished { unit: unit.clone(), index, result: result.clone(), duration });
+        let _ = sink.send(Event::StepFinished {
+            unit: unit.clone(),
+            index,
+            result: result.clone(),
+            duration,
+        });
         if let Ok(mut p) = progress.lock() {
             p.push((result.clone(), duration));
         }

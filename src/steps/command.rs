@@ -99,7 +99,10 @@ pub const STEPS: &[StepDef] = &[
 pub async fn run_line(ctx: &StepCtx, line: &str) -> Result<CommandRun, StepError> {
     let host = ctx.host()?;
     let output = host.run(&Cmd::shell(line), ctx.step_timeout).await?;
-    Ok(CommandRun { line: line.to_string(), output })
+    Ok(CommandRun {
+        line: line.to_string(),
+        output,
+    })
 }
 
 fn combined(run: &CommandRun) -> String {
@@ -114,7 +117,11 @@ fn status_text(run: &CommandRun) -> String {
         None => "killed by a signal".into(),
     };
     let out = combined(run);
-    if out.trim().is_empty() { status } else { format!("{status}, output {}", excerpt(&out)) }
+    if out.trim().is_empty() {
+        status
+    } else {
+        format!("{status}, output {}", excerpt(&out))
+    }
 }
 
 fn run_command(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
@@ -129,14 +136,22 @@ fn run_command(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
 fn should_succeed(ctx: &mut StepCtx, _: Args) -> BoxFuture<'_, StepOutput> {
     Box::pin(async move {
         let run = ctx.last_command()?;
-        Ok(Outcome::check(run.output.success(), format!("`{}` to exit 0", run.line), status_text(run)))
+        Ok(Outcome::check(
+            run.output.success(),
+            format!("`{}` to exit 0", run.line),
+            status_text(run),
+        ))
     })
 }
 
 fn should_fail(ctx: &mut StepCtx, _: Args) -> BoxFuture<'_, StepOutput> {
     Box::pin(async move {
         let run = ctx.last_command()?;
-        Ok(Outcome::check(!run.output.success(), format!("`{}` to exit non-zero", run.line), status_text(run)))
+        Ok(Outcome::check(
+            !run.output.success(),
+            format!("`{}` to exit non-zero", run.line),
+            status_text(run),
+        ))
     })
 }
 
@@ -155,14 +170,24 @@ fn exit_status(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
 fn output_contains(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
     Box::pin(async move {
         let run = ctx.last_command()?;
-        Ok(contains(&format!("output of `{}`", run.line), &combined(run), a.get(0), false))
+        Ok(contains(
+            &format!("output of `{}`", run.line),
+            &combined(run),
+            a.get(0),
+            false,
+        ))
     })
 }
 
 fn output_not_contains(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
     Box::pin(async move {
         let run = ctx.last_command()?;
-        Ok(contains(&format!("output of `{}`", run.line), &combined(run), a.get(0), true))
+        Ok(contains(
+            &format!("output of `{}`", run.line),
+            &combined(run),
+            a.get(0),
+            true,
+        ))
     })
 }
 
@@ -176,13 +201,22 @@ fn output_matches(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
 fn command_should_succeed(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
     Box::pin(async move {
         let run = run_line(ctx, a.get(0)).await?;
-        Ok(Outcome::check(run.output.success(), format!("`{}` to exit 0", run.line), status_text(&run)))
+        Ok(Outcome::check(
+            run.output.success(),
+            format!("`{}` to exit 0", run.line),
+            status_text(&run),
+        ))
     })
 }
 
 fn output_of_contains(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
     Box::pin(async move {
         let run = run_line(ctx, a.get(0)).await?;
-        Ok(contains(&format!("output of `{}`", run.line), &combined(&run), a.get(1), false))
+        Ok(contains(
+            &format!("output of `{}`", run.line),
+            &combined(&run),
+            a.get(1),
+            false,
+        ))
     })
 }

@@ -43,8 +43,8 @@ impl StepCtx {
 
     /// The last command, or an error saying a `When I run` step must come first.
     pub fn last_command(&self) -> Result<&CommandRun, StepError> {
-        self.last_command
-            .as_ref()
-            .ok_or_else(|| StepError::Other("no command has run yet: add a step like When I run \"uptime\" before this one".into()))
+        self.last_command.as_ref().ok_or_else(|| {
+            StepError::Other("no command has run yet: add a step like When I run \"uptime\" before this one".into())
+        })
     }
 }

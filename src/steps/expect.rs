@@ -39,14 +39,22 @@ pub fn check_last_regex(args: &[String]) -> Result<(), String> {
 /// `haystack` contains `needle` (or not, when `negate`).
 pub fn contains(what: &str, haystack: &str, needle: &str, negate: bool) -> Outcome {
     let has = haystack.contains(needle);
-    let expected = if negate { format!("{what} not containing {needle:?}") } else { format!("{what} containing {needle:?}") };
+    let expected = if negate {
+        format!("{what} not containing {needle:?}")
+    } else {
+        format!("{what} containing {needle:?}")
+    };
     Outcome::check(has != negate, expected, excerpt(haystack))
 }
 
 /// `haystack` matches `pattern` (multi-line: `^`/`$` match at line ends).
 pub fn matches(what: &str, haystack: &str, pattern: &str) -> Result<Outcome, StepError> {
     let re = regex(pattern)?;
-    Ok(Outcome::check(re.is_match(haystack), format!("{what} matching /{pattern}/"), excerpt(haystack)))
+    Ok(Outcome::check(
+        re.is_match(haystack),
+        format!("{what} matching /{pattern}/"),
+        excerpt(haystack),
+    ))
 }
 
 /// Parses `500 ms`, `5s`, `25 hours`, `2 minutes` (lint rejects negative ones).
@@ -64,7 +72,11 @@ pub fn duration(text: &str) -> Result<Duration, String> {
         "m" | "min" | "minute" | "minutes" => n * 60.0,
         "h" | "hour" | "hours" => n * 3600.0,
         "d" | "day" | "days" => n * 86400.0,
-        other => return Err(format!("unknown duration unit \"{other}\" in \"{t}\" (use ms, s, seconds, minutes, hours)")),
+        other => {
+            return Err(format!(
+                "unknown duration unit \"{other}\" in \"{t}\" (use ms, s, seconds, minutes, hours)"
+            ));
+        }
     };
     Ok(Duration::from_secs_f64(secs))
 }

@@ -16,7 +16,10 @@ pub const PARAMETERS: &[(&str, &str)] = &[
     ("float", r"(-?\d+(?:\.\d+)?)"),
     ("word", r"([^\s]+)"),
     ("regex", r"/(.*)/"),
-    ("duration", r"(-?\d+(?:\.\d+)? ?(?:ms|s|seconds?|minutes?|hours?|days?))"),
+    (
+        "duration",
+        r"(-?\d+(?:\.\d+)? ?(?:ms|s|seconds?|minutes?|hours?|days?))",
+    ),
 ];
 
 /// What a step text matched.
@@ -74,7 +77,11 @@ impl StepLibrary {
             }
         }
         match found.len() {
-            0 => Match::None(crate::nearest::ranked(text, self.defs.iter().map(|(d, _)| d.example_text()), 3)),
+            0 => Match::None(crate::nearest::ranked(
+                text,
+                self.defs.iter().map(|(d, _)| d.example_text()),
+                3,
+            )),
             1 => {
                 let (def, args) = found.remove(0);
                 Match::One(def, args)

@@ -21,7 +21,7 @@ use futures::future::BoxFuture;
 
 pub use context::{CommandRun, StepCtx};
 pub use library::{Match, StepLibrary};
-pub use vars::{substitute, VarError};
+pub use vars::{VarError, substitute};
 
 /// A value a step measured: response time, lag, filesystem use. Feeds the console's
 /// expected/found, JUnit and Nagios perfdata alike.
@@ -55,17 +55,32 @@ pub struct Outcome {
 impl Outcome {
     /// A passed check.
     pub fn pass(expected: impl Into<String>, found: impl Into<String>) -> Self {
-        Outcome { passed: true, expected: expected.into(), found: found.into(), measured: Vec::new() }
+        Outcome {
+            passed: true,
+            expected: expected.into(),
+            found: found.into(),
+            measured: Vec::new(),
+        }
     }
 
     /// A failed check.
     pub fn fail(expected: impl Into<String>, found: impl Into<String>) -> Self {
-        Outcome { passed: false, expected: expected.into(), found: found.into(), measured: Vec::new() }
+        Outcome {
+            passed: false,
+            expected: expected.into(),
+            found: found.into(),
+            measured: Vec::new(),
+        }
     }
 
     /// Passed when `ok`.
     pub fn check(ok: bool, expected: impl Into<String>, found: impl Into<String>) -> Self {
-        Outcome { passed: ok, expected: expected.into(), found: found.into(), measured: Vec::new() }
+        Outcome {
+            passed: ok,
+            expected: expected.into(),
+            found: found.into(),
+            measured: Vec::new(),
+        }
     }
 
     /// Adds a measured value.
@@ -149,7 +164,9 @@ impl Args {
 
     /// The i-th parameter as an integer.
     pub fn int(&self, i: usize) -> Result<i64, StepError> {
-        self.get(i).parse().map_err(|_| StepError::Other(format!("\"{}\" is not a whole number", self.get(i))))
+        self.get(i)
+            .parse()
+            .map_err(|_| StepError::Other(format!("\"{}\" is not a whole number", self.get(i))))
     }
 }
 

@@ -44,7 +44,10 @@ pub const STEPS: &[StepDef] = &[
 fn check_port(args: &[String]) -> Result<(), String> {
     match args.first().map(|p| p.parse::<u16>()) {
         Some(Ok(p)) if p > 0 => Ok(()),
-        _ => Err(format!("port \"{}\" is not between 1 and 65535", args.first().map(String::as_str).unwrap_or(""))),
+        _ => Err(format!(
+            "port \"{}\" is not between 1 and 65535",
+            args.first().map(String::as_str).unwrap_or("")
+        )),
     }
 }
 
@@ -61,12 +64,19 @@ enum Probe {
 
 async fn probe(ctx: &StepCtx, port: &str, host: &str, limit: Duration) -> Probe {
     let address = ctx.pool.address_of(host);
-    let target = if address.contains(':') { format!("[{address}]:{port}") } else { format!("{address}:{port}") };
+    let target = if address.contains(':') {
+        format!("[{address}]:{port}")
+    } else {
+        format!("{address}:{port}")
+    };
     let start = Instant::now();
     match tokio::time::timeout(limit, tokio::net::TcpStream::connect(&target)).await {
         Ok(Ok(_)) => Probe::Open(start.elapsed()),
         Ok(Err(e)) => Probe::Closed(format!("{target}: {e}")),
-        Err(_) => Probe::Closed(format!("{target}: no answer within {}", humantime::format_duration(limit))),
+        Err(_) => Probe::Closed(format!(
+            "{target}: no answer within {}",
+            humantime::format_duration(limit)
+        )),
     }
 }
 
@@ -83,7 +93,12 @@ fn port_open(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
 fn port_open_within(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
     Box::pin(async move {
         let limit = duration(a.get(2)).map_err(super::StepError::Other)?;
-        let expected = format!("TCP port {} on {} open within {} ms", a.get(0), a.get(1), limit.as_millis());
+        let expected = format!(
+            "TCP port {} on {} open within {} ms",
+            a.get(0),
+            a.get(1),
+            limit.as_millis()
+        );
         Ok(match probe(ctx, a.get(0), a.get(1), ctx.step_timeout).await {
             Probe::Open(t) => {
                 let ms = t.as_secs_f64() * 1000.0;

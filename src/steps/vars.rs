@@ -9,7 +9,9 @@ use crate::inventory::Host;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VarError {
     /// `{x}` where x is not name, address or vars.KEY.
-    #[error("unknown placeholder {{{0}}}: use {{name}}, {{address}} or {{vars.KEY}} (write {{{{ and }}}} for literal braces)")]
+    #[error(
+        "unknown placeholder {{{0}}}: use {{name}}, {{address}} or {{vars.KEY}} (write {{{{ and }}}} for literal braces)"
+    )]
     Unknown(String),
     /// `{vars.KEY}` with KEY not defined for the host.
     #[error("host {host} has no variable \"{key}\"{}", hint.as_ref().map(|h| format!(" (did you mean \"{h}\"?)")).unwrap_or_default())]
@@ -29,7 +31,8 @@ pub enum VarError {
 fn is_identifier(s: &str) -> bool {
     !s.is_empty()
         && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
 }
 
 /// Replaces placeholders in `text` with `host`'s values.
@@ -101,14 +104,23 @@ mod tests {
     #[test]
     fn fills_name_address_and_vars() {
         let h = host();
-        assert_eq!(substitute("{name} at {address}", Some(&h)).unwrap(), "web1 at 10.0.0.21");
-        assert_eq!(substitute("{vars.app_url}health", Some(&h)).unwrap(), "http://10.0.0.21/health");
+        assert_eq!(
+            substitute("{name} at {address}", Some(&h)).unwrap(),
+            "web1 at 10.0.0.21"
+        );
+        assert_eq!(
+            substitute("{vars.app_url}health", Some(&h)).unwrap(),
+            "http://10.0.0.21/health"
+        );
     }
 
     #[test]
     fn literal_braces_and_non_identifiers_stay() {
         let h = host();
-        assert_eq!(substitute("curl -w '%{{http_code}}'", Some(&h)).unwrap(), "curl -w '%{http_code}'");
+        assert_eq!(
+            substitute("curl -w '%{{http_code}}'", Some(&h)).unwrap(),
+            "curl -w '%{http_code}'"
+        );
         assert_eq!(substitute(r#"{"ping": true}"#, Some(&h)).unwrap(), r#"{"ping": true}"#);
         assert_eq!(substitute("[0-9]{7}", Some(&h)).unwrap(), "[0-9]{7}");
     }
@@ -116,9 +128,15 @@ mod tests {
     #[test]
     fn unknown_placeholders_are_errors() {
         let h = host();
-        assert_eq!(substitute("{nmae}", Some(&h)).unwrap_err(), VarError::Unknown("nmae".into()));
+        assert_eq!(
+            substitute("{nmae}", Some(&h)).unwrap_err(),
+            VarError::Unknown("nmae".into())
+        );
         let err = substitute("{vars.app_ulr}", Some(&h)).unwrap_err();
-        assert_eq!(err.to_string(), "host web1 has no variable \"app_ulr\" (did you mean \"app_url\"?)");
+        assert_eq!(
+            err.to_string(),
+            "host web1 has no variable \"app_ulr\" (did you mean \"app_url\"?)"
+        );
         assert!(matches!(substitute("{name}", None), Err(VarError::NoHost(_))));
     }
 }

@@ -113,10 +113,15 @@ impl Dialect {
                 (&self.and, KeywordType::Conjunction),
                 (&self.but, KeywordType::Conjunction),
             ];
-            let all: Vec<(&String, KeywordType)> =
-                groups.into_iter().flat_map(|(words, ty)| words.iter().map(move |w| (w, ty))).collect();
+            let all: Vec<(&String, KeywordType)> = groups
+                .into_iter()
+                .flat_map(|(words, ty)| words.iter().map(move |w| (w, ty)))
+                .collect();
             let type_of = |word: &String| match all.iter().filter(|(w, _)| *w == word).count() {
-                1 => all.iter().find(|(w, _)| *w == word).map_or(KeywordType::Unknown, |(_, t)| *t),
+                1 => all
+                    .iter()
+                    .find(|(w, _)| *w == word)
+                    .map_or(KeywordType::Unknown, |(_, t)| *t),
                 _ => KeywordType::Unknown,
             };
             let mut typed: Vec<(String, KeywordType)> = all.iter().map(|(w, _)| ((*w).clone(), type_of(w))).collect();

@@ -18,7 +18,10 @@ pub struct Location {
 impl Location {
     /// A position with both line and column.
     pub fn at(line: usize, column: usize) -> Location {
-        Location { line, column: Some(column) }
+        Location {
+            line,
+            column: Some(column),
+        }
     }
 }
 

@@ -81,7 +81,10 @@ pub fn row(line: &Line<'_>, cells: Vec<Item>) -> TableRow {
         location: Location::at(line.number, line.indent + 1),
         cells: cells
             .into_iter()
-            .map(|c| super::gherkin_ast::Cell { location: Location::at(line.number, c.column), value: c.text })
+            .map(|c| super::gherkin_ast::Cell {
+                location: Location::at(line.number, c.column),
+                value: c.text,
+            })
             .collect(),
     }
 }
@@ -91,7 +94,11 @@ fn check_rows<'r>(rows: impl IntoIterator<Item = &'r TableRow>) -> Result<(), Ba
     let Some(first) = rows.next() else { return Ok(()) };
     let expected = first.cells.len();
     match rows.find(|r| r.cells.len() != expected) {
-        Some(r) => Err(BadRow { location: r.location, found: r.cells.len(), expected }),
+        Some(r) => Err(BadRow {
+            location: r.location,
+            found: r.cells.len(),
+            expected,
+        }),
         None => Ok(()),
     }
 }
@@ -99,12 +106,18 @@ fn check_rows<'r>(rows: impl IntoIterator<Item = &'r TableRow>) -> Result<(), Ba
 impl Builder {
     /// Records a comment line.
     pub fn comment(&mut self, line: &Line<'_>) {
-        self.comments.push(Comment { location: Location::at(line.number, 1), text: line.raw.to_string() });
+        self.comments.push(Comment {
+            location: Location::at(line.number, 1),
+            text: line.raw.to_string(),
+        });
     }
 
     /// Adds the tags of a tag line to those waiting for the next element.
     pub fn tags(&mut self, line: &Line<'_>, items: Vec<Item>) {
-        let located = items.into_iter().map(|i| Tag { location: Location::at(line.number, i.column), name: i.text });
+        let located = items.into_iter().map(|i| Tag {
+            location: Location::at(line.number, i.column),
+            name: i.text,
+        });
         self.tags.extend(located);
     }
 
@@ -221,7 +234,10 @@ impl Builder {
     /// Adds a row to the current step's data table.
     pub fn step_row(&mut self, at: Container, row: TableRow) {
         if let Some(step) = self.steps_mut(at).and_then(|s| s.last_mut()) {
-            let table = step.data_table.get_or_insert_with(|| DataTable { location: row.location, rows: Vec::new() });
+            let table = step.data_table.get_or_insert_with(|| DataTable {
+                location: row.location,
+                rows: Vec::new(),
+            });
             table.rows.push(row);
         }
     }
@@ -239,7 +255,10 @@ impl Builder {
 
     /// Checks the current step's data table (when it ends).
     pub fn check_step_table(&mut self, at: Container) -> Result<(), BadRow> {
-        let table = self.steps_mut(at).and_then(|s| s.last_mut()).and_then(|s| s.data_table.as_ref());
+        let table = self
+            .steps_mut(at)
+            .and_then(|s| s.last_mut())
+            .and_then(|s| s.data_table.as_ref());
         table.map_or(Ok(()), |t| check_rows(&t.rows))
     }
 
@@ -267,7 +286,11 @@ impl Builder {
     /// Closes the doc string: its content is its lines.
     pub fn close_doc_string(&mut self, at: Container) {
         let content = std::mem::take(&mut self.doc_lines).join("\n");
-        if let Some(doc) = self.steps_mut(at).and_then(|s| s.last_mut()).and_then(|s| s.doc_string.as_mut()) {
+        if let Some(doc) = self
+            .steps_mut(at)
+            .and_then(|s| s.last_mut())
+            .and_then(|s| s.doc_string.as_mut())
+        {
             doc.content = content;
         }
     }

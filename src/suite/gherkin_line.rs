@@ -29,7 +29,10 @@ pub struct Item {
 /// Splits a file into lines as the official scanner does: on `\n`, with a trailing `\r`
 /// dropped; a final line terminator does not start another line.
 pub fn lines(text: &str) -> Vec<Line<'_>> {
-    text.split_inclusive('\n').enumerate().map(|(i, l)| Line::new(i + 1, l.trim_end_matches(['\n', '\r']))).collect()
+    text.split_inclusive('\n')
+        .enumerate()
+        .map(|(i, l)| Line::new(i + 1, l.trim_end_matches(['\n', '\r'])))
+        .collect()
 }
 
 impl<'a> Line<'a> {
@@ -37,7 +40,12 @@ impl<'a> Line<'a> {
     pub fn new(number: usize, raw: &'a str) -> Line<'a> {
         let trimmed = raw.trim_start();
         let indent = raw.chars().count() - trimmed.chars().count();
-        Line { number, raw, trimmed, indent }
+        Line {
+            number,
+            raw,
+            trimmed,
+            indent,
+        }
     }
 
     /// Blank or only whitespace.
@@ -52,7 +60,11 @@ impl<'a> Line<'a> {
 
     /// What follows the first `chars` characters of the trimmed line, trimmed.
     pub fn rest_trimmed(&self, chars: usize) -> &'a str {
-        let at = self.trimmed.char_indices().nth(chars).map_or(self.trimmed.len(), |(i, _)| i);
+        let at = self
+            .trimmed
+            .char_indices()
+            .nth(chars)
+            .map_or(self.trimmed.len(), |(i, _)| i);
         self.trimmed[at..].trim()
     }
 
@@ -80,7 +92,9 @@ impl<'a> Line<'a> {
     pub fn title<'k>(&self, keywords: &'k [String]) -> Option<(&'k str, &'a str)> {
         keywords.iter().find_map(|k| {
             let after = self.trimmed.strip_prefix(k.as_str())?;
-            after.starts_with(':').then(|| (k.as_str(), self.rest_trimmed(k.chars().count() + 1)))
+            after
+                .starts_with(':')
+                .then(|| (k.as_str(), self.rest_trimmed(k.chars().count() + 1)))
         })
     }
 
@@ -88,7 +102,9 @@ impl<'a> Line<'a> {
     /// trimmed text.
     pub fn step<'d>(&self, dialect: &'d Dialect) -> Option<(&'d str, KeywordType, &'a str)> {
         dialect.step_keywords().iter().find_map(|(k, ty)| {
-            self.trimmed.starts_with(k.as_str()).then(|| (k.as_str(), *ty, self.rest_trimmed(k.chars().count())))
+            self.trimmed
+                .starts_with(k.as_str())
+                .then(|| (k.as_str(), *ty, self.rest_trimmed(k.chars().count())))
         })
     }
 
@@ -159,7 +175,10 @@ fn trimmed_cell(cell: &str, start_col: usize) -> Item {
     let is_pad = |c: char| c.is_whitespace() && c != '\n';
     let start = cell.trim_start_matches(is_pad);
     let column = start_col + cell.chars().count() - start.chars().count();
-    Item { column, text: start.trim_end_matches(is_pad).to_string() }
+    Item {
+        column,
+        text: start.trim_end_matches(is_pad).to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -167,7 +186,11 @@ mod tests {
     use super::*;
 
     fn cells(s: &str) -> Vec<(usize, String)> {
-        Line::new(1, s).table_cells().into_iter().map(|i| (i.column, i.text)).collect()
+        Line::new(1, s)
+            .table_cells()
+            .into_iter()
+            .map(|i| (i.column, i.text))
+            .collect()
     }
 
     #[test]
@@ -182,7 +205,10 @@ mod tests {
     #[test]
     fn cells_are_trimmed_unescaped_and_located() {
         assert_eq!(cells("  | a |  bb|"), vec![(5, "a".into()), (10, "bb".into())]);
-        assert_eq!(cells(r"| \|x\\ | a\nb | \o |"), vec![(3, r"|x\".into()), (11, "a\nb".into()), (18, r"\o".into())]);
+        assert_eq!(
+            cells(r"| \|x\\ | a\nb | \o |"),
+            vec![(3, r"|x\".into()), (11, "a\nb".into()), (18, r"\o".into())]
+        );
         assert_eq!(cells("|\u{a0}x\u{a0}|"), vec![(3, "x".into())]);
         assert_eq!(cells("| a | b \\"), vec![(3, "a".into())]);
         assert_eq!(cells("| |"), vec![(3, String::new())]);
@@ -213,7 +239,10 @@ mod tests {
             Some(("Scenario Outline", "x"))
         );
         assert_eq!(Line::new(1, "Scenarios: x").title(&en.scenario), None);
-        assert_eq!(Line::new(1, "    And  it  ").step(en), Some(("And ", KeywordType::Conjunction, "it")));
+        assert_eq!(
+            Line::new(1, "    And  it  ").step(en),
+            Some(("And ", KeywordType::Conjunction, "it"))
+        );
         assert_eq!(Line::new(1, "Andy").step(en), None);
     }
 

@@ -38,7 +38,10 @@ pub fn parse(text: &str) -> Result<GherkinDocument, SyntaxError> {
         p.line(i)?;
     }
     p.end()?;
-    Ok(GherkinDocument { comments: p.build.comments, feature: p.build.feature })
+    Ok(GherkinDocument {
+        comments: p.build.comments,
+        feature: p.build.feature,
+    })
 }
 
 /// The arguments a step has so far: a table, a doc string, or both in either order.
@@ -57,9 +60,20 @@ enum State {
     Start,
     Language,
     FeatureTags,
-    Header { block: Block, described: bool },
-    Step { background: bool, scope: Scope, arg: Arg },
-    DocString { background: bool, scope: Scope, table_first: bool },
+    Header {
+        block: Block,
+        described: bool,
+    },
+    Step {
+        background: bool,
+        scope: Scope,
+        arg: Arg,
+    },
+    DocString {
+        background: bool,
+        scope: Scope,
+        table_first: bool,
+    },
     ScenarioTags(Scope),
     ExamplesTags(Scope),
     RuleTags,
@@ -109,11 +123,18 @@ enum Token<'a> {
     Empty,
     Comment,
     TableRow(Vec<Item>),
-    OpenDoc { delimiter: &'static str, media_type: &'a str },
+    OpenDoc {
+        delimiter: &'static str,
+        media_type: &'a str,
+    },
     CloseDoc,
     Feature(Header),
     Background(Header),
-    Step { keyword: &'static str, keyword_type: KeywordType, text: &'a str },
+    Step {
+        keyword: &'static str,
+        keyword_type: KeywordType,
+        text: &'a str,
+    },
     Tags(Vec<Item>, State),
     Examples(Header),
     Scenario(Header),
@@ -125,7 +146,11 @@ enum Token<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DocState {
     Closed,
-    Open { delimiter: &'static str, indent: usize, line: usize },
+    Open {
+        delimiter: &'static str,
+        indent: usize,
+        line: usize,
+    },
 }
 
 const DELIMITERS: [&str; 2] = ["\"\"\"", "```"];
@@ -168,20 +193,46 @@ impl State {
             State::RuleTags => &[TagLine, RuleLine, Comment, Empty],
             State::DocString { .. } => &[DocSeparator, Other],
             State::Header { block, described } => header_accepts(block, described),
-            State::Step { background: true, arg, .. } => match arg {
-                Arg::None | Arg::Table => {
-                    &[TableRow, DocSeparator, StepLine, Empty, Comment, TagLine, ScenarioLine, RuleLine]
-                }
+            State::Step {
+                background: true, arg, ..
+            } => match arg {
+                Arg::None | Arg::Table => &[
+                    TableRow,
+                    DocSeparator,
+                    StepLine,
+                    Empty,
+                    Comment,
+                    TagLine,
+                    ScenarioLine,
+                    RuleLine,
+                ],
                 Arg::Doc | Arg::DocThenTable => &[TableRow, StepLine, Empty, Comment, TagLine, ScenarioLine, RuleLine],
                 Arg::TableThenDoc => &[StepLine, Empty, Comment, TagLine, ScenarioLine, RuleLine],
             },
-            State::Step { background: false, arg, .. } => match arg {
-                Arg::None | Arg::Table => {
-                    &[TableRow, DocSeparator, StepLine, Empty, Comment, TagLine, ExamplesLine, ScenarioLine, RuleLine]
-                }
-                Arg::Doc | Arg::DocThenTable => {
-                    &[TableRow, StepLine, Empty, Comment, TagLine, ExamplesLine, ScenarioLine, RuleLine]
-                }
+            State::Step {
+                background: false, arg, ..
+            } => match arg {
+                Arg::None | Arg::Table => &[
+                    TableRow,
+                    DocSeparator,
+                    StepLine,
+                    Empty,
+                    Comment,
+                    TagLine,
+                    ExamplesLine,
+                    ScenarioLine,
+                    RuleLine,
+                ],
+                Arg::Doc | Arg::DocThenTable => &[
+                    TableRow,
+                    StepLine,
+                    Empty,
+                    Comment,
+                    TagLine,
+                    ExamplesLine,
+                    ScenarioLine,
+                    RuleLine,
+                ],
                 Arg::TableThenDoc => &[StepLine, Empty, Comment, TagLine, ExamplesLine, ScenarioLine, RuleLine],
             },
             State::ExamplesTable(_) => &[TableRow, Empty, Comment, TagLine, ExamplesLine, ScenarioLine, RuleLine],
@@ -204,11 +255,17 @@ impl State {
     /// Where a scenario started here goes.
     fn scope(self) -> Scope {
         match self {
-            State::Header { block: Block::Feature, .. } | State::Start | State::Language | State::FeatureTags => {
-                Scope::Feature
+            State::Header {
+                block: Block::Feature, ..
             }
+            | State::Start
+            | State::Language
+            | State::FeatureTags => Scope::Feature,
             State::Header { block: Block::Rule, .. } | State::RuleTags => Scope::Rule,
-            State::Header { block: Block::Background(s) | Block::Scenario(s) | Block::Examples(s), .. }
+            State::Header {
+                block: Block::Background(s) | Block::Scenario(s) | Block::Examples(s),
+                ..
+            }
             | State::Step { scope: s, .. }
             | State::DocString { scope: s, .. }
             | State::ScenarioTags(s)
@@ -221,8 +278,10 @@ impl State {
     fn in_scenario(self) -> bool {
         matches!(
             self,
-            State::Header { block: Block::Scenario(_) | Block::Examples(_), .. }
-                | State::Step { background: false, .. }
+            State::Header {
+                block: Block::Scenario(_) | Block::Examples(_),
+                ..
+            } | State::Step { background: false, .. }
                 | State::ExamplesTable(_)
         )
     }
@@ -237,13 +296,27 @@ fn header_accepts(block: Block, described: bool) -> &'static [Kind] {
         (Block::Feature | Block::Rule, true) => &[Comment, BackgroundLine, TagLine, ScenarioLine, RuleLine, Other],
         (Block::Background(_), false) => &[Empty, Comment, StepLine, TagLine, ScenarioLine, RuleLine, Other],
         (Block::Background(_), true) => &[Comment, StepLine, TagLine, ScenarioLine, RuleLine, Other],
-        (Block::Scenario(_), false) => {
-            &[Empty, Comment, StepLine, TagLine, ExamplesLine, ScenarioLine, RuleLine, Other]
-        }
+        (Block::Scenario(_), false) => &[
+            Empty,
+            Comment,
+            StepLine,
+            TagLine,
+            ExamplesLine,
+            ScenarioLine,
+            RuleLine,
+            Other,
+        ],
         (Block::Scenario(_), true) => &[Comment, StepLine, TagLine, ExamplesLine, ScenarioLine, RuleLine, Other],
-        (Block::Examples(_), false) => {
-            &[Empty, Comment, TableRow, TagLine, ExamplesLine, ScenarioLine, RuleLine, Other]
-        }
+        (Block::Examples(_), false) => &[
+            Empty,
+            Comment,
+            TableRow,
+            TagLine,
+            ExamplesLine,
+            ScenarioLine,
+            RuleLine,
+            Other,
+        ],
         (Block::Examples(_), true) => &[Comment, TableRow, TagLine, ExamplesLine, ScenarioLine, RuleLine, Other],
     }
 }
@@ -257,24 +330,39 @@ impl<'a> Parser<'a> {
             Some(token) => self.apply(&line, token),
             None => Err(SyntaxError {
                 location: Location::at(line.number, line.indent + 1),
-                kind: ErrorKind::UnexpectedLine { expected: expected(accepts), found: line.trimmed.trim().to_string() },
+                kind: ErrorKind::UnexpectedLine {
+                    expected: expected(accepts),
+                    found: line.trimmed.trim().to_string(),
+                },
             }),
         }
     }
 
     /// The end of the file.
     fn end(&mut self) -> Result<(), SyntaxError> {
-        let location = Location { line: self.lines.len() + 1, column: None };
+        let location = Location {
+            line: self.lines.len() + 1,
+            column: None,
+        };
         if let State::DocString { .. } = self.state {
             let opened = self.open_doc_line();
-            return Err(SyntaxError { location, kind: ErrorKind::UnclosedDocString { opened } });
+            return Err(SyntaxError {
+                location,
+                kind: ErrorKind::UnclosedDocString { opened },
+            });
         }
         if let State::ScenarioTags(_) | State::ExamplesTags(_) | State::RuleTags = self.state {
-            return Err(SyntaxError { location, kind: ErrorKind::DanglingTags });
+            return Err(SyntaxError {
+                location,
+                kind: ErrorKind::DanglingTags,
+            });
         }
         if !self.state.accepts_end() {
             let expected = expected(self.state.accepts());
-            return Err(SyntaxError { location, kind: ErrorKind::UnexpectedEnd { expected } });
+            return Err(SyntaxError {
+                location,
+                kind: ErrorKind::UnexpectedEnd { expected },
+            });
         }
         self.leave_state(None)
     }
@@ -316,15 +404,18 @@ impl<'a> Parser<'a> {
             Kind::DocSeparator => self.doc_separator(&line),
             Kind::FeatureLine => line.title(&d.feature).map(|t| Token::Feature(header(t))),
             Kind::BackgroundLine => line.title(&d.background).map(|t| Token::Background(header(t))),
-            Kind::StepLine => {
-                line.step(d).map(|(keyword, keyword_type, text)| Token::Step { keyword, keyword_type, text })
-            }
+            Kind::StepLine => line.step(d).map(|(keyword, keyword_type, text)| Token::Step {
+                keyword,
+                keyword_type,
+                text,
+            }),
             Kind::TagLine if line.starts_with("@") => Some(Token::Tags(tag_items(&line)?, self.after_tags(i)?)),
             Kind::TagLine => None,
             Kind::ExamplesLine => line.title(&d.examples).map(|t| Token::Examples(header(t))),
-            Kind::ScenarioLine => {
-                line.title(&d.scenario).or_else(|| line.title(&d.scenario_outline)).map(|t| Token::Scenario(header(t)))
-            }
+            Kind::ScenarioLine => line
+                .title(&d.scenario)
+                .or_else(|| line.title(&d.scenario_outline))
+                .map(|t| Token::Scenario(header(t))),
             Kind::RuleLine => line.title(&d.rule).map(|t| Token::Rule(header(t))),
             Kind::Other => Some(Token::Other(self.other_text(&line))),
         })
@@ -372,7 +463,10 @@ impl<'a> Parser<'a> {
         for line in &self.lines[i + 1..] {
             let hit = match want {
                 Kind::ExamplesLine => line.title(&d.examples).is_some(),
-                _ => line.title(&d.scenario).or_else(|| line.title(&d.scenario_outline)).is_some(),
+                _ => line
+                    .title(&d.scenario)
+                    .or_else(|| line.title(&d.scenario_outline))
+                    .is_some(),
             };
             if hit {
                 return Ok(true);
@@ -413,18 +507,42 @@ impl<'a> Parser<'a> {
             }
             (_, Token::Feature(h)) => {
                 self.build.feature(h, &self.language);
-                State::Header { block: Block::Feature, described: false }
+                State::Header {
+                    block: Block::Feature,
+                    described: false,
+                }
             }
             (_, Token::Background(h)) => {
                 self.build.background(scope, h);
-                State::Header { block: Block::Background(scope), described: false }
+                State::Header {
+                    block: Block::Background(scope),
+                    described: false,
+                }
             }
-            (_, Token::Step { keyword, keyword_type, text }) => {
+            (
+                _,
+                Token::Step {
+                    keyword,
+                    keyword_type,
+                    text,
+                },
+            ) => {
                 let location = Location::at(line.number, line.indent + 1);
                 let (keyword, text) = (keyword.to_string(), text.to_string());
-                let step = Step { location, keyword, keyword_type, text, doc_string: None, data_table: None };
+                let step = Step {
+                    location,
+                    keyword,
+                    keyword_type,
+                    text,
+                    doc_string: None,
+                    data_table: None,
+                };
                 self.build.step(at, step);
-                State::Step { background: at.background, scope, arg: Arg::None }
+                State::Step {
+                    background: at.background,
+                    scope,
+                    arg: Arg::None,
+                }
             }
             (_, Token::Tags(items, next)) => {
                 self.build.tags(line, items);
@@ -432,15 +550,24 @@ impl<'a> Parser<'a> {
             }
             (_, Token::Examples(h)) => {
                 self.build.examples(scope, h);
-                State::Header { block: Block::Examples(scope), described: false }
+                State::Header {
+                    block: Block::Examples(scope),
+                    described: false,
+                }
             }
             (_, Token::Scenario(h)) => {
                 self.build.scenario(scope, h);
-                State::Header { block: Block::Scenario(scope), described: false }
+                State::Header {
+                    block: Block::Scenario(scope),
+                    described: false,
+                }
             }
             (_, Token::Rule(h)) => {
                 self.build.rule(h);
-                State::Header { block: Block::Rule, described: false }
+                State::Header {
+                    block: Block::Rule,
+                    described: false,
+                }
             }
         };
         Ok(())
@@ -455,7 +582,14 @@ impl<'a> Parser<'a> {
                 self.build.doc_line(text);
                 s
             }
-            (State::Header { block: Block::Examples(_), .. } | State::ExamplesTable(_), Token::TableRow(cells)) => {
+            (
+                State::Header {
+                    block: Block::Examples(_),
+                    ..
+                }
+                | State::ExamplesTable(_),
+                Token::TableRow(cells),
+            ) => {
                 self.build.examples_row(scope, row(line, cells));
                 State::ExamplesTable(scope)
             }
@@ -470,12 +604,32 @@ impl<'a> Parser<'a> {
             (State::Step { background, scope, arg }, Token::OpenDoc { delimiter, media_type }) => {
                 let location = Location::at(line.number, line.indent + 1);
                 let media_type = (!media_type.is_empty()).then(|| media_type.to_string());
-                let doc = DocString { location, content: String::new(), delimiter: delimiter.into(), media_type };
+                let doc = DocString {
+                    location,
+                    content: String::new(),
+                    delimiter: delimiter.into(),
+                    media_type,
+                };
                 self.build.open_doc_string(at, doc);
-                self.doc = DocState::Open { delimiter, indent: line.indent, line: line.number };
-                State::DocString { background, scope, table_first: arg == Arg::Table }
+                self.doc = DocState::Open {
+                    delimiter,
+                    indent: line.indent,
+                    line: line.number,
+                };
+                State::DocString {
+                    background,
+                    scope,
+                    table_first: arg == Arg::Table,
+                }
             }
-            (State::DocString { background, scope, table_first }, Token::CloseDoc) => {
+            (
+                State::DocString {
+                    background,
+                    scope,
+                    table_first,
+                },
+                Token::CloseDoc,
+            ) => {
                 self.build.close_doc_string(at);
                 self.doc = DocState::Closed;
                 let arg = if table_first { Arg::TableThenDoc } else { Arg::Doc };
@@ -488,11 +642,16 @@ impl<'a> Parser<'a> {
     fn state_container(&self) -> Container {
         let background = matches!(
             self.state,
-            State::Header { block: Block::Background(_), .. }
-                | State::Step { background: true, .. }
+            State::Header {
+                block: Block::Background(_),
+                ..
+            } | State::Step { background: true, .. }
                 | State::DocString { background: true, .. }
         );
-        Container { background, scope: self.state.scope() }
+        Container {
+            background,
+            scope: self.state.scope(),
+        }
     }
 
     /// Leaving the current state for a `next` token (`None`: the end of the file): a table
@@ -500,9 +659,10 @@ impl<'a> Parser<'a> {
     fn leave_state(&mut self, next: Option<&Token<'_>>) -> Result<(), SyntaxError> {
         let stays = matches!(next, Some(Token::Empty | Token::Comment));
         let bad_row = match self.state {
-            State::Step { arg: Arg::Table | Arg::DocThenTable, .. }
-                if !matches!(next, Some(Token::TableRow(_))) && !stays =>
-            {
+            State::Step {
+                arg: Arg::Table | Arg::DocThenTable,
+                ..
+            } if !matches!(next, Some(Token::TableRow(_))) && !stays => {
                 self.build.check_step_table(self.state_container())
             }
             State::ExamplesTable(scope) if !matches!(next, Some(Token::TableRow(_))) && !stays => {
@@ -516,7 +676,10 @@ impl<'a> Parser<'a> {
         };
         bad_row.map_err(|b: BadRow| SyntaxError {
             location: b.location,
-            kind: ErrorKind::InconsistentCells { found: b.found, expected: b.expected },
+            kind: ErrorKind::InconsistentCells {
+                found: b.found,
+                expected: b.expected,
+            },
         })
     }
 }
@@ -567,14 +730,20 @@ mod tests {
         );
         let doc = parse(text).expect("valid");
         let f = doc.feature.expect("feature");
-        let [FeatureChild::Scenario(s), FeatureChild::Scenario(t), FeatureChild::Rule(r)] = f.children.as_slice()
+        let [
+            FeatureChild::Scenario(s),
+            FeatureChild::Scenario(t),
+            FeatureChild::Rule(r),
+        ] = f.children.as_slice()
         else {
             panic!("children: {:?}", f.children)
         };
         assert_eq!(s.examples[0].tags[0].name, "@e");
         assert_eq!(t.tags[0].name, "@s");
         assert_eq!(r.tags[0].name, "@r");
-        let [RuleChild::Scenario(u)] = r.children.as_slice() else { panic!("rule: {r:?}") };
+        let [RuleChild::Scenario(u)] = r.children.as_slice() else {
+            panic!("rule: {r:?}")
+        };
         assert_eq!((u.tags[0].name.as_str(), u.keyword.as_str()), ("@s2", "Example"));
         assert_eq!(doc.comments[0].text, "  # c");
     }
@@ -583,18 +752,31 @@ mod tests {
     fn errors_are_where_the_official_parsers_put_them() {
         let (line, col, msg) = error_at("Feature: F\n  Scenario: S\n    Given x\n\n  @tag\n");
         assert_eq!((line, col), (6, None));
-        assert_eq!(msg, "unexpected end of file: tags must be followed by Scenario, Rule or Examples");
+        assert_eq!(
+            msg,
+            "unexpected end of file: tags must be followed by Scenario, Rule or Examples"
+        );
         let (line, col, msg) = error_at("Feature: F\n  Scenario: S\n    Examples:\n      | a |\n    Given x\n");
         assert_eq!((line, col), (5, Some(5)));
-        assert!(msg.starts_with("expected a table row, a tag, Examples, Scenario or Rule, found \"Given x\""), "{msg}");
+        assert!(
+            msg.starts_with("expected a table row, a tag, Examples, Scenario or Rule, found \"Given x\""),
+            "{msg}"
+        );
         // Under a scenario header it would be description text; after a step it is an error.
-        assert_eq!(error_at("Feature: F\n  Scenario: S\n    Given x\n  Background: B\n").0, 4);
+        assert_eq!(
+            error_at("Feature: F\n  Scenario: S\n    Given x\n  Background: B\n").0,
+            4
+        );
         let (line, col, msg) = error_at("Feature: F\n  Scenario: S\n    Given x\n      \"\"\"\n      text\n");
         assert_eq!((line, col), (6, None));
         assert!(msg.contains("doc string opened on line 4"), "{msg}");
         let (line, col, msg) =
             error_at("Feature: F\n  Scenario: S\n    Given x\n      | a | b |\n      | c |\n  @bad tag\n");
-        assert_eq!((line, col), (6, Some(3)), "the tag is read before the table ends: {msg}");
+        assert_eq!(
+            (line, col),
+            (6, Some(3)),
+            "the tag is read before the table ends: {msg}"
+        );
     }
 
     #[test]

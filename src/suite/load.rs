@@ -58,7 +58,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 fn read_error(path: &Path, e: std::io::Error) -> FeatureError {
-    FeatureError { path: path.to_path_buf(), line: 0, column: 0, message: format!("cannot read: {e}") }
+    FeatureError {
+        path: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read: {e}"),
+    }
 }
 
 /// Reads and compiles one feature file; `Ok(None)` for a file with no Feature (empty or
@@ -108,10 +113,19 @@ mod tests {
                 "found \"nonsense\""
             )
         );
-        assert_eq!(err("not gherkin\n"), "x.feature:1:1: expected a tag or Feature, found \"not gherkin\"");
-        assert_eq!(err("@tag\n"), "x.feature:2:0: unexpected end of file, expected a tag or Feature");
+        assert_eq!(
+            err("not gherkin\n"),
+            "x.feature:1:1: expected a tag or Feature, found \"not gherkin\""
+        );
+        assert_eq!(
+            err("@tag\n"),
+            "x.feature:2:0: unexpected end of file, expected a tag or Feature"
+        );
         assert!(err("Feature: F\n@tag").starts_with("x.feature:3:0: unexpected end of file: tags must be followed"));
-        assert_eq!(err("#language:xx\nFeature: F\n"), "x.feature:1:1: language not supported: xx");
+        assert_eq!(
+            err("#language:xx\nFeature: F\n"),
+            "x.feature:1:1: language not supported: xx"
+        );
     }
 
     #[test]

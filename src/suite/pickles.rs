@@ -20,7 +20,11 @@ pub fn compile(path: &Path, doc: &GherkinDocument) -> Option<Feature> {
         match child {
             FeatureChild::Background(b) => background.extend(&b.steps),
             FeatureChild::Scenario(s) => {
-                let ctx = Context { tags: &feature_tags, rule: None, background: &background };
+                let ctx = Context {
+                    tags: &feature_tags,
+                    rule: None,
+                    background: &background,
+                };
                 ctx.scenario(s, &mut scenarios);
             }
             FeatureChild::Rule(r) => compile_rule(r, &feature_tags, &background, &mut scenarios),
@@ -45,7 +49,11 @@ fn compile_rule(r: &ast::Rule, feature_tags: &[String], feature_bg: &[&ast::Step
         match child {
             RuleChild::Background(b) => background.extend(&b.steps),
             RuleChild::Scenario(s) => {
-                let ctx = Context { tags: &tags, rule: Some(&r.name), background: &background };
+                let ctx = Context {
+                    tags: &tags,
+                    rule: Some(&r.name),
+                    background: &background,
+                };
                 ctx.scenario(s, out);
             }
         }
@@ -124,10 +132,12 @@ fn step(st: &ast::Step, kind: StepKind, row: Option<Row<'_>>) -> Step {
             content: interpolate(&d.content, row),
             media_type: d.media_type.as_deref().map(|m| interpolate(m, row)),
         }),
-        table: st
-            .data_table
-            .as_ref()
-            .map(|t| t.rows.iter().map(|r| r.cells.iter().map(|c| interpolate(&c.value, row)).collect()).collect()),
+        table: st.data_table.as_ref().map(|t| {
+            t.rows
+                .iter()
+                .map(|r| r.cells.iter().map(|c| interpolate(&c.value, row)).collect())
+                .collect()
+        }),
     }
 }
 

@@ -79,7 +79,12 @@ pub fn build(features: Vec<Feature>, inventory: &Inventory, sel: &Selection) -> 
                     Some(h) => format!("{}:{} [{}]", feature.path.display(), scenario.line, h),
                     None => format!("{}:{}", feature.path.display(), scenario.line),
                 };
-                plan.units.push(Unit { id, feature: feature.clone(), scenario: scenario.clone(), host });
+                plan.units.push(Unit {
+                    id,
+                    feature: feature.clone(),
+                    scenario: scenario.clone(),
+                    host,
+                });
             }
         }
     }

@@ -61,10 +61,16 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::UnexpectedEnd { expected } => write!(f, "unexpected end of file, expected {}", words(expected)),
             ErrorKind::DanglingTags => {
-                write!(f, "unexpected end of file: tags must be followed by Scenario, Rule or Examples")
+                write!(
+                    f,
+                    "unexpected end of file: tags must be followed by Scenario, Rule or Examples"
+                )
             }
             ErrorKind::UnclosedDocString { opened } => {
-                write!(f, "unexpected end of file: the doc string opened on line {opened} is not closed")
+                write!(
+                    f,
+                    "unexpected end of file: the doc string opened on line {opened} is not closed"
+                )
             }
             ErrorKind::InconsistentCells { found, expected } => {
                 write!(

@@ -35,7 +35,11 @@ impl Transport for Local {
             };
             let pid = child.id();
             match tokio::time::timeout(timeout, child.wait_with_output()).await {
-                Ok(Ok(out)) => Ok(Output { status: out.status.code(), stdout: out.stdout, stderr: out.stderr }),
+                Ok(Ok(out)) => Ok(Output {
+                    status: out.status.code(),
+                    stdout: out.stdout,
+                    stderr: out.stderr,
+                }),
                 Ok(Err(e)) => Err(TransportError::Failed(e.to_string())),
                 Err(_) => {
                     // Kill the whole process group: `sh -c` children too.

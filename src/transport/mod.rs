@@ -25,7 +25,10 @@ pub struct Cmd {
 impl Cmd {
     /// A program, looked up on the host's PATH.
     pub fn new(program: impl Into<String>) -> Self {
-        Cmd { program: program.into(), args: Vec::new() }
+        Cmd {
+            program: program.into(),
+            args: Vec::new(),
+        }
     }
 
     /// A shell command line, run by `sh -c` on the host: only for the command steps,
@@ -62,7 +65,11 @@ impl Cmd {
 
     /// The command as one POSIX shell line, every word quoted.
     pub fn to_shell(&self) -> String {
-        std::iter::once(&self.program).chain(&self.args).map(|w| quote(w)).collect::<Vec<_>>().join(" ")
+        std::iter::once(&self.program)
+            .chain(&self.args)
+            .map(|w| quote(w))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 

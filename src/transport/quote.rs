@@ -4,7 +4,9 @@
 /// in single quotes with embedded single quotes written as `'\''`.
 pub fn quote(word: &str) -> String {
     let safe = !word.is_empty()
-        && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
     if safe && !word.starts_with('=') {
         word.to_string()
     } else {
@@ -29,7 +31,16 @@ mod tests {
 
     #[test]
     fn quoted_words_round_trip_through_a_real_shell() {
-        for word in ["plain", "x; touch /tmp/pwned", "it's", "$(id) `id` $HOME", "a\nb", "*", "-n", "\\"] {
+        for word in [
+            "plain",
+            "x; touch /tmp/pwned",
+            "it's",
+            "$(id) `id` $HOME",
+            "a\nb",
+            "*",
+            "-n",
+            "\\",
+        ] {
             let out = std::process::Command::new("sh")
                 .arg("-c")
                 .arg(format!("printf %s {}", quote(word)))

@@ -37,7 +37,13 @@ pub struct SshMaster {
 impl SshMaster {
     /// A master for `host`, not yet connected.
     pub fn new(host: Host, options: SshOptions) -> Self {
-        SshMaster { host, options, session: OnceCell::new(), live: Default::default(), sessions: Semaphore::new(SESSIONS_PER_HOST) }
+        SshMaster {
+            host,
+            options,
+            session: OnceCell::new(),
+            live: Default::default(),
+            sessions: Semaphore::new(SESSIONS_PER_HOST),
+        }
     }
 
     fn connect_error(&self, reason: impl Into<String>) -> TransportError {
@@ -53,9 +59,13 @@ impl SshMaster {
         let mut b = SessionBuilder::default();
         b.port(h.port)
             .control_directory(&self.options.control_dir)
-            .control_persist(ControlPersist::IdleFor(std::num::NonZeroUsize::new(60).expect("60 is not zero")))
+            .control_persist(ControlPersist::IdleFor(
+                std::num::NonZeroUsize::new(60).expect("60 is not zero"),
+            ))
             // openssh passes whole seconds: round up so 900 ms does not become "no timeout".
-            .connect_timeout(Duration::from_secs(h.connect_timeout.as_secs_f64().ceil().max(1.0) as u64))
+            .connect_timeout(Duration::from_secs(
+                h.connect_timeout.as_secs_f64().ceil().max(1.0) as u64
+            ))
             .server_alive_interval(Duration::from_secs(5))
             .known_hosts_check(match h.host_key_checking {
                 HostKeyChecking::Strict => KnownHosts::Strict,
@@ -111,32 +121,36 @@ fn describe(e: &openssh::Error) -> String {
 fn remote_line(cmd: &Cmd, timeout: Duration) -> String {
     let secs = timeout.as_secs_f64().ceil().max(1.0) as u64;
     let inner = cmd.to_shell();
-    format!(
-        "if command -v timeout >/dev/null 2>&1; then exec timeout -k 1 {secs} {inner}; else exec {inner}; fi"
-    )
+    format!("if command -v timeout >/dev/null 2>&1; then exec timeout -k 1 {secs} {inner}; else exec {inner}; fi")
 }
 
 impl Transport for SshMaster {
     fn run<'a>(&'a self, cmd: &'a Cmd, timeout: Duration) -> BoxFuture<'a, Result<Output, TransportError>> {
         Box::pin(async move {
             let session = self.session().await?;
-            let _permit = self.sessions.acquire().await.map_err(|e| TransportError::Failed(e.to_string()))?;
+            let _permit = self
+                .sessions
+                .acquire()
+                .await
+                .map_err(|e| TransportError::Failed(e.to_string()))?;
             let line = remote_line(cmd, timeout);
-            let run = async {
-                session
-                    .raw_command(&line)
-                    .stdin(openssh::Stdio::null())
-                    .output()
-                    .await
-            };
+            let run = async { session.raw_command(&line).stdin(openssh::Stdio::null()).output().await };
             match tokio::time::timeout(timeout, run).await {
-                Ok(Ok(out)) => Ok(Output { status: out.status.code(), stdout: out.stdout, stderr: out.stderr }),
+                Ok(Ok(out)) => Ok(Output {
+                    status: out.status.code(),
+                    stdout: out.stdout,
+                    stderr: out.stderr,
+                }),
                 Ok(Err(openssh::Error::Remote(e))) if e.kind() == std::io::ErrorKind::NotFound => Ok(Output {
                     status: Some(127),
                     stdout: Vec::new(),
                     stderr: format!("{}: command not found", cmd.program()).into_bytes(),
                 }),
-                Ok(Err(e)) => Err(TransportError::Failed(format!("ssh to {}: {}", self.host.name, describe(&e)))),
+                Ok(Err(e)) => Err(TransportError::Failed(format!(
+                    "ssh to {}: {}",
+                    self.host.name,
+                    describe(&e)
+                ))),
                 Err(_) => Err(TransportError::Timeout(timeout)),
             }
         })

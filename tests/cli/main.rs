@@ -44,9 +44,19 @@ fn step_timeout_fails_the_step_and_the_run_goes_on() {
         "Feature: T\n  Scenario: Slow\n    When I run \"sleep 30\"\n  Scenario: Fast\n    When I run \"true\"\n",
     )]);
     let start = std::time::Instant::now();
-    let run = shakedown_in(dir.path(), &["run", ".", "--format", "pretty", "--step-timeout", "1s"], &[]);
-    assert!(start.elapsed() < std::time::Duration::from_secs(10), "took {:?}", start.elapsed());
-    run.assert_exit(1).assert_contains("timed out after 1s").assert_contains("1 passed, 1 failed");
+    let run = shakedown_in(
+        dir.path(),
+        &["run", ".", "--format", "pretty", "--step-timeout", "1s"],
+        &[],
+    );
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    );
+    run.assert_exit(1)
+        .assert_contains("timed out after 1s")
+        .assert_contains("1 passed, 1 failed");
 }
 
 #[test]
@@ -56,9 +66,28 @@ fn run_timeout_reports_unfinished_scenarios_as_timed_out() {
         "Feature: T\n  Scenario: Slow\n    When I run \"sleep 30\"\n    Then the command should succeed\n  Scenario: Fast\n    When I run \"true\"\n",
     )]);
     let start = std::time::Instant::now();
-    let run = shakedown_in(dir.path(), &["run", ".", "--format", "pretty", "--timeout", "1s", "--step-timeout", "60s"], &[]);
-    assert!(start.elapsed() < std::time::Duration::from_secs(10), "took {:?}", start.elapsed());
-    run.assert_exit(1).assert_contains("TIMED OUT: Slow [localhost]").assert_contains("1 timed out");
+    let run = shakedown_in(
+        dir.path(),
+        &[
+            "run",
+            ".",
+            "--format",
+            "pretty",
+            "--timeout",
+            "1s",
+            "--step-timeout",
+            "60s",
+        ],
+        &[],
+    );
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    );
+    run.assert_exit(1)
+        .assert_contains("TIMED OUT: Slow [localhost]")
+        .assert_contains("1 timed out");
 }
 
 #[test]
@@ -67,11 +96,17 @@ fn tags_and_names_filter_scenarios() {
         "t.feature",
         "Feature: T\n  @smoke\n  Scenario: One\n    When I run \"true\"\n  @slow\n  Scenario: Two\n    When I run \"false\"\n    Then the command should succeed\n",
     )]);
-    shakedown_in(dir.path(), &["run", ".", "--format", "pretty", "-t", "@smoke and not @slow"], &[])
-        .assert_exit(0)
-        .assert_contains("1 scenario (1 passed)");
+    shakedown_in(
+        dir.path(),
+        &["run", ".", "--format", "pretty", "-t", "@smoke and not @slow"],
+        &[],
+    )
+    .assert_exit(0)
+    .assert_contains("1 scenario (1 passed)");
     shakedown_in(dir.path(), &["run", ".", "--format", "pretty", "-n", "^Tw"], &[]).assert_exit(1);
-    shakedown_in(dir.path(), &["run", ".", "-t", "@smoke and and"], &[]).assert_exit(2).assert_contains("--tags");
+    shakedown_in(dir.path(), &["run", ".", "-t", "@smoke and and"], &[])
+        .assert_exit(2)
+        .assert_contains("--tags");
 }
 
 #[test]
@@ -87,16 +122,26 @@ fn retries_rerun_a_failed_scenario() {
 
 #[test]
 fn lint_reports_a_malformed_feature_at_its_line() {
-    let dir = suite(&[("bad.feature", "Feature: B\n  Scenario: S\n    When I run \"true\"\n  This is not Gherkin\n    Then nothing\n")]);
-    shakedown_in(dir.path(), &["lint", "bad.feature"], &[]).assert_exit(2).assert_contains("bad.feature:4:");
+    let dir = suite(&[(
+        "bad.feature",
+        "Feature: B\n  Scenario: S\n    When I run \"true\"\n  This is not Gherkin\n    Then nothing\n",
+    )]);
+    shakedown_in(dir.path(), &["lint", "bad.feature"], &[])
+        .assert_exit(2)
+        .assert_contains("bad.feature:4:");
 }
 
 #[test]
 fn lint_names_the_nearest_step_for_an_undefined_one() {
-    let dir = suite(&[("u.feature", "Feature: U\n  Scenario: S\n    When I run \"true\"\n    Then the comand should succeed\n")]);
+    let dir = suite(&[(
+        "u.feature",
+        "Feature: U\n  Scenario: S\n    When I run \"true\"\n    Then the comand should succeed\n",
+    )]);
     shakedown_in(dir.path(), &["lint", "u.feature"], &[])
         .assert_exit(2)
-        .assert_contains("u.feature:4:5: undefined step \"the comand should succeed\"; did you mean \"the command should succeed\"");
+        .assert_contains(
+            "u.feature:4:5: undefined step \"the comand should succeed\"; did you mean \"the command should succeed\"",
+        );
 }
 
 #[test]
@@ -126,7 +171,10 @@ fn steps_lists_the_catalogue_with_examples_and_modules() {
 fn unknown_host_pattern_is_an_error_with_the_nearest_name() {
     let dir = suite(&[
         ("inv.toml", "[hosts.web1]\ntransport = \"local\"\ngroups = [\"web\"]\n"),
-        ("h.feature", "Feature: H\n  @hosts:wbe\n  Scenario: S\n    When I run \"true\"\n"),
+        (
+            "h.feature",
+            "Feature: H\n  @hosts:wbe\n  Scenario: S\n    When I run \"true\"\n",
+        ),
     ]);
     shakedown_in(dir.path(), &["lint", "-i", "inv.toml", "h.feature"], &[])
         .assert_exit(2)
@@ -145,9 +193,28 @@ fn hosts_tags_fan_out_and_hosts_option_narrows() {
             "@hosts:app\nFeature: H\n  Scenario: Knows its name\n    When I run \"echo {name} {vars.color}\"\n    Then the output should contain \"{name}\"\n",
         ),
     ]);
-    let run = shakedown_in(dir.path(), &["run", "-i", "inv.toml", "h.feature", "--format", "pretty"], &[]);
-    run.assert_exit(0).assert_contains("Knows its name [a1]").assert_contains("Knows its name [a2]");
-    let run = shakedown_in(dir.path(), &["run", "-i", "inv.toml", "--hosts", "a2", "h.feature", "--format", "pretty"], &[]);
+    let run = shakedown_in(
+        dir.path(),
+        &["run", "-i", "inv.toml", "h.feature", "--format", "pretty"],
+        &[],
+    );
+    run.assert_exit(0)
+        .assert_contains("Knows its name [a1]")
+        .assert_contains("Knows its name [a2]");
+    let run = shakedown_in(
+        dir.path(),
+        &[
+            "run",
+            "-i",
+            "inv.toml",
+            "--hosts",
+            "a2",
+            "h.feature",
+            "--format",
+            "pretty",
+        ],
+        &[],
+    );
     run.assert_exit(0).assert_contains("1 scenario (1 passed)");
     assert!(!run.stdout.contains("[a1]"));
 }
@@ -155,15 +222,29 @@ fn hosts_tags_fan_out_and_hosts_option_narrows() {
 #[test]
 fn an_inventory_address_can_never_become_an_ssh_option() {
     let marker = std::env::temp_dir().join(format!("shakedown-pwned-{}", std::process::id()));
-    let inv = format!("[hosts.evil]\naddress = \"-oProxyCommand=touch {}\"\n", marker.display());
-    let dir = suite(&[("inv.toml", &inv), ("e.feature", "@hosts:evil\nFeature: E\n  Scenario: S\n    When I run \"true\"\n")]);
-    shakedown_in(dir.path(), &["run", "-i", "inv.toml", "e.feature"], &[]).assert_exit(2).assert_contains("inv.toml:2:");
+    let inv = format!(
+        "[hosts.evil]\naddress = \"-oProxyCommand=touch {}\"\n",
+        marker.display()
+    );
+    let dir = suite(&[
+        ("inv.toml", &inv),
+        (
+            "e.feature",
+            "@hosts:evil\nFeature: E\n  Scenario: S\n    When I run \"true\"\n",
+        ),
+    ]);
+    shakedown_in(dir.path(), &["run", "-i", "inv.toml", "e.feature"], &[])
+        .assert_exit(2)
+        .assert_contains("inv.toml:2:");
     assert!(!marker.exists(), "the ProxyCommand ran");
 }
 
 #[test]
 fn a_bad_inventory_key_names_its_line_and_the_nearest_key() {
-    let dir = suite(&[("inv.toml", "[hosts.web1]\nadress = \"10.0.0.1\"\n"), ("e.feature", "Feature: E\n")]);
+    let dir = suite(&[
+        ("inv.toml", "[hosts.web1]\nadress = \"10.0.0.1\"\n"),
+        ("e.feature", "Feature: E\n"),
+    ]);
     shakedown_in(dir.path(), &["lint", "-i", "inv.toml", "e.feature"], &[])
         .assert_exit(2)
         .assert_contains("inv.toml:2:1: unknown key \"adress\"")

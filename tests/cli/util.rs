@@ -20,14 +20,22 @@ impl Run {
     /// Asserts the exit code, printing the output when it differs.
     #[track_caller]
     pub fn assert_exit(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "exit code; stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "exit code; stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     /// Asserts the output contains `text`.
     #[track_caller]
     pub fn assert_contains(&self, text: &str) -> &Self {
-        assert!(self.all().contains(text), "expected {text:?} in output:\n{}", self.all());
+        assert!(
+            self.all().contains(text),
+            "expected {text:?} in output:\n{}",
+            self.all()
+        );
         self
     }
 }
@@ -55,7 +63,10 @@ pub fn shakedown(args: &[&str]) -> Run {
 /// Runs `shakedown ARGS` in `dir` with extra environment variables.
 pub fn shakedown_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_shakedown"));
-    cmd.args(args).current_dir(dir).env_remove("SHAKEDOWN_INVENTORY").env("NO_COLOR", "1");
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("SHAKEDOWN_INVENTORY")
+        .env("NO_COLOR", "1");
     for (k, v) in env {
         cmd.env(k, v);
     }

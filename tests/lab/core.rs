@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::util::{lab, suite, Repair};
+use crate::util::{Repair, lab, suite};
 
 const HOSTS: [&str; 6] = ["web1", "web2", "lb1", "db1", "db2", "app1"];
 
@@ -12,7 +12,8 @@ const HOSTS: [&str; 6] = ["web1", "web2", "lb1", "db1", "db2", "app1"];
 fn core_suite_passes_on_every_lab_host() {
     let Some(lab) = lab() else { return };
     let run = lab.shakedown(&["run", "features/core.feature", "--format", "pretty"]);
-    run.assert_exit(0).assert_contains("18 scenarios (18 passed) on 6 hosts");
+    run.assert_exit(0)
+        .assert_contains("18 scenarios (18 passed) on 6 hosts");
     for host in HOSTS {
         run.assert_contains(&format!("The host knows its own name [{host}]"));
     }
@@ -40,7 +41,12 @@ fn the_same_suite_fails_on_exactly_the_faulty_host() {
 #[test]
 fn a_host_whose_sshd_is_stopped_fails_fast_and_the_others_pass() {
     let Some(lab) = lab() else { return };
-    let _fault = Repair::inject(&lab, "db2", "kill $(cat /run/sshd.pid)", "/usr/sbin/sshd -f /etc/ssh/sshd_config_lab");
+    let _fault = Repair::inject(
+        &lab,
+        "db2",
+        "kill $(cat /run/sshd.pid)",
+        "/usr/sbin/sshd -f /etc/ssh/sshd_config_lab",
+    );
     let start = Instant::now();
     let run = lab.shakedown(&["run", "features/core.feature", "--format", "pretty"]);
     let took = start.elapsed();
@@ -55,15 +61,26 @@ fn a_host_whose_sshd_is_stopped_fails_fast_and_the_others_pass() {
 fn an_unanswering_address_fails_within_the_connect_timeout() {
     let Some(lab) = lab() else { return };
     let inv = std::fs::read_to_string(lab.inventory()).expect("inventory");
-    let inv = inv.replace("address = \"10.77.0.32\"", "address = \"10.77.0.250\"").replace("connect_timeout = \"5s\"", "connect_timeout = \"2s\"");
+    let inv = inv
+        .replace("address = \"10.77.0.32\"", "address = \"10.77.0.250\"")
+        .replace("connect_timeout = \"5s\"", "connect_timeout = \"2s\"");
     let dir = suite(&[("inv.toml", &inv)]);
     let start = Instant::now();
     let run = crate::util::cli_util_shakedown_in(
         dir.path(),
-        &["run", "-i", "inv.toml", "--format", "pretty", &format!("{}/features/core.feature", env!("CARGO_MANIFEST_DIR"))],
+        &[
+            "run",
+            "-i",
+            "inv.toml",
+            "--format",
+            "pretty",
+            &format!("{}/features/core.feature", env!("CARGO_MANIFEST_DIR")),
+        ],
     );
     let took = start.elapsed();
-    run.assert_exit(1).assert_contains("cannot connect to db2 (10.77.0.250:22)").assert_contains("15 passed, 3 failed");
+    run.assert_exit(1)
+        .assert_contains("cannot connect to db2 (10.77.0.250:22)")
+        .assert_contains("15 passed, 3 failed");
     assert!(took < Duration::from_secs(15), "took {took:?}");
 }
 
@@ -71,10 +88,23 @@ fn an_unanswering_address_fails_within_the_connect_timeout() {
 fn a_changed_host_key_is_refused_under_strict_checking() {
     let Some(lab) = lab() else { return };
     let known = std::fs::read_to_string(lab.dir.join("known_hosts")).expect("known_hosts");
-    let web2_key = known.lines().find(|l| l.starts_with("10.77.0.12 ")).expect("web2 key").split_once(' ').expect("key").1.to_string();
+    let web2_key = known
+        .lines()
+        .find(|l| l.starts_with("10.77.0.12 "))
+        .expect("web2 key")
+        .split_once(' ')
+        .expect("key")
+        .1
+        .to_string();
     let forged: String = known
         .lines()
-        .map(|l| if l.starts_with("10.77.0.11 ") { format!("10.77.0.11 {web2_key}\n") } else { format!("{l}\n") })
+        .map(|l| {
+            if l.starts_with("10.77.0.11 ") {
+                format!("10.77.0.11 {web2_key}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
         .collect();
     let inv = std::fs::read_to_string(lab.inventory()).expect("inventory");
     let dir = suite(&[("known_hosts", &forged)]);
@@ -86,9 +116,20 @@ fn a_changed_host_key_is_refused_under_strict_checking() {
     std::fs::write(dir.path().join("inv.toml"), inv).expect("write inventory");
     let run = crate::util::cli_util_shakedown_in(
         dir.path(),
-        &["run", "-i", "inv.toml", "--format", "pretty", "--hosts", "web", &format!("{}/features/core.feature", env!("CARGO_MANIFEST_DIR"))],
+        &[
+            "run",
+            "-i",
+            "inv.toml",
+            "--format",
+            "pretty",
+            "--hosts",
+            "web",
+            &format!("{}/features/core.feature", env!("CARGO_MANIFEST_DIR")),
+        ],
     );
-    run.assert_exit(1).assert_contains("cannot connect to web1 (10.77.0.11:22)").assert_contains("6 scenarios (4 passed, 2 failed) on 2 hosts");
+    run.assert_exit(1)
+        .assert_contains("cannot connect to web1 (10.77.0.11:22)")
+        .assert_contains("6 scenarios (4 passed, 2 failed) on 2 hosts");
     assert!(run.all().to_lowercase().contains("host key"), "{}", run.all());
 }
 
@@ -99,7 +140,8 @@ fn every_step_on_a_host_shares_one_ssh_connection() {
     let scenario = "  Scenario: S{n}\n    When I run \"ps -o ppid= -p $PPID >> /tmp/shakedown-conn\"\n    Then the command should succeed\n";
     let body: String = (1..=6).map(|n| scenario.replace("{n}", &n.to_string())).collect();
     let dir = suite(&[("c.feature", &format!("@hosts:web1\nFeature: C\n{body}"))]);
-    lab.shakedown_in(dir.path(), &["run", "c.feature", "--format", "pretty"]).assert_exit(0);
+    lab.shakedown_in(dir.path(), &["run", "c.feature", "--format", "pretty"])
+        .assert_exit(0);
     let ids = lab.exec("web1", "sort -u /tmp/shakedown-conn");
     assert_eq!(ids.lines().count(), 1, "sshd connection processes seen: {ids}");
     assert_eq!(lab.exec("web1", "wc -l < /tmp/shakedown-conn").trim(), "6");
@@ -111,7 +153,15 @@ fn the_ansible_ini_inventory_runs_the_same_suite() {
     let ini = lab.inventory_ini();
     let run = crate::util::cli_util_shakedown_in(
         &crate::util::root(),
-        &["run", "-i", ini.to_str().expect("utf-8"), "features/core.feature", "--format", "pretty"],
+        &[
+            "run",
+            "-i",
+            ini.to_str().expect("utf-8"),
+            "features/core.feature",
+            "--format",
+            "pretty",
+        ],
     );
-    run.assert_exit(0).assert_contains("18 scenarios (18 passed) on 6 hosts");
+    run.assert_exit(0)
+        .assert_contains("18 scenarios (18 passed) on 6 hosts");
 }

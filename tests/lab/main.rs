@@ -5,5 +5,6 @@
 mod util;
 
 mod core;
+mod database;
 mod reports;
 mod system;

@@ -58,7 +58,7 @@ fn reports_of_a_passing_lab_run() {
     let xml = std::fs::read_to_string(dir.path().join("r.xml")).expect("junit");
     assert!(xml.contains("tests=\"4\" errors=\"0\" failures=\"0\""), "{xml}");
     assert!(
-        testcase(&xml, "SSH answers quickly [web2]").contains("web2 port 22 connect = "),
+        testcase(&xml, "SSH answers quickly [web2]").contains("10.77.0.12 port 22 connect = "),
         "{xml}"
     );
 }

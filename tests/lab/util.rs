@@ -10,11 +10,18 @@ use std::time::{Duration, Instant};
 
 #[path = "../cli/util.rs"]
 mod cli_util;
-pub use cli_util::{root, suite, Run};
+pub use cli_util::{Run, root, suite};
 
-/// Runs the binary in `dir` without the lab inventory flag (the test gives its own).
+/// Runs the binary in `dir` without the lab inventory flag (the test gives its own),
+/// with the lab's secrets in the environment.
 pub fn cli_util_shakedown_in(dir: &Path, args: &[&str]) -> Run {
-    cli_util::shakedown_in(dir, args, &[])
+    let lab_dir = std::env::var_os("LAB_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cli_util::root().join(".lab"));
+    let pw = std::fs::read_to_string(lab_dir.join("mysql_password"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    cli_util::shakedown_in(dir, args, &[("SHAKEDOWN_MYSQL_PASSWORD", pw.as_str())])
 }
 
 /// The running lab.
@@ -27,10 +34,15 @@ pub struct Lab {
 /// `SHAKEDOWN_LAB=required` (as in ci/test.sh), where a missing lab fails the test.
 pub fn lab() -> Option<Lab> {
     let root = cli_util::root();
-    let dir = std::env::var_os("LAB_DIR").map(PathBuf::from).unwrap_or_else(|| root.join(".lab"));
+    let dir = std::env::var_os("LAB_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".lab"));
     if !dir.join("inventory.toml").exists() {
         if std::env::var("SHAKEDOWN_LAB").as_deref() == Ok("required") {
-            panic!("SHAKEDOWN_LAB=required but no lab at {} (run ci/lab.sh up)", dir.display());
+            panic!(
+                "SHAKEDOWN_LAB=required but no lab at {} (run ci/lab.sh up)",
+                dir.display()
+            );
         }
         eprintln!("skipped: no lab at {} (run ci/lab.sh up)", dir.display());
         return None;
@@ -55,7 +67,9 @@ impl Lab {
 
     /// The MySQL monitor password.
     pub fn mysql_password(&self) -> String {
-        std::fs::read_to_string(self.dir.join("mysql_password")).map(|s| s.trim().to_string()).unwrap_or_default()
+        std::fs::read_to_string(self.dir.join("mysql_password"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
     }
 
     /// Runs a shell command inside a lab host (fault injection and repair), as root.
@@ -66,7 +80,11 @@ impl Lab {
             .env("LAB_DIR", &self.dir)
             .output()
             .expect("ci/lab.sh runs");
-        assert!(out.status.success(), "lab exec on {host}: {script}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "lab exec on {host}: {script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -111,7 +129,11 @@ impl<'a> Repair<'a> {
     /// Injects `fault` on `host` now and runs `repair` on drop.
     pub fn inject(lab: &'a Lab, host: &'a str, fault: &str, repair: &'a str) -> Self {
         lab.exec(host, fault);
-        Repair { lab, host, script: repair }
+        Repair {
+            lab,
+            host,
+            script: repair,
+        }
     }
 }
 

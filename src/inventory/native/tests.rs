@@ -46,10 +46,7 @@ fn good_inventory_resolves_every_key() {
         (web1.address.as_str(), web1.port, web1.user.as_deref()),
         ("10.0.0.21", 22, Some("root"))
     );
-    assert_eq!(
-        web1.identity_file,
-        Some(PathBuf::from("/home/lab/.ssh/deploy_ed25519"))
-    );
+    assert_eq!(web1.identity_file, Some(PathBuf::from("/home/lab/.ssh/deploy_ed25519")));
     assert_eq!(web1.connect_timeout, Duration::from_secs(5));
     assert_eq!(web1.groups, ["web"]);
     // host vars win over group vars, which win over defaults
@@ -62,10 +59,7 @@ fn good_inventory_resolves_every_key() {
     );
     assert_eq!(web1.vars["api_token"], "canary-token-9b1c");
     assert!(!web1.vars.contains_key("api_token_env"));
-    assert_eq!(
-        crate::inventory::secret::redact("t=canary-token-9b1c"),
-        "t=***"
-    );
+    assert_eq!(crate::inventory::secret::redact("t=canary-token-9b1c"), "t=***");
     let web2 = &inv.hosts["web2"];
     assert_eq!(web2.address, "web2", "no address: the name is the address");
     assert_eq!(
@@ -82,10 +76,7 @@ fn good_inventory_resolves_every_key() {
         Duration::from_millis(900),
         "defaults to the host's"
     );
-    assert_eq!(
-        mysql.password.as_ref().unwrap().expose(),
-        "canary-mysql-7f3a"
-    );
+    assert_eq!(mysql.password.as_ref().unwrap().expose(), "canary-mysql-7f3a");
 }
 
 #[test]
@@ -160,16 +151,12 @@ fn unknown_keys_name_the_nearest() {
     let f = "fixtures/inventory/bad-unknown-default.toml";
     assert_eq!(
         err("bad-unknown-default.toml"),
-        format!(
-            "{f}:3:1: unknown key \"identity\" in [defaults] (did you mean \"identity_file\"?)"
-        )
+        format!("{f}:3:1: unknown key \"identity\" in [defaults] (did you mean \"identity_file\"?)")
     );
     let f = "fixtures/inventory/bad-unknown-mysql.toml";
     assert_eq!(
         err("bad-unknown-mysql.toml"),
-        format!(
-            "{f}:6:1: unknown key \"pasword_env\" in [hosts.db1.mysql] (did you mean \"password_env\"?)"
-        )
+        format!("{f}:6:1: unknown key \"pasword_env\" in [hosts.db1.mysql] (did you mean \"password_env\"?)")
     );
     let e = parse_with(Path::new("i.toml"), "[host.web1]\n", &no_secrets).unwrap_err();
     assert_eq!(
@@ -208,9 +195,7 @@ fn bad_values() {
     let f = "fixtures/inventory/bad-address-option.toml";
     assert_eq!(
         err("bad-address-option.toml"),
-        format!(
-            "{f}:2:11: invalid address in [hosts.evil]: \"-oProxyCommand=touch /tmp/x\" starts with \"-\""
-        )
+        format!("{f}:2:11: invalid address in [hosts.evil]: \"-oProxyCommand=touch /tmp/x\" starts with \"-\"")
     );
     let f = "fixtures/inventory/bad-address-space.toml";
     assert_eq!(
