@@ -18,8 +18,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     } else {
         Format::Pretty
     });
-    let color =
-        !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal();
+    let color = use_color(args.no_color);
     // File reports are opened before any host is contacted: a bad path is bad input.
     let mut list = crate::report::open_files(args.junit.as_deref(), args.json.as_deref())
         .map_err(|e| BadInput::one(e.to_string()))?;
@@ -77,4 +76,11 @@ pub async fn shutdown_signal() {
         _ = term.recv() => {}
         _ = int.recv() => {}
     }
+}
+
+/// Colours on a terminal (or with `CLICOLOR_FORCE` set, e.g. under a CI log viewer), never
+/// with `--no-color` or `NO_COLOR` (https://no-color.org).
+fn use_color(no_color_flag: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    !no_color_flag && !set("NO_COLOR") && (std::io::stdout().is_terminal() || set("CLICOLOR_FORCE"))
 }

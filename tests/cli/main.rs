@@ -250,3 +250,74 @@ fn a_bad_inventory_key_names_its_line_and_the_nearest_key() {
         .assert_contains("inv.toml:2:1: unknown key \"adress\"")
         .assert_contains("did you mean \"address\"");
 }
+
+#[test]
+fn scenarios_run_concurrently_up_to_the_limit() {
+    // Each scenario waits for the other's marker: they pass only when both run at once.
+    let wait = |mine: &str, theirs: &str| {
+        format!(
+            "    Then the command \"touch {mine}; for i in $(seq 50); do test -f {theirs} && exit 0; sleep 0.1; done; exit 1\" should succeed\n"
+        )
+    };
+    let feature = format!(
+        "Feature: C\n  Scenario: A\n{}  Scenario: B\n{}",
+        wait("a.mark", "b.mark"),
+        wait("b.mark", "a.mark")
+    );
+    let dir = suite(&[("c.feature", &feature)]);
+    shakedown_in(dir.path(), &["run", "c.feature", "--format", "pretty"], &[]).assert_exit(0);
+    for mark in ["a.mark", "b.mark"] {
+        std::fs::remove_file(dir.path().join(mark)).expect("marker written");
+    }
+    shakedown_in(
+        dir.path(),
+        &["run", "c.feature", "--format", "pretty", "--concurrency", "1"],
+        &[],
+    )
+    .assert_exit(1)
+    .assert_contains("1 passed, 1 failed");
+}
+
+#[test]
+fn fail_fast_stops_starting_scenarios_after_a_failure() {
+    let dir = suite(&[(
+        "f.feature",
+        "Feature: F\n  Scenario: First\n    When I run \"false\"\n    Then the command should succeed\n  Scenario: Second\n    When I run \"true\"\n",
+    )]);
+    shakedown_in(
+        dir.path(),
+        &["run", ".", "--format", "pretty", "--concurrency", "1", "--fail-fast"],
+        &[],
+    )
+    .assert_exit(1)
+    .assert_contains("- Second [localhost] (not run)")
+    .assert_contains("2 scenarios (0 passed, 1 failed, 1 not run)");
+}
+
+#[test]
+fn no_color_and_the_no_color_flag_keep_escape_codes_out() {
+    let dir = suite(&[(
+        "f.feature",
+        "Feature: F\n  Scenario: S\n    When I run \"false\"\n    Then the command should succeed\n",
+    )]);
+    let args = ["run", ".", "--format", "pretty"];
+    // The test helper sets NO_COLOR=1; an empty NO_COLOR means "not set".
+    let forced = shakedown_in(dir.path(), &args, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "")]);
+    assert!(
+        forced.all().contains('\u{1b}'),
+        "CLICOLOR_FORCE gives colours: {}",
+        forced.all()
+    );
+    let env_off = shakedown_in(dir.path(), &args, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!env_off.all().contains('\u{1b}'), "NO_COLOR wins: {}", env_off.all());
+    let flag_off = shakedown_in(
+        dir.path(),
+        &["run", ".", "--format", "pretty", "--no-color"],
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "")],
+    );
+    assert!(
+        !flag_off.all().contains('\u{1b}'),
+        "--no-color wins: {}",
+        flag_off.all()
+    );
+}
