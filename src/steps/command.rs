@@ -168,27 +168,21 @@ fn exit_status(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
 }
 
 fn output_contains(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
-    Box::pin(async move {
-        let run = ctx.last_command()?;
-        Ok(contains(
-            &format!("output of `{}`", run.line),
-            &combined(run),
-            a.get(0),
-            false,
-        ))
-    })
+    Box::pin(async move { last_output_contains(ctx, a.get(0), false) })
 }
 
 fn output_not_contains(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
-    Box::pin(async move {
-        let run = ctx.last_command()?;
-        Ok(contains(
-            &format!("output of `{}`", run.line),
-            &combined(run),
-            a.get(0),
-            true,
-        ))
-    })
+    Box::pin(async move { last_output_contains(ctx, a.get(0), true) })
+}
+
+fn last_output_contains(ctx: &StepCtx, needle: &str, negate: bool) -> StepOutput {
+    let run = ctx.last_command()?;
+    Ok(contains(
+        &format!("output of `{}`", run.line),
+        &combined(run),
+        needle,
+        negate,
+    ))
 }
 
 fn output_matches(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
