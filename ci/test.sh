@@ -34,5 +34,8 @@ export SHAKEDOWN_LAB=required
 cargo test --locked --all-targets -- --nocapture 2>&1 | tee target/test.log
 status=${PIPESTATUS[0]}
 
+step "report consumers (JUnit schema, junitparser, Cucumber JSON tools, Nagios 4, Icinga 2)"
+ci/consumers.sh || status=1
+
 step "done"
 exit "$status"

@@ -1,5 +1,5 @@
-//! The command line (clap derive types only): what CLI.md lists for `run`, `lint` and
-//! `steps`. Validation into run options happens in `commands/`.
+//! The command line (clap derive types only): what CLI.md lists for `run`, `check`, `lint`
+//! and `steps`. Validation into run options happens in `commands/`.
 
 use std::path::PathBuf;
 
@@ -24,6 +24,8 @@ pub enum Command {
     Lint(SelectArgs),
     /// Print the step catalogue with an example per sentence.
     Steps(StepsArgs),
+    /// Run suites as a Nagios/Icinga plugin: status line with perfdata, exit 0..3.
+    Check(CheckArgs),
 }
 
 /// Which features, which inventory, which scenarios.
@@ -90,6 +92,45 @@ pub struct RunArgs {
     /// Write every command sent to a host, one per line, to this file.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// Also write a JUnit XML report (Jenkins, GitLab) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write a Cucumber JSON report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+/// `check` options: those of `run` without the console, and a run deadline by default.
+#[derive(Debug, Args, Clone)]
+pub struct CheckArgs {
+    /// What to run.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Scenarios in flight at once.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Time allowed for each step.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub step_timeout: std::time::Duration,
+    /// Time allowed for the whole run (below the monitoring's own timeout); then UNKNOWN
+    /// with what is known.
+    #[arg(long, default_value = "50s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Re-run a failed scenario up to N times before it counts as failed.
+    #[arg(long, default_value_t = 0)]
+    pub retries: u32,
+    /// Stop starting new scenarios after the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Write every command sent to a host, one per line, to this file.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Also write a JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write a Cucumber JSON report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }
 
 /// `steps` options.

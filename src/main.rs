@@ -5,10 +5,13 @@ use std::process::ExitCode;
 use clap::Parser;
 use shakedown::cli::{Cli, Command};
 use shakedown::commands;
-use shakedown::error::{BadInput, ExitStatus};
+use shakedown::error::ExitStatus;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return bad_options(e),
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -21,6 +24,7 @@ fn main() -> ExitCode {
             Command::Run(args) => commands::run::run(args).await,
             Command::Lint(args) => Ok(commands::lint::lint(args)?),
             Command::Steps(args) => Ok(commands::steps::steps(args)),
+            Command::Check(args) => Ok(commands::check::check(args).await),
         }
     });
     match result {
@@ -30,8 +34,27 @@ fn main() -> ExitCode {
             for line in text.lines() {
                 eprintln!("error: {line}");
             }
-            let bad_input = e.downcast_ref::<BadInput>().is_some();
-            ExitCode::from(if bad_input { ExitStatus::BadInput } else { ExitStatus::BadInput } as u8)
+            // Bad input and anything else that stops a command before a verdict (an
+            // unwritable report) are both exit 2: CLI.md has no other status for them.
+            ExitCode::from(ExitStatus::BadInput as u8)
         }
     }
+}
+
+/// Bad options: clap's message and exit 2, except for `check`, whose caller is a
+/// monitoring system: plugin output, UNKNOWN (3).
+fn bad_options(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let is_check = std::env::args().nth(1).as_deref() == Some("check");
+    if !is_check || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    let problems: Vec<String> = text
+        .lines()
+        .map(|l| l.trim().trim_start_matches("error: ").to_string())
+        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .collect();
+    let _ = shakedown::report::nagios::print(&shakedown::report::nagios::bad_input(&problems));
+    ExitCode::from(ExitStatus::Unknown as u8)
 }

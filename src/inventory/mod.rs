@@ -3,9 +3,11 @@
 //! holds the shared model and host-pattern resolution. Nothing here touches the network.
 
 mod ansible;
+mod build;
 mod native;
 mod pattern;
 pub mod secret;
+mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

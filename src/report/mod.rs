@@ -3,8 +3,17 @@
 //! Reports never schedule and never decide exit statuses.
 
 pub mod console;
+pub mod cucumber_json;
+pub mod junit;
+pub mod nagios;
+pub mod perfdata;
 
-use crate::event::{Event, RunSummary};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::event::{Event, RunSummary, UnitResult};
+use crate::steps::Measurement;
+use crate::suite::{Feature, Unit};
 
 /// A report could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -54,4 +63,125 @@ impl Reports {
         }
         first.map_or(Ok(()), Err)
     }
+}
+
+/// Opens the file reports asked for (`--junit`, `--json`) before any host is contacted.
+pub fn open_files(
+    junit: Option<&std::path::Path>,
+    json: Option<&std::path::Path>,
+) -> Result<Vec<Box<dyn Report>>, ReportError> {
+    let mut out: Vec<Box<dyn Report>> = Vec::new();
+    if let Some(p) = junit {
+        out.push(Box::new(junit::Junit::create(p)?));
+    }
+    if let Some(p) = json {
+        out.push(Box::new(cucumber_json::CucumberJson::create(p)?));
+    }
+    Ok(out)
+}
+
+/// Why earlier attempts of retried units failed, gathered from the event stream (the
+/// summary keeps only the final attempt): `attempt 1 failed: <step>: <why>` per unit id.
+#[derive(Debug, Default)]
+pub struct RetryNotes {
+    /// First failure of the attempt in progress, per unit id.
+    current: HashMap<String, String>,
+    notes: HashMap<String, Vec<String>>,
+}
+
+impl RetryNotes {
+    /// Follows one event.
+    pub fn on_event(&mut self, event: &Event) {
+        match event {
+            Event::StepFinished {
+                unit, index, result, ..
+            } if result.is_failure() => {
+                let why = result.reason().unwrap_or_default();
+                self.current
+                    .entry(unit.id.clone())
+                    .or_insert_with(|| format!("{}: {why}", step_title(unit, *index)));
+            }
+            Event::ScenarioRetrying { unit, attempt } => {
+                let why = self.current.remove(&unit.id).unwrap_or_else(|| "failed".into());
+                let failed = attempt.saturating_sub(1);
+                self.notes
+                    .entry(unit.id.clone())
+                    .or_default()
+                    .push(format!("attempt {failed} failed: {why}"));
+            }
+            _ => {}
+        }
+    }
+
+    /// The notes, per unit id.
+    pub fn notes(&self) -> &HashMap<String, Vec<String>> {
+        &self.notes
+    }
+}
+
+/// The results grouped by feature, features in first-seen (plan) order.
+pub fn by_feature(summary: &RunSummary) -> Vec<Vec<&Arc<UnitResult>>> {
+    let mut groups: Vec<Vec<&Arc<UnitResult>>> = Vec::new();
+    for r in &summary.results {
+        match groups
+            .iter_mut()
+            .find(|g| Arc::ptr_eq(&g[0].unit.feature, &r.unit.feature))
+        {
+            Some(g) => g.push(r),
+            None => groups.push(vec![r]),
+        }
+    }
+    groups
+}
+
+/// A feature's name, or its file name when it has none.
+pub fn feature_title(feature: &Feature) -> String {
+    if feature.name.trim().is_empty() {
+        feature
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "features".into())
+    } else {
+        feature.name.clone()
+    }
+}
+
+/// `Then the page should load (features/web.feature:12)`: a step as an operator finds it.
+pub fn step_title(unit: &Unit, index: usize) -> String {
+    match unit.scenario.steps.get(index) {
+        Some(step) => format!(
+            "{}{} ({}:{})",
+            step.keyword,
+            step.text,
+            unit.feature.path.display(),
+            step.line
+        ),
+        None => format!(
+            "step {} ({}:{})",
+            index + 1,
+            unit.feature.path.display(),
+            unit.scenario.line
+        ),
+    }
+}
+
+/// `response time = 812 ms`: one measured value on one line.
+pub fn measured_line(m: &Measurement) -> String {
+    let value = number(m.value);
+    if m.unit.is_empty() {
+        format!("{} = {value}", m.label)
+    } else {
+        format!("{} = {value} {}", m.label, m.unit)
+    }
+}
+
+/// A number without exponent or trailing zeros (`812`, `0.25`, `1.5`), at most 6 decimals.
+pub fn number(value: f64) -> String {
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    let text = format!("{value:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" { "0".into() } else { text.to_string() }
 }

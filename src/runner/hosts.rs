@@ -164,5 +164,6 @@ impl HostPool {
     /// Closes every open connection.
     pub async fn close(&self) {
         futures::future::join_all(self.handles.values().map(|h| h.transport.close())).await;
+        futures::future::join_all(self.handles.values().map(|h| h.mysql.close())).await;
     }
 }

@@ -103,9 +103,8 @@ pub async fn run(
     }
     set.abort_all();
 
-    let results = finish_unfinished(&units, results, &progress, &opts, &sink, deadline_hit || interrupted, started);
-    let summary = RunSummary { results, duration: started.elapsed(), deadline_hit, interrupted };
-    summary
+    let results = finish_unfinished(&units, results, &progress, &opts, &sink, Stop::of(deadline_hit, interrupted), started);
+    RunSummary { results, duration: started.elapsed(), deadline_hit, interrupted }
 }
 
 /// Starts every needed SSH master at once, so handshakes overlap instead of queueing
@@ -123,13 +122,32 @@ fn connect_early(units: &[Arc<Unit>], pool: &Arc<HostPool>) {
     }
 }
 
+/// Why a run ended before every unit finished.
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    Deadline,
+    Interrupted,
+}
+
+impl Stop {
+    fn of(deadline_hit: bool, interrupted: bool) -> Option<Stop> {
+        if deadline_hit {
+            Some(Stop::Deadline)
+        } else if interrupted {
+            Some(Stop::Interrupted)
+        } else {
+            None
+        }
+    }
+}
+
 fn finish_unfinished(
     units: &[Arc<Unit>],
     results: Vec<Option<Arc<UnitResult>>>,
     progress: &[Progress],
     opts: &RunOptions,
     sink: &mpsc::UnboundedSender<Event>,
-    stopped: bool,
+    stopped: Option<Stop>,
     started: Instant,
 ) -> Vec<Arc<UnitResult>> {
     results
@@ -142,11 +160,11 @@ fn finish_unfinished(
             let unit = units[i].clone();
             let mut steps = progress[i].lock().map(|p| p.clone()).unwrap_or_default();
             let began = !steps.is_empty();
-            let status = if stopped { UnitStatus::TimedOut } else { UnitStatus::Skipped };
-            if stopped && steps.len() < unit.scenario.steps.len() {
-                let why = match opts.timeout {
-                    Some(t) => format!("run timed out after {} (--timeout)", humantime::format_duration(t)),
-                    None => "run interrupted".to_string(),
+            let status = if stopped.is_some() { UnitStatus::TimedOut } else { UnitStatus::Skipped };
+            if let Some(stop) = stopped.filter(|_| steps.len() < unit.scenario.steps.len()) {
+                let why = match (stop, opts.timeout) {
+                    (Stop::Deadline, Some(t)) => format!("run timed out after {} (--timeout)", humantime::format_duration(t)),
+                    _ => "run interrupted (SIGINT/SIGTERM)".to_string(),
                 };
                 steps.push((StepResult::Error(why), Duration::ZERO));
             }

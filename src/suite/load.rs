@@ -1,10 +1,12 @@
-//! Reads `.feature` files with the `gherkin` crate (the parser cucumber-rs uses) and
-//! compiles them into [`Feature`]s of runnable scenarios (pickles). Errors carry
-//! `file:line:column`. Outline expansion and doc-string normalisation live here.
+//! Finds `.feature` files and loads them: parsed by [`gherkin_parser`] (the official
+//! Gherkin grammar, see its module doc for why not the `gherkin` crate) and compiled by
+//! [`pickles`] into [`Feature`]s of runnable scenarios. Errors carry `file:line:column`
+//! of the first error, where the official Cucumber parsers report it.
 
 use std::path::{Path, PathBuf};
 
-use super::model::{DocString, Feature, Scenario, Step, StepKind};
+use super::model::Feature;
+use super::{gherkin_parser, pickles};
 
 /// A feature file that cannot be read or parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -14,7 +16,7 @@ pub struct FeatureError {
     pub path: PathBuf,
     /// 1-based line (0 when the file could not be read).
     pub line: usize,
-    /// 1-based column.
+    /// 1-based column (0 when unknown: the end of the file, or the file is unreadable).
     pub column: usize,
     /// What was wrong.
     pub message: String,
@@ -66,165 +68,62 @@ pub fn load_file(path: &Path) -> Result<Option<Feature>, FeatureError> {
     load_str(path, &text)
 }
 
-/// Compiles feature text read from `path`.
+/// Parses and compiles feature text read from `path`: `Ok(None)` for a file without a
+/// Feature, the first syntax error where the official parsers report it otherwise.
 pub fn load_str(path: &Path, text: &str) -> Result<Option<Feature>, FeatureError> {
-    let has_feature = text.lines().any(|l| {
-        let t = l.trim_start();
-        !t.is_empty() && !t.starts_with('#')
-    });
-    if !has_feature {
-        return Ok(None);
-    }
-    let parsed = gherkin::Feature::parse(text, gherkin::GherkinEnv::default()).map_err(|e| {
-        let msg = e.to_string();
-        let (line, column) = parse_position(&msg).unwrap_or((1, 1));
-        FeatureError { path: path.to_path_buf(), line, column, message: describe_error(text, line) }
-    })?;
-    Ok(Some(compile(path, &parsed)))
-}
-
-fn parse_position(msg: &str) -> Option<(usize, usize)> {
-    let rest = msg.strip_prefix("Error at ")?;
-    let (pos, _) = rest.split_once(": ")?;
-    let (l, c) = pos.split_once(':')?;
-    Some((l.parse().ok()?, c.parse().ok()?))
-}
-
-fn describe_error(text: &str, line: usize) -> String {
-    let found = text.lines().nth(line.saturating_sub(1)).unwrap_or("").trim();
-    if found.is_empty() {
-        "unexpected end of file or blank line: expected a step, a tag, Scenario, Rule or Examples".into()
-    } else {
-        format!("expected a step, a tag, a comment, Scenario, Rule or Examples, found \"{found}\"")
-    }
-}
-
-fn tags(raw: &[String]) -> Vec<String> {
-    raw.iter().map(|t| if t.starts_with('@') { t.clone() } else { format!("@{t}") }).collect()
-}
-
-fn text_of(d: &Option<String>) -> String {
-    d.as_deref().map(str::trim).unwrap_or_default().to_string()
-}
-
-fn compile(path: &Path, f: &gherkin::Feature) -> Feature {
-    let feature_tags = tags(&f.tags);
-    let mut scenarios = Vec::new();
-    let bg = f.background.as_ref().map(|b| b.steps.as_slice()).unwrap_or_default();
-    for s in &f.scenarios {
-        expand(s, &feature_tags, None, bg, &mut scenarios);
-    }
-    for r in &f.rules {
-        let mut rule_tags = feature_tags.clone();
-        rule_tags.extend(tags(&r.tags));
-        let mut rule_bg: Vec<gherkin::Step> = bg.to_vec();
-        if let Some(b) = &r.background {
-            rule_bg.extend(b.steps.iter().cloned());
-        }
-        for s in &r.scenarios {
-            expand(s, &rule_tags, Some(&r.name), &rule_bg, &mut scenarios);
-        }
-    }
-    Feature {
+    let doc = gherkin_parser::parse(text).map_err(|e| FeatureError {
         path: path.to_path_buf(),
-        name: f.name.clone(),
-        keyword: f.keyword.clone(),
-        line: f.position.line,
-        tags: feature_tags,
-        description: text_of(&f.description),
-        scenarios,
-    }
+        line: e.location.line,
+        column: e.location.column.unwrap_or(0),
+        message: e.kind.to_string(),
+    })?;
+    Ok(pickles::compile(path, &doc))
 }
 
-fn expand(
-    s: &gherkin::Scenario,
-    parent_tags: &[String],
-    rule: Option<&str>,
-    background: &[gherkin::Step],
-    out: &mut Vec<Scenario>,
-) {
-    let mut base_tags = parent_tags.to_vec();
-    base_tags.extend(tags(&s.tags));
-    if s.examples.is_empty() {
-        if s.steps.is_empty() && background.is_empty() {
-            // The official compiler still yields a pickle for an empty scenario.
-        }
-        let steps = background.iter().chain(&s.steps).map(|st| step(st, &[])).collect();
-        out.push(Scenario {
-            name: s.name.clone(),
-            keyword: s.keyword.clone(),
-            line: s.position.line,
-            column: s.position.col,
-            tags: base_tags,
-            rule: rule.map(str::to_string),
-            steps: resolve_kinds(steps),
-        });
-        return;
-    }
-    for ex in &s.examples {
-        let Some(table) = &ex.table else { continue };
-        let Some((header, rows)) = table.rows.split_first() else { continue };
-        let mut tags_here = base_tags.clone();
-        tags_here.extend(tags(&ex.tags));
-        for (i, row) in rows.iter().enumerate() {
-            let subst: Vec<(&str, &str)> = header.iter().map(String::as_str).zip(row.iter().map(String::as_str)).collect();
-            let mut steps: Vec<Step> = background.iter().map(|st| step(st, &[])).collect();
-            steps.extend(s.steps.iter().map(|st| step(st, &subst)));
-            out.push(Scenario {
-                name: substitute(&s.name, &subst),
-                keyword: s.keyword.clone(),
-                line: table.position.line + 1 + i,
-                column: s.position.col,
-                tags: tags_here.clone(),
-                rule: rule.map(str::to_string),
-                steps: resolve_kinds(steps),
-            });
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        match load_str(Path::new("x.feature"), text) {
+            Err(e) => e.to_string(),
+            Ok(f) => panic!("accepted: {f:?}"),
         }
     }
-}
 
-fn substitute(text: &str, subst: &[(&str, &str)]) -> String {
-    let mut out = text.to_string();
-    for (k, v) in subst {
-        out = out.replace(&format!("<{k}>"), v);
+    #[test]
+    fn empty_and_comment_only_files_have_no_feature() {
+        assert_eq!(load_str(Path::new("x.feature"), ""), Ok(None));
+        assert_eq!(load_str(Path::new("x.feature"), "# rien\n\n  # encore\n"), Ok(None));
+        // As the official parsers: a `# language:` header promises a Feature.
+        assert!(load_str(Path::new("x.feature"), "# language: fr\n").is_err());
     }
-    out
-}
 
-fn step(st: &gherkin::Step, subst: &[(&str, &str)]) -> Step {
-    let kind = match st.ty {
-        gherkin::StepType::Given => StepKind::Context,
-        gherkin::StepType::When => StepKind::Action,
-        gherkin::StepType::Then => StepKind::Outcome,
-    };
-    let kw = st.keyword.trim();
-    let conj = matches!(kw, "And" | "But" | "*");
-    Step {
-        keyword: format!("{kw} "),
-        kind: if conj { StepKind::Unknown } else { kind },
-        text: substitute(&st.value, subst),
-        line: st.position.line,
-        column: st.position.col,
-        doc_string: st.docstring.as_ref().map(|d| doc_string(&substitute(d, subst))),
-        table: st.table.as_ref().map(|t| {
-            t.rows.iter().map(|r| r.iter().map(|c| substitute(c.trim(), subst)).collect()).collect()
-        }),
+    #[test]
+    fn errors_name_the_line_and_what_was_expected() {
+        assert_eq!(
+            err("Feature: F\n  Scenario: S\n    Given x\nnonsense\n"),
+            concat!(
+                "x.feature:4:1: expected a table row, a doc string, a step, a tag, Examples, Scenario or Rule, ",
+                "found \"nonsense\""
+            )
+        );
+        assert_eq!(err("not gherkin\n"), "x.feature:1:1: expected a tag or Feature, found \"not gherkin\"");
+        assert_eq!(err("@tag\n"), "x.feature:2:0: unexpected end of file, expected a tag or Feature");
+        assert!(err("Feature: F\n@tag").starts_with("x.feature:3:0: unexpected end of file: tags must be followed"));
+        assert_eq!(err("#language:xx\nFeature: F\n"), "x.feature:1:1: language not supported: xx");
     }
-}
 
-fn resolve_kinds(mut steps: Vec<Step>) -> Vec<Step> {
-    let mut last = StepKind::Unknown;
-    for s in &mut steps {
-        if s.kind == StepKind::Unknown {
-            s.kind = last;
-        } else {
-            last = s.kind;
-        }
+    #[test]
+    fn doc_strings_are_normalised() {
+        let f = load_str(
+            Path::new("x.feature"),
+            "Feature: F\n  Scenario: S\n    Given x\n      ```json\n      {\n        \\`\\`\\`\n      ```\n",
+        )
+        .expect("valid")
+        .expect("feature");
+        let doc = f.scenarios[0].steps[0].doc_string.clone().expect("doc string");
+        assert_eq!(doc.content, "{\n  ```");
+        assert_eq!(doc.media_type.as_deref(), Some("json"));
     }
-    steps
-}
-
-fn doc_string(raw: &str) -> DocString {
-    let content = raw.strip_prefix('\n').unwrap_or(raw);
-    DocString { content: content.to_string(), media_type: None }
 }

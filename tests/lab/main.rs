@@ -5,3 +5,5 @@
 mod util;
 
 mod core;
+mod database;
+mod reports;

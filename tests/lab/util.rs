@@ -12,9 +12,12 @@ use std::time::{Duration, Instant};
 mod cli_util;
 pub use cli_util::{root, suite, Run};
 
-/// Runs the binary in `dir` without the lab inventory flag (the test gives its own).
+/// Runs the binary in `dir` without the lab inventory flag (the test gives its own),
+/// with the lab's secrets in the environment.
 pub fn cli_util_shakedown_in(dir: &Path, args: &[&str]) -> Run {
-    cli_util::shakedown_in(dir, args, &[])
+    let lab_dir = std::env::var_os("LAB_DIR").map(PathBuf::from).unwrap_or_else(|| cli_util::root().join(".lab"));
+    let pw = std::fs::read_to_string(lab_dir.join("mysql_password")).map(|s| s.trim().to_string()).unwrap_or_default();
+    cli_util::shakedown_in(dir, args, &[("SHAKEDOWN_MYSQL_PASSWORD", pw.as_str())])
 }
 
 /// The running lab.

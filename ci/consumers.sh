@@ -1,0 +1,532 @@
+#!/usr/bin/env bash
+# Feeds shakedown's reports to the real programs that read them, on passing and failing
+# runs (and on the golden files of tests/reports.rs):
+#   JUnit         xmllint against ../shared/schemas/JUnit.xsd, junitparser (PyPI) counts
+#   Cucumber JSON @cucumber/cucumber-json-converter (npm) validation, cucumber-html-reporter
+#                 (npm) report with the right passed/failed counts
+#   check         Nagios 4 core (Debian nagios4-core) runs `shakedown check` as service
+#                 checks; the state, plugin output and perfdata Nagios recorded in its
+#                 status.dat are asserted for an OK, a WARNING, a CRITICAL and UNKNOWN services.
+# Runs on this machine (local transport); with a lab up (ci/lab.sh up, LAB_DIR or .lab) it
+# also runs a passing and a failing lab suite through every consumer and Nagios services on
+# lab hosts. Installs what it needs under target/ (venv, npm) and leaves no daemon running.
+# Usage: ci/consumers.sh   (after cargo build; SHAKEDOWN_BIN overrides the binary)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BIN=${SHAKEDOWN_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/shakedown}
+TOOLS=$ROOT/target
+SCHEMA=$ROOT/../shared/schemas/JUnit.xsd
+LAB=${LAB_DIR:-$ROOT/.lab}
+WORK=$(mktemp -d /tmp/shakedown-consumers.XXXXXX)
+chmod 755 "$WORK"
+NAGIOS_PID=
+LISTEN_PID=
+failures=0
+
+# Stops our Nagios and waits for its workers (their command line holds our config path).
+stop_nagios() {
+  [ -n "$NAGIOS_PID" ] || return 0
+  kill "$NAGIOS_PID" 2>/dev/null || true
+  wait "$NAGIOS_PID" 2>/dev/null || true
+  NAGIOS_PID=
+  local pids
+  for _ in $(seq 50); do
+    pids=$(pgrep -f -- "$WORK/nagios/" || true)
+    [ -z "$pids" ] && return 0
+    sleep 0.1
+  done
+  kill $pids 2>/dev/null || true
+}
+
+cleanup() {
+  stop_nagios
+  if [ -n "$LISTEN_PID" ]; then kill "$LISTEN_PID" 2>/dev/null || true; wait "$LISTEN_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+say() { printf '\n--- %s\n' "$*"; }
+ok() { printf 'ok   %s\n' "$*"; }
+fail() { printf 'FAIL %s\n' "$*"; failures=$((failures + 1)); }
+
+[ -x "$BIN" ] || { echo "consumers: no binary at $BIN (cargo build first)" >&2; exit 1; }
+
+# ------------------------------------------------------------------ installing the consumers
+say "installing the consumers (under target/)"
+install_debs() {
+  # As ci/install-deps.sh: no daemon may start in the root namespace during the install.
+  local created=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && created=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null || {
+    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
+  if [ -n "$created" ]; then rm -f /usr/sbin/policy-rc.d; fi
+}
+command -v xmllint >/dev/null || install_debs libxml2-utils
+command -v nagios4 >/dev/null || install_debs nagios4-core
+command -v icinga2 >/dev/null || install_debs icinga2-bin
+if [ ! -x "$TOOLS/venv/bin/python" ]; then python3 -m venv "$TOOLS/venv"; fi
+"$TOOLS/venv/bin/python" -c 'import junitparser' 2>/dev/null || "$TOOLS/venv/bin/pip" install -q junitparser==5.0.3
+if [ ! -d "$TOOLS/npm/node_modules/cucumber-html-reporter" ] || [ ! -d "$TOOLS/npm/node_modules/@cucumber/cucumber-json-converter" ]; then
+  npm install --silent --no-fund --no-audit --prefix "$TOOLS/npm" @cucumber/cucumber-json-converter@0.0.3 cucumber-html-reporter@7.2.0 >/dev/null
+fi
+PY=$TOOLS/venv/bin/python
+export NODE_PATH=$TOOLS/npm/node_modules
+echo "xmllint, junitparser $("$PY" -c 'import importlib.metadata as m; print(m.version("junitparser"))'), node $(node --version), $(nagios4 --version | sed -n 's/^Nagios Core /Nagios Core /p' | head -1)"
+
+# ------------------------------------------------------------------ JUnit and JSON checkers
+# check_junit FILE TESTS FAILURES ERRORS SKIPPED
+check_junit() {
+  local file=$1
+  if [ -f "$SCHEMA" ]; then
+    if xmllint --noout --schema "$SCHEMA" "$file" 2>"$WORK/xmllint.err"; then ok "xmllint: $file validates"; else fail "xmllint: $file: $(cat "$WORK/xmllint.err")"; fi
+  else
+    echo "note: ../shared is absent: the JUnit schema validation of $file is skipped"
+  fi
+  if "$PY" - "$@" <<'EOF'; then ok "junitparser: $file tests/failures/errors/skipped = $2/$3/$4/$5"; else fail "junitparser: $file"; fi
+import sys
+from junitparser import JUnitXml, Failure, Error, Skipped
+path, want = sys.argv[1], tuple(int(x) for x in sys.argv[2:6])
+xml = JUnitXml.fromfile(path)
+cases = [c for suite in xml for c in suite]
+counts = (len(cases),
+          sum(any(isinstance(r, Failure) for r in c.result) for c in cases),
+          sum(any(isinstance(r, Error) for r in c.result) for c in cases),
+          sum(any(isinstance(r, Skipped) for r in c.result) for c in cases))
+suites = (sum(s.tests for s in xml), sum(s.failures for s in xml), sum(s.errors for s in xml))
+names = [(c.classname, c.name) for c in cases]
+problems = []
+if counts != want: problems.append(f"testcase counts {counts} != {want}")
+if suites != want[:3]: problems.append(f"testsuite attributes {suites} != {want[:3]}")
+if len(set(names)) != len(names): problems.append(f"duplicate testcase names {names}")
+if any(not c.classname for c in cases): problems.append("a testcase without classname")
+for p in problems: print("   ", p)
+sys.exit(1 if problems else 0)
+EOF
+}
+
+# check_json FILE TOTAL PASSED FAILED SKIPPED: the converter accepts it, and the HTML report
+# made from it shows these scenario counts (its summary cards).
+check_json() {
+  local file=$1 html=$WORK/$(basename "$1").html
+  if node -e '
+      const { convert } = require("@cucumber/cucumber-json-converter");
+      const doc = convert(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")));
+      console.log("    accepted (as " + doc.implementation + ")");' "$file"; then
+    ok "cucumber-json-converter: $file"
+  else
+    fail "cucumber-json-converter: $file"
+  fi
+  if ! node -e '
+      require("cucumber-html-reporter").generate({ theme: "bootstrap", jsonFile: process.argv[1],
+        output: process.argv[2], reportSuiteAsScenarios: true, launchReport: false, metadata: {} });' \
+      "$file" "$html" >/dev/null 2>&1 || [ ! -s "$html" ]; then
+    fail "cucumber-html-reporter: no report from $file"
+    return
+  fi
+  local got
+  got=$("$PY" - "$html" <<'PYEOF'
+import re, sys
+html = open(sys.argv[1]).read()
+cards = dict(re.findall(r"<h4>(\w+) Scenarios</h2>\s*</div>\s*<div class=\"feature-value\">\s*<h5>\s*(\d+)", html))
+print(" ".join(cards.get(k, "0") for k in ("All", "Passed", "Failed", "Skipped")))
+PYEOF
+)
+  if [ "$got" = "$2 $3 $4 $5" ]; then
+    ok "cucumber-html-reporter: $file shows $2 scenarios: $3 passed, $4 failed, $5 skipped"
+  else
+    fail "cucumber-html-reporter: $file shows all/passed/failed/skipped $got; expected $2 $3 $4 $5"
+  fi
+}
+
+# ------------------------------------------------------------------ local suites
+say "local runs"
+# A listener for the measured step (connect time in perfdata), stopped on exit.
+PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$PY" -m http.server --bind 127.0.0.1 "$PORT" >/dev/null 2>&1 &
+LISTEN_PID=$!
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
+S=$WORK/suite
+mkdir -p "$S"
+cat >"$S/pass.feature" <<EOF
+Feature: This machine answers
+  Scenario: The kernel answers
+    When I run "uname -s"
+    Then the command should succeed
+
+  Scenario: The listener is quick
+    Then TCP port $PORT on "127.0.0.1" should be open within 2000 ms
+EOF
+cat >"$S/warning.feature" <<'EOF'
+Feature: Soft checks
+  Scenario: The kernel answers
+    When I run "uname -s"
+    Then the command should succeed
+
+  @warning
+  Scenario: Nice to have
+    When I run "true"
+    Then the command should fail
+EOF
+cat >"$S/critical.feature" <<'EOF'
+Feature: Hard checks v1.0
+  Scenario: Greeting
+    When I run "echo hello"
+    Then the output should contain "bye"
+    And the command should succeed
+
+  @warning
+  Scenario: Nice to have
+    When I run "true"
+    Then the command should fail
+
+  Scenario: The kernel answers
+    When I run "uname -s"
+    Then the command should succeed
+EOF
+cat >"$S/slow.feature" <<'EOF'
+Feature: Slow
+  Scenario: Quick
+    When I run "true"
+  Scenario: Stuck
+    When I run "sleep 30"
+EOF
+chmod -R a+rX "$S"
+
+run_reports() { # NAME EXPECTED_EXIT ARGS...
+  local name=$1 want=$2 code=0
+  shift 2
+  (cd "$S" && "$BIN" run "$@" --format quiet --junit "$WORK/$name.xml" --json "$WORK/$name.json" >"$WORK/$name.out" 2>&1) || code=$?
+  if [ "$code" = "$want" ]; then ok "run $name exits $code"; else fail "run $name exits $code, expected $want: $(cat "$WORK/$name.out")"; fi
+}
+run_reports local-pass 0 pass.feature
+check_junit "$WORK/local-pass.xml" 2 0 0 0
+check_json "$WORK/local-pass.json" 2 2 0 0
+run_reports local-fail 1 critical.feature warning.feature
+check_junit "$WORK/local-fail.xml" 5 3 0 0
+check_json "$WORK/local-fail.json" 5 2 3 0
+run_reports local-timeout 1 slow.feature --timeout 1s
+check_junit "$WORK/local-timeout.xml" 2 0 1 0
+check_json "$WORK/local-timeout.json" 2 1 1 0
+
+say "golden files (tests/reports.rs)"
+check_junit fixtures/golden/passing.junit.xml 3 0 0 0
+check_junit fixtures/golden/warning.junit.xml 4 1 0 0
+check_junit fixtures/golden/failing.junit.xml 7 2 1 1
+check_junit fixtures/golden/timeout.junit.xml 2 0 1 0
+check_json fixtures/golden/passing.cucumber.json 3 3 0 0
+check_json fixtures/golden/warning.cucumber.json 4 3 1 0
+check_json fixtures/golden/failing.cucumber.json 7 3 3 1
+check_json fixtures/golden/timeout.cucumber.json 2 1 1 0
+
+# ------------------------------------------------------------------ lab suites
+LAB_SERVICES=()
+if [ -f "$LAB/inventory.toml" ]; then
+  say "lab runs ($LAB)"
+  cat >"$S/lab-pass.feature" <<'EOF'
+@hosts:web
+Feature: Web hosts answer
+  Scenario: The host knows its own name
+    When I run "hostname"
+    Then the output should contain "{name}"
+
+  Scenario: SSH answers quickly
+    Then TCP port 22 on "{address}" should be open within 1000 ms
+EOF
+  cat >"$S/lab-fail.feature" <<'EOF'
+@hosts:web
+Feature: Web hosts answer, web2 does not pass
+  Scenario: The host is not web2
+    When I run "hostname"
+    Then the output should not contain "web2"
+
+  Scenario: SSH answers quickly
+    Then TCP port 22 on "{address}" should be open within 1000 ms
+EOF
+  chmod a+r "$S"/lab-*.feature
+  export SHAKEDOWN_MYSQL_PASSWORD; SHAKEDOWN_MYSQL_PASSWORD=$(cat "$LAB/mysql_password" 2>/dev/null || true)
+  run_reports lab-pass 0 -i "$LAB/inventory.toml" lab-pass.feature
+  check_junit "$WORK/lab-pass.xml" 4 0 0 0
+  check_json "$WORK/lab-pass.json" 4 4 0 0
+  run_reports lab-fail 1 -i "$LAB/inventory.toml" lab-fail.feature
+  check_junit "$WORK/lab-fail.xml" 4 1 0 0
+  check_json "$WORK/lab-fail.json" 4 3 1 0
+  LAB_SERVICES=(lab-web1 lab-web2)
+else
+  echo "note: no lab at $LAB: the lab runs are skipped (ci/lab.sh up)"
+fi
+
+# ------------------------------------------------------------------ Nagios
+say "Nagios 4 core runs shakedown check"
+N=$WORK/nagios
+mkdir -p "$N/spool" "$N/tmp"
+CHECK="$BIN check"
+service() { # NAME HOST COMMAND_LINE
+  cat <<EOF
+define command {
+  command_name  $1
+  command_line  cd $S && $3
+}
+define service {
+  host_name             $2
+  service_description   $1
+  check_command         $1
+  max_check_attempts    1
+  check_interval        60
+  retry_interval        60
+  check_period          24x7
+  contacts              nobody
+  notification_interval 0
+  notification_period   24x7
+}
+EOF
+}
+host() { # NAME ADDRESS
+  cat <<EOF
+define host {
+  host_name             $1
+  alias                 $1
+  address               $2
+  check_command         always-up
+  max_check_attempts    1
+  check_period          24x7
+  contacts              nobody
+  notification_interval 0
+  notification_period   24x7
+}
+EOF
+}
+{
+  cat <<'EOF'
+define timeperiod {
+  timeperiod_name 24x7
+  alias           24x7
+  sunday          00:00-24:00
+  monday          00:00-24:00
+  tuesday         00:00-24:00
+  wednesday       00:00-24:00
+  thursday        00:00-24:00
+  friday          00:00-24:00
+  saturday        00:00-24:00
+}
+define command {
+  command_name always-up
+  command_line /bin/true
+}
+define command {
+  command_name notify-nobody
+  command_line /bin/true
+}
+define contact {
+  contact_name                  nobody
+  alias                         nobody
+  host_notifications_enabled    0
+  service_notifications_enabled 0
+  host_notification_period      24x7
+  service_notification_period   24x7
+  host_notification_options     n
+  service_notification_options  n
+  host_notification_commands    notify-nobody
+  service_notification_commands notify-nobody
+}
+EOF
+  host localhost 127.0.0.1
+  service shakedown-ok localhost "$CHECK pass.feature"
+  service shakedown-warning localhost "$CHECK warning.feature"
+  service shakedown-critical localhost "$CHECK critical.feature"
+  service shakedown-unknown localhost "$CHECK pass.feature --tags @nothing"
+  service shakedown-timeout localhost "$CHECK slow.feature --timeout 2s"
+  service shakedown-badinput localhost "$CHECK missing.feature"
+  if [ "${#LAB_SERVICES[@]}" -gt 0 ]; then
+    host web1 10.77.0.11
+    host web2 10.77.0.12
+    service lab-web1 web1 "$CHECK -i $LAB/inventory.toml --hosts web1 lab-fail.feature"
+    service lab-web2 web2 "$CHECK -i $LAB/inventory.toml --hosts web2 lab-fail.feature"
+  fi
+} >"$N/objects.cfg"
+cat >"$N/nagios.cfg" <<EOF
+log_file=$N/nagios.log
+cfg_file=$N/objects.cfg
+object_cache_file=$N/objects.cache
+precached_object_file=$N/objects.precache
+status_file=$N/status.dat
+status_update_interval=1
+nagios_user=root
+nagios_group=root
+check_external_commands=0
+command_file=$N/nagios.cmd
+query_socket=$N/nagios.qh
+lock_file=$N/nagios.lock
+temp_file=$N/nagios.tmp
+temp_path=$N/tmp
+check_result_path=$N/spool
+retain_state_information=0
+use_syslog=0
+enable_notifications=0
+enable_event_handlers=0
+execute_service_checks=1
+execute_host_checks=1
+service_inter_check_delay_method=n
+host_inter_check_delay_method=n
+max_service_check_spread=1
+check_result_reaper_frequency=1
+service_check_timeout=60
+illegal_macro_output_chars=\`~\$&|'"<>
+EOF
+if ! nagios4 -v "$N/nagios.cfg" >"$N/verify.out" 2>&1; then
+  cat "$N/verify.out"
+  fail "nagios4 -v: the configuration does not verify"
+else
+  nagios4 "$N/nagios.cfg" >"$N/daemon.out" 2>&1 &
+  NAGIOS_PID=$!
+  want_services=$((6 + ${#LAB_SERVICES[@]}))
+  "$PY" - "$N/status.dat" "$want_services" <<'EOF' || fail "Nagios did not check every service within 120 s"
+import sys, time
+path, want = sys.argv[1], int(sys.argv[2])
+deadline = time.time() + 120
+while time.time() < deadline:
+    try:
+        text = open(path).read()
+        blocks = text.split("servicestatus {")[1:]
+        if len(blocks) >= want and all("\thas_been_checked=1" in b for b in blocks):
+            sys.exit(0)
+    except FileNotFoundError:
+        pass
+    time.sleep(0.5)
+sys.exit(1)
+EOF
+  cp "$N/status.dat" "$WORK/status.dat" 2>/dev/null || true
+  stop_nagios
+  if "$PY" - "$WORK/status.dat" "$PORT" "${#LAB_SERVICES[@]}" <<'EOF'; then ok "Nagios recorded the states, plugin output and perfdata we emitted"; else fail "Nagios status.dat"; fi
+import re, sys
+path, port, lab = sys.argv[1], sys.argv[2], int(sys.argv[3]) > 0
+services = {}
+for block in open(path).read().split("servicestatus {")[1:]:
+    fields = {}
+    for line in block.split("\n"):
+        line = line.strip()
+        if "=" in line:
+            k, v = line.split("=", 1)
+            fields[k] = v
+    services[fields["service_description"]] = fields
+
+T = r"\d+(\.\d+)?"
+want = {
+    "shakedown-ok": (0, rf"SHAKEDOWN OK - 2 scenarios passed on 1 host in {T}s",
+        rf"scenarios=2 passed=2 failed=0 skipped=0 time={T}s 'localhost 127\.0\.0\.1 port {port} connect'={T}ms;;2000", r""),
+    "shakedown-warning": (1, r"SHAKEDOWN WARNING - 1 of 2 scenarios failed: Nice to have \[localhost\]",
+        rf"scenarios=2 passed=1 failed=1 skipped=0 time={T}s",
+        r"WARNING localhost: Nice to have: exit status 0, expected `true` to exit non-zero \(warning\.feature:9: Then the command should fail\)"),
+    "shakedown-critical": (2, r"SHAKEDOWN CRITICAL - 2 of 3 scenarios failed: Greeting \[localhost\], Nice to have \[localhost\]",
+        rf"scenarios=3 passed=1 failed=2 skipped=0 time={T}s",
+        r'CRITICAL localhost: Greeting: "hello", expected output of `echo hello` containing "bye" \(critical\.feature:4: Then the output should contain "bye"\)\\n'
+        r"WARNING localhost: Nice to have: exit status 0, expected `true` to exit non-zero \(critical\.feature:10: Then the command should fail\)"),
+    "shakedown-unknown": (3, r"SHAKEDOWN UNKNOWN - no scenario selected \(check the paths, --tags, --name, --hosts and --partition\)",
+        rf"scenarios=0 passed=0 failed=0 skipped=0 time={T}s", r""),
+    "shakedown-timeout": (3, r"SHAKEDOWN UNKNOWN - run timed out after 2s \(--timeout\): 1 of 2 scenarios finished",
+        rf"scenarios=2 passed=1 failed=1 skipped=0 time={T}s",
+        r'UNKNOWN localhost: Stuck: not finished: run timed out after 2s \(--timeout\) \(slow\.feature:5: When I run "sleep 30"\)'),
+    "shakedown-badinput": (3, r"SHAKEDOWN UNKNOWN - .*missing\.feature.*", r"", r""),
+}
+if lab:
+    want["lab-web1"] = (0, rf"SHAKEDOWN OK - 2 scenarios passed on 1 host in {T}s",
+        rf"scenarios=2 passed=2 failed=0 skipped=0 time={T}s 'web1 10\.77\.0\.11 port 22 connect'={T}ms;;1000", r"")
+    want["lab-web2"] = (2, r"SHAKEDOWN CRITICAL - 1 of 2 scenarios failed: The host is not web2 \[web2\]",
+        rf"scenarios=2 passed=1 failed=1 skipped=0 time={T}s 'web2 10\.77\.0\.12 port 22 connect'={T}ms;;1000",
+        r'CRITICAL web2: The host is not web2: .* \(lab-fail\.feature:5: Then the output should not contain "web2"\)')
+bad = 0
+for name, (state, output, perf, long) in want.items():
+    s = services.get(name)
+    if s is None:
+        print(f"    {name}: not in status.dat"); bad += 1; continue
+    got = (int(s["current_state"]), s["plugin_output"], s["performance_data"], s.get("long_plugin_output", ""))
+    checks = [got[0] == state, re.fullmatch(output, got[1]), re.fullmatch(perf, got[2]), re.fullmatch(long, got[3])]
+    mark = "ok  " if all(checks) else "FAIL"
+    print(f"    {mark} {name}: state={got[0]} output={got[1]!r} perfdata={got[2]!r} long={got[3]!r}")
+    if not all(checks):
+        bad += 1
+sys.exit(1 if bad else 0)
+EOF
+fi
+
+say "the configuration examples in ci/examples/ load in Nagios and Icinga 2"
+E=$WORK/examples
+mkdir -p "$E"
+{
+  grep -v '^cfg_file=' "$N/nagios.cfg"
+  echo "cfg_file=$E/objects.cfg"
+  echo "cfg_file=$ROOT/ci/examples/nagios/shakedown.cfg"
+} >"$E/nagios.cfg"
+cat >"$E/objects.cfg" <<'EOF'
+define timeperiod {
+  timeperiod_name 24x7
+  alias           24x7
+  monday          00:00-24:00
+}
+define command {
+  command_name notify-nobody
+  command_line /bin/true
+}
+define contact {
+  contact_name                  nobody
+  host_notification_period      24x7
+  service_notification_period   24x7
+  host_notification_options     n
+  service_notification_options  n
+  host_notification_commands    notify-nobody
+  service_notification_commands notify-nobody
+}
+define service {
+  name                  generic-service
+  check_period          24x7
+  contacts              nobody
+  notification_interval 0
+  notification_period   24x7
+  register              0
+}
+define host {
+  host_name             web1
+  address               10.77.0.11
+  hostgroups            web-servers
+  max_check_attempts    1
+  check_period          24x7
+  contacts              nobody
+  notification_interval 0
+  notification_period   24x7
+}
+define hostgroup {
+  hostgroup_name web-servers
+  alias          web servers
+}
+EOF
+if nagios4 -v "$E/nagios.cfg" >"$E/verify.out" 2>&1; then
+  ok "nagios4 -v: ci/examples/nagios/shakedown.cfg"
+else
+  cat "$E/verify.out"
+  fail "nagios4 -v: ci/examples/nagios/shakedown.cfg"
+fi
+cat >"$E/icinga2.conf" <<EOF
+include <itl>
+object HostGroup "web-servers" { }
+object Host "web1" {
+  check_command = "dummy"
+  address = "10.77.0.11"
+  groups = [ "web-servers" ]
+}
+include "$ROOT/ci/examples/icinga2/shakedown.conf"
+EOF
+if icinga2 daemon -C -c "$E/icinga2.conf" >"$E/icinga2.out" 2>&1 && grep -q 'Instantiated 1 Service' "$E/icinga2.out"; then
+  ok "icinga2 daemon -C: ci/examples/icinga2/shakedown.conf"
+else
+  cat "$E/icinga2.out"
+  fail "icinga2 daemon -C: ci/examples/icinga2/shakedown.conf"
+fi
+
+say "done"
+if [ "$failures" -gt 0 ]; then
+  echo "consumers: $failures check(s) failed"
+  exit 1
+fi
+echo "consumers: every consumer read our reports as meant"

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Installs (Debian/apt) everything the project's tests and the lab (ci/lab.sh) need.
+# Idempotent: asks dpkg what is missing first and does nothing (no `apt-get update`) when
+# everything is there. Package installs must not start daemons in the root namespace: a
+# /usr/sbin/policy-rc.d that exits 101 is put in place for the install (and removed after
+# only if this script created it), and any daemon that the install started anyway in the
+# root namespace is stopped again (by pid, only processes that appeared during the install).
+set -euo pipefail
+
+PACKAGES=(
+  # lab plumbing (ci/lab.sh)
+  iproute2 util-linux procps passwd tini iptables openssl python3 curl socat ca-certificates
+  # what the lab hosts run
+  openssh-server openssh-client mariadb-server mariadb-client nginx haproxy apache2 cron
+  php-cli php-curl
+  # tests (JUnit schema checks)
+  libxml2-utils git
+)
+# daemons a package install may start in the root namespace
+DAEMONS=(apache2 nginx mariadbd mysqld haproxy sshd cron php-fpm8.2)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" != installed ]; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: must run as root to install: ${missing[*]}" >&2
+  exit 1
+fi
+
+# processes of the root pid+net namespace with a given name
+root_ns_pids() { pgrep --ns $$ --nslist pid,net -x "$1" 2>/dev/null || true; }
+declare -A before=()
+for d in "${DAEMONS[@]}"; do
+  for pid in $(root_ns_pids "$d"); do before[$pid]=1; done
+done
+
+created_policy=0
+cleanup() {
+  if [ "$created_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+}
+trap cleanup EXIT
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\n# installed by shakedown ci/install-deps.sh for the duration of an install\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d
+  created_policy=1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# Stop what the install started anyway (only new processes of the root namespaces).
+for d in "${DAEMONS[@]}"; do
+  for pid in $(root_ns_pids "$d"); do
+    if [ -z "${before[$pid]:-}" ]; then
+      echo "install-deps: stopping $d (pid $pid) started by the install"
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
+done
+echo "install-deps: done"

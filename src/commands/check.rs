@@ -1,0 +1,95 @@
+//! `shakedown check`: the run of `run`, reported as a Nagios/Icinga plugin. Always prints
+//! plugin output and exits 0..3: bad input, an unwritable report file, the `--timeout`
+//! deadline and SIGTERM (sent by Icinga at its own timeout) are UNKNOWN with what is known.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use crate::cli::CheckArgs;
+use crate::error::ExitStatus;
+use crate::event::Event;
+use crate::report::{Reports, nagios};
+use crate::runner::{self, RunOptions, hosts::HostPool};
+
+/// Time allowed to close SSH masters after the run before the output is printed anyway.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// Runs the check; prints the plugin output; returns the state's exit status.
+pub async fn check(args: &CheckArgs) -> ExitStatus {
+    // Signals are caught from the start: a SIGTERM during preparation still ends in output.
+    let stop = stop_signal();
+    let state = match run_check(args, stop).await {
+        Ok(state) => state,
+        Err(problems) => {
+            let _ = nagios::print(&nagios::bad_input(&problems));
+            nagios::State::Unknown
+        }
+    };
+    state.exit_status()
+}
+
+async fn run_check(
+    args: &CheckArgs,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<nagios::State, Vec<String>> {
+    let prepared = super::prepare::prepare(&args.select).map_err(|e| e.0)?;
+    let files =
+        crate::report::open_files(args.junit.as_deref(), args.json.as_deref()).map_err(|e| vec![e.to_string()])?;
+    let pool =
+        HostPool::new(&prepared.inventory, args.trace.clone()).map_err(|e| vec![format!("cannot start: {e}")])?;
+    let pool = Arc::new(pool);
+    let opts = RunOptions {
+        concurrency: args.concurrency,
+        step_timeout: args.step_timeout,
+        timeout: Some(args.timeout),
+        retries: args.retries,
+        fail_fast: args.fail_fast,
+    };
+    let mut reports = Reports::new(files);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let drain = tokio::spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            reports.on_event(&ev);
+        }
+        reports
+    });
+    let summary = runner::run(&prepared.plan, Arc::new(prepared.library), pool.clone(), opts, tx, stop).await;
+    let summary = Arc::new(summary);
+    let _ = tokio::time::timeout(CLOSE_GRACE, pool.close()).await;
+    let mut problems = Vec::new();
+    match drain.await {
+        Ok(mut reports) => {
+            reports.on_event(&Event::RunFinished {
+                summary: summary.clone(),
+            });
+            if let Err(e) = reports.finish(&summary) {
+                problems.push(e.to_string());
+            }
+        }
+        Err(e) => problems.push(format!("reports: {e}")),
+    }
+    let (state, text) = nagios::output(&summary, Some(args.timeout), &problems);
+    let _ = nagios::print(&text);
+    Ok(state)
+}
+
+/// A future that resolves on SIGTERM or SIGINT; the handlers are installed now, not when
+/// the future is first polled.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    async move {
+        match (term, int) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending().await,
+        }
+    }
+}

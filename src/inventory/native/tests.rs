@@ -1,0 +1,291 @@
+//! Native TOML inventory tests over `fixtures/inventory/*.toml`, asserting exact messages.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::parse_with;
+use crate::inventory::{HostKeyChecking, Inventory, InventoryError, SslMode, TransportKind};
+
+fn env(name: &str) -> Option<OsString> {
+    match name {
+        "HOME" => Some("/home/lab".into()),
+        "SHAKEDOWN_MYSQL_PASSWORD" => Some("canary-mysql-7f3a".into()),
+        "SHAKEDOWN_API_TOKEN" => Some("canary-token-9b1c".into()),
+        _ => None,
+    }
+}
+
+fn no_secrets(name: &str) -> Option<OsString> {
+    (name == "HOME").then(|| "/home/lab".into())
+}
+
+fn load_with(file: &str, env: super::Env) -> Result<Inventory, InventoryError> {
+    let rel = format!("fixtures/inventory/{file}");
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&rel)).unwrap();
+    parse_with(Path::new(&rel), &text, env)
+}
+
+fn load(file: &str) -> Result<Inventory, InventoryError> {
+    load_with(file, &env)
+}
+
+fn err(file: &str) -> String {
+    load_with(file, &no_secrets).unwrap_err().to_string()
+}
+
+#[test]
+fn good_inventory_resolves_every_key() {
+    let inv = load("good.toml").unwrap();
+    assert_eq!(
+        inv.hosts.keys().collect::<Vec<_>>(),
+        ["db1", "db2", "localhost", "web1", "web2"]
+    );
+    let web1 = &inv.hosts["web1"];
+    assert_eq!(
+        (web1.address.as_str(), web1.port, web1.user.as_deref()),
+        ("10.0.0.21", 22, Some("root"))
+    );
+    assert_eq!(
+        web1.identity_file,
+        Some(PathBuf::from("/home/lab/.ssh/deploy_ed25519"))
+    );
+    assert_eq!(web1.connect_timeout, Duration::from_secs(5));
+    assert_eq!(web1.groups, ["web"]);
+    // host vars win over group vars, which win over defaults
+    assert_eq!(web1.vars["tier"], "edge");
+    assert_eq!(web1.vars["env"], "web-lab");
+    assert_eq!(web1.vars["retries"], "3");
+    assert_eq!(
+        (web1.vars["debug"].as_str(), web1.vars["ratio"].as_str()),
+        ("true", "0.5")
+    );
+    assert_eq!(web1.vars["api_token"], "canary-token-9b1c");
+    assert!(!web1.vars.contains_key("api_token_env"));
+    assert_eq!(
+        crate::inventory::secret::redact("t=canary-token-9b1c"),
+        "t=***"
+    );
+    let web2 = &inv.hosts["web2"];
+    assert_eq!(web2.address, "web2", "no address: the name is the address");
+    assert_eq!(
+        web2.known_hosts_file,
+        Some(PathBuf::from("/home/lab/.ssh/lab_known_hosts"))
+    );
+    assert_eq!(web2.host_key_checking, HostKeyChecking::AcceptNew);
+    assert_eq!(web2.connect_timeout, Duration::from_millis(900));
+    assert_eq!(web2.vars["tier"], "front");
+    let mysql = web2.mysql.as_ref().unwrap();
+    assert_eq!((mysql.user.as_str(), mysql.port), ("monitor", 3306));
+    assert_eq!(
+        mysql.connect_timeout,
+        Duration::from_millis(900),
+        "defaults to the host's"
+    );
+    assert_eq!(
+        mysql.password.as_ref().unwrap().expose(),
+        "canary-mysql-7f3a"
+    );
+}
+
+#[test]
+fn good_inventory_groups_and_mysql_overrides() {
+    let inv = load("good.toml").unwrap();
+    let db2 = &inv.hosts["db2"];
+    assert_eq!(
+        (db2.address.as_str(), db2.port, db2.user.as_deref()),
+        ("10.0.0.32", 2222, Some("dba"))
+    );
+    assert_eq!(db2.groups, ["db", "replicas"]);
+    let m = db2.mysql.as_ref().unwrap();
+    assert_eq!(
+        (m.host.as_deref(), m.port, m.user.as_str()),
+        (Some("127.0.0.1"), 3307, "monitor")
+    );
+    assert_eq!(
+        (m.ssl_mode, m.database.as_deref()),
+        (SslMode::VerifyIdentity, Some("app"))
+    );
+    assert_eq!(m.ca_file, Some(PathBuf::from("/etc/ssl/lab-ca.pem")));
+    assert_eq!(m.connect_timeout, Duration::from_secs(2));
+    assert!(!format!("{m:?}").contains("canary"));
+    assert_eq!(
+        inv.hosts["db1"].user.as_deref(),
+        Some("dba"),
+        "[groups.db] hosts = [db1]"
+    );
+    assert_eq!(inv.hosts["db1"].groups, ["db"]);
+    let local = &inv.hosts["localhost"];
+    assert_eq!(
+        (local.transport, local.address.as_str()),
+        (TransportKind::Local, "127.0.0.1")
+    );
+    let groups: Vec<(&str, Vec<&str>)> = inv
+        .groups
+        .iter()
+        .map(|(g, m)| (g.as_str(), m.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            ("db", vec!["db1", "db2"]),
+            ("replicas", vec!["db2"]),
+            ("web", vec!["web1", "web2"])
+        ]
+    );
+    assert_eq!(inv.select("db").unwrap(), ["db1", "db2"]);
+}
+
+#[test]
+fn syntax_errors_have_the_toml_message() {
+    let f = "fixtures/inventory/bad-syntax.toml";
+    assert_eq!(
+        err("bad-syntax.toml"),
+        format!("{f}:3:16: unclosed array, expected `]`")
+    );
+    let f = "fixtures/inventory/bad-duplicate-host.toml";
+    assert_eq!(
+        err("bad-duplicate-host.toml"),
+        format!("{f}:4:8: duplicate key \"web1\"")
+    );
+}
+
+#[test]
+fn unknown_keys_name_the_nearest() {
+    let f = "fixtures/inventory/bad-unknown-key.toml";
+    assert_eq!(
+        err("bad-unknown-key.toml"),
+        format!("{f}:8:1: unknown key \"adress\" in [hosts.web2] (did you mean \"address\"?)")
+    );
+    let f = "fixtures/inventory/bad-unknown-default.toml";
+    assert_eq!(
+        err("bad-unknown-default.toml"),
+        format!(
+            "{f}:3:1: unknown key \"identity\" in [defaults] (did you mean \"identity_file\"?)"
+        )
+    );
+    let f = "fixtures/inventory/bad-unknown-mysql.toml";
+    assert_eq!(
+        err("bad-unknown-mysql.toml"),
+        format!(
+            "{f}:6:1: unknown key \"pasword_env\" in [hosts.db1.mysql] (did you mean \"password_env\"?)"
+        )
+    );
+    let e = parse_with(Path::new("i.toml"), "[host.web1]\n", &no_secrets).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "i.toml:1:2: unknown key \"host\" in the top level (did you mean \"hosts\"?)"
+    );
+}
+
+#[test]
+fn unset_env_names_the_variable_and_where() {
+    let f = "fixtures/inventory/bad-unset-env.toml";
+    assert_eq!(
+        err("bad-unset-env.toml"),
+        format!("{f}:6:16: SHAKEDOWN_MYSQL_PASSWORD is not set (mysql.password_env of host db1)")
+    );
+    let e = parse_with(
+        Path::new("i.toml"),
+        "[defaults]\nvars = { token_env = \"NOPE\" }\n",
+        &no_secrets,
+    );
+    assert_eq!(
+        e.unwrap_err().to_string(),
+        "i.toml:2:22: NOPE is not set (vars.token_env of [defaults])"
+    );
+}
+
+#[test]
+fn bad_values() {
+    let f = "fixtures/inventory/bad-host-key-checking.toml";
+    assert_eq!(
+        err("bad-host-key-checking.toml"),
+        format!(
+            "{f}:2:21: invalid host_key_checking in [defaults]: \"yes\" is not one of \"strict\", \"accept-new\", \"off\""
+        )
+    );
+    let f = "fixtures/inventory/bad-address-option.toml";
+    assert_eq!(
+        err("bad-address-option.toml"),
+        format!(
+            "{f}:2:11: invalid address in [hosts.evil]: \"-oProxyCommand=touch /tmp/x\" starts with \"-\""
+        )
+    );
+    let f = "fixtures/inventory/bad-address-space.toml";
+    assert_eq!(
+        err("bad-address-space.toml"),
+        format!("{f}:2:11: invalid address in [hosts.web1]: \"10.0.0.21 -p 2222\" contains ' '")
+    );
+    let f = "fixtures/inventory/bad-port.toml";
+    assert_eq!(
+        err("bad-port.toml"),
+        format!("{f}:2:8: invalid port in [hosts.web1]: 70000 is not a port (1 to 65535)")
+    );
+}
+
+#[test]
+fn more_bad_values() {
+    let cases = [
+        (
+            "[hosts.w]\nport = \"22\"\n",
+            "i.toml:2:8: invalid port in [hosts.w]: expected an integer, found string",
+        ),
+        (
+            "[hosts.w]\nuser = \"-lroot\"\n",
+            "i.toml:2:8: invalid user in [hosts.w]: \"-lroot\" starts with \"-\"",
+        ),
+        (
+            "[hosts.w]\ntransport = \"ssl\"\n",
+            "i.toml:2:13: invalid transport in [hosts.w]: \"ssl\" is not one of \"ssh\", \"local\" (did you mean \"ssh\"?)",
+        ),
+        (
+            "[hosts.w]\nconnect_timeout = \"5\"\n",
+            "i.toml:2:19: invalid connect_timeout in [hosts.w]: \"5\" is not a duration like \"5s\" or \"900ms\" (time unit needed, for example 5sec or 5ms)",
+        ),
+        (
+            "[hosts.\"w b\"]\n",
+            "i.toml:1:8: invalid host name: \"w b\" is not a valid name (letters, digits, \"_\", \".\" and \"-\", not starting with \"-\")",
+        ),
+        (
+            "[hosts.w]\ngroups = [\"a;b\"]\n",
+            "i.toml:2:11: invalid group name: \"a;b\" is not a valid name (letters, digits, \"_\", \".\" and \"-\", not starting with \"-\")",
+        ),
+        (
+            "[hosts.w]\nvars = { a = [1] }\n",
+            "i.toml:2:14: invalid vars.a in [hosts.w]: expected a string, number or boolean, found array",
+        ),
+        (
+            "[hosts.w.mysql]\nport = 3306\n",
+            "i.toml:1:10: the mysql settings of host w have no user",
+        ),
+        (
+            "[hosts.w.mysql]\nuser = \"m\"\nssl_mode = \"require\"\n",
+            "i.toml:3:12: invalid ssl_mode in [hosts.w.mysql]: \"require\" is not one of \"disabled\", \"preferred\", \"required\", \"verify_identity\" (did you mean \"required\"?)",
+        ),
+        (
+            "hosts = 1\n",
+            "i.toml:1:9: invalid hosts in the top level: expected a table, found integer",
+        ),
+    ];
+    for (text, want) in cases {
+        let e = parse_with(Path::new("i.toml"), text, &no_secrets).unwrap_err();
+        assert_eq!(e.to_string(), want, "{text}");
+    }
+}
+
+#[test]
+fn host_and_group_names_share_one_namespace() {
+    let f = "fixtures/inventory/bad-name-clash.toml";
+    assert_eq!(
+        err("bad-name-clash.toml"),
+        format!(
+            "{f}:3:11: group \"web\" has the same name as host \"web\" at {f}:5:8; hosts and groups share one namespace"
+        )
+    );
+    let f = "fixtures/inventory/bad-group-member.toml";
+    assert_eq!(
+        err("bad-group-member.toml"),
+        format!("{f}:5:18: unknown host \"wbe2\" in [groups.web] (did you mean \"web1\"?)")
+    );
+}
