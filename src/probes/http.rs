@@ -192,12 +192,43 @@ fn classify(kind: &'static str, req: &Request, e: &reqwest::Error) -> HttpError 
         };
     }
     let kind = if e.is_connect() { "connection failed" } else { kind };
+    // reqwest's own top level repeats the URL and "client error (Connect)" says nothing.
+    let chain = error_chain(e);
+    let reason = chain
+        .split(": ")
+        .filter(|p| !p.starts_with("error sending request") && !p.starts_with("client error ("))
+        .collect::<Vec<_>>()
+        .join(": ");
+    let reason = if reason.is_empty() { chain } else { reason };
+    let hint = tls_hint(&reason).map(|h| format!(" ({h})")).unwrap_or_default();
     HttpError::Failed {
         kind,
         method: req.method.to_string(),
         url: req.url.clone(),
-        reason: error_chain(e),
+        reason: format!("{reason}{hint}"),
     }
+}
+
+/// Plain words for the certificate errors rustls reports.
+fn tls_hint(reason: &str) -> Option<&'static str> {
+    const HINTS: &[(&str, &str)] = &[
+        (
+            "CaUsedAsEndEntity",
+            "the server presents a CA certificate (CA:TRUE, e.g. self-signed) as its own",
+        ),
+        (
+            "UnknownIssuer",
+            "the certificate is not signed by a CA this machine trusts: self-signed or private CA",
+        ),
+        (
+            "NotValidForName",
+            "the certificate is not valid for the URL's host name",
+        ),
+        ("Expired", "the certificate has expired"),
+        ("NotValidYet", "the certificate is not valid yet"),
+        ("Revoked", "the certificate is revoked"),
+    ];
+    HINTS.iter().find(|(k, _)| reason.contains(k)).map(|(_, h)| *h)
 }
 
 /// An error and its sources, deepest last, without repeats (`error sending request:

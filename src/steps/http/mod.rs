@@ -4,13 +4,14 @@
 //! request-rate steps of the same STEPS.md section live in [`tls`] and [`apache`].
 
 mod apache;
+mod timing;
 mod tls;
 
 use futures::future::BoxFuture;
 use reqwest::Method;
 
 use super::expect::{check_last_regex, contains, duration, excerpt, matches};
-use super::{Args, Measurement, Outcome, StepCtx, StepDef, StepError, StepOutput};
+use super::{Args, Outcome, StepCtx, StepDef, StepError, StepOutput};
 use crate::probes::http::{Request, Response, json_at, json_text, send};
 
 const MODULE: &str = "src/steps/http/mod.rs";
@@ -20,6 +21,9 @@ const MODULE: &str = "src/steps/http/mod.rs";
 pub struct HttpState {
     /// `GET http://10.77.0.11/` of the last request step.
     pub request: String,
+    /// `10.77.0.11/health`: host and path of the last request, the start of the
+    /// measured values' labels.
+    pub target: String,
     /// The responses of the last request step (one, or N after "N times"), in order.
     pub responses: Vec<Response>,
     /// Every response time of the scenario, ms (for the percentile step).
@@ -172,7 +176,7 @@ pub const STEPS: &[StepDef] = &[
         module: MODULE,
         needs_host: false,
         check: Some(check_duration),
-        run: time_under,
+        run: timing::time_under,
     },
     StepDef {
         sentence: "the 95th percentile response time should be under {duration}",
@@ -181,7 +185,7 @@ pub const STEPS: &[StepDef] = &[
         module: MODULE,
         needs_host: false,
         check: Some(check_duration),
-        run: p95_under,
+        run: timing::p95_under,
     },
     tls::CERT_DAYS,
     tls::CERT_DAYS_VIA,
@@ -238,22 +242,13 @@ fn parse_header(text: &str) -> Result<(String, String), String> {
     Ok((name.to_string(), value.trim().to_string()))
 }
 
-fn measure(label: &str, value: f64, crit: Option<f64>) -> Measurement {
-    Measurement {
-        label: label.into(),
-        value,
-        unit: "ms".into(),
-        warn: None,
-        crit,
-    }
-}
-
 /// Sends `times` requests one after another within the step timeout and stores them.
 async fn request(ctx: &mut StepCtx, mut req: Request, times: u32) -> StepOutput {
     let what = format!("{} {}", req.method, req.url);
     let deadline = std::time::Instant::now() + ctx.step_timeout;
     let mut responses = Vec::with_capacity(times as usize);
     ctx.http.request = what.clone();
+    ctx.http.target = target_label(&req.url);
     ctx.http.responses.clear();
     for i in 0..times {
         req.timeout = deadline.saturating_duration_since(std::time::Instant::now());
@@ -274,36 +269,27 @@ async fn request(ctx: &mut StepCtx, mut req: Request, times: u32) -> StepOutput 
         ctx.http.times_ms.push(response.millis());
         responses.push(response);
     }
-    let outcome = summary(&what, &responses);
+    let outcome = timing::summary(&what, &ctx.http.target, &responses);
     ctx.http.responses = responses;
     Ok(outcome)
 }
 
-/// `200 OK in 12.3 ms`, or for N: statuses, median and slowest; with measured values.
-fn summary(what: &str, responses: &[Response]) -> Outcome {
-    let expected = format!("a response to {what}");
-    let Some(last) = responses.last() else {
-        return Outcome::fail(expected, "no request sent");
-    };
-    if responses.len() == 1 {
-        let found = format!("{} in {:.1} ms", last.status_line(), last.millis());
-        return Outcome::pass(expected, found).with(measure("response time", last.millis(), None));
+/// `10.77.0.11/health` for `http://10.77.0.11/health?x=1` (no scheme, query or `=`, which
+/// perfdata labels cannot hold).
+fn target_label(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => format!(
+            "{}{}{}",
+            u.host_str().unwrap_or(""),
+            u.port().map(|p| format!(":{p}")).unwrap_or_default(),
+            u.path()
+        ),
+        Err(_) => url.replace(['=', '\''], "_"),
     }
-    let mut ms: Vec<f64> = responses.iter().map(Response::millis).collect();
-    ms.sort_by(f64::total_cmp);
-    let (median, max) = (ms[ms.len() / 2], ms[ms.len() - 1]);
-    let found = format!(
-        "{} responses ({}), median {median:.1} ms, slowest {max:.1} ms",
-        responses.len(),
-        status_counts(responses)
-    );
-    Outcome::pass(expected, found)
-        .with(measure("response time median", median, None))
-        .with(measure("response time max", max, None))
 }
 
 /// `200 ×17, 500 ×3`.
-fn status_counts(responses: &[Response]) -> String {
+pub(super) fn status_counts(responses: &[Response]) -> String {
     let mut counts: std::collections::BTreeMap<u16, usize> = Default::default();
     for r in responses {
         *counts.entry(r.status).or_default() += 1;
@@ -501,76 +487,6 @@ fn same_url(a: &str, b: &str) -> bool {
     }
 }
 
-fn time_under(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
-    Box::pin(async move {
-        let limit = duration(a.get(0)).map_err(StepError::Other)?;
-        let limit_ms = limit.as_secs_f64() * 1000.0;
-        ctx.http.last()?;
-        let all = &ctx.http.responses;
-        let slow: Vec<String> = all
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.elapsed >= limit)
-            .map(|(i, r)| {
-                if all.len() > 1 {
-                    format!("#{} {:.1} ms", i + 1, r.millis())
-                } else {
-                    format!("{:.1} ms", r.millis())
-                }
-            })
-            .collect();
-        let max = all.iter().map(Response::millis).fold(0.0, f64::max);
-        let (expected, found) = if all.len() == 1 {
-            (
-                format!("{} answered in under {limit_ms:.0} ms", ctx.http.what()),
-                format!("{max:.1} ms"),
-            )
-        } else {
-            let expected = format!(
-                "each of the {} requests {} answered in under {limit_ms:.0} ms",
-                all.len(),
-                ctx.http.request
-            );
-            let found = match slow.len() {
-                0 => format!("slowest {max:.1} ms"),
-                n => format!("{n} of {} too slow: {}", all.len(), slow.join(", ")),
-            };
-            (expected, found)
-        };
-        let label = if all.len() == 1 {
-            "response time"
-        } else {
-            "response time max"
-        };
-        Ok(Outcome::check(slow.is_empty(), expected, found).with(measure(label, max, Some(limit_ms))))
-    })
-}
-
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn p95_under(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
-    Box::pin(async move {
-        let limit = duration(a.get(0)).map_err(StepError::Other)?;
-        let limit_ms = limit.as_secs_f64() * 1000.0;
-        ctx.http.last()?;
-        let mut ms = ctx.http.times_ms.clone();
-        ms.sort_by(f64::total_cmp);
-        let p95 = percentile(&ms, 95.0);
-        let expected = format!("95th percentile response time under {limit_ms:.0} ms");
-        let found = format!(
-            "{p95:.1} ms over {} requests of this scenario (median {:.1} ms, slowest {:.1} ms)",
-            ms.len(),
-            percentile(&ms, 50.0),
-            ms[ms.len() - 1]
-        );
-        Ok(Outcome::check(p95 < limit_ms, expected, found).with(measure("response time p95", p95, Some(limit_ms))))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -583,14 +499,6 @@ mod tests {
         );
         assert!(parse_header("Accept application/json").is_err());
         assert!(parse_header("Bad Name: x").is_err());
-    }
-
-    #[test]
-    fn percentile_is_nearest_rank() {
-        let ms: Vec<f64> = (1..=20).map(f64::from).collect();
-        assert_eq!(percentile(&ms, 95.0), 19.0);
-        assert_eq!(percentile(&ms[..10], 95.0), 10.0);
-        assert_eq!(percentile(&[7.0], 95.0), 7.0);
     }
 
     #[test]
