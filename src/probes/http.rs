@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use reqwest::{Client, Method, Url, redirect::Policy};
@@ -256,23 +256,29 @@ async fn client_for(url: &Url, via: Option<&str>) -> Result<Client, HttpError> {
         None => None,
     };
     let key = mapping.as_ref().map(|(h, a)| format!("{h}={a}")).unwrap_or_default();
-    static CLIENTS: OnceLock<Mutex<HashMap<String, Client>>> = OnceLock::new();
-    let cache = CLIENTS.get_or_init(Default::default);
-    if let Some(c) = cache.lock().ok().and_then(|m| m.get(&key).cloned()) {
-        return Ok(c);
+    // One build per key even when many scenarios start at once (a build costs tens of ms
+    // of CPU, which would show up in the response times of requests already in flight),
+    // and off the runtime's threads.
+    static CLIENTS: OnceLock<tokio::sync::Mutex<HashMap<String, Client>>> = OnceLock::new();
+    let mut cache = CLIENTS.get_or_init(Default::default).lock().await;
+    if let Some(c) = cache.get(&key) {
+        return Ok(c.clone());
     }
-    let mut builder = Client::builder()
-        .redirect(Policy::none())
-        .no_proxy()
-        .pool_max_idle_per_host(0);
-    if let Some((host, addr)) = &mapping {
-        // The URL's port wins over the address's: any port here is fine.
-        builder = builder.resolve(host.trim_start_matches('[').trim_end_matches(']'), *addr);
-    }
-    let client = builder.build().map_err(|e| HttpError::Client(error_chain(&e)))?;
-    if let Ok(mut m) = cache.lock() {
-        m.insert(key, client.clone());
-    }
+    let build = move || {
+        let mut builder = Client::builder()
+            .redirect(Policy::none())
+            .no_proxy()
+            .pool_max_idle_per_host(0);
+        if let Some((host, addr)) = &mapping {
+            // The URL's port wins over the address's: any port here is fine.
+            builder = builder.resolve(host.trim_start_matches('[').trim_end_matches(']'), *addr);
+        }
+        builder.build().map_err(|e| HttpError::Client(error_chain(&e)))
+    };
+    let client = tokio::task::spawn_blocking(build)
+        .await
+        .map_err(|e| HttpError::Client(e.to_string()))??;
+    cache.insert(key, client.clone());
     Ok(client)
 }
 
