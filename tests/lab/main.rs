@@ -7,3 +7,4 @@ mod util;
 mod core;
 mod database;
 mod reports;
+mod web;

@@ -12,7 +12,7 @@ use reqwest::Method;
 
 use super::expect::{check_last_regex, contains, duration, excerpt, matches};
 use super::{Args, Outcome, StepCtx, StepDef, StepError, StepOutput};
-use crate::probes::http::{Request, Response, json_at, json_text, send};
+use crate::probes::http::{HttpError, Request, Response, json_at, json_text, send};
 
 const MODULE: &str = "src/steps/http/mod.rs";
 
@@ -260,9 +260,24 @@ async fn request(ctx: &mut StepCtx, mut req: Request, times: u32) -> StepOutput 
         let response = match send(&req).await {
             Ok(r) => r,
             Err(e) => {
+                // Each request gets what is left of the step timeout: report the step's.
+                let e = match e {
+                    HttpError::Timeout { method, url, .. } => HttpError::Timeout {
+                        method,
+                        url,
+                        timeout: ctx.step_timeout,
+                    },
+                    other => other,
+                };
+                let timed_out = matches!(e, HttpError::Timeout { .. });
+                let budget = if times > 1 && timed_out {
+                    format!(" (the step timeout, for all {times} requests)")
+                } else {
+                    String::new()
+                };
                 return Ok(Outcome::fail(
                     format!("a response to {what}"),
-                    format!("no response: {nth}{e}"),
+                    format!("no response: {nth}{e}{budget}"),
                 ));
             }
         };
