@@ -8,3 +8,4 @@ mod core;
 mod database;
 mod reports;
 mod system;
+mod web;
