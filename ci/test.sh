@@ -31,7 +31,7 @@ ci/lab.sh up
 
 step "tests"
 export SHAKEDOWN_LAB=required
-cargo test --locked --all-targets -- --nocapture 2>&1 | tee target/test.log
+cargo test --locked --all-targets --no-fail-fast -- --nocapture 2>&1 | tee target/test.log
 status=${PIPESTATUS[0]}
 
 step "report consumers (JUnit schema, junitparser, Cucumber JSON tools, Nagios 4, Icinga 2)"

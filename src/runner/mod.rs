@@ -63,38 +63,8 @@ pub async fn run(
 
     let semaphore = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let failed = Arc::new(AtomicBool::new(false));
-    let mut progress: Vec<Progress> = Vec::new();
+    let progress: Vec<Progress> = units.iter().map(|_| Progress::default()).collect();
     let mut set = tokio::task::JoinSet::new();
-    for (index, unit) in units.iter().enumerate() {
-        let p: Progress = Arc::default();
-        progress.push(p.clone());
-        let (unit, library, pool, opts, sink, semaphore, failed) = (
-            unit.clone(),
-            library.clone(),
-            pool.clone(),
-            opts.clone(),
-            sink.clone(),
-            semaphore.clone(),
-            failed.clone(),
-        );
-        set.spawn(async move {
-            let _permit = semaphore.acquire_owned().await.ok()?;
-            if opts.fail_fast && failed.load(Ordering::SeqCst) {
-                return None;
-            }
-            let result = run_unit(&unit, &library, &pool, &opts, &sink, &p).await;
-            if result.status != UnitStatus::Passed {
-                failed.store(true, Ordering::SeqCst);
-            }
-            let result = Arc::new(result);
-            let _ = sink.send(Event::ScenarioFinished {
-                unit: unit.clone(),
-                result: result.clone(),
-            });
-            Some((index, result))
-        });
-    }
-
     let mut results: Vec<Option<Arc<UnitResult>>> = vec![None; units.len()];
     let deadline = async {
         match opts.timeout {
@@ -102,17 +72,51 @@ pub async fn run(
             None => std::future::pending().await,
         }
     };
-    let mut deadline_hit = false;
-    let mut interrupted = false;
+    let (mut deadline_hit, mut interrupted) = (false, false);
     tokio::pin!(deadline);
     tokio::pin!(stop);
+    // Units start in plan order as permits free up (so --fail-fast with --concurrency 1
+    // really stops before the next unit), and finish in any order.
+    let mut next = 0;
     loop {
+        let scheduling = next < units.len() && !(opts.fail_fast && failed.load(Ordering::SeqCst));
+        if !scheduling && set.is_empty() {
+            break;
+        }
         tokio::select! {
-            next = set.join_next() => match next {
-                Some(Ok(Some((i, r)))) => results[i] = Some(r),
-                Some(_) => {}
-                None => break,
-            },
+            permit = semaphore.clone().acquire_owned(), if scheduling => {
+                let Ok(permit) = permit else { break };
+                // The permit may have been freed by the unit that just failed.
+                if opts.fail_fast && failed.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let index = next;
+                next += 1;
+                let (unit, library, pool, opts, sink, failed, p) = (
+                    units[index].clone(),
+                    library.clone(),
+                    pool.clone(),
+                    opts.clone(),
+                    sink.clone(),
+                    failed.clone(),
+                    progress[index].clone(),
+                );
+                set.spawn(async move {
+                    let _permit = permit;
+                    let result = run_unit(&unit, &library, &pool, &opts, &sink, &p).await;
+                    if result.status != UnitStatus::Passed {
+                        failed.store(true, Ordering::SeqCst);
+                    }
+                    let result = Arc::new(result);
+                    let _ = sink.send(Event::ScenarioFinished { unit: unit.clone(), result: result.clone() });
+                    (index, result)
+                });
+            }
+            done = set.join_next(), if !set.is_empty() => {
+                if let Some(Ok((i, r))) = done {
+                    results[i] = Some(r);
+                }
+            }
             () = &mut deadline => { deadline_hit = true; break; }
             () = &mut stop => { interrupted = true; break; }
         }
