@@ -165,3 +165,59 @@ fn the_ansible_ini_inventory_runs_the_same_suite() {
     run.assert_exit(0)
         .assert_contains("18 scenarios (18 passed) on 6 hosts");
 }
+
+/// A copy of the lab inventory with `host_key_checking` and `known_hosts_file` replaced.
+fn inventory_with(lab: &crate::util::Lab, checking: &str, known_hosts: &std::path::Path) -> String {
+    let inv = std::fs::read_to_string(lab.inventory()).expect("inventory");
+    let inv = regex::Regex::new(r#"known_hosts_file = "[^"]*""#)
+        .expect("regex")
+        .replace_all(
+            &inv,
+            format!("known_hosts_file = \"{}\"", known_hosts.display()).as_str(),
+        )
+        .into_owned();
+    inv.replace(
+        "host_key_checking = \"strict\"",
+        &format!("host_key_checking = \"{checking}\""),
+    )
+}
+
+#[test]
+fn accept_new_records_an_unknown_key_and_off_accepts_a_changed_one() {
+    let Some(lab) = lab() else { return };
+    let feature = format!("{}/features/core.feature", env!("CARGO_MANIFEST_DIR"));
+    let dir = suite(&[("known_hosts", "")]);
+    let kh = dir.path().join("known_hosts");
+    std::fs::write(dir.path().join("inv.toml"), inventory_with(&lab, "accept-new", &kh)).expect("write");
+    let args = [
+        "run",
+        "-i",
+        "inv.toml",
+        "--format",
+        "pretty",
+        "--hosts",
+        "web1",
+        feature.as_str(),
+    ];
+    crate::util::cli_util_shakedown_in(dir.path(), &args).assert_exit(0);
+    // Debian hashes recorded names (HashKnownHosts), so look for the key itself.
+    let lab_known = std::fs::read_to_string(lab.dir.join("known_hosts")).expect("known_hosts");
+    let web1_key = lab_known.lines().find(|l| l.starts_with("10.77.0.11 ")).expect("web1");
+    let web1_key = web1_key.split_once(' ').expect("key").1;
+    let recorded = std::fs::read_to_string(&kh).expect("known_hosts");
+    assert!(recorded.contains(web1_key), "key recorded: {recorded}");
+    // A forged key: strict refuses (tested above), off connects anyway.
+    let known = std::fs::read_to_string(lab.dir.join("known_hosts")).expect("known_hosts");
+    let web2_key = known
+        .lines()
+        .find(|l| l.starts_with("10.77.0.12 "))
+        .expect("web2")
+        .split_once(' ')
+        .expect("key")
+        .1;
+    std::fs::write(&kh, format!("10.77.0.11 {web2_key}\n")).expect("forge");
+    std::fs::write(dir.path().join("inv.toml"), inventory_with(&lab, "off", &kh)).expect("write");
+    crate::util::cli_util_shakedown_in(dir.path(), &args)
+        .assert_exit(0)
+        .assert_contains("3 scenarios (3 passed)");
+}
