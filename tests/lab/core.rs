@@ -221,3 +221,42 @@ fn accept_new_records_an_unknown_key_and_off_accepts_a_changed_one() {
         .assert_exit(0)
         .assert_contains("3 scenarios (3 passed)");
 }
+
+#[test]
+fn the_users_ssh_config_is_honoured() {
+    let Some(lab) = lab() else { return };
+    // web1 is known to the inventory only by an alias that ~/.ssh/config resolves. The
+    // test gives root a private home (a bind mount over /root in its own mount namespace).
+    let home = suite(&[(
+        ".ssh/config",
+        "Host web1-alias\n  HostName 10.77.0.11\n  HostKeyAlias 10.77.0.11\n",
+    )]);
+    let inv = std::fs::read_to_string(lab.inventory()).expect("inventory");
+    let inv = inv.replacen("address = \"10.77.0.11\"", "address = \"web1-alias\"", 1);
+    let dir = suite(&[("inv.toml", &inv)]);
+    let feature = format!("{}/features/core.feature", env!("CARGO_MANIFEST_DIR"));
+    let script = format!(
+        "mount --bind {} /root && exec {} run -i inv.toml --format pretty --hosts web1 -n 'own name' {feature}",
+        home.path().display(),
+        env!("CARGO_BIN_EXE_shakedown")
+    );
+    let out = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .current_dir(dir.path())
+        .env("SHAKEDOWN_MYSQL_PASSWORD", lab.mysql_password())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("unshare runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("The host knows its own name [web1]"), "{text}");
+    // Without the config the alias does not resolve: the same run fails to connect.
+    let run = crate::util::cli_util_shakedown_in(
+        dir.path(),
+        &[
+            "run", "-i", "inv.toml", "--format", "pretty", "--hosts", "web1", "-n", "own name", &feature,
+        ],
+    );
+    run.assert_exit(1)
+        .assert_contains("cannot connect to web1 (web1-alias:22)");
+}
