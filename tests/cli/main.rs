@@ -321,3 +321,20 @@ fn no_color_and_the_no_color_flag_keep_escape_codes_out() {
         flag_off.all()
     );
 }
+
+#[test]
+fn progress_format_prints_failures_as_they_happen_and_the_summary() {
+    let dir = suite(&[(
+        "p.feature",
+        "Feature: P\n  Scenario: Good\n    When I run \"true\"\n  Scenario: Bad\n    When I run \"false\"\n    Then the command should succeed\n",
+    )]);
+    let run = shakedown_in(dir.path(), &["run", ".", "--format", "progress"], &[]);
+    run.assert_exit(1)
+        .assert_contains("FAILED: Bad [localhost]")
+        .assert_contains("2 scenarios (1 passed, 1 failed)");
+    assert!(
+        !run.stdout.contains("Good [localhost]"),
+        "passing scenarios are only counted: {}",
+        run.stdout
+    );
+}
