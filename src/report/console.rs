@@ -130,8 +130,9 @@ impl Console {
 
     fn emit(&mut self, text: &str) {
         match &self.bar {
-            Some(bar) => bar.println(text.trim_end()),
-            None => {
+            // A hidden bar (stderr is not a terminal) drops println: write directly then.
+            Some(bar) if !bar.is_hidden() => bar.println(text.trim_end()),
+            _ => {
                 let mut out = std::io::stdout().lock();
                 let _ = out.write_all(text.as_bytes());
                 let _ = out.flush();
