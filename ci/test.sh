@@ -37,5 +37,8 @@ status=${PIPESTATUS[0]}
 step "report consumers (JUnit schema, junitparser, Cucumber JSON tools, Nagios 4, Icinga 2)"
 ci/consumers.sh || status=1
 
+step "faults: fault matrix, deadlines, signals, secrets canary, injection, malformed input, 200 hosts"
+FAULTS_SCALE=1 ci/faults.sh || status=1
+
 step "done"
 exit "$status"

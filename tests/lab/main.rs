@@ -6,6 +6,8 @@ mod util;
 
 mod core;
 mod database;
+mod fault;
+mod faults;
 mod reports;
 mod system;
 mod web;
