@@ -6,6 +6,7 @@ mod util;
 
 mod core;
 mod database;
+mod deadlines;
 mod fault;
 mod faults;
 mod reports;
