@@ -5,6 +5,7 @@
 mod util;
 
 mod core;
+mod canary;
 mod database;
 mod deadlines;
 mod fault;
