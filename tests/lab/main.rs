@@ -9,6 +9,7 @@ mod canary;
 mod database;
 mod deadlines;
 mod fault;
+mod injection;
 mod faults;
 mod reports;
 mod system;
