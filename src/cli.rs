@@ -69,7 +69,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub select: SelectArgs,
     /// Scenarios in flight at once.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = at_least_one)]
     pub concurrency: usize,
     /// Time allowed for each step.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
@@ -107,7 +107,7 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub select: SelectArgs,
     /// Scenarios in flight at once.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = at_least_one)]
     pub concurrency: usize,
     /// Time allowed for each step.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
@@ -138,4 +138,13 @@ pub struct CheckArgs {
 pub struct StepsArgs {
     /// Only sentences containing this text.
     pub filter: Option<String>,
+}
+
+/// `--concurrency`: a count of at least 1 (0 would run nothing, or everything at once).
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }

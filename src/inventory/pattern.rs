@@ -32,6 +32,14 @@ impl Inventory {
                 }
             }
         }
+        // An empty pattern (`@hosts:` with nothing after it, `--hosts ""`) is a typo, not
+        // "no hosts": selecting nothing would pass silently.
+        if out.is_empty() {
+            return Err(PatternError {
+                pattern: pattern.to_string(),
+                hint: None,
+            });
+        }
         // Keep inventory (sorted name) order so reports are stable.
         out.sort_by_key(|n| self.hosts.keys().position(|k| k == n));
         Ok(out)
@@ -72,6 +80,12 @@ mod tests {
             inv.hosts.insert(name.into(), h);
         }
         inv
+    }
+
+    #[test]
+    fn an_empty_pattern_is_an_error() {
+        assert!(inv().select("").is_err());
+        assert!(inv().select(" , ").is_err());
     }
 
     #[test]
