@@ -169,14 +169,20 @@ impl Inventory {
             path: path.display().to_string(),
             source,
         })?;
+        Self::parse_text(path, &text)
+    }
+
+    /// Parses inventory text as if read from `path` (its extension chooses the format, as
+    /// in [`Inventory::load`]); the entry point of the fuzz targets.
+    pub fn parse_text(path: &Path, text: &str) -> Result<Self, InventoryError> {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         let mut inv = match ext {
-            "toml" => native::parse(path, &text)?,
-            "yml" | "yaml" => ansible::parse_yaml(path, &text)?,
-            "ini" | "cfg" => ansible::parse_ini(path, &text)?,
-            _ if ansible::looks_like_yaml(&text) => ansible::parse_yaml(path, &text)?,
-            _ if ansible::looks_like_ini(&text) => ansible::parse_ini(path, &text)?,
-            _ => native::parse(path, &text)?,
+            "toml" => native::parse(path, text)?,
+            "yml" | "yaml" => ansible::parse_yaml(path, text)?,
+            "ini" | "cfg" => ansible::parse_ini(path, text)?,
+            _ if ansible::looks_like_yaml(text) => ansible::parse_yaml(path, text)?,
+            _ if ansible::looks_like_ini(text) => ansible::parse_ini(path, text)?,
+            _ => native::parse(path, text)?,
         };
         inv.source = Some(path.to_path_buf());
         Ok(inv)

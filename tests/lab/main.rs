@@ -12,5 +12,6 @@ mod fault;
 mod injection;
 mod faults;
 mod reports;
+mod scale;
 mod system;
 mod web;
