@@ -113,7 +113,29 @@ fn describe(e: &openssh::Error) -> String {
         text.push_str(&s.to_string());
         source = s.source();
     }
-    text.trim().replace('\n', " ")
+    clean_ssh_message(&text)
+}
+
+/// ssh's error text on one line, without its banner lines of `@` (a changed host key
+/// prints three of them around "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!").
+fn clean_ssh_message(text: &str) -> String {
+    text.lines()
+        .map(|l| l.trim_matches(|c: char| c == '@' || c.is_whitespace()))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_host_key_banner_is_dropped_and_the_message_kept_on_one_line() {
+        let text = "failed to connect to the remote host: @@@@@@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n@@@@@@@@@@@@\nIT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\nHost key verification failed.\n";
+        assert_eq!(
+            super::clean_ssh_message(text),
+            "failed to connect to the remote host: WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY! Host key verification failed."
+        );
+    }
 }
 
 /// The remote command line: `cmd` bounded by `timeout` on the host when the host has it,

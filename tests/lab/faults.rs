@@ -120,7 +120,7 @@ fn rows() -> Vec<Row> {
             fault::host_key_changed("web1"),
             &[
                 ("reach", "web1", "cannot connect to web1 (10.77.0.11:22)"),
-                ("files", "web1", DOWN),
+                ("files", "web1", "REMOTE HOST IDENTIFICATION HAS CHANGED"),
             ],
         ),
         row(fault::mysql_port_refused("db1"), &[("mysql", "db1", "refused")]),
@@ -281,8 +281,8 @@ fn table(outcomes: &[Outcome]) -> String {
     );
     for o in outcomes {
         let mut msg = o.message.replace('|', "\\|");
-        if msg.chars().count() > 140 {
-            msg = msg.chars().take(137).collect::<String>() + "...";
+        if msg.chars().count() > 170 {
+            msg = msg.chars().take(167).collect::<String>() + "...";
         }
         t.push_str(&format!(
             "| {} | {} | {} | {} | {:.1}s |\n",
