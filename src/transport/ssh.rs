@@ -126,18 +126,6 @@ fn clean_ssh_message(text: &str) -> String {
         .join(" ")
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_host_key_banner_is_dropped_and_the_message_kept_on_one_line() {
-        let text = "failed to connect to the remote host: @@@@@@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n@@@@@@@@@@@@\nIT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\nHost key verification failed.\n";
-        assert_eq!(
-            super::clean_ssh_message(text),
-            "failed to connect to the remote host: WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY! Host key verification failed."
-        );
-    }
-}
-
 /// The remote command line: `cmd` bounded by `timeout` on the host when the host has it,
 /// so a command we stopped waiting for does not keep running there.
 fn remote_line(cmd: &Cmd, timeout: Duration) -> String {
@@ -191,5 +179,17 @@ impl Transport for SshMaster {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_host_key_banner_is_dropped_and_the_message_kept_on_one_line() {
+        let text = "failed to connect to the remote host: @@@@@@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n@@@@@@@@@@@@\nIT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\nHost key verification failed.\n";
+        assert_eq!(
+            super::clean_ssh_message(text),
+            "failed to connect to the remote host: WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY! Host key verification failed."
+        );
     }
 }

@@ -4,13 +4,13 @@
 
 mod util;
 
-mod core;
 mod canary;
+mod core;
 mod database;
 mod deadlines;
 mod fault;
-mod injection;
 mod faults;
+mod injection;
 mod reports;
 mod scale;
 mod system;
