@@ -1,0 +1,16 @@
+//! Integration tests of the operations paths against real servers started by the tests:
+//! the `--mail-to` mail through an SMTP server (aiosmtpd), passive results through the NSCA
+//! daemon into a command file, and the Icinga 2 API. Suites run on this machine (local
+//! transport): no lab needed. The lab variant is tests/lab/ops.rs.
+
+#[path = "cli/util.rs"]
+mod util;
+
+#[path = "ops/servers.rs"]
+mod servers;
+
+#[path = "ops/mail.rs"]
+mod mail;
+
+#[path = "ops/nsca.rs"]
+mod nsca;
