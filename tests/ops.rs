@@ -14,3 +14,6 @@ mod mail;
 
 #[path = "ops/nsca.rs"]
 mod nsca;
+
+#[path = "ops/icinga.rs"]
+mod icinga;

@@ -45,7 +45,7 @@ pub fn parse_api_url(text: &str) -> Result<(Url, String, String), String> {
     if host.is_empty() {
         return Err("--icinga-api: the URL names no host".into());
     }
-    if url.path().trim_start_matches('/') != "" {
+    if !url.path().trim_start_matches('/').is_empty() {
         return Err("--icinga-api: give the API's root, https://USER@HOST:5665 (no path)".into());
     }
     if url.port().is_none() {

@@ -64,7 +64,7 @@ pub fn parse_smtp_url(text: &str, password: Option<Secret>) -> Result<SmtpServer
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
-    if url.path().trim_start_matches('/') != "" || url.query().is_some() {
+    if !url.path().trim_start_matches('/').is_empty() || url.query().is_some() {
         return Err("--smtp: the URL takes no path or query (smtp://HOST:25)".into());
     }
     let port = url.port().unwrap_or(if tls { 465 } else { 25 });

@@ -202,3 +202,206 @@ pub fn parse_result(line: &str) -> (String, String, i32, String) {
     let (host, service, state, output) = (next(), next(), next(), next());
     (host, service, state.parse().expect("state"), output)
 }
+
+/// A private Icinga 2 (Debian icinga2-bin) on 127.0.0.1: its own config, data, state and
+/// run directories in a temp dir, an API listener with a certificate for `localhost` signed
+/// by a test CA, the API user `shakedown` (password given), and for each host given a Host
+/// and the passive Service `service`. Runs in its own process group, stopped on drop.
+pub struct Icinga2 {
+    child: Child,
+    dir: tempfile::TempDir,
+    /// API port.
+    pub port: u16,
+    password: String,
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Icinga2 {
+    /// Starts it and waits (up to 60 s) until the API answers.
+    pub fn start(password: &str, hosts: &[&str], service: &str) -> Self {
+        use std::os::unix::process::CommandExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        for sub in ["data/certs", "log", "cache", "spool", "run", "state"] {
+            std::fs::create_dir_all(d.join(sub)).expect("mkdir");
+        }
+        openssl(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=shakedown test CA",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "data/certs/ca.crt",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+                "data/certs/localhost.key",
+                "-out",
+                "localhost.csr",
+            ],
+        );
+        std::fs::write(
+            d.join("ext.cnf"),
+            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n",
+        )
+        .expect("ext");
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "localhost.csr",
+                "-CA",
+                "data/certs/ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                "ext.cnf",
+                "-out",
+                "data/certs/localhost.crt",
+            ],
+        );
+        let port = closed_port();
+        let mut conf = format!(
+            "const NodeName = \"localhost\"\nconst ZoneName = \"master\"\ninclude <itl>\n\
+             object Endpoint NodeName {{ }}\nobject Zone ZoneName {{ endpoints = [ NodeName ] }}\n\
+             object ApiListener \"api\" {{ bind_host = \"127.0.0.1\"; bind_port = {port}; accept_commands = true }}\n\
+             object ApiUser \"shakedown\" {{ password = \"{password}\"; permissions = [ \"actions/process-check-result\", \"objects/query/Service\" ] }}\n"
+        );
+        for host in hosts {
+            conf.push_str(&format!(
+                "object Host \"{host}\" {{ check_command = \"dummy\"; enable_active_checks = false }}\n\
+                 object Service \"{service}\" {{ host_name = \"{host}\"; check_command = \"dummy\"; enable_active_checks = false }}\n"
+            ));
+        }
+        std::fs::write(d.join("icinga2.conf"), conf).expect("icinga2.conf");
+        let define = |k: &str, sub: &str| format!("-D{k}={}", d.join(sub).display());
+        let child = Command::new("icinga2")
+            .arg("daemon")
+            .arg("-c")
+            .arg(d.join("icinga2.conf"))
+            .args([
+                define("DataDir", "data"),
+                define("LogDir", "log"),
+                define("CacheDir", "cache"),
+            ])
+            .args([
+                define("SpoolDir", "spool"),
+                define("InitRunDir", "run"),
+                define("StateDir", "state"),
+            ])
+            .arg(format!("-DRunAsUser={}", id("-un")))
+            .arg(format!("-DRunAsGroup={}", id("-gn")))
+            .stdout(std::fs::File::create(d.join("icinga2.out")).expect("log file"))
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .spawn()
+            .expect("icinga2 runs (ci/install-deps.sh installs icinga2-bin)");
+        let icinga = Icinga2 {
+            child,
+            dir,
+            port,
+            password: password.into(),
+        };
+        let ready = Instant::now() + Duration::from_secs(60);
+        while icinga.query("/v1/objects/services?attrs=name").is_none() {
+            if Instant::now() > ready {
+                let log = std::fs::read_to_string(icinga.dir.path().join("icinga2.out")).unwrap_or_default();
+                panic!("Icinga 2 did not answer within 60 s; its output:\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        icinga
+    }
+
+    /// `https://shakedown@localhost:PORT`.
+    pub fn url(&self) -> String {
+        format!("https://shakedown@localhost:{}", self.port)
+    }
+
+    /// The test CA's certificate (PEM file).
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path().join("data/certs/ca.crt")
+    }
+
+    /// GET `path` on the API with curl; the JSON, or `None` when it did not answer 200.
+    pub fn query(&self, path: &str) -> Option<serde_json::Value> {
+        let out = Command::new("curl")
+            .args(["-sS", "--fail", "--max-time", "5", "--cacert"])
+            .arg(self.ca())
+            .arg("-u")
+            .arg(format!("shakedown:{}", self.password))
+            .arg(format!("https://localhost:{}{path}", self.port))
+            .output()
+            .expect("curl runs");
+        if !out.status.success() {
+            return None;
+        }
+        serde_json::from_slice(&out.stdout).ok()
+    }
+
+    /// The last check result of `host!service`, once there is one.
+    pub fn last_result(&self, host: &str, service: &str) -> Option<serde_json::Value> {
+        let v = self.query("/v1/objects/services?attrs=last_check_result")?;
+        let name = format!("{host}!{service}");
+        v["results"]
+            .as_array()?
+            .iter()
+            .find(|r| r["name"] == name.as_str())
+            .map(|r| r["attrs"]["last_check_result"].clone())
+            .filter(|r| !r.is_null())
+    }
+}
+
+impl Drop for Icinga2 {
+    fn drop(&mut self) {
+        // The daemon forks (umbrella and main process): stop its whole process group.
+        let group = -(self.child.id() as i32);
+        // SAFETY: kill(2) on our own child's process group; no memory involved.
+        unsafe { libc::kill(group, libc::SIGTERM) };
+        let end = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < end {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // SAFETY: as above.
+        unsafe { libc::kill(group, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
