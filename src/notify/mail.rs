@@ -189,3 +189,43 @@ pub fn subject(summary: &RunSummary) -> String {
     let noun = if total == 1 { "scenario" } else { "scenarios" };
     format!("shakedown: {} of {total} {noun} failed on {named}", summary.failed())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_urls_plain_and_tls() {
+        let s = parse_smtp_url("smtp://mail.example.com", None).expect("plain");
+        assert_eq!(
+            (s.tls, s.host.as_str(), s.port, s.login.is_none()),
+            (false, "mail.example.com", 25, true)
+        );
+        let pw = Secret::new("canary-m41l".into());
+        let s = parse_smtp_url("smtps://alert@mail.example.com", Some(pw)).expect("tls");
+        assert_eq!((s.tls, s.port), (true, 465));
+        assert_eq!(s.display(), "smtps://alert@mail.example.com:465");
+        assert!(!format!("{s:?}").contains("canary-m41l"), "Debug hides the password");
+        assert_eq!(
+            parse_smtp_url("smtp://[::1]:2525", None).map(|s| (s.host, s.port)),
+            Ok(("::1".into(), 2525))
+        );
+    }
+
+    #[test]
+    fn smtp_url_mistakes_are_named_without_the_password() {
+        let cases = [
+            ("smtp://", "names no host"),
+            ("http://mail.example.com", "is not smtp:// or smtps://"),
+            ("smtp://mail.example.com/x", "no path"),
+            ("smtps://alert@mail.example.com", "set SHAKEDOWN_SMTP_PASSWORD"),
+            ("smtp://alert@mail.example.com", "a login needs smtps://"),
+            ("smtps://alert:canary-url@mail.example.com", "do not write the password"),
+        ];
+        for (url, message) in cases {
+            let e = parse_smtp_url(url, None).expect_err(url);
+            assert!(e.contains(message), "{url}: {e}");
+            assert!(!e.contains("canary-url"), "{e}");
+        }
+    }
+}
