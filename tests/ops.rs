@@ -17,3 +17,6 @@ mod nsca;
 
 #[path = "ops/icinga.rs"]
 mod icinga;
+
+#[path = "ops/examples.rs"]
+mod examples;
