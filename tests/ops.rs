@@ -20,3 +20,6 @@ mod icinga;
 
 #[path = "ops/examples.rs"]
 mod examples;
+
+#[path = "ops/timeouts.rs"]
+mod timeouts;

@@ -2,7 +2,10 @@
 //! `shakedown: 2 of 14 scenarios failed on web2, db2`, body = the console failure report
 //! without colours, the JUnit XML attached; sent with `lettre` through `--smtp`
 //! (`smtp://HOST[:PORT]` in clear, `smtps://[USER@]HOST[:PORT]` over TLS with the password
-//! from `SHAKEDOWN_SMTP_PASSWORD`). Every SMTP operation is bounded by [`super::TIMEOUT`].
+//! from `SHAKEDOWN_SMTP_PASSWORD`). The connection must open within [`super::TIMEOUT`] and
+//! the whole exchange end within [`EXCHANGE_TIMEOUT`]: lettre's async transport applies its
+//! own timeout to the TCP connect only (a server that accepts and stays silent would
+//! otherwise hold the run for ever).
 
 use std::collections::HashMap;
 
@@ -16,6 +19,9 @@ use crate::cli::NotifyArgs;
 use crate::event::RunSummary;
 use crate::inventory::secret::Secret;
 use crate::report::{console, junit};
+
+/// Time allowed to the whole SMTP exchange (greeting, EHLO, TLS, AUTH, MAIL, RCPT, DATA).
+pub const EXCHANGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Failed hosts named in the subject before `and N more`.
 const HOSTS_IN_SUBJECT: usize = 5;
@@ -133,13 +139,13 @@ impl Mailer {
         let transport = self
             .transport()
             .map_err(|e| format!("mail through {where_}: {}", chain(&e)))?;
-        // The transport's timeout bounds each SMTP command; this bounds the whole exchange.
-        match tokio::time::timeout(TIMEOUT * 3, transport.send(message)).await {
+        // The transport's timeout bounds the connect; this bounds the whole exchange.
+        match tokio::time::timeout(EXCHANGE_TIMEOUT, transport.send(message)).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(format!("mail through {where_} not sent: {}", chain(&e))),
             Err(_) => Err(format!(
                 "mail through {where_} not sent: no answer within {}s",
-                (TIMEOUT * 3).as_secs()
+                EXCHANGE_TIMEOUT.as_secs()
             )),
         }
     }
