@@ -3,7 +3,7 @@
 //! host is contacted; delivery errors on stderr without changing a failed run's status;
 //! the SMTP password never printed.
 
-use crate::servers::{CANARY, SmtpSink, closed_port};
+use crate::servers::{CANARY, SmtpSink, closed_port, test_certificates};
 use crate::util::{shakedown_in, suite};
 
 const FAILING: &str = "Feature: Local config\n  Scenario: Greeting\n    When I run \"echo hello\"\n    Then the output should contain \"bye\"\n  Scenario: Kernel\n    When I run \"uname -s\"\n    Then the output should contain \"Linux\"\n";
@@ -277,4 +277,69 @@ fn check_mails_a_critical_run_too() {
             .unwrap_or_default()
             .contains("found:    \"hello\"")
     );
+}
+
+#[test]
+fn smtps_logs_in_with_the_password_from_the_environment() {
+    let certs = tempfile::tempdir().expect("temp dir");
+    test_certificates(certs.path());
+    let (cert, key) = (certs.path().join("localhost.crt"), certs.path().join("localhost.key"));
+    let sink = SmtpSink::start_tls(&cert, &key, CANARY);
+    let dir = suite(&[("f.feature", FAILING)]);
+    let url = format!("smtps://alert@localhost:{}", sink.port);
+    // The system roots: the test CA is added through SSL_CERT_FILE, as an operator would
+    // for a private CA.
+    let ca = certs.path().join("ca.crt");
+    let ca = ca.to_str().expect("utf-8 path");
+    let args = [
+        "run",
+        "f.feature",
+        "--format",
+        "quiet",
+        "--mail-to",
+        "ops@example.com",
+        "--smtp",
+        &url,
+    ];
+    let run = shakedown_in(
+        dir.path(),
+        &args,
+        &[("SHAKEDOWN_SMTP_PASSWORD", CANARY), ("SSL_CERT_FILE", ca)],
+    );
+    run.assert_exit(1);
+    assert_eq!(run.stderr, "", "the mail went over TLS with the login");
+    let mails = sink.wait_for(1);
+    assert_eq!(mails[0]["auth_login"], "alert");
+    assert_eq!(mails[0]["subject"], "shakedown: 1 of 2 scenarios failed on localhost");
+    assert!(!run.all().contains(CANARY));
+    // A wrong password: refused by the server, reported, the run stays 1, no mail.
+    let run = shakedown_in(
+        dir.path(),
+        &args,
+        &[("SHAKEDOWN_SMTP_PASSWORD", "wrong-password"), ("SSL_CERT_FILE", ca)],
+    );
+    run.assert_exit(1);
+    assert!(
+        run.stderr.contains(&format!("error: mail through {url} not sent: ")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("535"), "the server's refusal: {}", run.stderr);
+    // A certificate that the roots do not know (no SSL_CERT_FILE): refused, no login sent.
+    let run = shakedown_in(
+        dir.path(),
+        &args,
+        &[
+            ("SHAKEDOWN_SMTP_PASSWORD", CANARY),
+            ("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"),
+        ],
+    );
+    run.assert_exit(1);
+    assert!(
+        run.stderr.contains("certificate") || run.stderr.contains("Certificate"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.all().contains(CANARY), "the password leaked:\n{}", run.all());
+    assert_eq!(sink.messages().len(), 1);
 }

@@ -50,11 +50,22 @@ impl SmtpSink {
     /// Starts the server (Debian's python3-aiosmtpd under /usr/bin/python3) and waits
     /// until it listens.
     pub fn start() -> Self {
+        Self::spawn(&[])
+    }
+
+    /// The same server speaking SMTPS (TLS from the first byte) with `cert`/`key`, AUTH
+    /// required with `password` (any user).
+    pub fn start_tls(cert: &Path, key: &Path, password: &str) -> Self {
+        Self::spawn(&[cert.as_os_str(), key.as_os_str(), std::ffi::OsStr::new(password)])
+    }
+
+    fn spawn(extra: &[&std::ffi::OsStr]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ops/smtp_sink.py");
         let mut child = Command::new("/usr/bin/python3")
             .arg(script)
             .arg(dir.path())
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -215,6 +226,55 @@ pub struct Icinga2 {
     password: String,
 }
 
+/// A test CA (`ca.crt`) and a certificate for `localhost` signed by it (`localhost.crt`,
+/// `localhost.key`), written into `dir`.
+pub fn test_certificates(dir: &Path) {
+    let (ca, key) = ("/CN=shakedown test CA", "rsa:2048");
+    openssl(
+        dir,
+        &[
+            "req", "-x509", "-newkey", key, "-nodes", "-days", "2", "-subj", ca, "-keyout", "ca.key", "-out", "ca.crt",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            key,
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "localhost.key",
+            "-out",
+            "localhost.csr",
+        ],
+    );
+    let ext = "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n";
+    std::fs::write(dir.join("ext.cnf"), ext).expect("ext");
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "localhost.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "localhost.crt",
+        ],
+    );
+}
+
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
         .args(args)
@@ -237,64 +297,7 @@ impl Icinga2 {
         for sub in ["data/certs", "log", "cache", "spool", "run", "state"] {
             std::fs::create_dir_all(d.join(sub)).expect("mkdir");
         }
-        openssl(
-            d,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=shakedown test CA",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "data/certs/ca.crt",
-            ],
-        );
-        openssl(
-            d,
-            &[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-subj",
-                "/CN=localhost",
-                "-keyout",
-                "data/certs/localhost.key",
-                "-out",
-                "localhost.csr",
-            ],
-        );
-        std::fs::write(
-            d.join("ext.cnf"),
-            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n",
-        )
-        .expect("ext");
-        openssl(
-            d,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "localhost.csr",
-                "-CA",
-                "data/certs/ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                "ext.cnf",
-                "-out",
-                "data/certs/localhost.crt",
-            ],
-        );
+        test_certificates(&d.join("data/certs"));
         let port = closed_port();
         let mut conf = format!(
             "const NodeName = \"localhost\"\nconst ZoneName = \"master\"\ninclude <itl>\n\

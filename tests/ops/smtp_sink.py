@@ -1,8 +1,9 @@
 """A real SMTP server for shakedown's tests (aiosmtpd, Debian python3-aiosmtpd).
 
-Usage: /usr/bin/python3 smtp_sink.py OUT_DIR
+Usage: /usr/bin/python3 smtp_sink.py OUT_DIR [CERT KEY PASSWORD]
 Listens on 127.0.0.1, on a free port that it prints on its first line of stdout once it
-accepts connections. Every message received is parsed with Python's email package and
+accepts connections. With CERT, KEY and PASSWORD: SMTPS (TLS from the first byte) and AUTH
+required, any user with that password (the login is recorded, never the password). Every message received is parsed with Python's email package and
 written, atomically, as OUT_DIR/<n>.json: envelope, Subject/From/To, the text/plain body
 and each attachment (filename, content type, text; an XML attachment also parsed as JUnit:
 suites with their counts, test cases with their failure message).
@@ -12,10 +13,11 @@ import email
 import email.policy
 import json
 import os
+import ssl
 import sys
 import xml.etree.ElementTree as ET
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult
 
 
 def junit(text):
@@ -73,6 +75,7 @@ class Sink:
                 }
             )
         record = {
+            "auth_login": session.auth_data.decode() if isinstance(session.auth_data, bytes) else None,
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "subject": msg["subject"],
@@ -91,13 +94,33 @@ class Sink:
         return "250 Message accepted for delivery"
 
 
-async def main(out):
+def password_check(password):
+    def check(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.password.decode() == password
+        return AuthResult(success=ok, handled=False, auth_data=auth_data.login if ok else None)
+
+    return check
+
+
+async def main(out, tls=None):
     sink = Sink(out)
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(sink), "127.0.0.1", 0)
+    if tls is None:
+        server = await loop.create_server(lambda: SMTP(sink), "127.0.0.1", 0)
+    else:
+        cert, key, password = tls
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        factory = lambda: SMTP(
+            sink,
+            authenticator=password_check(password),
+            auth_required=True,
+            auth_require_tls=False,
+        )
+        server = await loop.create_server(factory, "127.0.0.1", 0, ssl=context)
     print(server.sockets[0].getsockname()[1], flush=True)
     await server.serve_forever()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1]))
+    asyncio.run(main(sys.argv[1], tuple(sys.argv[2:5]) if len(sys.argv) >= 5 else None))
