@@ -20,6 +20,7 @@ pub mod nearest;
 pub mod probes;
 pub mod report;
 pub mod runner;
+pub mod serve;
 pub mod steps;
 pub mod suite;
 pub mod transport;
