@@ -7,5 +7,6 @@ mod util;
 mod core;
 mod database;
 mod reports;
+mod serve;
 mod system;
 mod web;
