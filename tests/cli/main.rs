@@ -3,6 +3,9 @@
 
 mod util;
 
+mod partition;
+mod serve;
+
 use util::{shakedown, shakedown_in, suite};
 
 #[test]
