@@ -67,7 +67,11 @@ fn pairs(junit: &Path) -> BTreeSet<(String, String)> {
                     e.attributes()
                         .filter_map(Result::ok)
                         .find(|a| a.key.as_ref() == key)
-                        .map(|a| a.unescape_value().expect("attribute").into_owned())
+                        .map(|a| {
+                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                .expect("attribute")
+                                .into_owned()
+                        })
                         .unwrap_or_default()
                 };
                 assert!(out.insert((attr(b"file"), attr(b"name"))), "a pair twice in one run");
