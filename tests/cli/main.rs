@@ -3,6 +3,7 @@
 
 mod util;
 
+mod init;
 mod partition;
 mod serve;
 

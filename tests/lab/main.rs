@@ -6,6 +6,7 @@ mod util;
 
 mod core;
 mod database;
+mod init;
 mod reports;
 mod serve;
 mod system;
