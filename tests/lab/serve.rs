@@ -436,3 +436,39 @@ fn a_run_is_bounded_by_timeout() {
         "{doc}"
     );
 }
+
+#[test]
+fn sigterm_during_a_run_ends_it_answers_503_and_exits_0() {
+    let Some(lab) = lab() else { return };
+    let dir = suite(&[("slow.feature", SLOW)]);
+    let server = Server::start(&lab, dir.path(), &["slow.feature"]);
+    let waiting = server.rt.spawn(fetch(
+        server.client.clone(),
+        format!("{}/healthz", server.base),
+        Some("text/plain"),
+    ));
+    let started = Instant::now();
+    while value(&server.metrics(), "shakedown_run_in_progress", &[]) != 1.0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "no run in flight within 3 s"
+        );
+    }
+    let reply_rt = tokio::runtime::Runtime::new().expect("runtime");
+    let asked = Instant::now();
+    let handle = std::thread::spawn(move || server.stop());
+    let reply = reply_rt.block_on(waiting).expect("request task");
+    let (code, _) = handle.join().expect("stop");
+    let took = asked.elapsed();
+    assert_eq!(code, 0);
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert!(
+        reply.body.starts_with("SHAKEDOWN UNKNOWN - run interrupted"),
+        "{}",
+        reply.body
+    );
+    assert!(
+        took < Duration::from_millis(2500),
+        "stopped in {took:?}, before the 3 s step ended"
+    );
+}
