@@ -132,3 +132,39 @@ fn a_timed_out_run_is_unhealthy_and_says_so() {
         snap.summary_line()
     );
 }
+
+#[test]
+fn secrets_never_reach_a_body() {
+    use shakedown::inventory::secret::Secret;
+    use shakedown::steps::{Outcome, StepResult};
+    let secret = Secret::new("hunter2-serve-bodies".into());
+    let (_, mut summary) = events::failing_run();
+    let mut first = (*summary.results[1]).clone();
+    let index = first.failure().map(|(i, _)| i).expect("a failed step");
+    first.steps[index].0 = StepResult::Failed(Outcome {
+        passed: false,
+        expected: format!("password {}", secret.expose()),
+        found: format!("login as monitor:{} refused", secret.expose()),
+        measured: Vec::new(),
+    });
+    summary.results[1] = std::sync::Arc::new(first);
+    let mut snap = snapshot(summary);
+    snap.problems.push(format!("cannot write: {}", secret.expose()));
+    let metrics = metrics::render(
+        Some(&snap),
+        ServerState {
+            runs: 1,
+            running: false,
+        },
+    );
+    let nagios = shakedown::report::nagios::output(&snap.summary, Some(snap.timeout), &snap.problems).1;
+    let meta = shakedown::report::junit::Meta {
+        started: snap.started,
+        hostname: "ci-runner".into(),
+    };
+    let junit = shakedown::report::junit::render(&snap.summary, &snap.retries, &meta);
+    for body in [json::render(&snap), pingdom::render(&snap), metrics, nagios, junit] {
+        assert!(!body.contains(secret.expose()), "{body}");
+    }
+    assert!(json::render(&snap).contains("login as monitor:*** refused"));
+}

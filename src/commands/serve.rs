@@ -62,7 +62,9 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
     }
 }
 
-/// One run of the prepared plan, on its own SSH connections, closed afterwards.
+/// One run of the prepared plan, on its own SSH connections, closed afterwards: a new
+/// pool per run, because a pool caches host facts (services, packages, mounts) that must
+/// be read afresh each run.
 async fn one_run(
     suite: Arc<Suite>,
     opts: RunOptions,
