@@ -12,7 +12,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
@@ -21,6 +21,9 @@ use super::metrics::{self, ServerState};
 use super::negotiate::{self, Body};
 use super::{Snapshot, json, pingdom};
 use crate::report::{junit, nagios};
+
+/// Time a client has to send its request headers (a stalled client frees its slot).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Time given to open connections after shutdown before they are dropped.
 pub const DRAIN: Duration = Duration::from_secs(5);
@@ -43,7 +46,10 @@ pub async fn serve(listener: TcpListener, flight: Arc<Flight>, stop: impl std::f
             let flight = flight.clone();
             async move { Ok::<_, Infallible>(route(&flight, &req).await) }
         });
-        let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             let _ = conn.await;
