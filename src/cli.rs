@@ -26,6 +26,10 @@ pub enum Command {
     Steps(StepsArgs),
     /// Run suites as a Nagios/Icinga plugin: status line with perfdata, exit 0..3.
     Check(CheckArgs),
+    /// HTTP health endpoint: /healthz runs the suites (cached), /metrics, /pingdom.
+    Serve(ServeArgs),
+    /// Write a ready suite: features/, steps/, inventory.toml, ci/ examples.
+    Init(InitArgs),
 }
 
 /// Which features, which inventory, which scenarios.
@@ -167,6 +171,41 @@ pub struct NotifyArgs {
     /// (default: the system roots).
     #[arg(long, value_name = "FILE")]
     pub icinga_ca: Option<PathBuf>,
+}
+
+/// `serve` options: the selection and execution options of `check`, where to listen, and
+/// how long a result is reused.
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// What to run.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Address and port to listen on (port 0: any free port, printed on stderr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7979")]
+    pub listen: std::net::SocketAddr,
+    /// Answer from the last result while it is younger than this; then run again.
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub cache: std::time::Duration,
+    /// Scenarios in flight at once.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Time allowed for each step.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub step_timeout: std::time::Duration,
+    /// Time allowed for each run; what has not finished is reported as timed out.
+    #[arg(long, default_value = "50s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Re-run a failed scenario up to N times before it counts as failed.
+    #[arg(long, default_value_t = 0)]
+    pub retries: u32,
+}
+
+/// `init` options.
+#[derive(Debug, Args, Clone)]
+pub struct InitArgs {
+    /// Directory to write the suite into (created if missing).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
 }
 
 /// `steps` options.

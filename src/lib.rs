@@ -21,6 +21,7 @@ pub mod notify;
 pub mod probes;
 pub mod report;
 pub mod runner;
+pub mod serve;
 pub mod steps;
 pub mod suite;
 pub mod transport;

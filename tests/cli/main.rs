@@ -3,6 +3,10 @@
 
 mod util;
 
+mod init;
+mod partition;
+mod serve;
+
 use util::{shakedown, shakedown_in, suite};
 
 #[test]

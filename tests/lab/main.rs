@@ -6,7 +6,9 @@ mod util;
 
 mod core;
 mod database;
+mod init;
 mod ops;
 mod reports;
+mod serve;
 mod system;
 mod web;
