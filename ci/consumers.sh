@@ -524,6 +524,52 @@ else
   fail "icinga2 daemon -C: ci/examples/icinga2/shakedown.conf"
 fi
 
+say "the fleet-splitting examples (--partition) load in Nagios and Icinga 2"
+{
+  grep -v '^cfg_file=' "$N/nagios.cfg"
+  echo "cfg_file=$E/objects.cfg"
+  echo "cfg_file=$E/runner.cfg"
+  echo "cfg_file=$ROOT/ci/examples/nagios-shakedown.cfg"
+} >"$E/nagios-shards.cfg"
+cat >"$E/runner.cfg" <<'EOF'
+define host {
+  host_name             shakedown-runner
+  address               127.0.0.1
+  max_check_attempts    1
+  check_period          24x7
+  contacts              nobody
+  notification_interval 0
+  notification_period   24x7
+}
+EOF
+if nagios4 -v "$E/nagios-shards.cfg" >"$E/verify-shards.out" 2>&1 && grep -q 'Checked 3 services' "$E/verify-shards.out"; then
+  ok "nagios4 -v: ci/examples/nagios-shakedown.cfg (3 shard services)"
+else
+  cat "$E/verify-shards.out"
+  fail "nagios4 -v: ci/examples/nagios-shakedown.cfg"
+fi
+cat >"$E/icinga2-shards.conf" <<EOF
+include <itl>
+object Endpoint "master" { }
+object Zone "master" { endpoints = [ "master" ] }
+object Endpoint "satellite-eu-1" { host = "10.0.0.1" }
+object Zone "eu" { endpoints = [ "satellite-eu-1" ]; parent = "master" }
+object Host "satellite-eu-1" {
+  check_command = "dummy"
+  address = "10.0.0.1"
+  vars.shakedown_shard = "1/3"
+  zone = "master"
+}
+object Host "web1" { check_command = "dummy" }
+include "$ROOT/ci/examples/icinga2-shakedown.conf"
+EOF
+if icinga2 daemon -C -c "$E/icinga2-shards.conf" >"$E/icinga2-shards.out" 2>&1 && grep -q 'Instantiated 1 Service' "$E/icinga2-shards.out"; then
+  ok "icinga2 daemon -C: ci/examples/icinga2-shakedown.conf (one shard service per satellite)"
+else
+  cat "$E/icinga2-shards.out"
+  fail "icinga2 daemon -C: ci/examples/icinga2-shakedown.conf"
+fi
+
 say "done"
 if [ "$failures" -gt 0 ]; then
   echo "consumers: $failures check(s) failed"

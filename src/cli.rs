@@ -26,6 +26,10 @@ pub enum Command {
     Steps(StepsArgs),
     /// Run suites as a Nagios/Icinga plugin: status line with perfdata, exit 0..3.
     Check(CheckArgs),
+    /// HTTP health endpoint: /healthz runs the suites (cached), /metrics, /pingdom.
+    Serve(ServeArgs),
+    /// Write a ready suite: features/, steps/, inventory.toml, ci/ examples.
+    Init(InitArgs),
 }
 
 /// Which features, which inventory, which scenarios.
@@ -98,6 +102,9 @@ pub struct RunArgs {
     /// Also write a Cucumber JSON report to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Mail after a failed run, passive results to Nagios/Icinga.
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 /// `check` options: those of `run` without the console, and a run deadline by default.
@@ -131,6 +138,74 @@ pub struct CheckArgs {
     /// Also write a Cucumber JSON report to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Mail after a failed run, passive results to Nagios/Icinga.
+    #[command(flatten)]
+    pub notify: NotifyArgs,
+}
+
+/// Telling others about a run (`run`, `check`): a mail after a failed run, passive
+/// service results (one per host and feature) to NSCA or the Icinga 2 API.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Notifications")]
+pub struct NotifyArgs {
+    /// After a run with failures, mail the failure report (JUnit XML attached) to ADDR
+    /// (repeatable; needs --smtp).
+    #[arg(long, value_name = "ADDR")]
+    pub mail_to: Vec<String>,
+    /// Sender of that mail (default shakedown@<this host>).
+    #[arg(long, value_name = "ADDR")]
+    pub mail_from: Option<String>,
+    /// SMTP server: smtp://HOST:25 (clear), or smtps://USER@HOST:465 with the password in
+    /// SHAKEDOWN_SMTP_PASSWORD.
+    #[arg(long, value_name = "URL")]
+    pub smtp: Option<String>,
+    /// Send one passive result per host and feature to this NSCA 2.x daemon (XOR
+    /// encryption with SHAKEDOWN_NSCA_PASSWORD when set).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub nsca: Option<String>,
+    /// Send the same results through the Icinga 2 API, https://USER@HOST:5665 (password
+    /// in SHAKEDOWN_ICINGA_PASSWORD).
+    #[arg(long, value_name = "URL")]
+    pub icinga_api: Option<String>,
+    /// CA certificate(s), PEM, that the Icinga 2 API's certificate is verified against
+    /// (default: the system roots).
+    #[arg(long, value_name = "FILE")]
+    pub icinga_ca: Option<PathBuf>,
+}
+
+/// `serve` options: the selection and execution options of `check`, where to listen, and
+/// how long a result is reused.
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// What to run.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Address and port to listen on (port 0: any free port, printed on stderr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7979")]
+    pub listen: std::net::SocketAddr,
+    /// Answer from the last result while it is younger than this; then run again.
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub cache: std::time::Duration,
+    /// Scenarios in flight at once.
+    #[arg(long, default_value_t = 64, value_parser = at_least_one)]
+    pub concurrency: usize,
+    /// Time allowed for each step.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub step_timeout: std::time::Duration,
+    /// Time allowed for each run; what has not finished is reported as timed out.
+    #[arg(long, default_value = "50s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Re-run a failed scenario up to N times before it counts as failed.
+    #[arg(long, default_value_t = 0)]
+    pub retries: u32,
+}
+
+/// `init` options.
+#[derive(Debug, Args, Clone)]
+pub struct InitArgs {
+    /// Directory to write the suite into (created if missing).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
 }
 
 /// `steps` options.

@@ -25,6 +25,8 @@ fn main() -> ExitCode {
             Command::Lint(args) => Ok(commands::lint::lint(args)?),
             Command::Steps(args) => Ok(commands::steps::steps(args)),
             Command::Check(args) => Ok(commands::check::check(args).await),
+            Command::Serve(args) => commands::serve::serve(args).await,
+            Command::Init(args) => Ok(commands::init::init(args)?),
         }
     });
     match result {

@@ -4,6 +4,10 @@
 mod malformed;
 mod util;
 
+mod init;
+mod partition;
+mod serve;
+
 use util::{shakedown, shakedown_in, suite};
 
 #[test]

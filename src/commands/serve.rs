@@ -1,0 +1,110 @@
+//! `shakedown serve`: prepare once (bad input is exit 2 before the port opens), listen,
+//! and run the suites on request through [`crate::serve`]. SIGTERM or Ctrl-C stops the
+//! listener, ends a run in flight like its deadline, and exits 0.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use tokio::sync::{mpsc, watch};
+
+use crate::cli::ServeArgs;
+use crate::error::{BadInput, ExitStatus};
+use crate::report::RetryNotes;
+use crate::runner::{self, RunOptions, hosts::HostPool};
+use crate::serve::{Snapshot, flight::Flight, http};
+
+/// What every run shares: read and checked once, at startup.
+struct Suite {
+    inventory: crate::inventory::Inventory,
+    plan: crate::suite::Plan,
+    library: Arc<crate::steps::StepLibrary>,
+}
+
+/// Serves until SIGTERM/SIGINT; returns 0 then.
+pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
+    let prepared = super::prepare::prepare(&args.select)?;
+    let suite = Arc::new(Suite {
+        inventory: prepared.inventory,
+        plan: prepared.plan,
+        library: Arc::new(prepared.library),
+    });
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| BadInput::one(format!("--listen {}: {e}", args.listen)))?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let opts = RunOptions {
+        concurrency: args.concurrency,
+        step_timeout: args.step_timeout,
+        timeout: Some(args.timeout),
+        retries: args.retries,
+        fail_fast: false,
+    };
+    let run = move |number: u64| -> futures::future::BoxFuture<'static, Snapshot> {
+        Box::pin(one_run(suite.clone(), opts.clone(), number, stopped(stop_rx.clone())))
+    };
+    let flight = Flight::new(args.cache, Arc::new(run));
+    eprintln!("listening on {addr}");
+    let signal = super::run::shutdown_signal();
+    http::serve(listener, flight, async move {
+        signal.await;
+        let _ = stop_tx.send(true);
+    })
+    .await;
+    eprintln!("stopped");
+    Ok(ExitStatus::Ok)
+}
+
+/// Resolves when the server is stopping.
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    if rx.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// One run of the prepared plan, on its own SSH connections, closed afterwards: a new
+/// pool per run, because a pool caches host facts (services, packages, mounts) that must
+/// be read afresh each run.
+async fn one_run(
+    suite: Arc<Suite>,
+    opts: RunOptions,
+    number: u64,
+    stop: impl std::future::Future<Output = ()> + Send,
+) -> Snapshot {
+    let started = junit_report::OffsetDateTime::now_utc();
+    let timeout = opts.timeout.unwrap_or_default();
+    let mut snapshot = Snapshot {
+        summary: Default::default(),
+        retries: Default::default(),
+        problems: Vec::new(),
+        timeout,
+        number,
+        started,
+        finished_at: SystemTime::now(),
+        finished: Instant::now(),
+    };
+    let pool = match HostPool::new(&suite.inventory, None) {
+        Ok(pool) => Arc::new(pool),
+        Err(e) => {
+            snapshot.problems.push(format!("cannot start: {e}"));
+            return snapshot;
+        }
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let drain = tokio::spawn(async move {
+        let mut notes = RetryNotes::default();
+        while let Some(ev) = rx.recv().await {
+            notes.on_event(&ev);
+        }
+        notes
+    });
+    let summary = runner::run(&suite.plan, suite.library.clone(), pool.clone(), opts, tx, stop).await;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), pool.close()).await;
+    if let Ok(notes) = drain.await {
+        snapshot.retries = notes.notes().clone();
+    }
+    snapshot.summary = summary;
+    snapshot.finished_at = SystemTime::now();
+    snapshot.finished = Instant::now();
+    snapshot
+}
