@@ -1,0 +1,530 @@
+//! From a parsed pack to checked [`PackStep`]s: the sentence compiles, `params` name every
+//! capture, exactly one action, expectations that fit the action, templates whose
+//! placeholders exist and land safely, regexes that compile. Every error carries the span
+//! of the value at fault. Also turns a step into the [`StepDef`] the library holds.
+
+use std::ops::Range;
+
+use reqwest::Method;
+use toml::Spanned;
+
+use super::format::{ExpectSpec, HttpSpec, MeasureSpec, StepSpec, parse_pack};
+use super::template::{self, Context, Template};
+use super::{PackError, PackSource};
+use crate::steps::{Match, StepDef, StepLibrary};
+use crate::suite::StepKind;
+
+/// One pack step, checked and ready to run.
+#[derive(Debug)]
+pub struct PackStep {
+    /// The pack file as shown in messages (`steps/deploy.toml`).
+    pub file: String,
+    /// Line of its `[[step]]`.
+    pub line: usize,
+    /// Line of its example.
+    pub example_line: usize,
+    /// Shipped with shakedown.
+    pub builtin: bool,
+    /// The Cucumber Expression.
+    pub sentence: String,
+    /// The example, with its keyword.
+    pub example: String,
+    /// The doc text.
+    pub doc: String,
+    /// Allowed keyword kinds; `None` = any.
+    pub keywords: Option<Vec<StepKind>>,
+    /// Capture names.
+    pub params: Vec<String>,
+    /// What it does.
+    pub action: Action,
+    /// How failures name the thing checked.
+    pub what: Option<Template>,
+    /// Expectations, checked in order.
+    pub expect: Vec<Expectation>,
+    /// A measured value.
+    pub measure: Option<Measure>,
+}
+
+/// The one action of a step.
+#[derive(Debug)]
+pub enum Action {
+    /// A shell command line on the current host; placeholders shell-quoted.
+    Command(Template),
+    /// An HTTP request from the controller.
+    Http(HttpAction),
+    /// Other sentences, in order (a macro step).
+    Steps(Vec<Template>),
+}
+
+/// An HTTP request template.
+#[derive(Debug)]
+pub struct HttpAction {
+    /// Method.
+    pub method: Method,
+    /// URL (captures percent-encoded).
+    pub url: Template,
+    /// Extra headers.
+    pub headers: Vec<(String, Template)>,
+    /// Body and how captures are escaped in it.
+    pub body: Option<(Template, Context)>,
+}
+
+/// Which text an expectation reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Command stdout.
+    Stdout,
+    /// Command stderr.
+    Stderr,
+    /// HTTP response body.
+    Body,
+}
+
+/// One expectation.
+#[derive(Debug)]
+pub enum Expectation {
+    /// Exit status of the command.
+    Exit(i64),
+    /// HTTP status.
+    Status(u16),
+    /// Trimmed text equals.
+    Equals(Stream, Template),
+    /// Text contains (or not).
+    Contains(Stream, Template, bool),
+    /// Text matches a regex.
+    Matches(Stream, Template),
+    /// JSON at a path equals.
+    Json(Template, Template),
+}
+
+/// Where a measured number comes from.
+#[derive(Debug)]
+pub enum MeasureSource {
+    /// First group of a regex over stdout or the body.
+    Regex(Template),
+    /// A JSON path in the body.
+    Json(Template),
+}
+
+/// A comparison of the measured value with its limit(s).
+#[derive(Debug)]
+pub enum Limit {
+    /// `<`
+    LessThan(Template),
+    /// `<=`
+    AtMost(Template),
+    /// `>`
+    MoreThan(Template),
+    /// `>=`
+    AtLeast(Template),
+    /// `==`
+    Equals(Template),
+    /// `low <= v <= high`
+    Between(Template, Template),
+}
+
+/// A measured value.
+#[derive(Debug)]
+pub struct Measure {
+    /// Label.
+    pub label: String,
+    /// Source.
+    pub source: MeasureSource,
+    /// Unit.
+    pub unit: String,
+    /// Limit.
+    pub limit: Option<Limit>,
+}
+
+impl PackStep {
+    /// `steps/deploy.toml:12`.
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+
+    /// Where the example is, for example errors.
+    pub fn example_location(&self) -> String {
+        format!("{}:{}", self.file, self.example_line)
+    }
+
+    /// The example without its keyword.
+    pub fn example_text(&self) -> &str {
+        self.example.split_once(' ').map(|(_, t)| t).unwrap_or(&self.example)
+    }
+
+    /// The library entry. Pack text lives as long as the process (the catalogue is built
+    /// once per command), so it is leaked into `&'static str`.
+    pub fn def(&self) -> StepDef {
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        StepDef {
+            sentence: leak(self.sentence.clone()),
+            example: leak(self.example.clone()),
+            doc: leak(self.doc.clone()),
+            module: leak(self.location()),
+            needs_host: matches!(self.action, Action::Command(_)),
+            check: None,
+            run: super::action::unbound,
+        }
+    }
+}
+
+type Errors = Vec<PackError>;
+
+/// Parses and checks one pack file.
+pub fn compile_pack(source: &PackSource) -> Result<Vec<PackStep>, Errors> {
+    let file = parse_pack(&source.text).map_err(|e| vec![e])?;
+    let mut steps = Vec::new();
+    let mut errors = Vec::new();
+    for spec in file.step {
+        let line = super::line_col(&source.text, spec.span().start).0;
+        match compile_step(spec.get_ref(), spec.span(), source, line) {
+            Ok(step) => steps.push(step),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if errors.is_empty() { Ok(steps) } else { Err(errors) }
+}
+
+fn compile_step(spec: &StepSpec, span: Range<usize>, source: &PackSource, line: usize) -> Result<PackStep, Errors> {
+    let mut errors = Vec::new();
+    let params = check_sentence(spec, &mut errors);
+    let keywords = spec.keywords.as_ref().and_then(|k| keywords(k, &mut errors));
+    let mut t = |s: &Spanned<String>| -> Option<Template> {
+        template::parse(s.get_ref(), &params)
+            .map_err(|(off, msg)| errors.push(PackError::at(value_span(s.span(), off), msg)))
+            .ok()
+    };
+    let what = spec.what.as_ref().and_then(&mut t);
+    drop(t);
+    let action = action(spec, span, &params, &mut errors);
+    let expect = match (&spec.expect, &action) {
+        (Some(e), Some(a)) => expectations(e.get_ref(), a, &params, &mut errors),
+        (None, Some(Action::Command(_))) => vec![Expectation::Exit(0)],
+        _ => Vec::new(),
+    };
+    let measure = spec
+        .measure
+        .as_ref()
+        .and_then(|m| measure(m.get_ref(), m.span(), action.as_ref(), &params, &mut errors));
+    let (Some(action), true) = (action, errors.is_empty()) else {
+        return Err(errors);
+    };
+    Ok(PackStep {
+        file: source.file.clone(),
+        line,
+        example_line: super::line_col(&source.text, spec.example.span().start).0,
+        builtin: source.builtin,
+        sentence: spec.sentence.get_ref().clone(),
+        example: spec.example.get_ref().trim().to_string(),
+        doc: spec.doc.clone().unwrap_or_default().trim().to_string(),
+        keywords,
+        params,
+        action,
+        what,
+        expect,
+        measure,
+    })
+}
+
+/// The span of a byte `offset` inside a quoted TOML string value (after its opening quote).
+fn value_span(span: Range<usize>, offset: usize) -> Range<usize> {
+    let start = span.start + 1 + offset;
+    start..start.max(span.end)
+}
+
+fn check_sentence(spec: &StepSpec, errors: &mut Errors) -> Vec<String> {
+    let sentence = &spec.sentence;
+    let groups = match StepLibrary::sentence_regex(sentence.get_ref()) {
+        Ok(re) => re.captures_len() - 1,
+        Err(e) => {
+            errors.push(PackError::at(sentence.span(), format!("sentence does not compile: {e}")));
+            return Vec::new();
+        }
+    };
+    let params = spec.params.as_ref().map(|p| p.get_ref().clone()).unwrap_or_default();
+    let span = spec.params.as_ref().map(|p| p.span()).unwrap_or(sentence.span());
+    if params.len() != groups {
+        errors.push(PackError::at(
+            span.clone(),
+            format!(
+                "the sentence has {groups} parameter(s) but `params` names {}: give one name per {{string}}/{{int}}/{{float}}/{{word}}, in order",
+                params.len()
+            ),
+        ));
+    }
+    for p in &params {
+        let reserved = p == "name" || p == "address" || p.starts_with("vars.");
+        let ident = p.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if reserved || !ident {
+            errors.push(PackError::at(
+                span.clone(),
+                format!("param name \"{p}\" must be a plain identifier other than name, address, vars.*"),
+            ));
+        }
+    }
+    params
+}
+
+fn keywords(k: &Spanned<Vec<String>>, errors: &mut Errors) -> Option<Vec<StepKind>> {
+    let mut out = Vec::new();
+    for word in k.get_ref() {
+        match word.as_str() {
+            "Given" => out.push(StepKind::Context),
+            "When" => out.push(StepKind::Action),
+            "Then" => out.push(StepKind::Outcome),
+            other => errors.push(PackError::at(
+                k.span(),
+                format!(
+                    "unknown keyword \"{other}\"{}: use Given, When, Then",
+                    crate::nearest::nearest(other, ["Given", "When", "Then"])
+                        .map(|n| format!(" (did you mean \"{n}\"?)"))
+                        .unwrap_or_default()
+                ),
+            )),
+        }
+    }
+    Some(out)
+}
+
+fn tpl(s: &Spanned<String>, params: &[String], errors: &mut Errors) -> Option<Template> {
+    template::parse(s.get_ref(), params)
+        .map_err(|(off, msg)| errors.push(PackError::at(value_span(s.span(), off), msg)))
+        .ok()
+}
+
+fn action(spec: &StepSpec, span: Range<usize>, params: &[String], errors: &mut Errors) -> Option<Action> {
+    let count = [spec.command.is_some(), spec.http.is_some(), spec.steps.is_some()]
+        .iter()
+        .filter(|x| **x)
+        .count();
+    if count != 1 {
+        errors.push(PackError::at(
+            span.start..span.start + 8,
+            format!("a step needs exactly one action: `command`, `http` or `steps` (found {count})"),
+        ));
+        return None;
+    }
+    if let Some(c) = &spec.command {
+        let t = tpl(c, params, errors)?;
+        if let Err(e) = template::check_shell(&t) {
+            errors.push(PackError::at(c.span(), e));
+            return None;
+        }
+        return Some(Action::Command(t));
+    }
+    if let Some(h) = &spec.http {
+        return http(h.get_ref(), params, errors).map(Action::Http);
+    }
+    let steps = spec.steps.as_ref()?;
+    let list: Vec<Template> = steps.get_ref().iter().filter_map(|s| tpl(s, params, errors)).collect();
+    Some(Action::Steps(list))
+}
+
+fn http(h: &HttpSpec, params: &[String], errors: &mut Errors) -> Option<HttpAction> {
+    let method = match &h.method {
+        None => Method::GET,
+        Some(m) => match m.get_ref().to_ascii_uppercase().as_str() {
+            "GET" | "POST" | "PUT" | "DELETE" | "HEAD" | "PATCH" | "OPTIONS" => {
+                Method::from_bytes(m.get_ref().to_ascii_uppercase().as_bytes()).ok()?
+            }
+            other => {
+                errors.push(PackError::at(m.span(), format!("unknown HTTP method \"{other}\"")));
+                return None;
+            }
+        },
+    };
+    let url = tpl(&h.url, params, errors)?;
+    let headers = h
+        .headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), tpl(v, params, errors)?)))
+        .collect();
+    let body = match (&h.body, &h.json) {
+        (Some(_), Some(j)) => {
+            errors.push(PackError::at(j.span(), "give `body` or `json`, not both"));
+            None
+        }
+        (Some(b), None) => tpl(b, params, errors).map(|t| (t, Context::Raw)),
+        (None, Some(j)) => tpl(j, params, errors).map(|t| (t, Context::Json)),
+        (None, None) => None,
+    };
+    Some(HttpAction {
+        method,
+        url,
+        headers,
+        body,
+    })
+}
+
+fn expectations(e: &ExpectSpec, action: &Action, params: &[String], errors: &mut Errors) -> Vec<Expectation> {
+    let is_cmd = matches!(action, Action::Command(_));
+    let is_http = matches!(action, Action::Http(_));
+    let mut out = Vec::new();
+    let fits = |ok: bool, span: Range<usize>, key: &str, errors: &mut Errors| {
+        if !ok {
+            let what = if is_cmd { "a `command`" } else if is_http { "an `http` request" } else { "a macro step" };
+            errors.push(PackError::at(span, format!("`expect.{key}` does not apply to {what}")));
+        }
+        ok
+    };
+    if let Some(x) = &e.exit {
+        if fits(is_cmd, x.span(), "exit", errors) {
+            out.push(Expectation::Exit(*x.get_ref()));
+        }
+    }
+    if let Some(x) = &e.status {
+        if fits(is_http, x.span(), "status", errors) {
+            out.push(Expectation::Status(*x.get_ref()));
+        }
+    }
+    let texts: [(&Option<Spanned<String>>, &str, Stream, u8); 9] = [
+        (&e.stdout_equals, "stdout_equals", Stream::Stdout, b'='),
+        (&e.stdout_contains, "stdout_contains", Stream::Stdout, b'c'),
+        (&e.stdout_not_contains, "stdout_not_contains", Stream::Stdout, b'n'),
+        (&e.stdout_matches, "stdout_matches", Stream::Stdout, b'm'),
+        (&e.stderr_contains, "stderr_contains", Stream::Stderr, b'c'),
+        (&e.stderr_matches, "stderr_matches", Stream::Stderr, b'm'),
+        (&e.body_contains, "body_contains", Stream::Body, b'c'),
+        (&e.body_not_contains, "body_not_contains", Stream::Body, b'n'),
+        (&e.body_matches, "body_matches", Stream::Body, b'm'),
+    ];
+    for (value, key, stream, kind) in texts {
+        let Some(v) = value else { continue };
+        let ok = if stream == Stream::Body { is_http } else { is_cmd };
+        if !fits(ok, v.span(), key, errors) {
+            continue;
+        }
+        let Some(t) = tpl(v, params, errors) else { continue };
+        out.push(match kind {
+            b'=' => Expectation::Equals(stream, t),
+            b'c' => Expectation::Contains(stream, t, false),
+            b'n' => Expectation::Contains(stream, t, true),
+            _ => {
+                check_regex(&t, v.span(), errors);
+                Expectation::Matches(stream, t)
+            }
+        });
+    }
+    match (&e.json_path, &e.json_equals) {
+        (Some(p), Some(v)) if fits(is_http, p.span(), "json_path", errors) => {
+            if let (Some(p), Some(v)) = (tpl(p, params, errors), tpl(v, params, errors)) {
+                out.push(Expectation::Json(p, v));
+            }
+        }
+        (Some(p), None) => errors.push(PackError::at(p.span(), "`json_path` needs `json_equals`")),
+        (None, Some(v)) => errors.push(PackError::at(v.span(), "`json_equals` needs `json_path`")),
+        _ => {}
+    }
+    if is_cmd && !out.iter().any(|x| matches!(x, Expectation::Exit(_))) {
+        out.insert(0, Expectation::Exit(0));
+    }
+    out
+}
+
+/// A regex field must compile with any capture value (they are escaped): try it with one.
+fn check_regex(t: &Template, span: Range<usize>, errors: &mut Errors) {
+    let text = t.pieces.iter().fold(String::new(), |mut acc, p| {
+        match p {
+            template::Piece::Text(s) => acc.push_str(s),
+            _ => acc.push('x'),
+        }
+        acc
+    });
+    if let Err(e) = regex::Regex::new(&text) {
+        let text = e.to_string();
+        let why = text.lines().last().unwrap_or("").trim_start_matches("error: ");
+        errors.push(PackError::at(span, format!("bad regular expression: {why}")));
+    }
+}
+
+fn measure(
+    m: &MeasureSpec,
+    span: Range<usize>,
+    action: Option<&Action>,
+    params: &[String],
+    errors: &mut Errors,
+) -> Option<Measure> {
+    let source = match (&m.regex, &m.json_path) {
+        (Some(r), None) => {
+            let t = tpl(r, params, errors)?;
+            check_regex(&t, r.span(), errors);
+            MeasureSource::Regex(t)
+        }
+        (None, Some(j)) if matches!(action, Some(Action::Http(_))) => MeasureSource::Json(tpl(j, params, errors)?),
+        _ => {
+            errors.push(PackError::at(
+                span,
+                "`measure` needs `regex` (command or http) or `json_path` (http only), one of them",
+            ));
+            return None;
+        }
+    };
+    if matches!(action, Some(Action::Steps(_))) {
+        errors.push(PackError::at(span, "a macro step cannot measure: its steps do"));
+    }
+    let mut t = |s: &Spanned<String>| tpl(s, params, errors);
+    let limit = if let Some(x) = &m.less_than {
+        t(x).map(Limit::LessThan)
+    } else if let Some(x) = &m.at_most {
+        t(x).map(Limit::AtMost)
+    } else if let Some(x) = &m.more_than {
+        t(x).map(Limit::MoreThan)
+    } else if let Some(x) = &m.at_least {
+        t(x).map(Limit::AtLeast)
+    } else if let Some(x) = &m.equals {
+        t(x).map(Limit::Equals)
+    } else if let Some(b) = &m.between {
+        let [lo, hi] = b.get_ref();
+        let lo = Spanned::new(b.span(), lo.clone());
+        let hi = Spanned::new(b.span(), hi.clone());
+        Some(Limit::Between(t(&lo)?, t(&hi)?))
+    } else {
+        None
+    };
+    Some(Measure {
+        label: m.label.get_ref().clone(),
+        source,
+        unit: m.unit.as_ref().map(|u| u.get_ref().clone()).unwrap_or_default(),
+        limit,
+    })
+}
+
+/// Lint checks of macro steps, with the example's captures: every step matches exactly one
+/// definition, keywords fit, no capture lands in a command step's shell line.
+pub fn check_macros(library: &StepLibrary, sources: &[PackSource]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for def in library.defs() {
+        let Some(step) = library.pack(def) else { continue };
+        let Action::Steps(list) = &step.action else { continue };
+        if !sources.iter().any(|s| s.file == step.file) {
+            continue;
+        }
+        let Match::One(_, captures) = library.find(def.example_text()) else {
+            continue;
+        };
+        for sub in list {
+            if let Err(e) = super::action::resolve(library, sub, &captures, None, 0) {
+                problems.push(format!("{}: step \"{}\": {e}", step.location(), sub.shown()));
+            }
+        }
+    }
+    problems
+}
+
+impl Action {
+    /// What the step may run or send, as `lint` shows a reviewer (placeholders as written).
+    pub fn describe(&self) -> String {
+        match self {
+            Action::Command(t) => format!("runs on the current host: {}", t.shown()),
+            Action::Http(h) => {
+                let body = h.body.as_ref().map(|(b, _)| format!(" with body {}", b.shown())).unwrap_or_default();
+                format!("sends from this machine: {} {}{body}", h.method, h.url.shown())
+            }
+            Action::Steps(list) => {
+                let steps: Vec<&str> = list.iter().map(Template::shown).collect();
+                format!("runs the steps: {}", steps.join(" / "))
+            }
+        }
+    }
+}
