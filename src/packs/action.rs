@@ -8,6 +8,7 @@ use futures::future::BoxFuture;
 use super::compile::{Action, Expectation, HttpAction, Limit, Measure, MeasureSource, PackStep, Stream};
 use super::template::{Context, Template};
 use crate::inventory::Host;
+use crate::probes::mysql::parse::TextRows;
 use crate::steps::expect::{contains, excerpt, matches};
 use crate::steps::{Args, Match, Measurement, Outcome, StepCtx, StepDef, StepError, StepLibrary, StepOutput};
 use crate::suite::StepKind;
@@ -38,9 +39,17 @@ pub fn run<'a>(
                 Ok(seen) => seen,
                 Err(outcome) => return Ok(outcome),
             },
+            Action::Mysql(sql, binds) => match mysql(ctx, sql, binds, &args.values).await? {
+                Ok(seen) => seen,
+                Err(outcome) => return Ok(outcome),
+            },
             Action::Steps(list) => return macro_steps(step, library, ctx, list, &args.values, depth).await,
         };
-        judge(step, &seen, &args.values, host.as_ref())
+        let mut outcome = judge(step, &seen, &args.values, host.as_ref())?;
+        if let (Some(t), false) = (&step.expected, outcome.passed) {
+            outcome.expected = render(t, Context::Raw, &args.values, host.as_ref())?;
+        }
+        Ok(outcome)
     })
 }
 
@@ -55,6 +64,7 @@ struct Seen {
     status_line: String,
     body: String,
     raw_body: Vec<u8>,
+    rows: Option<TextRows>,
 }
 
 fn render(t: &Template, ctx: Context, caps: &[String], host: Option<&Host>) -> Result<String, StepError> {
@@ -74,7 +84,38 @@ async fn command(ctx: &StepCtx, t: &Template, caps: &[String]) -> Result<Seen, S
         status_line: String::new(),
         body: String::new(),
         raw_body: Vec::new(),
+        rows: None,
     })
+}
+
+async fn mysql(ctx: &StepCtx, sql: &str, binds: &[Template], caps: &[String]) -> Result<Result<Seen, Outcome>, StepError> {
+    let handle = ctx.host()?;
+    let mut values = Vec::new();
+    for b in binds {
+        values.push(render(b, Context::Raw, caps, Some(&handle.host))?);
+    }
+    let deadline = tokio::time::Instant::now() + ctx.step_timeout;
+    let what = if values.is_empty() {
+        format!("query {sql:?}")
+    } else {
+        format!("query {sql:?} with {values:?}")
+    };
+    let rows = match handle.mysql.query_with(&handle.host, sql, &values, deadline).await {
+        Ok(rows) => rows,
+        Err(e) => return Ok(Err(Outcome::fail(format!("an answer to {what}"), e.to_string()))),
+    };
+    let first = rows.first_value().map(|v| v.unwrap_or("NULL").to_string()).unwrap_or_default();
+    Ok(Ok(Seen {
+        what,
+        exit: None,
+        stdout: first,
+        stderr: String::new(),
+        status: None,
+        status_line: String::new(),
+        body: String::new(),
+        raw_body: Vec::new(),
+        rows: Some(rows),
+    }))
 }
 
 async fn http(ctx: &mut StepCtx, h: &HttpAction, caps: &[String]) -> Result<Result<Seen, Outcome>, StepError> {
@@ -116,6 +157,7 @@ async fn http(ctx: &mut StepCtx, h: &HttpAction, caps: &[String]) -> Result<Resu
         status_line: response.status_line(),
         body: response.text(),
         raw_body: response.body.clone(),
+        rows: None,
     };
     ctx.http.request = what;
     ctx.http.times_ms.push(response.millis());
@@ -151,11 +193,13 @@ fn judge(step: &PackStep, seen: &Seen, caps: &[String], host: Option<&Host>) -> 
     let mut last = Outcome::pass(format!("{} to succeed", seen.what), "it did");
     for e in &step.expect {
         let outcome = match e {
-            Expectation::Exit(n) => Outcome::check(
-                seen.exit.map(i64::from) == Some(*n),
-                format!("{} to exit {n}", seen.what),
-                status_text(seen),
-            ),
+            Expectation::Exit(n) => {
+                let named = match &step.what {
+                    Some(w) => format!("{} ({})", render(w, Context::Raw, caps, host)?, seen.what),
+                    None => seen.what.clone(),
+                };
+                Outcome::check(seen.exit.map(i64::from) == Some(*n), format!("{named} to exit {n}"), status_text(seen))
+            }
             Expectation::Status(n) => Outcome::check(
                 seen.status == Some(*n),
                 format!("{} to answer status {n}", seen.what),
@@ -170,6 +214,18 @@ fn judge(step: &PackStep, seen: &Seen, caps: &[String], host: Option<&Host>) -> 
                 contains(&what(*s)?, text(*s), &render(t, Context::Raw, caps, host)?, *negate)
             }
             Expectation::Matches(s, t) => matches(&what(*s)?, text(*s), &render(t, Context::Regex, caps, host)?)?,
+            Expectation::Value(t) => {
+                let want = render(t, Context::Raw, caps, host)?;
+                let expected = format!("{} returning {want:?}", seen.what);
+                match seen.rows.as_ref().and_then(TextRows::first_value) {
+                    None => Outcome::fail(expected, "no rows"),
+                    Some(v) => Outcome::check(v.unwrap_or("NULL") == want, expected, format!("{:?}", v.unwrap_or("NULL"))),
+                }
+            }
+            Expectation::Rows(n) => {
+                let got = seen.rows.as_ref().map(|r| r.rows.len()).unwrap_or(0);
+                Outcome::check(got as u64 >= *n, format!("{} returning at least {n} row(s)", seen.what), format!("{got} row(s)"))
+            }
             Expectation::Json(p, v) => json(seen, &render(p, Context::Raw, caps, host)?, &render(v, Context::Raw, caps, host)?),
         };
         if !outcome.passed {

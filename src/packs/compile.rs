@@ -8,7 +8,7 @@ use std::ops::Range;
 use reqwest::Method;
 use toml::Spanned;
 
-use super::format::{ExpectSpec, HttpSpec, MeasureSpec, StepSpec, parse_pack};
+use super::format::{ExpectSpec, HttpSpec, MeasureSpec, MysqlSpec, StepSpec, parse_pack};
 use super::template::{self, Context, Template};
 use super::{PackError, PackSource};
 use crate::steps::{Match, StepDef, StepLibrary};
@@ -39,6 +39,8 @@ pub struct PackStep {
     pub action: Action,
     /// How failures name the thing checked.
     pub what: Option<Template>,
+    /// What failures say was expected (replaces the generated text).
+    pub expected: Option<Template>,
     /// Expectations, checked in order.
     pub expect: Vec<Expectation>,
     /// A measured value.
@@ -52,6 +54,8 @@ pub enum Action {
     Command(Template),
     /// An HTTP request from the controller.
     Http(HttpAction),
+    /// A statement on the current host's MySQL, values bound to its `?` markers.
+    Mysql(String, Vec<Template>),
     /// Other sentences, in order (a macro step).
     Steps(Vec<Template>),
 }
@@ -95,6 +99,10 @@ pub enum Expectation {
     Matches(Stream, Template),
     /// JSON at a path equals.
     Json(Template, Template),
+    /// First value of a MySQL result equals.
+    Value(Template),
+    /// A MySQL result has at least this many rows.
+    Rows(u64),
 }
 
 /// Where a measured number comes from.
@@ -161,7 +169,7 @@ impl PackStep {
             example: leak(self.example.clone()),
             doc: leak(self.doc.clone()),
             module: leak(self.location()),
-            needs_host: matches!(self.action, Action::Command(_)),
+            needs_host: matches!(self.action, Action::Command(_) | Action::Mysql(..)),
             check: None,
             run: super::action::unbound,
         }
@@ -195,6 +203,7 @@ fn compile_step(spec: &StepSpec, span: Range<usize>, source: &PackSource, line: 
             .ok()
     };
     let what = spec.what.as_ref().and_then(&mut t);
+    let expected = spec.expected.as_ref().and_then(&mut t);
     drop(t);
     let action = action(spec, span, &params, &mut errors);
     let expect = match (&spec.expect, &action) {
@@ -221,6 +230,7 @@ fn compile_step(spec: &StepSpec, span: Range<usize>, source: &PackSource, line: 
         params,
         action,
         what,
+        expected,
         expect,
         measure,
     })
@@ -294,14 +304,14 @@ fn tpl(s: &Spanned<String>, params: &[String], errors: &mut Errors) -> Option<Te
 }
 
 fn action(spec: &StepSpec, span: Range<usize>, params: &[String], errors: &mut Errors) -> Option<Action> {
-    let count = [spec.command.is_some(), spec.http.is_some(), spec.steps.is_some()]
+    let count = [spec.command.is_some(), spec.http.is_some(), spec.mysql.is_some(), spec.steps.is_some()]
         .iter()
         .filter(|x| **x)
         .count();
     if count != 1 {
         errors.push(PackError::at(
             span.start..span.start + 8,
-            format!("a step needs exactly one action: `command`, `http` or `steps` (found {count})"),
+            format!("a step needs exactly one action: `command`, `http`, `mysql` or `steps` (found {count})"),
         ));
         return None;
     }
@@ -316,9 +326,32 @@ fn action(spec: &StepSpec, span: Range<usize>, params: &[String], errors: &mut E
     if let Some(h) = &spec.http {
         return http(h.get_ref(), params, errors).map(Action::Http);
     }
+    if let Some(m) = &spec.mysql {
+        return mysql(m.get_ref(), params, errors);
+    }
     let steps = spec.steps.as_ref()?;
     let list: Vec<Template> = steps.get_ref().iter().filter_map(|s| tpl(s, params, errors)).collect();
     Some(Action::Steps(list))
+}
+
+fn mysql(m: &MysqlSpec, params: &[String], errors: &mut Errors) -> Option<Action> {
+    let query = tpl(&m.query, params, errors)?;
+    if query.has_placeholders() {
+        errors.push(PackError::at(
+            m.query.span(),
+            "placeholders are never spliced into SQL: write ? in the query and list the values in `args` (bound parameters)",
+        ));
+        return None;
+    }
+    let markers = m.query.get_ref().matches('?').count();
+    if markers != m.args.len() {
+        errors.push(PackError::at(
+            m.query.span(),
+            format!("the query has {markers} ? marker(s) but `args` gives {} value(s)", m.args.len()),
+        ));
+    }
+    let args = m.args.iter().filter_map(|a| tpl(a, params, errors)).collect();
+    Some(Action::Mysql(m.query.get_ref().clone(), args))
 }
 
 fn http(h: &HttpSpec, params: &[String], errors: &mut Errors) -> Option<HttpAction> {
@@ -360,10 +393,16 @@ fn http(h: &HttpSpec, params: &[String], errors: &mut Errors) -> Option<HttpActi
 fn expectations(e: &ExpectSpec, action: &Action, params: &[String], errors: &mut Errors) -> Vec<Expectation> {
     let is_cmd = matches!(action, Action::Command(_));
     let is_http = matches!(action, Action::Http(_));
+    let is_sql = matches!(action, Action::Mysql(..));
     let mut out = Vec::new();
     let fits = |ok: bool, span: Range<usize>, key: &str, errors: &mut Errors| {
         if !ok {
-            let what = if is_cmd { "a `command`" } else if is_http { "an `http` request" } else { "a macro step" };
+            let what = match action {
+                Action::Command(_) => "a `command`",
+                Action::Http(_) => "an `http` request",
+                Action::Mysql(..) => "a `mysql` query",
+                Action::Steps(_) => "a macro step",
+            };
             errors.push(PackError::at(span, format!("`expect.{key}` does not apply to {what}")));
         }
         ok
@@ -405,6 +444,16 @@ fn expectations(e: &ExpectSpec, action: &Action, params: &[String], errors: &mut
                 Expectation::Matches(stream, t)
             }
         });
+    }
+    if let Some(v) = &e.value_equals {
+        if fits(is_sql, v.span(), "value_equals", errors) {
+            out.extend(tpl(v, params, errors).map(Expectation::Value));
+        }
+    }
+    if let Some(n) = &e.rows_at_least {
+        if fits(is_sql, n.span(), "rows_at_least", errors) {
+            out.push(Expectation::Rows(*n.get_ref()));
+        }
     }
     match (&e.json_path, &e.json_equals) {
         (Some(p), Some(v)) if fits(is_http, p.span(), "json_path", errors) => {
@@ -520,6 +569,10 @@ impl Action {
             Action::Http(h) => {
                 let body = h.body.as_ref().map(|(b, _)| format!(" with body {}", b.shown())).unwrap_or_default();
                 format!("sends from this machine: {} {}{body}", h.method, h.url.shown())
+            }
+            Action::Mysql(sql, args) => {
+                let args: Vec<&str> = args.iter().map(Template::shown).collect();
+                format!("queries the current host's MySQL: {sql} with [{}]", args.join(", "))
             }
             Action::Steps(list) => {
                 let steps: Vec<&str> = list.iter().map(Template::shown).collect();

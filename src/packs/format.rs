@@ -42,12 +42,18 @@ pub struct StepSpec {
     /// Action: an HTTP request from the controller.
     #[serde(default)]
     pub http: Option<Spanned<HttpSpec>>,
+    /// Action: a query on the current host's MySQL.
+    #[serde(default)]
+    pub mysql: Option<Spanned<MysqlSpec>>,
     /// Action: a sequence of other sentences (a macro step).
     #[serde(default)]
     pub steps: Option<Spanned<Vec<Spanned<String>>>>,
     /// How failures name the thing checked (default: "output of `COMMAND`", "response").
     #[serde(default)]
     pub what: Option<Spanned<String>>,
+    /// What a failure says was expected, instead of the generated text.
+    #[serde(default)]
+    pub expected: Option<Spanned<String>>,
     /// The expectations on the result.
     #[serde(default)]
     pub expect: Option<Spanned<ExpectSpec>>,
@@ -74,6 +80,17 @@ pub struct HttpSpec {
     /// A JSON body; captures JSON-escaped (write them inside a JSON string).
     #[serde(default)]
     pub json: Option<Spanned<String>>,
+}
+
+/// `mysql = { ... }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MysqlSpec {
+    /// The statement, with `?` where values go (never placeholders).
+    pub query: Spanned<String>,
+    /// Values bound to the `?` markers, in order (placeholders allowed).
+    #[serde(default)]
+    pub args: Vec<Spanned<String>>,
 }
 
 /// `expect = { ... }`: every expectation given must hold, checked in this order.
@@ -113,6 +130,12 @@ pub struct ExpectSpec {
     /// Response body matches.
     #[serde(default)]
     pub body_matches: Option<Spanned<String>>,
+    /// MySQL: the first value of the first row equals (NULL reads "NULL").
+    #[serde(default)]
+    pub value_equals: Option<Spanned<String>>,
+    /// MySQL: at least this many rows.
+    #[serde(default)]
+    pub rows_at_least: Option<Spanned<u64>>,
     /// A dotted JSON path in the body (`data.items.0.name`) ...
     #[serde(default)]
     pub json_path: Option<Spanned<String>>,
