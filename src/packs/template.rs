@@ -285,6 +285,27 @@ mod tests {
     }
 
     #[test]
+    fn dangerous_values_reach_a_real_shell_as_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let canary = dir.path().join("pwned");
+        let c = canary.to_str().unwrap();
+        let t = parse("printf %s {x}", &p(&["x"])).unwrap();
+        for value in [
+            format!("$(touch {c})"),
+            format!("`touch {c}`"),
+            format!("'; touch {c}; echo '"),
+            format!("a\ntouch {c}\n"),
+            format!("x\ntouch {c}"),
+            format!("\"; touch {c}; \""),
+        ] {
+            let line = t.render(Context::Shell, &[value.clone()], None).unwrap();
+            let out = std::process::Command::new("sh").arg("-c").arg(&line).output().unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), value, "{line}");
+            assert!(!canary.exists(), "{line} ran a command");
+        }
+    }
+
+    #[test]
     fn unsafe_shell_templates_are_rejected() {
         let params = p(&["x"]);
         for bad in ["echo '{x}'", "echo \"{x}\"", "echo `cat {x}`", "eval {x}", "sh -c {x}", "cat <<EOF\n{x}\nEOF"] {

@@ -1,6 +1,7 @@
 //! Integration tests that run the real binary against this machine (local transport)
 //! and fixtures; no lab needed. Lab tests live in tests/lab/.
 
+mod packs;
 mod util;
 
 use util::{shakedown, shakedown_in, suite};
