@@ -88,7 +88,12 @@ async fn command(ctx: &StepCtx, t: &Template, caps: &[String]) -> Result<Seen, S
     })
 }
 
-async fn mysql(ctx: &StepCtx, sql: &str, binds: &[Template], caps: &[String]) -> Result<Result<Seen, Outcome>, StepError> {
+async fn mysql(
+    ctx: &StepCtx,
+    sql: &str,
+    binds: &[Template],
+    caps: &[String],
+) -> Result<Result<Seen, Outcome>, StepError> {
     let handle = ctx.host()?;
     let mut values = Vec::new();
     for b in binds {
@@ -104,7 +109,10 @@ async fn mysql(ctx: &StepCtx, sql: &str, binds: &[Template], caps: &[String]) ->
         Ok(rows) => rows,
         Err(e) => return Ok(Err(Outcome::fail(format!("an answer to {what}"), e.to_string()))),
     };
-    let first = rows.first_value().map(|v| v.unwrap_or("NULL").to_string()).unwrap_or_default();
+    let first = rows
+        .first_value()
+        .map(|v| v.unwrap_or("NULL").to_string())
+        .unwrap_or_default();
     Ok(Ok(Seen {
         what,
         exit: None,
@@ -171,7 +179,11 @@ fn status_text(seen: &Seen) -> String {
         None => "killed by a signal".into(),
     };
     let out = format!("{}{}", seen.stdout, seen.stderr);
-    if out.trim().is_empty() { status } else { format!("{status}, output {}", excerpt(&out)) }
+    if out.trim().is_empty() {
+        status
+    } else {
+        format!("{status}, output {}", excerpt(&out))
+    }
 }
 
 fn judge(step: &PackStep, seen: &Seen, caps: &[String], host: Option<&Host>) -> StepOutput {
@@ -198,7 +210,11 @@ fn judge(step: &PackStep, seen: &Seen, caps: &[String], host: Option<&Host>) -> 
                     Some(w) => format!("{} ({})", render(w, Context::Raw, caps, host)?, seen.what),
                     None => seen.what.clone(),
                 };
-                Outcome::check(seen.exit.map(i64::from) == Some(*n), format!("{named} to exit {n}"), status_text(seen))
+                Outcome::check(
+                    seen.exit.map(i64::from) == Some(*n),
+                    format!("{named} to exit {n}"),
+                    status_text(seen),
+                )
             }
             Expectation::Status(n) => Outcome::check(
                 seen.status == Some(*n),
@@ -219,14 +235,26 @@ fn judge(step: &PackStep, seen: &Seen, caps: &[String], host: Option<&Host>) -> 
                 let expected = format!("{} returning {want:?}", seen.what);
                 match seen.rows.as_ref().and_then(TextRows::first_value) {
                     None => Outcome::fail(expected, "no rows"),
-                    Some(v) => Outcome::check(v.unwrap_or("NULL") == want, expected, format!("{:?}", v.unwrap_or("NULL"))),
+                    Some(v) => Outcome::check(
+                        v.unwrap_or("NULL") == want,
+                        expected,
+                        format!("{:?}", v.unwrap_or("NULL")),
+                    ),
                 }
             }
             Expectation::Rows(n) => {
                 let got = seen.rows.as_ref().map(|r| r.rows.len()).unwrap_or(0);
-                Outcome::check(got as u64 >= *n, format!("{} returning at least {n} row(s)", seen.what), format!("{got} row(s)"))
+                Outcome::check(
+                    got as u64 >= *n,
+                    format!("{} returning at least {n} row(s)", seen.what),
+                    format!("{got} row(s)"),
+                )
             }
-            Expectation::Json(p, v) => json(seen, &render(p, Context::Raw, caps, host)?, &render(v, Context::Raw, caps, host)?),
+            Expectation::Json(p, v) => json(
+                seen,
+                &render(p, Context::Raw, caps, host)?,
+                &render(v, Context::Raw, caps, host)?,
+            ),
         };
         if !outcome.passed {
             return Ok(outcome);
@@ -251,7 +279,11 @@ fn json(seen: &Seen, path: &str, want: &str) -> Outcome {
 }
 
 fn measure(m: &Measure, seen: &Seen, caps: &[String], host: Option<&Host>) -> StepOutput {
-    let haystack = if seen.status.is_some() { &seen.body } else { &seen.stdout };
+    let haystack = if seen.status.is_some() {
+        &seen.body
+    } else {
+        &seen.stdout
+    };
     let (how, number) = match &m.source {
         MeasureSource::Regex(t) => {
             let pattern = render(t, Context::Regex, caps, host)?;
@@ -264,7 +296,9 @@ fn measure(m: &Measure, seen: &Seen, caps: &[String], host: Option<&Host>) -> St
         }
         MeasureSource::Json(t) => {
             let path = render(t, Context::Raw, caps, host)?;
-            let got = crate::probes::http::json_at(&seen.raw_body, &path).ok().map(|v| crate::probes::http::json_text(&v));
+            let got = crate::probes::http::json_at(&seen.raw_body, &path)
+                .ok()
+                .map(|v| crate::probes::http::json_text(&v));
             (format!("JSON at \"{path}\" of {}", seen.what), got)
         }
     };
@@ -273,19 +307,26 @@ fn measure(m: &Measure, seen: &Seen, caps: &[String], host: Option<&Host>) -> St
         _ => {
             return Ok(Outcome::fail(
                 format!("{}: a number from {how}", m.label),
-                number.map(|n| format!("{n:?}")).unwrap_or_else(|| format!("no match in {}", excerpt(haystack))),
+                number
+                    .map(|n| format!("{n:?}"))
+                    .unwrap_or_else(|| format!("no match in {}", excerpt(haystack))),
             ));
         }
     };
-    let limit = |t: &Template| -> Result<f64, StepError> { limit_value(&render(t, Context::Raw, caps, host)?, &m.unit) };
+    let limit =
+        |t: &Template| -> Result<f64, StepError> { limit_value(&render(t, Context::Raw, caps, host)?, &m.unit) };
     let unit = &m.unit;
     let show = |v: f64| format!("{v}{}{unit}", if unit.is_empty() || unit == "%" { "" } else { " " });
     let (ok, expected, crit) = match &m.limit {
         None => (true, format!("{} measured", m.label), None),
         Some(Limit::LessThan(t)) => limit(t).map(|l| (value < l, format!("{} under {}", m.label, show(l)), Some(l)))?,
-        Some(Limit::AtMost(t)) => limit(t).map(|l| (value <= l, format!("{} at most {}", m.label, show(l)), Some(l)))?,
+        Some(Limit::AtMost(t)) => {
+            limit(t).map(|l| (value <= l, format!("{} at most {}", m.label, show(l)), Some(l)))?
+        }
         Some(Limit::MoreThan(t)) => limit(t).map(|l| (value > l, format!("{} over {}", m.label, show(l)), Some(l)))?,
-        Some(Limit::AtLeast(t)) => limit(t).map(|l| (value >= l, format!("{} at least {}", m.label, show(l)), Some(l)))?,
+        Some(Limit::AtLeast(t)) => {
+            limit(t).map(|l| (value >= l, format!("{} at least {}", m.label, show(l)), Some(l)))?
+        }
         Some(Limit::Equals(t)) => limit(t).map(|l| (value == l, format!("{} of {}", m.label, show(l)), Some(l)))?,
         Some(Limit::Between(lo, hi)) => {
             let (lo, hi) = (limit(lo)?, limit(hi)?);
@@ -312,7 +353,11 @@ pub fn limit_value(text: &str, unit: &str) -> Result<f64, StepError> {
     }
     let d = crate::steps::expect::duration(text)
         .map_err(|e| StepError::Other(format!("limit \"{text}\" is neither a number nor a duration: {e}")))?;
-    Ok(if unit == "ms" { d.as_secs_f64() * 1000.0 } else { d.as_secs_f64() })
+    Ok(if unit == "ms" {
+        d.as_secs_f64() * 1000.0
+    } else {
+        d.as_secs_f64()
+    })
 }
 
 /// A macro's sub-step, matched: its definition, raw arguments (placeholders still to be
@@ -326,7 +371,9 @@ pub fn resolve<'a>(
     depth: usize,
 ) -> Result<(&'a StepDef, Vec<String>), String> {
     if depth >= MAX_DEPTH {
-        return Err(format!("macro steps nest deeper than {MAX_DEPTH}: is one calling itself?"));
+        return Err(format!(
+            "macro steps nest deeper than {MAX_DEPTH}: is one calling itself?"
+        ));
     }
     let text = sub.render(Context::Step, caps, host)?;
     let (kind, text) = split_keyword(&text);
@@ -341,7 +388,12 @@ pub fn resolve<'a>(
     let shell_line = ["run {string}", "command {string}", "output of {string}"]
         .iter()
         .any(|m| def.sentence.contains(m));
-    if shell_line && sub.pieces.iter().any(|p| matches!(p, super::template::Piece::Capture(_))) {
+    if shell_line
+        && sub
+            .pieces
+            .iter()
+            .any(|p| matches!(p, super::template::Piece::Capture(_)))
+    {
         return Err(
             "a capture cannot go into a command step's command line (it runs as written by sh -c); use `command =`, where captures are shell-quoted".into(),
         );
@@ -397,7 +449,14 @@ async fn macro_steps(
             Some(inner) => run(inner, library, ctx, args, depth + 1).await,
             None => (def.run)(ctx, args).await,
         }
-        .map_err(|e| StepError::Other(format!("step {} of {} ({}): {e}", i + 1, step.location(), def.example_text())))?;
+        .map_err(|e| {
+            StepError::Other(format!(
+                "step {} of {} ({}): {e}",
+                i + 1,
+                step.location(),
+                def.example_text()
+            ))
+        })?;
         measured.extend(outcome.measured.iter().cloned());
         if !outcome.passed {
             return Ok(Outcome { measured, ..outcome });

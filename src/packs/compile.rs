@@ -197,14 +197,8 @@ fn compile_step(spec: &StepSpec, span: Range<usize>, source: &PackSource, line: 
     let mut errors = Vec::new();
     let params = check_sentence(spec, &mut errors);
     let keywords = spec.keywords.as_ref().and_then(|k| keywords(k, &mut errors));
-    let mut t = |s: &Spanned<String>| -> Option<Template> {
-        template::parse(s.get_ref(), &params)
-            .map_err(|(off, msg)| errors.push(PackError::at(value_span(s.span(), off), msg)))
-            .ok()
-    };
-    let what = spec.what.as_ref().and_then(&mut t);
-    let expected = spec.expected.as_ref().and_then(&mut t);
-    drop(t);
+    let what = spec.what.as_ref().and_then(|s| tpl(s, &params, &mut errors));
+    let expected = spec.expected.as_ref().and_then(|s| tpl(s, &params, &mut errors));
     let action = action(spec, span, &params, &mut errors);
     let expect = match (&spec.expect, &action) {
         (Some(e), Some(a)) => expectations(e.get_ref(), a, &params, &mut errors),
@@ -247,7 +241,10 @@ fn check_sentence(spec: &StepSpec, errors: &mut Errors) -> Vec<String> {
     let groups = match StepLibrary::sentence_regex(sentence.get_ref()) {
         Ok(re) => re.captures_len() - 1,
         Err(e) => {
-            errors.push(PackError::at(sentence.span(), format!("sentence does not compile: {e}")));
+            errors.push(PackError::at(
+                sentence.span(),
+                format!("sentence does not compile: {e}"),
+            ));
             return Vec::new();
         }
     };
@@ -304,10 +301,15 @@ fn tpl(s: &Spanned<String>, params: &[String], errors: &mut Errors) -> Option<Te
 }
 
 fn action(spec: &StepSpec, span: Range<usize>, params: &[String], errors: &mut Errors) -> Option<Action> {
-    let count = [spec.command.is_some(), spec.http.is_some(), spec.mysql.is_some(), spec.steps.is_some()]
-        .iter()
-        .filter(|x| **x)
-        .count();
+    let count = [
+        spec.command.is_some(),
+        spec.http.is_some(),
+        spec.mysql.is_some(),
+        spec.steps.is_some(),
+    ]
+    .iter()
+    .filter(|x| **x)
+    .count();
     if count != 1 {
         errors.push(PackError::at(
             span.start..span.start + 8,
@@ -347,7 +349,10 @@ fn mysql(m: &MysqlSpec, params: &[String], errors: &mut Errors) -> Option<Action
     if markers != m.args.len() {
         errors.push(PackError::at(
             m.query.span(),
-            format!("the query has {markers} ? marker(s) but `args` gives {} value(s)", m.args.len()),
+            format!(
+                "the query has {markers} ? marker(s) but `args` gives {} value(s)",
+                m.args.len()
+            ),
         ));
     }
     let args = m.args.iter().filter_map(|a| tpl(a, params, errors)).collect();
@@ -567,7 +572,11 @@ impl Action {
         match self {
             Action::Command(t) => format!("runs on the current host: {}", t.shown()),
             Action::Http(h) => {
-                let body = h.body.as_ref().map(|(b, _)| format!(" with body {}", b.shown())).unwrap_or_default();
+                let body = h
+                    .body
+                    .as_ref()
+                    .map(|(b, _)| format!(" with body {}", b.shown()))
+                    .unwrap_or_default();
                 format!("sends from this machine: {} {}{body}", h.method, h.url.shown())
             }
             Action::Mysql(sql, args) => {

@@ -215,7 +215,11 @@ mod tests {
         assert_eq!(err.span.start, 43);
         let err = parse_pack("[[step]]\nsentence = \"x\"\nexample = \"Then x\"\nexpect.stdout_contain = \"a\"\n")
             .unwrap_err();
-        assert!(err.message.contains("did you mean `stdout_contains`"), "{}", err.message);
+        assert!(
+            err.message.contains("did you mean `stdout_contains`"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -227,7 +231,14 @@ mod tests {
         let step = pack.step[0].get_ref();
         assert_eq!(step.command.as_ref().unwrap().get_ref(), "cat /srv/REVISION");
         assert_eq!(
-            step.expect.as_ref().unwrap().get_ref().stdout_equals.as_ref().unwrap().get_ref(),
+            step.expect
+                .as_ref()
+                .unwrap()
+                .get_ref()
+                .stdout_equals
+                .as_ref()
+                .unwrap()
+                .get_ref(),
             "{rev}"
         );
     }

@@ -140,7 +140,11 @@ pub fn add_packs(mut library: StepLibrary, sources: Vec<PackSource>) -> Result<S
         }
     }
     problems.extend(check_examples(&library, &sources));
-    if problems.is_empty() { Ok(library) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(library)
+    } else {
+        Err(problems)
+    }
 }
 
 /// Why `step` cannot join `library`: its example matches a sentence already there, or an
@@ -158,7 +162,11 @@ fn collision(library: &StepLibrary, step: &PackStep) -> Option<String> {
         step.sentence,
         other.sentence,
         other.module,
-        if re.is_match(other.example_text()) { other.example_text() } else { mine }
+        if re.is_match(other.example_text()) {
+            other.example_text()
+        } else {
+            mine
+        }
     ))
 }
 
@@ -192,7 +200,12 @@ pub fn review(library: &StepLibrary) -> Vec<String> {
         if step.builtin {
             continue;
         }
-        out.push(format!("{}: \"{}\" {}", step.location(), def.sentence, step.action.describe()));
+        out.push(format!(
+            "{}: \"{}\" {}",
+            step.location(),
+            def.sentence,
+            step.action.describe()
+        ));
     }
     out
 }

@@ -49,7 +49,8 @@ pub struct Template {
 
 fn is_identifier(s: &str) -> bool {
     s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
 }
 
 /// Parses `text`; an unknown `{identifier}` is an error naming the nearest known one.
@@ -108,7 +109,11 @@ fn placeholder(inner: &str, params: &[String]) -> Result<Piece, String> {
         .unwrap_or_default();
     Err(format!(
         "unknown placeholder {{{inner}}}{hint}: use a name from `params` ({}), {{name}}, {{address}} or {{vars.KEY}}; write {{{{ and }}}} for literal braces",
-        if params.is_empty() { "none".to_string() } else { params.join(", ") }
+        if params.is_empty() {
+            "none".to_string()
+        } else {
+            params.join(", ")
+        }
     ))
 }
 
@@ -161,7 +166,9 @@ fn escape(ctx: Context, value: &str, capture: bool) -> Result<String, String> {
         Context::Regex => regex::escape(value),
         Context::Step => {
             if value.contains('"') {
-                return Err(format!("{value:?} cannot be passed on to another step: it contains a double quote"));
+                return Err(format!(
+                    "{value:?} cannot be passed on to another step: it contains a double quote"
+                ));
             }
             value.replace('{', "{{").replace('}', "}}")
         }
@@ -235,8 +242,8 @@ pub fn check_shell(t: &Template) -> Result<(), String> {
             };
         }
     }
-    let code = regex::Regex::new(r"(^|[\s;&|(])(eval|(ba|da|z|k)?sh\s+-c|su\s+-c)\b|<<")
-        .expect("constant regex compiles");
+    let code =
+        regex::Regex::new(r"(^|[\s;&|(])(eval|(ba|da|z|k)?sh\s+-c|su\s+-c)\b|<<").expect("constant regex compiles");
     if code.is_match(&literal) {
         return Err(
             "a command with placeholders may not use eval, sh -c or a heredoc: they would run a quoted value as code"
@@ -279,9 +286,16 @@ mod tests {
         let t = parse("crontab -l -u {user} | grep -F -- {entry}", &p(&["user", "entry"])).unwrap();
         check_shell(&t).unwrap();
         let line = t
-            .render(Context::Shell, &["x; touch /tmp/pwned".into(), "$(id)'`id`\n".into()], None)
+            .render(
+                Context::Shell,
+                &["x; touch /tmp/pwned".into(), "$(id)'`id`\n".into()],
+                None,
+            )
             .unwrap();
-        assert_eq!(line, "crontab -l -u 'x; touch /tmp/pwned' | grep -F -- '$(id)'\\''`id`\n'");
+        assert_eq!(
+            line,
+            "crontab -l -u 'x; touch /tmp/pwned' | grep -F -- '$(id)'\\''`id`\n'"
+        );
     }
 
     #[test]
@@ -298,7 +312,7 @@ mod tests {
             format!("x\ntouch {c}"),
             format!("\"; touch {c}; \""),
         ] {
-            let line = t.render(Context::Shell, &[value.clone()], None).unwrap();
+            let line = t.render(Context::Shell, std::slice::from_ref(&value), None).unwrap();
             let out = std::process::Command::new("sh").arg("-c").arg(&line).output().unwrap();
             assert_eq!(String::from_utf8_lossy(&out.stdout), value, "{line}");
             assert!(!canary.exists(), "{line} ran a command");
@@ -308,11 +322,23 @@ mod tests {
     #[test]
     fn unsafe_shell_templates_are_rejected() {
         let params = p(&["x"]);
-        for bad in ["echo '{x}'", "echo \"{x}\"", "echo `cat {x}`", "eval {x}", "sh -c {x}", "cat <<EOF\n{x}\nEOF"] {
+        for bad in [
+            "echo '{x}'",
+            "echo \"{x}\"",
+            "echo `cat {x}`",
+            "eval {x}",
+            "sh -c {x}",
+            "cat <<EOF\n{x}\nEOF",
+        ] {
             let t = parse(bad, &params).unwrap();
             assert!(check_shell(&t).is_err(), "{bad}");
         }
-        for good in ["echo {x}", "echo 'a' {x} \"b\"", "test -f {x} && echo \"it's\"", "echo it\\'s {x}"] {
+        for good in [
+            "echo {x}",
+            "echo 'a' {x} \"b\"",
+            "test -f {x} && echo \"it's\"",
+            "echo it\\'s {x}",
+        ] {
             let t = parse(good, &params).unwrap();
             assert!(check_shell(&t).is_ok(), "{good}");
         }
@@ -330,7 +356,10 @@ mod tests {
             "http://10.0.0.1:8080/q?user=a%20b%26c%3D%2F"
         );
         let t = parse(r#"{"user": "{u}"}"#, &p(&["u"])).unwrap();
-        assert_eq!(t.render(Context::Json, &["a\"b".into()], None).unwrap(), r#"{"user": "a\"b"}"#);
+        assert_eq!(
+            t.render(Context::Json, &["a\"b".into()], None).unwrap(),
+            r#"{"user": "a\"b"}"#
+        );
         let t = parse("^{u}$", &p(&["u"])).unwrap();
         assert_eq!(t.render(Context::Regex, &["a.b*".into()], None).unwrap(), r"^a\.b\*$");
         let t = parse("{u}", &p(&["u"])).unwrap();

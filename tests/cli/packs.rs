@@ -31,7 +31,9 @@ fn a_user_pack_in_dot_steps_is_listed_linted_and_run() {
         .assert_contains("source: steps/mine.toml:2");
     shakedown_in(dir.path(), &["lint", "ok.feature"], &[])
         .assert_exit(0)
-        .assert_contains("steps/mine.toml:2: \"the file {string} should hold {string}\" runs on the current host: cat -- {file}");
+        .assert_contains(
+            "steps/mine.toml:2: \"the file {string} should hold {string}\" runs on the current host: cat -- {file}",
+        );
     shakedown_in(dir.path(), &["run", "ok.feature", "--format", "pretty"], &[]).assert_exit(0);
     shakedown_in(dir.path(), &["run", "bad.feature", "--format", "pretty"], &[])
         .assert_exit(1)
@@ -48,7 +50,12 @@ fn steps_dir_option_loads_packs_from_elsewhere() {
     shakedown_in(work.path(), &["lint", "f.feature"], &[])
         .assert_exit(2)
         .assert_contains("undefined step");
-    shakedown_in(work.path(), &["run", "f.feature", "--steps", dir, "--format", "pretty"], &[]).assert_exit(0);
+    shakedown_in(
+        work.path(),
+        &["run", "f.feature", "--steps", dir, "--format", "pretty"],
+        &[],
+    )
+    .assert_exit(0);
     shakedown_in(work.path(), &["steps", "--steps", dir, "should hold"], &[])
         .assert_exit(0)
         .assert_contains("deploy-checks.toml:2");
@@ -69,7 +76,9 @@ fn captures_never_run_as_commands() {
     ];
     let mut text = String::from("Feature: F\n");
     for (i, a) in attacks.iter().enumerate() {
-        text.push_str(&format!("  Scenario: A{i}\n    Then the file \"{a}\" should hold \"x\"\n"));
+        text.push_str(&format!(
+            "  Scenario: A{i}\n    Then the file \"{a}\" should hold \"x\"\n"
+        ));
     }
     // (A newline cannot be written inside a step line; src/packs/template.rs tests one
     // through a real shell.)
@@ -105,7 +114,9 @@ fn bad_packs_are_lint_errors_with_file_line_column() {
     run.assert_exit(2)
         .assert_contains("fixtures/packs/bad_regex.toml:5:25: bad regular expression: unclosed character class")
         .assert_contains("fixtures/packs/unknown_key.toml:4:1: unknown key `comand` (did you mean `command`?)")
-        .assert_contains("fixtures/packs/unknown_placeholder.toml:5:17: unknown placeholder {valeu} (did you mean {value}?)")
+        .assert_contains(
+            "fixtures/packs/unknown_placeholder.toml:5:17: unknown placeholder {valeu} (did you mean {value}?)",
+        )
         .assert_contains("fixtures/packs/quoted.toml:5:11: placeholder #1 inside quotes")
         .assert_contains("fixtures/packs/params.toml:3:10: the sentence has 2 parameter(s)")
         .assert_contains("fixtures/packs/example.toml:3: example \"Then r is not ok\" does not match")

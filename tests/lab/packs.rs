@@ -28,9 +28,18 @@ fn failures<'a>(run: &'a Run, host: &str) -> Vec<&'a str> {
 fn assert_failures(run: &Run, failing: &[(&str, &[&str])], passing: &[&str]) {
     for (host, texts) in failing {
         let lines = failures(run, host);
-        assert_eq!(lines.len(), texts.len(), "failures of {host}: {lines:#?}\n{}", run.all());
+        assert_eq!(
+            lines.len(),
+            texts.len(),
+            "failures of {host}: {lines:#?}\n{}",
+            run.all()
+        );
         for (line, text) in lines.iter().zip(texts.iter()) {
-            assert!(line.contains(text), "{host}: expected {text:?} in {line:?}\n{}", run.all());
+            assert!(
+                line.contains(text),
+                "{host}: expected {text:?} in {line:?}\n{}",
+                run.all()
+            );
         }
     }
     for host in passing {
@@ -71,10 +80,17 @@ fn deploy_revision_and_release_link() {
 fn deploy_service_restarted_recently() {
     let Some(lab) = lab() else { return };
     let age = |host: &str| -> u64 {
-        lab.exec(host, "ps -o etimes= -p \"$(pgrep -o -x cron)\"").trim().parse().unwrap_or(0)
+        lab.exec(host, "ps -o etimes= -p \"$(pgrep -o -x cron)\"")
+            .trim()
+            .parse()
+            .unwrap_or(0)
     };
     // app1's cron is old enough (wait for that, no sleep); web1's is restarted now.
-    wait_until("cron on app1 at least 6 s old", std::time::Duration::from_secs(10), || age("app1") >= 6);
+    wait_until(
+        "cron on app1 at least 6 s old",
+        std::time::Duration::from_secs(10),
+        || age("app1") >= 6,
+    );
     lab.exec("web1", "/etc/lab/svc restart cron");
     let limit = age("app1") - 2;
     let feature = format!(
@@ -84,7 +100,13 @@ fn deploy_service_restarted_recently() {
     run.assert_exit(1);
     let app1 = failures(&run, "app1");
     assert_eq!(app1.len(), 2, "{}", run.all());
-    assert!(app1[0].contains(&format!("cron: expected cron (re)started within {limit} seconds, found ")), "{}", run.all());
+    assert!(
+        app1[0].contains(&format!(
+            "cron: expected cron (re)started within {limit} seconds, found "
+        )),
+        "{}",
+        run.all()
+    );
     assert!(app1[1].contains("absent: expected no-such-daemon (re)started within 10 minutes, found exit status 1, output \"no process named no-such-daemon\""), "{}", run.all());
     let web1 = failures(&run, "web1");
     assert_eq!(web1.len(), 1, "only the absent daemon fails on web1: {}", run.all());
@@ -109,7 +131,12 @@ fn cron_daemon_and_crontab_entry() {
     before.assert_exit(1);
     assert_failures(
         &before,
-        &[("web2", &["entry: expected crontab of deploy (`crontab -l -u deploy`) to exit 0, found exit status 1, output \"no crontab for deploy\""])],
+        &[(
+            "web2",
+            &[
+                "entry: expected crontab of deploy (`crontab -l -u deploy`) to exit 0, found exit status 1, output \"no crontab for deploy\"",
+            ],
+        )],
         &["web1", "app1"],
     );
     // The fault: cron stopped on app1.
@@ -117,7 +144,12 @@ fn cron_daemon_and_crontab_entry() {
     let after = run(&lab, feature);
     assert_failures(
         &after,
-        &[("app1", &["daemon: expected a cron daemon (a process named cron or crond) running, found exit status 1, output \"no process named cron or crond\""])],
+        &[(
+            "app1",
+            &[
+                "daemon: expected a cron daemon (a process named cron or crond) running, found exit status 1, output \"no process named cron or crond\"",
+            ],
+        )],
         &["web1"],
     );
 }
@@ -131,7 +163,11 @@ fn nginx_config_valid_and_workers() {
     for host in ["web1", "web2"] {
         let lines = failures(&good, host);
         assert_eq!(lines.len(), 1, "{}", good.all());
-        assert!(lines[0].contains("more workers: expected nginx workers at least 2, found 1"), "{}", good.all());
+        assert!(
+            lines[0].contains("more workers: expected nginx workers at least 2, found 1"),
+            "{}",
+            good.all()
+        );
     }
     // The fault: a broken config on disk on web2. `nginx -t` must report it without
     // touching the running nginx (still serving afterwards).
@@ -144,8 +180,16 @@ fn nginx_config_valid_and_workers() {
     let bad = run(&lab, feature);
     let web2 = failures(&bad, "web2");
     assert_eq!(web2.len(), 2, "{}", bad.all());
-    assert!(web2[0].contains("config: expected nginx -t to accept the configuration, found exit status 1"), "{}", bad.all());
-    assert!(web2[0].contains("unknown directive \\\"garbage_directive\\\" in /etc/nginx/nginx.conf"), "{}", bad.all());
+    assert!(
+        web2[0].contains("config: expected nginx -t to accept the configuration, found exit status 1"),
+        "{}",
+        bad.all()
+    );
+    assert!(
+        web2[0].contains("unknown directive \\\"garbage_directive\\\" in /etc/nginx/nginx.conf"),
+        "{}",
+        bad.all()
+    );
     assert!(web2[1].contains("more workers"), "{}", bad.all());
     assert_eq!(failures(&bad, "web1").len(), 1, "{}", bad.all());
 }
@@ -188,8 +232,18 @@ fn a_user_pack_is_picked_up_without_rebuilding() {
     assert_failures(
         &dot,
         &[
-            ("web2", &["web: expected output of `cat -- /var/www/html/index.html` containing \"Welcome to web1\", found \"<!DOCTYPE html>"]),
-            ("db1", &["expected query \"SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?\" with [\"x' OR '1'='1\"] returning \"1\", found \"0\""]),
+            (
+                "web2",
+                &[
+                    "web: expected output of `cat -- /var/www/html/index.html` containing \"Welcome to web1\", found \"<!DOCTYPE html>",
+                ],
+            ),
+            (
+                "db1",
+                &[
+                    "expected query \"SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?\" with [\"x' OR '1'='1\"] returning \"1\", found \"0\"",
+                ],
+            ),
             ("db2", &["returning \"1\", found \"0\""]),
         ],
         &["web1"],
@@ -197,7 +251,10 @@ fn a_user_pack_is_picked_up_without_rebuilding() {
     let packs = suite(&[("mine.toml", USER_PACK)]);
     let elsewhere = suite(&[("s.feature", feature)]);
     let steps = packs.path().to_str().expect("utf-8");
-    let opt = lab.shakedown_in(elsewhere.path(), &["run", "s.feature", "--steps", steps, "--format", "pretty"]);
+    let opt = lab.shakedown_in(
+        elsewhere.path(),
+        &["run", "s.feature", "--steps", steps, "--format", "pretty"],
+    );
     assert_eq!(opt.code, 1, "{}", opt.all());
     assert_eq!(failures(&opt, "web2").len(), 1, "{}", opt.all());
     assert!(failures(&opt, "web1").is_empty(), "{}", opt.all());
@@ -218,15 +275,22 @@ fn injection_through_a_capture_executes_nothing() {
     ];
     let mut feature = String::from("@hosts:web1\nFeature: attacks\n");
     for (i, a) in attacks.iter().enumerate() {
-        feature.push_str(&format!("  Scenario: a{i}\n    Then the file \"{a}\" should hold \"x\"\n"));
-        feature.push_str(&format!("  Scenario: b{i}\n    Then the crontab of \"{a}\" should contain \"x\"\n"));
-        feature.push_str(&format!("  Scenario: c{i}\n    Then the service \"{a}\" should have been restarted within 10 minutes\n"));
+        feature.push_str(&format!(
+            "  Scenario: a{i}\n    Then the file \"{a}\" should hold \"x\"\n"
+        ));
+        feature.push_str(&format!(
+            "  Scenario: b{i}\n    Then the crontab of \"{a}\" should contain \"x\"\n"
+        ));
+        feature.push_str(&format!(
+            "  Scenario: c{i}\n    Then the service \"{a}\" should have been restarted within 10 minutes\n"
+        ));
     }
     let dir = suite(&[("steps/mine.toml", USER_PACK), ("s.feature", &feature)]);
     let run = lab.shakedown_in(dir.path(), &["run", "s.feature", "--format", "pretty"]);
     run.assert_exit(1).assert_contains("No such file or directory");
     assert_eq!(
-        lab.exec("web1", "test -e /tmp/pwned-packs && echo CREATED || echo absent").trim(),
+        lab.exec("web1", "test -e /tmp/pwned-packs && echo CREATED || echo absent")
+            .trim(),
         "absent",
         "a capture ran a command:\n{}",
         run.all()
