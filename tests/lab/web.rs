@@ -1,7 +1,8 @@
 //! Web farm against the lab: features/web.feature passes on web1, web2, lb1 and app1; then
 //! each HTTP and HAProxy sentence fails for the right reason on the host where a fault was
 //! made (nginx answering 500 on web2, a slow path, nginx stopped so HAProxy marks web2
-//! DOWN, web1 put in MAINT through the admin socket), while the other hosts pass.
+//! DOWN, web1 put in MAINT through the admin socket, states read from the stats CSV URL
+//! instead of the socket), while the other hosts pass.
 
 use std::time::Duration;
 
@@ -491,4 +492,69 @@ fn apache_request_rate_is_read_from_mod_status() {
         .assert_exit(1)
         .assert_contains("FAILED: Band [app1]")
         .assert_contains("Connection refused");
+}
+
+/// The lab inventory with lb1 reading HAProxy's stats CSV over HTTP (`haproxy_stats_url`)
+/// instead of the admin socket over SSH.
+fn inventory_with_stats_url(lab: &Lab, url: &str) -> String {
+    let inv = std::fs::read_to_string(lab.inventory()).expect("inventory");
+    let from = r#"vars = { haproxy_socket = "/run/haproxy/admin.sock" }"#;
+    assert!(inv.contains(from), "lb1 vars changed in the lab inventory:\n{inv}");
+    inv.replace(from, &format!("vars = {{ haproxy_stats_url = {url:?} }}"))
+}
+
+#[test]
+fn haproxy_states_are_read_from_the_stats_csv_url_when_the_host_sets_it() {
+    let Some(lab) = lab() else { return };
+    wait_backend_up(&lab);
+    let text = feature(
+        "lb",
+        &[
+            ("All UP", "Then the HAProxy backend \"app\" should have all servers UP"),
+            (
+                "web1 UP",
+                "Then the server \"web1\" in HAProxy backend \"app\" should be UP",
+            ),
+            (
+                "No such backend",
+                "Then the HAProxy backend \"api\" should have all servers UP",
+            ),
+        ],
+    );
+    let dir = suite(&[("web.feature", &text)]);
+    let run_with = |url: &str| {
+        std::fs::write(dir.path().join("inv.toml"), inventory_with_stats_url(&lab, url)).expect("write inventory");
+        crate::util::cli_util_shakedown_in(
+            dir.path(),
+            &["run", "-i", "inv.toml", "web.feature", "--format", "pretty"],
+        )
+    };
+    let good = "http://{address}:8404/stats;csv";
+    let healthy = run_with(good);
+    healthy
+        .assert_exit(1)
+        .assert_contains("3 scenarios (2 passed, 1 failed) on 1 host")
+        .assert_contains("✓ All UP [lb1]")
+        .assert_contains("✓ web1 UP [lb1]")
+        .assert_contains("(read from stats CSV http://10.77.0.21:8404/stats;csv)");
+    {
+        let _fault = Repair::inject(
+            &lab,
+            "lb1",
+            "echo 'set server app/web1 state maint' | socat stdio /run/haproxy/admin.sock",
+            "echo 'set server app/web1 state ready' | socat stdio /run/haproxy/admin.sock",
+        );
+        let maint = run_with(good);
+        maint
+            .assert_exit(1)
+            .assert_contains("3 scenarios (0 passed, 3 failed) on 1 host")
+            .assert_contains("found:    1 of 2 UP: web1 MAINT; web2 UP")
+            .assert_contains("found:    web1 MAINT; others: web2 UP");
+    }
+    let wrong = run_with("http://{address}:8404/nope");
+    wrong
+        .assert_exit(1)
+        .assert_contains("3 scenarios (0 passed, 3 failed) on 1 host")
+        .assert_contains("error: stats CSV http://10.77.0.21:8404/nope answered 503 Service Unavailable");
+    wait_backend_up(&lab);
 }
