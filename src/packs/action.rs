@@ -5,12 +5,11 @@
 
 use futures::future::BoxFuture;
 
-use super::compile::{Action, Expectation, HttpAction, Limit, Measure, MeasureSource, PackStep, Stream};
+use super::compile::{Action, HttpAction, PackStep};
+use super::judge::{Judge, Seen};
 use super::template::{Context, Template};
 use crate::inventory::Host;
-use crate::probes::mysql::parse::TextRows;
-use crate::steps::expect::{contains, excerpt, matches};
-use crate::steps::{Args, Match, Measurement, Outcome, StepCtx, StepDef, StepError, StepLibrary, StepOutput};
+use crate::steps::{Args, Match, Outcome, StepCtx, StepDef, StepError, StepLibrary, StepOutput};
 use crate::suite::StepKind;
 use crate::transport::Cmd;
 
@@ -45,26 +44,12 @@ pub fn run<'a>(
             },
             Action::Steps(list) => return macro_steps(step, library, ctx, list, &args.values, depth).await,
         };
-        let mut outcome = judge(step, &seen, &args.values, host.as_ref())?;
+        let mut outcome = Judge::new(step, &seen, &args.values, host.as_ref()).outcome()?;
         if let (Some(t), false) = (&step.expected, outcome.passed) {
             outcome.expected = render(t, Context::Raw, &args.values, host.as_ref())?;
         }
         Ok(outcome)
     })
-}
-
-/// What an action produced, for the expectations.
-struct Seen {
-    /// `` `crontab -l -u deploy` `` or `GET http://...`.
-    what: String,
-    exit: Option<i32>,
-    stdout: String,
-    stderr: String,
-    status: Option<u16>,
-    status_line: String,
-    body: String,
-    raw_body: Vec<u8>,
-    rows: Option<TextRows>,
 }
 
 fn render(t: &Template, ctx: Context, caps: &[String], host: Option<&Host>) -> Result<String, StepError> {
@@ -171,193 +156,6 @@ async fn http(ctx: &mut StepCtx, h: &HttpAction, caps: &[String]) -> Result<Resu
     ctx.http.times_ms.push(response.millis());
     ctx.http.responses = vec![response];
     Ok(Ok(seen))
-}
-
-fn status_text(seen: &Seen) -> String {
-    let status = match seen.exit {
-        Some(s) => format!("exit status {s}"),
-        None => "killed by a signal".into(),
-    };
-    let out = format!("{}{}", seen.stdout, seen.stderr);
-    if out.trim().is_empty() {
-        status
-    } else {
-        format!("{status}, output {}", excerpt(&out))
-    }
-}
-
-fn judge(step: &PackStep, seen: &Seen, caps: &[String], host: Option<&Host>) -> StepOutput {
-    let what = |stream: Stream| -> Result<String, StepError> {
-        if let Some(w) = &step.what {
-            return render(w, Context::Raw, caps, host);
-        }
-        Ok(match stream {
-            Stream::Stdout => format!("output of {}", seen.what),
-            Stream::Stderr => format!("stderr of {}", seen.what),
-            Stream::Body => format!("response to {}", seen.what),
-        })
-    };
-    let text = |stream: Stream| match stream {
-        Stream::Stdout => seen.stdout.as_str(),
-        Stream::Stderr => seen.stderr.as_str(),
-        Stream::Body => seen.body.as_str(),
-    };
-    let mut last = Outcome::pass(format!("{} to succeed", seen.what), "it did");
-    for e in &step.expect {
-        let outcome = match e {
-            Expectation::Exit(n) => {
-                let named = match &step.what {
-                    Some(w) => format!("{} ({})", render(w, Context::Raw, caps, host)?, seen.what),
-                    None => seen.what.clone(),
-                };
-                Outcome::check(
-                    seen.exit.map(i64::from) == Some(*n),
-                    format!("{named} to exit {n}"),
-                    status_text(seen),
-                )
-            }
-            Expectation::Status(n) => Outcome::check(
-                seen.status == Some(*n),
-                format!("{} to answer status {n}", seen.what),
-                format!("status {}", seen.status_line),
-            ),
-            Expectation::Equals(s, t) => {
-                let want = render(t, Context::Raw, caps, host)?;
-                let found = text(*s).trim();
-                Outcome::check(found == want, format!("{} to be {want:?}", what(*s)?), excerpt(found))
-            }
-            Expectation::Contains(s, t, negate) => {
-                contains(&what(*s)?, text(*s), &render(t, Context::Raw, caps, host)?, *negate)
-            }
-            Expectation::Matches(s, t) => matches(&what(*s)?, text(*s), &render(t, Context::Regex, caps, host)?)?,
-            Expectation::Value(t) => {
-                let want = render(t, Context::Raw, caps, host)?;
-                let expected = format!("{} returning {want:?}", seen.what);
-                match seen.rows.as_ref().and_then(TextRows::first_value) {
-                    None => Outcome::fail(expected, "no rows"),
-                    Some(v) => Outcome::check(
-                        v.unwrap_or("NULL") == want,
-                        expected,
-                        format!("{:?}", v.unwrap_or("NULL")),
-                    ),
-                }
-            }
-            Expectation::Rows(n) => {
-                let got = seen.rows.as_ref().map(|r| r.rows.len()).unwrap_or(0);
-                Outcome::check(
-                    got as u64 >= *n,
-                    format!("{} returning at least {n} row(s)", seen.what),
-                    format!("{got} row(s)"),
-                )
-            }
-            Expectation::Json(p, v) => json(
-                seen,
-                &render(p, Context::Raw, caps, host)?,
-                &render(v, Context::Raw, caps, host)?,
-            ),
-        };
-        if !outcome.passed {
-            return Ok(outcome);
-        }
-        last = outcome;
-    }
-    match &step.measure {
-        Some(m) => measure(m, seen, caps, host),
-        None => Ok(last),
-    }
-}
-
-fn json(seen: &Seen, path: &str, want: &str) -> Outcome {
-    let expected = format!("JSON at \"{path}\" of {} to be {want:?}", seen.what);
-    match crate::probes::http::json_at(&seen.raw_body, path) {
-        Ok(v) => {
-            let found = crate::probes::http::json_text(&v);
-            Outcome::check(found == want, expected, format!("{found:?}"))
-        }
-        Err(e) => Outcome::fail(expected, e),
-    }
-}
-
-fn measure(m: &Measure, seen: &Seen, caps: &[String], host: Option<&Host>) -> StepOutput {
-    let haystack = if seen.status.is_some() {
-        &seen.body
-    } else {
-        &seen.stdout
-    };
-    let (how, number) = match &m.source {
-        MeasureSource::Regex(t) => {
-            let pattern = render(t, Context::Regex, caps, host)?;
-            let re = crate::steps::expect::regex(&pattern)?;
-            let got = re
-                .captures(haystack)
-                .and_then(|c| c.get(1).or_else(|| c.get(0)))
-                .map(|m| m.as_str().trim().to_string());
-            (format!("/{pattern}/ in the output of {}", seen.what), got)
-        }
-        MeasureSource::Json(t) => {
-            let path = render(t, Context::Raw, caps, host)?;
-            let got = crate::probes::http::json_at(&seen.raw_body, &path)
-                .ok()
-                .map(|v| crate::probes::http::json_text(&v));
-            (format!("JSON at \"{path}\" of {}", seen.what), got)
-        }
-    };
-    let value = match number.as_deref().map(str::parse::<f64>) {
-        Some(Ok(v)) => v,
-        _ => {
-            return Ok(Outcome::fail(
-                format!("{}: a number from {how}", m.label),
-                number
-                    .map(|n| format!("{n:?}"))
-                    .unwrap_or_else(|| format!("no match in {}", excerpt(haystack))),
-            ));
-        }
-    };
-    let limit =
-        |t: &Template| -> Result<f64, StepError> { limit_value(&render(t, Context::Raw, caps, host)?, &m.unit) };
-    let unit = &m.unit;
-    let show = |v: f64| format!("{v}{}{unit}", if unit.is_empty() || unit == "%" { "" } else { " " });
-    let (ok, expected, crit) = match &m.limit {
-        None => (true, format!("{} measured", m.label), None),
-        Some(Limit::LessThan(t)) => limit(t).map(|l| (value < l, format!("{} under {}", m.label, show(l)), Some(l)))?,
-        Some(Limit::AtMost(t)) => {
-            limit(t).map(|l| (value <= l, format!("{} at most {}", m.label, show(l)), Some(l)))?
-        }
-        Some(Limit::MoreThan(t)) => limit(t).map(|l| (value > l, format!("{} over {}", m.label, show(l)), Some(l)))?,
-        Some(Limit::AtLeast(t)) => {
-            limit(t).map(|l| (value >= l, format!("{} at least {}", m.label, show(l)), Some(l)))?
-        }
-        Some(Limit::Equals(t)) => limit(t).map(|l| (value == l, format!("{} of {}", m.label, show(l)), Some(l)))?,
-        Some(Limit::Between(lo, hi)) => {
-            let (lo, hi) = (limit(lo)?, limit(hi)?);
-            (
-                (lo..=hi).contains(&value),
-                format!("{} between {} and {}", m.label, show(lo), show(hi)),
-                Some(hi),
-            )
-        }
-    };
-    Ok(Outcome::check(ok, expected, show(value)).with(Measurement {
-        label: m.label.clone(),
-        value,
-        unit: unit.clone(),
-        warn: None,
-        crit,
-    }))
-}
-
-/// A limit: a number, or a duration (`10 minutes`) in the measure's unit (`ms` or seconds).
-pub fn limit_value(text: &str, unit: &str) -> Result<f64, StepError> {
-    if let Ok(n) = text.trim().parse::<f64>() {
-        return Ok(n);
-    }
-    let d = crate::steps::expect::duration(text)
-        .map_err(|e| StepError::Other(format!("limit \"{text}\" is neither a number nor a duration: {e}")))?;
-    Ok(if unit == "ms" {
-        d.as_secs_f64() * 1000.0
-    } else {
-        d.as_secs_f64()
-    })
 }
 
 /// A macro's sub-step, matched: its definition, raw arguments (placeholders still to be

@@ -8,7 +8,8 @@ use std::ops::Range;
 use reqwest::Method;
 use toml::Spanned;
 
-use super::format::{ExpectSpec, HttpSpec, MeasureSpec, MysqlSpec, StepSpec, parse_pack};
+use super::expectations::{expectations, measure};
+use super::format::{HttpSpec, MysqlSpec, StepSpec, parse_pack};
 use super::template::{self, Context, Template};
 use super::{PackError, PackSource};
 use crate::steps::{Match, StepDef, StepLibrary};
@@ -176,7 +177,8 @@ impl PackStep {
     }
 }
 
-type Errors = Vec<PackError>;
+/// Errors found while compiling, each at its span.
+pub(super) type Errors = Vec<PackError>;
 
 /// Parses and checks one pack file.
 pub fn compile_pack(source: &PackSource) -> Result<Vec<PackStep>, Errors> {
@@ -294,7 +296,7 @@ fn keywords(k: &Spanned<Vec<String>>, errors: &mut Errors) -> Option<Vec<StepKin
     Some(out)
 }
 
-fn tpl(s: &Spanned<String>, params: &[String], errors: &mut Errors) -> Option<Template> {
+pub(super) fn tpl(s: &Spanned<String>, params: &[String], errors: &mut Errors) -> Option<Template> {
     template::parse(s.get_ref(), params)
         .map_err(|(off, msg)| errors.push(PackError::at(value_span(s.span(), off), msg)))
         .ok()
@@ -392,155 +394,6 @@ fn http(h: &HttpSpec, params: &[String], errors: &mut Errors) -> Option<HttpActi
         url,
         headers,
         body,
-    })
-}
-
-fn expectations(e: &ExpectSpec, action: &Action, params: &[String], errors: &mut Errors) -> Vec<Expectation> {
-    let is_cmd = matches!(action, Action::Command(_));
-    let is_http = matches!(action, Action::Http(_));
-    let is_sql = matches!(action, Action::Mysql(..));
-    let mut out = Vec::new();
-    let fits = |ok: bool, span: Range<usize>, key: &str, errors: &mut Errors| {
-        if !ok {
-            let what = match action {
-                Action::Command(_) => "a `command`",
-                Action::Http(_) => "an `http` request",
-                Action::Mysql(..) => "a `mysql` query",
-                Action::Steps(_) => "a macro step",
-            };
-            errors.push(PackError::at(span, format!("`expect.{key}` does not apply to {what}")));
-        }
-        ok
-    };
-    if let Some(x) = &e.exit {
-        if fits(is_cmd, x.span(), "exit", errors) {
-            out.push(Expectation::Exit(*x.get_ref()));
-        }
-    }
-    if let Some(x) = &e.status {
-        if fits(is_http, x.span(), "status", errors) {
-            out.push(Expectation::Status(*x.get_ref()));
-        }
-    }
-    let texts: [(&Option<Spanned<String>>, &str, Stream, u8); 9] = [
-        (&e.stdout_equals, "stdout_equals", Stream::Stdout, b'='),
-        (&e.stdout_contains, "stdout_contains", Stream::Stdout, b'c'),
-        (&e.stdout_not_contains, "stdout_not_contains", Stream::Stdout, b'n'),
-        (&e.stdout_matches, "stdout_matches", Stream::Stdout, b'm'),
-        (&e.stderr_contains, "stderr_contains", Stream::Stderr, b'c'),
-        (&e.stderr_matches, "stderr_matches", Stream::Stderr, b'm'),
-        (&e.body_contains, "body_contains", Stream::Body, b'c'),
-        (&e.body_not_contains, "body_not_contains", Stream::Body, b'n'),
-        (&e.body_matches, "body_matches", Stream::Body, b'm'),
-    ];
-    for (value, key, stream, kind) in texts {
-        let Some(v) = value else { continue };
-        let ok = if stream == Stream::Body { is_http } else { is_cmd };
-        if !fits(ok, v.span(), key, errors) {
-            continue;
-        }
-        let Some(t) = tpl(v, params, errors) else { continue };
-        out.push(match kind {
-            b'=' => Expectation::Equals(stream, t),
-            b'c' => Expectation::Contains(stream, t, false),
-            b'n' => Expectation::Contains(stream, t, true),
-            _ => {
-                check_regex(&t, v.span(), errors);
-                Expectation::Matches(stream, t)
-            }
-        });
-    }
-    if let Some(v) = &e.value_equals {
-        if fits(is_sql, v.span(), "value_equals", errors) {
-            out.extend(tpl(v, params, errors).map(Expectation::Value));
-        }
-    }
-    if let Some(n) = &e.rows_at_least {
-        if fits(is_sql, n.span(), "rows_at_least", errors) {
-            out.push(Expectation::Rows(*n.get_ref()));
-        }
-    }
-    match (&e.json_path, &e.json_equals) {
-        (Some(p), Some(v)) if fits(is_http, p.span(), "json_path", errors) => {
-            if let (Some(p), Some(v)) = (tpl(p, params, errors), tpl(v, params, errors)) {
-                out.push(Expectation::Json(p, v));
-            }
-        }
-        (Some(p), None) => errors.push(PackError::at(p.span(), "`json_path` needs `json_equals`")),
-        (None, Some(v)) => errors.push(PackError::at(v.span(), "`json_equals` needs `json_path`")),
-        _ => {}
-    }
-    if is_cmd && !out.iter().any(|x| matches!(x, Expectation::Exit(_))) {
-        out.insert(0, Expectation::Exit(0));
-    }
-    out
-}
-
-/// A regex field must compile with any capture value (they are escaped): try it with one.
-fn check_regex(t: &Template, span: Range<usize>, errors: &mut Errors) {
-    let text = t.pieces.iter().fold(String::new(), |mut acc, p| {
-        match p {
-            template::Piece::Text(s) => acc.push_str(s),
-            _ => acc.push('x'),
-        }
-        acc
-    });
-    if let Err(e) = regex::Regex::new(&text) {
-        let text = e.to_string();
-        let why = text.lines().last().unwrap_or("").trim_start_matches("error: ");
-        errors.push(PackError::at(span, format!("bad regular expression: {why}")));
-    }
-}
-
-fn measure(
-    m: &MeasureSpec,
-    span: Range<usize>,
-    action: Option<&Action>,
-    params: &[String],
-    errors: &mut Errors,
-) -> Option<Measure> {
-    let source = match (&m.regex, &m.json_path) {
-        (Some(r), None) => {
-            let t = tpl(r, params, errors)?;
-            check_regex(&t, r.span(), errors);
-            MeasureSource::Regex(t)
-        }
-        (None, Some(j)) if matches!(action, Some(Action::Http(_))) => MeasureSource::Json(tpl(j, params, errors)?),
-        _ => {
-            errors.push(PackError::at(
-                span,
-                "`measure` needs `regex` (command or http) or `json_path` (http only), one of them",
-            ));
-            return None;
-        }
-    };
-    if matches!(action, Some(Action::Steps(_))) {
-        errors.push(PackError::at(span, "a macro step cannot measure: its steps do"));
-    }
-    let mut t = |s: &Spanned<String>| tpl(s, params, errors);
-    let limit = if let Some(x) = &m.less_than {
-        t(x).map(Limit::LessThan)
-    } else if let Some(x) = &m.at_most {
-        t(x).map(Limit::AtMost)
-    } else if let Some(x) = &m.more_than {
-        t(x).map(Limit::MoreThan)
-    } else if let Some(x) = &m.at_least {
-        t(x).map(Limit::AtLeast)
-    } else if let Some(x) = &m.equals {
-        t(x).map(Limit::Equals)
-    } else if let Some(b) = &m.between {
-        let [lo, hi] = b.get_ref();
-        let lo = Spanned::new(b.span(), lo.clone());
-        let hi = Spanned::new(b.span(), hi.clone());
-        Some(Limit::Between(t(&lo)?, t(&hi)?))
-    } else {
-        None
-    };
-    Some(Measure {
-        label: m.label.get_ref().clone(),
-        source,
-        unit: m.unit.as_ref().map(|u| u.get_ref().clone()).unwrap_or_default(),
-        limit,
     })
 }
 

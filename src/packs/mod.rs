@@ -8,7 +8,9 @@
 pub mod action;
 mod builtin;
 pub mod compile;
+mod expectations;
 pub mod format;
+mod judge;
 pub mod template;
 
 use std::ops::Range;
