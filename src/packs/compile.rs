@@ -161,6 +161,19 @@ impl PackStep {
         self.example.split_once(' ').map(|(_, t)| t).unwrap_or(&self.example)
     }
 
+    /// A command or query runs on the current host; a request whose URL, headers or body
+    /// use `{name}`, `{address}` or `{vars.KEY}` needs one too (lint says so).
+    pub fn needs_host(&self) -> bool {
+        match &self.action {
+            Action::Command(_) | Action::Mysql(..) => true,
+            Action::Http(h) => std::iter::once(&h.url)
+                .chain(h.headers.iter().map(|(_, t)| t))
+                .chain(h.body.iter().map(|(t, _)| t))
+                .any(Template::uses_inventory),
+            Action::Steps(_) => false,
+        }
+    }
+
     /// The library entry. Pack text lives as long as the process (the catalogue is built
     /// once per command), so it is leaked into `&'static str`.
     pub fn def(&self) -> StepDef {
@@ -170,7 +183,7 @@ impl PackStep {
             example: leak(self.example.clone()),
             doc: leak(self.doc.clone()),
             module: leak(self.location()),
-            needs_host: matches!(self.action, Action::Command(_) | Action::Mysql(..)),
+            needs_host: self.needs_host(),
             check: None,
             run: super::action::unbound,
         }

@@ -123,6 +123,11 @@ impl Template {
         self.pieces.iter().any(|p| !matches!(p, Piece::Text(_)))
     }
 
+    /// Whether a host value (`{name}`, `{address}`, `{vars.KEY}`) is used.
+    pub fn uses_inventory(&self) -> bool {
+        self.pieces.iter().any(|p| matches!(p, Piece::Inventory(_)))
+    }
+
     /// The text with every value escaped for `ctx`. Inventory values come from `host`.
     pub fn render(&self, ctx: Context, captures: &[String], host: Option<&Host>) -> Result<String, String> {
         let mut out = String::new();

@@ -149,3 +149,18 @@ fn line_col_counts_characters() {
     assert_eq!(line_col("ab\ncé d", 7), (2, 4));
     assert_eq!(line_col("x", 0), (1, 1));
 }
+
+#[test]
+fn http_steps_need_a_host_only_when_they_use_its_values() {
+    let Ok(lib) = load(
+        "[[step]]\nsentence = \"w is up\"\nexample = 'Then w is up'\nhttp = { url = \"http://{address}/\" }\n\n[[step]]\nsentence = \"x.example is up\"\nexample = 'Then x.example is up'\nhttp = { url = \"https://x.example/\" }\n",
+    ) else {
+        panic!("loads")
+    };
+    let needs = |text: &str| match lib.find(text) {
+        Match::One(d, _) => d.needs_host,
+        other => panic!("{other:?}"),
+    };
+    assert!(needs("w is up"));
+    assert!(!needs("x.example is up"));
+}
