@@ -15,9 +15,12 @@ PACKAGES=(
   php-cli php-curl
   # tests (JUnit schema checks)
   libxml2-utils git
+  # tests of the operations paths: a real SMTP server (aiosmtpd under /usr/bin/python3),
+  # the NSCA 2.x daemon, and Icinga 2 for its API (src/notify/)
+  python3-aiosmtpd nsca icinga2-bin
 )
 # daemons a package install may start in the root namespace
-DAEMONS=(apache2 nginx mariadbd mysqld haproxy sshd cron php-fpm8.2)
+DAEMONS=(apache2 nginx mariadbd mysqld haproxy sshd cron php-fpm8.2 nsca icinga2)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

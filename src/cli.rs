@@ -101,6 +101,9 @@ pub struct RunArgs {
     /// Also write a Cucumber JSON report to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Mail after a failed run, passive results to Nagios/Icinga.
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 /// `check` options: those of `run` without the console, and a run deadline by default.
@@ -134,6 +137,39 @@ pub struct CheckArgs {
     /// Also write a Cucumber JSON report to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Mail after a failed run, passive results to Nagios/Icinga.
+    #[command(flatten)]
+    pub notify: NotifyArgs,
+}
+
+/// Telling others about a run (`run`, `check`): a mail after a failed run, passive
+/// service results (one per host and feature) to NSCA or the Icinga 2 API.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Notifications")]
+pub struct NotifyArgs {
+    /// After a run with failures, mail the failure report (JUnit XML attached) to ADDR
+    /// (repeatable; needs --smtp).
+    #[arg(long, value_name = "ADDR")]
+    pub mail_to: Vec<String>,
+    /// Sender of that mail (default shakedown@<this host>).
+    #[arg(long, value_name = "ADDR")]
+    pub mail_from: Option<String>,
+    /// SMTP server: smtp://HOST:25 (clear), or smtps://USER@HOST:465 with the password in
+    /// SHAKEDOWN_SMTP_PASSWORD.
+    #[arg(long, value_name = "URL")]
+    pub smtp: Option<String>,
+    /// Send one passive result per host and feature to this NSCA 2.x daemon (XOR
+    /// encryption with SHAKEDOWN_NSCA_PASSWORD when set).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub nsca: Option<String>,
+    /// Send the same results through the Icinga 2 API, https://USER@HOST:5665 (password
+    /// in SHAKEDOWN_ICINGA_PASSWORD).
+    #[arg(long, value_name = "URL")]
+    pub icinga_api: Option<String>,
+    /// CA certificate(s), PEM, that the Icinga 2 API's certificate is verified against
+    /// (default: the system roots).
+    #[arg(long, value_name = "FILE")]
+    pub icinga_ca: Option<PathBuf>,
 }
 
 /// `steps` options.

@@ -17,6 +17,7 @@ pub mod event;
 pub mod facts;
 pub mod inventory;
 pub mod nearest;
+pub mod notify;
 pub mod packs;
 pub mod probes;
 pub mod report;

@@ -11,7 +11,8 @@ use tokio::sync::mpsc;
 use crate::cli::CheckArgs;
 use crate::error::ExitStatus;
 use crate::event::Event;
-use crate::report::{Reports, nagios};
+use crate::notify::Notifiers;
+use crate::report::{Reports, RetryNotes, nagios};
 use crate::runner::{self, RunOptions, hosts::HostPool};
 
 /// Time allowed to close SSH masters after the run before the output is printed anyway.
@@ -35,6 +36,7 @@ async fn run_check(
     args: &CheckArgs,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<nagios::State, Vec<String>> {
+    let notifiers = Notifiers::from_args(&args.notify)?;
     let prepared = super::prepare::prepare(&args.select).map_err(|e| e.0)?;
     let files =
         crate::report::open_files(args.junit.as_deref(), args.json.as_deref()).map_err(|e| vec![e.to_string()])?;
@@ -51,17 +53,21 @@ async fn run_check(
     let mut reports = Reports::new(files);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let drain = tokio::spawn(async move {
+        let mut retries = RetryNotes::default();
         while let Some(ev) = rx.recv().await {
+            retries.on_event(&ev);
             reports.on_event(&ev);
         }
-        reports
+        (reports, retries)
     });
     let summary = runner::run(&prepared.plan, Arc::new(prepared.library), pool.clone(), opts, tx, stop).await;
     let summary = Arc::new(summary);
     let _ = tokio::time::timeout(CLOSE_GRACE, pool.close()).await;
     let mut problems = Vec::new();
+    let mut retries = RetryNotes::default();
     match drain.await {
-        Ok(mut reports) => {
+        Ok((mut reports, notes)) => {
+            retries = notes;
             reports.on_event(&Event::RunFinished {
                 summary: summary.clone(),
             });
@@ -71,6 +77,9 @@ async fn run_check(
         }
         Err(e) => problems.push(format!("reports: {e}")),
     }
+    // Delivery problems (mail, passive results) are plugin output too: they turn OK into
+    // UNKNOWN, like a report that could not be written.
+    problems.extend(notifiers.send(&summary, retries.notes(), Some(args.timeout)).await);
     let (state, text) = nagios::output(&summary, Some(args.timeout), &problems);
     let _ = nagios::print(&text);
     Ok(state)

@@ -7,11 +7,14 @@ use tokio::sync::mpsc;
 
 use crate::cli::{Format, RunArgs};
 use crate::error::{BadInput, ExitStatus};
-use crate::report::{Reports, console::Console};
+use crate::notify::Notifiers;
+use crate::report::{Reports, RetryNotes, console::Console};
 use crate::runner::{self, RunOptions, hosts::HostPool};
 
 /// Runs the suites; returns 0 when all passed, 1 otherwise.
 pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
+    // Mail and passive-result options are checked before anything else is done.
+    let notifiers = Notifiers::from_args(&args.notify).map_err(BadInput)?;
     let prepared = super::prepare::prepare(&args.select)?;
     let format = args.format.unwrap_or(if std::io::stderr().is_terminal() {
         Format::Progress
@@ -38,10 +41,12 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     };
     let (tx, mut rx) = mpsc::unbounded_channel();
     let drain = tokio::spawn(async move {
+        let mut retries = RetryNotes::default();
         while let Some(ev) = rx.recv().await {
+            retries.on_event(&ev);
             reports.on_event(&ev);
         }
-        reports
+        (reports, retries)
     });
     let summary = runner::run(
         &prepared.plan,
@@ -54,15 +59,21 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     .await;
     let summary = Arc::new(summary);
     pool.close().await;
-    let mut reports = drain.await?;
+    let (mut reports, retries) = drain.await?;
     reports.on_event(&crate::event::Event::RunFinished {
         summary: summary.clone(),
     });
-    reports.finish(&summary)?;
-    Ok(if summary.all_passed() {
-        ExitStatus::Ok
-    } else {
-        ExitStatus::Failed
+    let written = reports.finish(&summary);
+    let delivery = notifiers.send(&summary, retries.notes(), args.timeout).await;
+    written?;
+    for problem in &delivery {
+        eprintln!("error: {problem}");
+    }
+    Ok(match (summary.all_passed(), delivery.is_empty()) {
+        (false, _) => ExitStatus::Failed,
+        // A green run whose mail or passive results did not get through is not a success.
+        (true, false) => ExitStatus::BadInput,
+        (true, true) => ExitStatus::Ok,
     })
 }
 

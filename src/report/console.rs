@@ -168,6 +168,65 @@ pub fn summary_line(summary: &RunSummary) -> String {
     )
 }
 
+/// The failure report as the quiet report prints it, without colours: each failed unit
+/// with its steps (expected/found), the `Failed:` list and the summary line. The body of
+/// the `--mail-to` mail.
+pub fn failure_report(summary: &RunSummary) -> String {
+    let failures: Vec<String> = summary
+        .results
+        .iter()
+        .filter(|r| matches!(r.status, UnitStatus::Failed | UnitStatus::TimedOut))
+        .map(|r| Console::unit_text(r, false))
+        .collect();
+    redact(&closing_text(&failures, summary, &Style { color: false }))
+}
+
+/// The end of the console report: the failed units' texts given, the deadline notes, the
+/// `Failed:` list and the summary line.
+fn closing_text(failures: &[String], summary: &RunSummary, st: &Style) -> String {
+    let mut out = String::new();
+    for f in failures {
+        out.push_str(f);
+    }
+    if summary.deadline_hit {
+        out.push_str("\nthe run deadline (--timeout) fired: unfinished scenarios are reported as timed out\n");
+    }
+    if summary.interrupted {
+        out.push_str("\nthe run was interrupted: unfinished scenarios are reported as timed out\n");
+    }
+    let failed: Vec<_> = summary
+        .results
+        .iter()
+        .filter(|r| r.failure().is_some() || r.status == UnitStatus::TimedOut)
+        .collect();
+    if !failed.is_empty() {
+        out.push_str("\nFailed:\n");
+        for r in failed {
+            let reason = r
+                .failure()
+                .and_then(|(_, s)| s.reason())
+                .unwrap_or_else(|| "timed out".into());
+            out.push_str(&format!(
+                "  {} {}:{} {}: {}\n",
+                r.unit.host.as_deref().unwrap_or("-"),
+                r.unit.feature.path.display(),
+                r.unit.scenario.line,
+                r.unit.scenario.name,
+                reason
+            ));
+        }
+    }
+    let line = summary_line(summary);
+    out.push('\n');
+    out.push_str(&if summary.all_passed() {
+        st.green(&line)
+    } else {
+        st.red(&line)
+    });
+    out.push('\n');
+    out
+}
+
 impl Report for Console {
     fn on_event(&mut self, event: &Event) {
         match event {
@@ -203,47 +262,7 @@ impl Report for Console {
         if self.format == Format::Quiet && summary.all_passed() {
             return Ok(());
         }
-        let st = self.style();
-        let mut out = String::new();
-        for f in &self.failures {
-            out.push_str(f);
-        }
-        if summary.deadline_hit {
-            out.push_str("\nthe run deadline (--timeout) fired: unfinished scenarios are reported as timed out\n");
-        }
-        if summary.interrupted {
-            out.push_str("\nthe run was interrupted: unfinished scenarios are reported as timed out\n");
-        }
-        let failed: Vec<_> = summary
-            .results
-            .iter()
-            .filter(|r| r.failure().is_some() || r.status == UnitStatus::TimedOut)
-            .collect();
-        if !failed.is_empty() {
-            out.push_str("\nFailed:\n");
-            for r in failed {
-                let reason = r
-                    .failure()
-                    .and_then(|(_, s)| s.reason())
-                    .unwrap_or_else(|| "timed out".into());
-                out.push_str(&format!(
-                    "  {} {}:{} {}: {}\n",
-                    r.unit.host.as_deref().unwrap_or("-"),
-                    r.unit.feature.path.display(),
-                    r.unit.scenario.line,
-                    r.unit.scenario.name,
-                    reason
-                ));
-            }
-        }
-        let line = summary_line(summary);
-        out.push('\n');
-        out.push_str(&if summary.all_passed() {
-            st.green(&line)
-        } else {
-            st.red(&line)
-        });
-        out.push('\n');
+        let out = closing_text(&self.failures, summary, &self.style());
         let mut stdout = std::io::stdout().lock();
         match stdout.write_all(redact(&out).as_bytes()).and_then(|_| stdout.flush()) {
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(ReportError {

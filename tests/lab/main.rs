@@ -6,6 +6,7 @@ mod util;
 
 mod core;
 mod database;
+mod ops;
 mod packs;
 mod reports;
 mod system;

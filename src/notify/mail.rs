@@ -1,0 +1,237 @@
+//! The `--mail-to` mail after a failed run: plain text, subject
+//! `shakedown: 2 of 14 scenarios failed on web2, db2`, body = the console failure report
+//! without colours, the JUnit XML attached; sent with `lettre` through `--smtp`
+//! (`smtp://HOST[:PORT]` in clear, `smtps://[USER@]HOST[:PORT]` over TLS with the password
+//! from `SHAKEDOWN_SMTP_PASSWORD`). The connection must open within [`super::TIMEOUT`] and
+//! the whole exchange end within [`EXCHANGE_TIMEOUT`]: lettre's async transport applies its
+//! own timeout to the TCP connect only (a server that accepts and stays silent would
+//! otherwise hold the run for ever).
+
+use std::collections::HashMap;
+
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::{SMTP_PASSWORD_ENV, TIMEOUT, chain, this_host};
+use crate::cli::NotifyArgs;
+use crate::event::RunSummary;
+use crate::inventory::secret::Secret;
+use crate::report::{console, junit};
+
+/// Time allowed to the whole SMTP exchange (greeting, EHLO, TLS, AUTH, MAIL, RCPT, DATA).
+pub const EXCHANGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Failed hosts named in the subject before `and N more`.
+const HOSTS_IN_SUBJECT: usize = 5;
+
+/// Where and how to reach the SMTP server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmtpServer {
+    /// TLS from the first byte (`smtps://`), else clear text.
+    pub tls: bool,
+    /// Host name or address.
+    pub host: String,
+    /// Port (25 for smtp, 465 for smtps by default).
+    pub port: u16,
+    /// User to authenticate as (smtps only), with the password.
+    pub login: Option<(String, Secret)>,
+}
+
+impl SmtpServer {
+    /// The URL without any secret, for messages.
+    pub fn display(&self) -> String {
+        let scheme = if self.tls { "smtps" } else { "smtp" };
+        let user = self.login.as_ref().map(|(u, _)| format!("{u}@")).unwrap_or_default();
+        format!("{scheme}://{user}{}:{}", self.host, self.port)
+    }
+}
+
+/// Parses `--smtp URL`; `password` is `SHAKEDOWN_SMTP_PASSWORD`. A message never repeats a
+/// password, even one written into the URL by mistake.
+pub fn parse_smtp_url(text: &str, password: Option<Secret>) -> Result<SmtpServer, String> {
+    let url = reqwest::Url::parse(text)
+        .map_err(|e| format!("--smtp: not a URL ({e}); expected smtp://HOST:25 or smtps://USER@HOST:465"))?;
+    let tls = match url.scheme() {
+        "smtp" => false,
+        "smtps" => true,
+        other => return Err(format!("--smtp: scheme {other:?} is not smtp:// or smtps://")),
+    };
+    if url.password().is_some() {
+        return Err(format!(
+            "--smtp: do not write the password into the URL; set {SMTP_PASSWORD_ENV}"
+        ));
+    }
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or("--smtp: the URL names no host (smtp://HOST:25)")?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    if !url.path().trim_start_matches('/').is_empty() || url.query().is_some() {
+        return Err("--smtp: the URL takes no path or query (smtp://HOST:25)".into());
+    }
+    let port = url.port().unwrap_or(if tls { 465 } else { 25 });
+    let login = match (url.username(), password) {
+        ("", _) => None,
+        (_, _) if !tls => {
+            return Err("--smtp: a login needs smtps:// (the password would cross the network in clear)".into());
+        }
+        (user, Some(pw)) => Some((user.to_string(), pw)),
+        (_, None) => {
+            return Err(format!(
+                "--smtp: the URL names a user: set {SMTP_PASSWORD_ENV} to its password"
+            ));
+        }
+    };
+    Ok(SmtpServer { tls, host, port, login })
+}
+
+/// The mail to send after a failed run.
+#[derive(Debug)]
+pub struct Mailer {
+    server: SmtpServer,
+    from: Mailbox,
+    to: Vec<Mailbox>,
+}
+
+impl Mailer {
+    /// The mailer the options ask for (`None` without `--mail-to`); `password` is
+    /// `SHAKEDOWN_SMTP_PASSWORD`.
+    pub fn from_args(args: &NotifyArgs, password: Option<Secret>) -> Result<Option<Self>, String> {
+        let Some(url) = &args.smtp else {
+            if !args.mail_to.is_empty() || args.mail_from.is_some() {
+                return Err(
+                    "--mail-to and --mail-from need --smtp URL (smtp://HOST:25 or smtps://USER@HOST:465)".into(),
+                );
+            }
+            return Ok(None);
+        };
+        if args.mail_to.is_empty() {
+            return Err("--smtp needs at least one --mail-to ADDR".into());
+        }
+        let server = parse_smtp_url(url, password)?;
+        let parse = |opt: &str, a: &str| {
+            a.parse::<Mailbox>()
+                .map_err(|e| format!("{opt}: {a:?} is not a mail address ({e})"))
+        };
+        let to = args
+            .mail_to
+            .iter()
+            .map(|a| parse("--mail-to", a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let from = match &args.mail_from {
+            Some(a) => parse("--mail-from", a)?,
+            None => parse("--mail-from", &format!("shakedown@{}", this_host()))?,
+        };
+        Ok(Some(Mailer { server, from, to }))
+    }
+
+    /// Sends the mail about this (failed) run.
+    pub async fn send(&self, summary: &RunSummary, retries: &HashMap<String, Vec<String>>) -> Result<(), String> {
+        let where_ = self.server.display();
+        let xml = junit::render(summary, retries, &junit::Meta::now());
+        let message = self
+            .message(summary, xml)
+            .map_err(|e| format!("mail: cannot build the message: {e}"))?;
+        let transport = self
+            .transport()
+            .map_err(|e| format!("mail through {where_}: {}", chain(&e)))?;
+        // The transport's timeout bounds the connect; this bounds the whole exchange.
+        match tokio::time::timeout(EXCHANGE_TIMEOUT, transport.send(message)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(format!("mail through {where_} not sent: {}", chain(&e))),
+            Err(_) => Err(format!(
+                "mail through {where_} not sent: no answer within {}s",
+                EXCHANGE_TIMEOUT.as_secs()
+            )),
+        }
+    }
+
+    /// The whole message: plain-text failure report, JUnit XML attached.
+    pub fn message(&self, summary: &RunSummary, junit_xml: String) -> Result<Message, lettre::error::Error> {
+        let mut builder = Message::builder().from(self.from.clone()).subject(subject(summary));
+        for to in &self.to {
+            builder = builder.to(to.clone());
+        }
+        let xml_type = ContentType::parse("application/xml").unwrap_or(ContentType::TEXT_PLAIN);
+        builder.multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(console::failure_report(summary)))
+                .singlepart(Attachment::new("shakedown-junit.xml".into()).body(junit_xml, xml_type)),
+        )
+    }
+
+    fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, lettre::transport::smtp::Error> {
+        let s = &self.server;
+        let mut builder = if s.tls {
+            AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)?
+        } else {
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
+        };
+        builder = builder.port(s.port).timeout(Some(TIMEOUT));
+        if let Some((user, pw)) = &s.login {
+            builder = builder.credentials(Credentials::new(user.clone(), pw.expose().to_string()));
+        }
+        Ok(builder.build())
+    }
+}
+
+/// `shakedown: 2 of 14 scenarios failed on web2, db2`.
+pub fn subject(summary: &RunSummary) -> String {
+    let total = summary.results.len();
+    let hosts = summary.failed_hosts();
+    let mut named = hosts
+        .iter()
+        .take(HOSTS_IN_SUBJECT)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if hosts.len() > HOSTS_IN_SUBJECT {
+        named.push_str(&format!(" and {} more", hosts.len() - HOSTS_IN_SUBJECT));
+    }
+    let noun = if total == 1 { "scenario" } else { "scenarios" };
+    format!("shakedown: {} of {total} {noun} failed on {named}", summary.failed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_urls_plain_and_tls() {
+        let s = parse_smtp_url("smtp://mail.example.com", None).expect("plain");
+        assert_eq!(
+            (s.tls, s.host.as_str(), s.port, s.login.is_none()),
+            (false, "mail.example.com", 25, true)
+        );
+        let pw = Secret::new("canary-m41l".into());
+        let s = parse_smtp_url("smtps://alert@mail.example.com", Some(pw)).expect("tls");
+        assert_eq!((s.tls, s.port), (true, 465));
+        assert_eq!(s.display(), "smtps://alert@mail.example.com:465");
+        assert!(!format!("{s:?}").contains("canary-m41l"), "Debug hides the password");
+        assert_eq!(
+            parse_smtp_url("smtp://[::1]:2525", None).map(|s| (s.host, s.port)),
+            Ok(("::1".into(), 2525))
+        );
+    }
+
+    #[test]
+    fn smtp_url_mistakes_are_named_without_the_password() {
+        let cases = [
+            ("smtp://", "names no host"),
+            ("http://mail.example.com", "is not smtp:// or smtps://"),
+            ("smtp://mail.example.com/x", "no path"),
+            ("smtps://alert@mail.example.com", "set SHAKEDOWN_SMTP_PASSWORD"),
+            ("smtp://alert@mail.example.com", "a login needs smtps://"),
+            ("smtps://alert:canary-url@mail.example.com", "do not write the password"),
+        ];
+        for (url, message) in cases {
+            let e = parse_smtp_url(url, None).expect_err(url);
+            assert!(e.contains(message), "{url}: {e}");
+            assert!(!e.contains("canary-url"), "{e}");
+        }
+    }
+}

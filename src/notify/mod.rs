@@ -1,0 +1,134 @@
+//! After a run, tell the people and the monitoring that are not watching the console: a
+//! mail after a failed run (`--mail-to`, [`mail`]) and one passive service result per host
+//! and feature to NSCA ([`nsca`]) or the Icinga 2 API ([`icinga`]). The options are checked
+//! when the command starts ([`Notifiers::from_args`]), before any host is contacted; at the
+//! end, delivery problems come back as messages (secrets redacted), never as a panic, and
+//! never change what the run found.
+
+pub mod icinga;
+pub mod mail;
+pub mod nsca;
+pub mod results;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::cli::NotifyArgs;
+use crate::event::RunSummary;
+use crate::inventory::secret::{Secret, redact};
+
+/// Time allowed to each network operation of a notifier: a connect, one SMTP command, the
+/// NSCA exchange, one API request. A dead server costs at most this per target.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Environment variable holding the SMTP password (for `smtps://USER@HOST`).
+pub const SMTP_PASSWORD_ENV: &str = "SHAKEDOWN_SMTP_PASSWORD";
+/// Environment variable holding the NSCA password (XOR encryption when set).
+pub const NSCA_PASSWORD_ENV: &str = "SHAKEDOWN_NSCA_PASSWORD";
+/// Environment variable holding the Icinga 2 API user's password.
+pub const ICINGA_PASSWORD_ENV: &str = "SHAKEDOWN_ICINGA_PASSWORD";
+
+/// The notifiers asked for on the command line, validated.
+#[derive(Debug, Default)]
+pub struct Notifiers {
+    mail: Option<mail::Mailer>,
+    nsca: Option<nsca::Nsca>,
+    icinga: Option<icinga::Icinga>,
+}
+
+/// A secret from the environment: `None` when unset or empty; registered for redaction.
+fn secret_env(name: &str) -> Option<Secret> {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).map(Secret::new)
+}
+
+impl Notifiers {
+    /// Checks every notification option (URLs, addresses, passwords present, CA file
+    /// readable); every problem is returned, each naming its option.
+    pub fn from_args(args: &NotifyArgs) -> Result<Self, Vec<String>> {
+        let mut problems = Vec::new();
+        let mut out = Notifiers::default();
+        match mail::Mailer::from_args(args, secret_env(SMTP_PASSWORD_ENV)) {
+            Ok(m) => out.mail = m,
+            Err(p) => problems.push(p),
+        }
+        if let Some(target) = &args.nsca {
+            match nsca::Nsca::new(target, secret_env(NSCA_PASSWORD_ENV)) {
+                Ok(n) => out.nsca = Some(n),
+                Err(p) => problems.push(p),
+            }
+        }
+        if let Some(url) = &args.icinga_api {
+            match icinga::Icinga::new(url, args.icinga_ca.as_deref(), secret_env(ICINGA_PASSWORD_ENV)) {
+                Ok(i) => out.icinga = Some(i),
+                Err(p) => problems.push(p),
+            }
+        } else if args.icinga_ca.is_some() {
+            problems.push("--icinga-ca needs --icinga-api URL".into());
+        }
+        if problems.is_empty() {
+            Ok(out)
+        } else {
+            Err(problems.iter().map(|p| redact(p)).collect())
+        }
+    }
+
+    /// Whether nothing is to be sent.
+    pub fn is_empty(&self) -> bool {
+        self.mail.is_none() && self.nsca.is_none() && self.icinga.is_none()
+    }
+
+    /// Sends what the options ask for about a finished run: the mail only when something
+    /// failed, passive results always. `retries` are the retry notes for the JUnit
+    /// attachment, `timeout` the run deadline (named in UNKNOWN results). Returns the
+    /// delivery problems, one line each, secrets redacted.
+    pub async fn send(
+        &self,
+        summary: &RunSummary,
+        retries: &HashMap<String, Vec<String>>,
+        timeout: Option<Duration>,
+    ) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(m) = &self.mail
+            && !summary.all_passed()
+        {
+            if let Err(e) = m.send(summary, retries).await {
+                problems.push(e);
+            }
+        }
+        if self.nsca.is_some() || self.icinga.is_some() {
+            let services = results::service_results(summary, timeout);
+            if let Some(n) = &self.nsca {
+                problems.extend(n.send(&services).await);
+            }
+            if let Some(i) = &self.icinga {
+                problems.extend(i.send(&services).await);
+            }
+        }
+        problems.iter().map(|p| redact(p)).collect()
+    }
+}
+
+/// An error and its sources on one line (the top-level text of lettre and reqwest errors
+/// alone says too little: "connection error", "error sending request").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let t = s.to_string();
+        if !text.contains(&t) {
+            text.push_str(": ");
+            text.push_str(&t);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// This machine's name (mail sender, check source).
+fn this_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
