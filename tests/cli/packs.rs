@@ -151,3 +151,11 @@ fn shipped_packs_are_in_the_catalogue_with_their_lines() {
         .assert_contains("Then the crontab of \"deploy\" should contain \"/usr/local/bin/backup\"")
         .assert_contains("source: steps/cron.toml:");
 }
+
+#[test]
+fn check_with_a_bad_pack_is_unknown_with_the_place() {
+    shakedown(&["check", "examples/local", "--steps", "fixtures/packs"])
+        .assert_exit(3)
+        .assert_contains("UNKNOWN")
+        .assert_contains("fixtures/packs/unknown_key.toml:4:1: unknown key `comand`");
+}
