@@ -53,6 +53,9 @@ pub struct SelectArgs {
     /// Run only the K-th of N stable shards of (scenario, host) pairs.
     #[arg(long, value_name = "K/N")]
     pub partition: Option<String>,
+    /// Custom step packs: every *.toml in DIR (default ./steps when it exists).
+    #[arg(long, value_name = "DIR")]
+    pub steps: Option<PathBuf>,
 }
 
 /// Console report styles.
@@ -213,6 +216,12 @@ pub struct InitArgs {
 pub struct StepsArgs {
     /// Only sentences containing this text.
     pub filter: Option<String>,
+    /// Custom step packs: every *.toml in DIR (default ./steps when it exists).
+    #[arg(long, value_name = "DIR")]
+    pub steps: Option<PathBuf>,
+    /// Print the format of step packs (steps/*.toml) and exit.
+    #[arg(long)]
+    pub help_format: bool,
 }
 
 /// `--concurrency`: a count of at least 1 (0 would run nothing, or everything at once).

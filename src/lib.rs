@@ -18,6 +18,7 @@ pub mod facts;
 pub mod inventory;
 pub mod nearest;
 pub mod notify;
+pub mod packs;
 pub mod probes;
 pub mod report;
 pub mod runner;

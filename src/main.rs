@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         match &cli.command {
             Command::Run(args) => commands::run::run(args).await,
             Command::Lint(args) => Ok(commands::lint::lint(args)?),
-            Command::Steps(args) => Ok(commands::steps::steps(args)),
+            Command::Steps(args) => Ok(commands::steps::steps(args)?),
             Command::Check(args) => Ok(commands::check::check(args).await),
             Command::Serve(args) => commands::serve::serve(args).await,
             Command::Init(args) => Ok(commands::init::init(args)?),

@@ -18,6 +18,13 @@ pub fn undefined_message(nearest: &[String]) -> String {
 /// Runs lint; prints a summary on success.
 pub fn lint(args: &SelectArgs) -> Result<ExitStatus, BadInput> {
     let prepared = super::prepare::prepare(args)?;
+    let review = crate::packs::review(&prepared.library);
+    if !review.is_empty() {
+        println!("custom steps (what each may run or send; placeholders are quoted or escaped):");
+        for line in review {
+            println!("  {line}");
+        }
+    }
     let plan = &prepared.plan;
     let scenarios: usize = plan.features.iter().map(|f| f.scenarios.len()).sum();
     let mut hosts: Vec<&str> = plan.units.iter().filter_map(|u| u.host.as_deref()).collect();

@@ -27,7 +27,7 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared, BadInput> {
         None => Inventory::localhost_only(),
     };
     let selection = selection(args)?;
-    let library = StepLibrary::builtin();
+    let library = crate::packs::library(args.steps.as_deref()).map_err(BadInput)?;
     let paths: Vec<PathBuf> = args.paths.clone();
     let files = load::discover(&paths).map_err(|e| BadInput::one(e.to_string()))?;
     let mut features: Vec<Feature> = Vec::new();
@@ -106,6 +106,9 @@ fn check_steps(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec
                 }
                 match library.find(&step.text) {
                     Match::One(def, args) => {
+                        if let Some(e) = library.keyword_error(def, step.kind) {
+                            problems.push(format!("{at}: {}{}: {e}", step.keyword, step.text));
+                        }
                         if let Some(check) = def.check {
                             if let Err(e) = check(&args) {
                                 problems.push(format!("{at}: {}{}: {e}", step.keyword, step.text));

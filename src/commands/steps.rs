@@ -1,26 +1,33 @@
-//! `shakedown steps`: the catalogue, printed from the same tables the runner uses.
+//! `shakedown steps`: the catalogue, printed from the same tables the runner uses:
+//! built-in Rust steps, the shipped packs, and the user's packs (`--steps`, `./steps`).
 
 use crate::cli::StepsArgs;
-use crate::error::ExitStatus;
-use crate::steps::StepLibrary;
+use crate::error::{BadInput, ExitStatus};
 
-/// Prints every sentence (or those containing the filter) with its example, doc and source.
-pub fn steps(args: &StepsArgs) -> ExitStatus {
-    let library = StepLibrary::builtin();
-    let mut module = "";
+/// Prints every sentence (or those containing the filter) with its example, doc and source;
+/// or, with `--help-format`, the step pack format.
+pub fn steps(args: &StepsArgs) -> Result<ExitStatus, BadInput> {
+    if args.help_format {
+        print!("{}", crate::packs::FORMAT_HELP);
+        return Ok(ExitStatus::Ok);
+    }
+    let library = crate::packs::library(args.steps.as_deref()).map_err(BadInput)?;
+    let mut file = "";
     for def in library.defs() {
         if let Some(f) = &args.filter {
             if !def.sentence.contains(f.as_str()) && !def.example.contains(f.as_str()) {
                 continue;
             }
         }
-        if def.module != module {
-            module = def.module;
-            println!("## {module}\n");
+        let this_file = def.module.split(':').next().unwrap_or(def.module);
+        if this_file != file {
+            file = this_file;
+            println!("## {file}\n");
         }
         println!("  {}", def.example);
         println!("      sentence: {}", def.sentence.replace("\\/", "/"));
         println!("      {}", def.doc);
+        println!("      source: {}", def.module);
         if def.needs_host {
             println!("      needs a current host (@hosts:)");
         }
@@ -30,5 +37,6 @@ pub fn steps(args: &StepsArgs) -> ExitStatus {
     println!(
         "Parameters: {{string}} = \"text\", {{int}} = 42, {{regex}} = /pattern/, {{duration}} = 500 ms | 5 s | 2 minutes | 25 hours."
     );
-    ExitStatus::Ok
+    println!("Custom steps: TOML files in ./steps or --steps DIR; `shakedown steps --help-format` shows the format.");
+    Ok(ExitStatus::Ok)
 }

@@ -119,13 +119,30 @@ impl MysqlCache {
     /// a plain read ([`parse::reads_only`]) may have changed the session, so the session is
     /// discarded after it and the next step gets a fresh read-only one.
     pub async fn query(&self, host: &Host, sql: &str, deadline: Instant) -> Result<TextRows, MysqlError> {
+        self.query_with(host, sql, &[], deadline).await
+    }
+
+    /// As [`query`](Self::query), with the statement's `?` markers bound to `params` (a
+    /// prepared statement, used by step packs): a value never becomes SQL text.
+    pub async fn query_with(
+        &self,
+        host: &Host,
+        sql: &str,
+        params: &[String],
+        deadline: Instant,
+    ) -> Result<TextRows, MysqlError> {
         let mut state = self.state.lock().await;
         let mut session = take_session(&mut state, host, deadline).await?;
-        let result = timeout(
-            deadline.saturating_duration_since(Instant::now()),
-            text_query(&mut session.conn, sql),
-        )
-        .await;
+        let statement = async {
+            if params.is_empty() {
+                text_query(&mut session.conn, sql).await
+            } else {
+                let values: Vec<Value> = params.iter().map(|p| Value::from(p.as_str())).collect();
+                let result = session.conn.exec_iter(sql, values).await?;
+                read_rows(result).await
+            }
+        };
+        let result = timeout(deadline.saturating_duration_since(Instant::now()), statement).await;
         match result {
             Ok(Ok(rows)) => {
                 if parse::reads_only(sql) {
@@ -313,6 +330,13 @@ fn options(host: &Host, s: &MysqlSettings, tls: Option<SslOpts>) -> Opts {
 /// Runs one text-protocol statement and reads its first result set.
 async fn text_query(conn: &mut Conn, sql: &str) -> Result<TextRows, mysql_async::Error> {
     let result = conn.query_iter(sql).await?;
+    read_rows(result).await
+}
+
+/// Reads the first result set of a statement (text or binary protocol) as text.
+async fn read_rows<P: mysql_async::prelude::Protocol>(
+    result: mysql_async::QueryResult<'_, 'static, P>,
+) -> Result<TextRows, mysql_async::Error> {
     let columns = result
         .columns()
         .map(|cols| cols.iter().map(|c| c.name_str().into_owned()).collect())

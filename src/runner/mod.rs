@@ -332,7 +332,7 @@ async fn run_step(ctx: &mut StepCtx, library: &StepLibrary, step: &crate::suite:
     // A little grace over the step timeout so a transport's own timeout (which says more)
     // fires first.
     let limit = ctx.step_timeout + Duration::from_millis(500);
-    match tokio::time::timeout(limit, (def.run)(ctx, args)).await {
+    match tokio::time::timeout(limit, library.call(def, ctx, args)).await {
         Ok(Ok(outcome)) if outcome.passed => StepResult::Passed(outcome),
         Ok(Ok(outcome)) => StepResult::Failed(outcome),
         Ok(Err(e)) => StepResult::Error(e.to_string()),

@@ -3,11 +3,16 @@
 //! text matches (exactly one, none with the nearest sentences, or several).
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
 
 use cucumber_expressions::Expression;
 use regex::Regex;
 
-use super::StepDef;
+use super::{Args, StepCtx, StepDef, StepOutput};
+use crate::packs::PackStep;
+use crate::suite::StepKind;
 
 /// shakedown's parameter types, on top of Cucumber's defaults. Each is ONE capture group.
 pub const PARAMETERS: &[(&str, &str)] = &[
@@ -33,9 +38,10 @@ pub enum Match<'a> {
     Ambiguous(Vec<&'a StepDef>),
 }
 
-/// Every step definition, compiled.
+/// Every step definition, compiled; pack steps (`steps/*.toml`) carry their data.
 pub struct StepLibrary {
     defs: Vec<(StepDef, Regex)>,
+    packs: Vec<Option<Arc<PackStep>>>,
 }
 
 /// Compiles a Cucumber Expression with shakedown's parameter types into an anchored regex.
@@ -45,11 +51,10 @@ pub fn compile(sentence: &str) -> Result<Regex, String> {
 }
 
 impl StepLibrary {
-    /// The built-in library. Panics only if a built-in sentence does not compile, which
-    /// a unit test rules out.
+    /// The built-in library: Rust steps and the packs shipped in `steps/`. Panics only if
+    /// a built-in sentence or pack does not compile, which unit tests rule out.
     pub fn builtin() -> Self {
-        let defs = super::builtin_tables().into_iter().flatten().cloned().collect();
-        Self::from_defs(defs).expect("built-in step sentences compile")
+        crate::packs::builtin_library()
     }
 
     /// A library of the given definitions.
@@ -59,7 +64,57 @@ impl StepLibrary {
             let re = compile(def.sentence).map_err(|e| format!("{}: {e}", def.sentence))?;
             out.push((def, re));
         }
-        Ok(StepLibrary { defs: out })
+        let packs = vec![None; out.len()];
+        Ok(StepLibrary { defs: out, packs })
+    }
+
+    /// The anchored regex of a sentence (for packs' collision checks).
+    pub fn sentence_regex(sentence: &str) -> Result<Regex, String> {
+        compile(sentence)
+    }
+
+    /// Appends a pack step.
+    pub fn add_pack(&mut self, def: StepDef, pack: Arc<PackStep>) -> Result<(), String> {
+        let re = compile(def.sentence).map_err(|e| format!("sentence does not compile: {e}"))?;
+        self.defs.push((def, re));
+        self.packs.push(Some(pack));
+        Ok(())
+    }
+
+    /// The pack data of `def`, when it comes from a pack.
+    pub fn pack(&self, def: &StepDef) -> Option<&Arc<PackStep>> {
+        let i = self.defs.iter().position(|(d, _)| std::ptr::eq(d, def))?;
+        self.packs[i].as_ref()
+    }
+
+    /// Runs `def` (a built-in's fn, or a pack step with its data).
+    pub fn call<'a>(&'a self, def: &'a StepDef, ctx: &'a mut StepCtx, args: Args) -> BoxFuture<'a, StepOutput> {
+        match self.pack(def) {
+            Some(pack) => crate::packs::action::run(pack, self, ctx, args, 0),
+            None => (def.run)(ctx, args),
+        }
+    }
+
+    /// Why `def` cannot be used with a keyword of `kind` (pack steps may restrict them).
+    pub fn keyword_error(&self, def: &StepDef, kind: StepKind) -> Option<String> {
+        let allowed = self.pack(def)?.keywords.as_ref()?;
+        if kind == StepKind::Unknown || allowed.contains(&kind) {
+            return None;
+        }
+        let names: Vec<&str> = allowed
+            .iter()
+            .map(|k| match k {
+                StepKind::Context => "Given",
+                StepKind::Action => "When",
+                _ => "Then",
+            })
+            .collect();
+        Some(format!(
+            "\"{}\" ({}) is a {} step",
+            def.sentence,
+            def.module,
+            names.join("/")
+        ))
     }
 
     /// Every definition, in catalogue order.

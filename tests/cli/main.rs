@@ -1,10 +1,11 @@
 //! Integration tests that run the real binary against this machine (local transport)
 //! and fixtures; no lab needed. Lab tests live in tests/lab/.
 
-mod malformed;
 mod util;
 
 mod init;
+mod malformed;
+mod packs;
 mod partition;
 mod serve;
 

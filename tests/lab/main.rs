@@ -13,6 +13,7 @@ mod faults;
 mod init;
 mod injection;
 mod ops;
+mod packs;
 mod reports;
 mod scale;
 mod serve;
