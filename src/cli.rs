@@ -38,7 +38,8 @@ pub struct SelectArgs {
     /// Feature files or directories (searched recursively).
     #[arg(default_value = "features")]
     pub paths: Vec<PathBuf>,
-    /// Native TOML or Ansible INI/YAML inventory.
+    /// Native TOML or Ansible INI/YAML inventory (default: ./inventory.toml when it exists,
+    /// else this machine only).
     #[arg(short, long, env = "SHAKEDOWN_INVENTORY")]
     pub inventory: Option<PathBuf>,
     /// Narrow every @hosts: selection (group, name, glob; comma list).

@@ -1,6 +1,6 @@
 //! `shakedown init [DIR]`: writes a ready suite (one example feature per step family, a
 //! custom step placeholder, a commented inventory, CI and monitoring examples) that
-//! `shakedown lint -i inventory.toml` accepts unchanged. The templates are real files
+//! `shakedown lint` (reading ./inventory.toml) accepts unchanged. The templates are real files
 //! under `examples/init/` and `ci/examples/`, embedded at build time. It never overwrites:
 //! if any target file exists, it names them all and writes nothing (exit 2).
 
@@ -112,7 +112,5 @@ fn print_next_steps(dir: &Path) {
     } else {
         format!("cd {} && ", dir.display())
     };
-    println!(
-        "next: put your hosts in inventory.toml, then\n  {cd}shakedown lint -i inventory.toml\n  shakedown run -i inventory.toml"
-    );
+    println!("next: put your hosts in inventory.toml, then\n  {cd}shakedown lint\n  shakedown run");
 }

@@ -2,7 +2,7 @@
 //! the features, match every step, check arguments and placeholders, build the plan.
 //! Anything wrong here is bad input (exit 2) and nothing has been contacted.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::SelectArgs;
 use crate::error::BadInput;
@@ -20,10 +20,17 @@ pub struct Prepared {
     pub library: StepLibrary,
 }
 
+/// The inventory read when no `-i`/`SHAKEDOWN_INVENTORY` is given and this file exists.
+pub const DEFAULT_INVENTORY: &str = "inventory.toml";
+
 /// Reads and checks everything; the error lists every problem found, one per line.
 pub fn prepare(args: &SelectArgs) -> Result<Prepared, BadInput> {
     let inventory = match &args.inventory {
         Some(p) => Inventory::load(p).map_err(|e| BadInput::one(crate::inventory::secret::redact(&e.to_string())))?,
+        // Where the spec is silent: `./inventory.toml`, as `shakedown init` writes it, is the
+        // default inventory (like `./steps` for custom steps); without it, this machine only.
+        None if Path::new(DEFAULT_INVENTORY).is_file() => Inventory::load(Path::new(DEFAULT_INVENTORY))
+            .map_err(|e| BadInput::one(crate::inventory::secret::redact(&e.to_string())))?,
         None => Inventory::localhost_only(),
     };
     let selection = selection(args)?;

@@ -28,7 +28,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn init_writes_a_suite_that_lints_clean_unchanged() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let out = shakedown_in(tmp.path(), &["init", "suite"], &[]);
-    out.assert_exit(0).assert_contains("shakedown lint -i inventory.toml");
+    out.assert_exit(0).assert_contains("cd suite && shakedown lint\n");
     let dir = tmp.path().join("suite");
     let before = snapshot(&dir);
     for family in ["command", "network", "system", "http", "haproxy", "mysql"] {
@@ -50,8 +50,10 @@ fn init_writes_a_suite_that_lints_clean_unchanged() {
     ] {
         assert!(before.contains_key(file), "{file}: {:?}", before.keys());
     }
-    let lint = shakedown_in(&dir, &["lint", "-i", "inventory.toml"], &[]);
+    // ./inventory.toml is the default inventory, ./steps the default custom steps.
+    let lint = shakedown_in(&dir, &["lint"], &[]);
     lint.assert_exit(0)
+        .assert_contains("steps/example.toml:4: \"the app should be at revision {string}\"")
         .assert_contains("ok: 6 features, 11 scenarios, 20 runs on 5 hosts");
     assert_eq!(snapshot(&dir), before, "lint changed nothing");
 }
@@ -61,6 +63,11 @@ fn init_into_the_current_directory() {
     let tmp = tempfile::tempdir().expect("temp dir");
     shakedown_in(tmp.path(), &["init"], &[]).assert_exit(0);
     shakedown_in(tmp.path(), &["lint", "-i", "inventory.toml"], &[]).assert_exit(0);
+    // Without ./inventory.toml only this machine is known: the @hosts: tags are errors.
+    std::fs::remove_file(tmp.path().join("inventory.toml")).expect("inventory written");
+    shakedown_in(tmp.path(), &["lint"], &[])
+        .assert_exit(2)
+        .assert_contains("unknown host or group \"web\"");
 }
 
 #[test]
