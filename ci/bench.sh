@@ -147,17 +147,18 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 DELAY=0 DELAY_HOW=none
 
 # measure NAME RUNS CMD...: run CMD RUNS times under /usr/bin/time; one line per run in
-# $RES: delay, name, wall seconds, peak RSS kB, exit status.
+# $RES: delay, name, wall seconds, peak RSS kB, exit status, 1-minute load average after.
 measure() {
-  local name=$1 runs=$2 i rc wall rss
+  local name=$1 runs=$2 i rc wall rss load
   shift 2
   [[ -z "$ONLY" || "$name" =~ $ONLY ]] || return 0
   for ((i = 1; i <= runs; i++)); do
     rc=0
     /usr/bin/time -f '%e %M' -o "$WORK/time" "$@" >"$WORK/out" 2>&1 || rc=$?
     read -r wall rss < <(tail -1 "$WORK/time")
-    printf '%s\t%s\t%s\t%s\t%s\n' "$DELAY" "$name" "$wall" "$rss" "$rc" >>"$RES"
-    echo "bench: +${DELAY}ms $name run $i: ${wall}s ${rss}kB exit $rc" >&2
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$DELAY" "$name" "$wall" "$rss" "$rc" "$load" >>"$RES"
+    echo "bench: +${DELAY}ms $name: ${wall}s ${rss}kB exit $rc (load $load)" >&2
     [ $rc = 0 ] || tail -5 "$WORK/out" >&2
     "${POST[@]}"
   done
@@ -191,19 +192,23 @@ close_masters() {
 join() { local p=$1 a out=""; shift; for a in "$@"; do out+="${out:+,}$p://$a"; done; echo "$out"; }
 PYT=("$VENV/bin/pytest" -q -p no:cacheprovider "$ROOT/bench/testinfra/test_bench.py")
 
-# One delay: the floor, shakedown (both KEX), the loop, then pytest-testinfra.
+# One delay. The fast configurations (floor, shakedown with both KEX, the loop) are measured
+# in rounds, one run of each per round, so that a change of machine load between rounds
+# hits all of them alike; then pytest-testinfra, fastest configurations first (they get
+# their runs even if the rest is cut short).
 bench_at() {
-  local n runs
-  # The network floor: one fresh SSH handshake + one command, one host; then all at once.
-  for kex in default curve25519-sha256; do
-    local o=()
-    [ $kex = default ] || o=(-o "KexAlgorithms=$kex")
-    measure "floor: 1 host, handshake + 1 command ($kex KEX)" "$RUNS" bash -c "$FLOOR_ENV; floor_one ${o[*]}"
-    measure "floor: $HOSTS hosts in parallel ($kex KEX)" "$RUNS" bash -c "$FLOOR_ENV; floor_all ${o[*]}"
-    measure "shakedown ($kex KEX)" "$RUNS" unshare -m sh -c "$KEX_SH" "$kex" "${SD[@]}"
+  local n runs r kex o
+  for ((r = 1; r <= RUNS; r++)); do
+    for kex in default curve25519-sha256; do
+      o=()
+      [ $kex = default ] || o=(-o "KexAlgorithms=$kex")
+      # The network floor: one fresh SSH handshake + one command on one host; all at once.
+      measure "floor: 1 host, handshake + 1 command ($kex KEX)" 1 bash -c "$FLOOR_ENV; floor_one ${o[*]}"
+      measure "floor: $HOSTS hosts in parallel ($kex KEX)" 1 bash -c "$FLOOR_ENV; floor_all ${o[*]}"
+      measure "shakedown ($kex KEX)" 1 unshare -m sh -c "$KEX_SH" "$kex" "${SD[@]}"
+    done
+    measure "ssh loop, ControlMaster" 1 "$ROOT/bench/loop.sh" "${addrs[@]}"
   done
-  measure "ssh loop, ControlMaster" "$RUNS" "$ROOT/bench/loop.sh" "${addrs[@]}"
-  # fastest first: the likely best configuration gets its runs even if the rest is cut short
   for n in 2 8 0; do
     runs=$TI_RUNS
     [ $n != 0 ] || runs=$SLOW_RUNS
