@@ -179,6 +179,12 @@ pub(crate) async fn run_steps(
     progress: &super::Progress,
 ) -> Vec<(StepResult, Duration)> {
     let host = unit.host.as_deref().and_then(|h| pool.get(h));
+    if let Some(h) = &host {
+        // Opened early for every host (`connect_early`), at most so many at once: waiting
+        // for our turn is not the steps' time, so it does not count against their timeout.
+        // A failed connect is remembered; every step then reports it at once.
+        let _ = h.connect().await;
+    }
     let fresh = || StepCtx {
         unit: unit.clone(),
         host: host.clone(),

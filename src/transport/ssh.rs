@@ -18,10 +18,10 @@ use crate::inventory::{Host, HostKeyChecking};
 const SESSIONS_PER_HOST: usize = 8;
 
 /// SSH handshakes in progress at once, per core of the controller. A handshake is mostly
-/// key-exchange CPU on the controller: 200 at once finish no sooner than 32 at a time, but
+/// key-exchange CPU on the controller: 200 at once finish no sooner than 16 at a time, but
 /// they all finish late (past their connect timeout), while capped ones finish early and
 /// let their hosts' checks run during the others' handshakes.
-const HANDSHAKES_PER_CORE: usize = 16;
+const HANDSHAKES_PER_CORE: usize = 8;
 
 /// The run-wide cap on handshakes in progress (time waiting here is not connect time).
 fn handshakes() -> &'static Semaphore {
