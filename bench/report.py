@@ -1,6 +1,6 @@
 """bench/report.py: turn ci/bench.sh's per-run lines into a Markdown table and a chart.
 
-Usage: report.py RESULTS.tsv OUT.md OUT.png HOSTS LOAD_BEFORE LOAD_AFTER HOW CORES
+Usage: report.py RESULTS.tsv[,MORE.tsv] OUT.md OUT.png HOSTS LOAD_BEFORE LOAD_AFTER HOW CORES
 Each TSV line: added delay (ms), configuration, wall seconds, peak RSS kB, exit status,
 1-minute load average after the run.
 HOW: "MS ms: method" entries separated by ";". One table per delay; the chart has one
@@ -11,10 +11,12 @@ import sys
 from collections import OrderedDict
 
 
-def load(tsv):
-    """{delay: {configuration: [(wall, rss_kb, rc)]}}, in file order."""
+def load(tsvs):
+    """{delay: {configuration: [(wall, rss_kb, rc, load)]}}, in file order; TSVS is a
+    comma-separated list of files (separate ci/bench.sh runs, e.g. one per delay)."""
     runs = OrderedDict()
-    for line in open(tsv):
+    lines = [line for tsv in tsvs.split(",") for line in open(tsv)]
+    for line in lines:
         delay, name, wall, rss, rc, load = line.rstrip("\n").split("\t")
         runs.setdefault(int(delay), OrderedDict()).setdefault(name, []).append(
             (float(wall), int(rss), int(rc), float(load))
