@@ -1,69 +1,129 @@
-"""bench/report.py: turn ci/bench.sh's per-run lines into bench/results.md and a chart.
+"""bench/report.py: turn ci/bench.sh's per-run lines into a Markdown table and a chart.
 
-Usage: report.py RESULTS.tsv OUT.md OUT.png HOSTS DELAY LOAD_BEFORE LAB_DIR LOAD_AFTER
-Each TSV line: configuration, wall seconds, peak RSS kB, exit status."""
+Usage: report.py RESULTS.tsv[,MORE.tsv] OUT.md OUT.png HOSTS LOAD_BEFORE LOAD_AFTER HOW CORES
+Each TSV line: added delay (ms), configuration, wall seconds, peak RSS kB, exit status,
+1-minute load average after the run.
+HOW: "MS ms: method" entries separated by ";". One table per delay; the chart has one
+panel per delay. Ratios are to shakedown under the default KEX at the same delay."""
 
 import statistics
 import sys
 from collections import OrderedDict
 
 
-def main():
-    tsv, md, png, hosts, delay, load_before, _lab, load_after = sys.argv[1:9]
+def load(tsvs):
+    """{delay: {configuration: [(wall, rss_kb, rc, load)]}}, in file order; TSVS is a
+    comma-separated list of files (separate ci/bench.sh runs, e.g. one per delay)."""
     runs = OrderedDict()
-    for line in open(tsv):
-        name, wall, rss, rc = line.rstrip("\n").split("\t")
-        runs.setdefault(name, []).append((float(wall), int(rss), int(rc)))
-    base = None
-    for name in runs:
-        if name.startswith("shakedown (default"):
-            base = statistics.median(w for w, _, _ in runs[name])
+    lines = [line for tsv in tsvs.split(",") for line in open(tsv)]
+    for line in lines:
+        delay, name, wall, rss, rc, load = line.rstrip("\n").split("\t")
+        runs.setdefault(int(delay), OrderedDict()).setdefault(name, []).append(
+            (float(wall), int(rss), int(rc), float(load))
+        )
+    return runs
+
+
+def median(rs):
+    return statistics.median(r[0] for r in rs)
+
+
+def table(hosts, configs):
+    """The Markdown lines of one delay's table, and (name, median) for the chart."""
+    base = configs.get("shakedown (default KEX)")
+    base = median(base) if base else None
     lines = [
-        f"{hosts} hosts x 10 checks, added delay {delay} ms, median wall time; "
-        f"load average before {load_before}, after {load_after} (2 cores).",
-        "",
-        "| configuration | runs | median wall (s) | min-max (s) | peak RSS (MB) | vs shakedown | failed runs |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| configuration | runs | median wall (s) | min-max (s) | peak RSS (MB) | x shakedown | failed runs | load avg |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     chart = []
-    for name, rs in runs.items():
-        walls = [w for w, _, _ in rs]
-        med = statistics.median(walls)
-        rss = max(r for _, r, _ in rs) / 1024
-        fails = sum(1 for _, _, rc in rs if rc != 0)
-        ratio = f"{med / base:.1f}x" if base else "-"
+    for name, rs in configs.items():
+        walls = [r[0] for r in rs]
+        med = median(rs)
+        rss = max(r[1] for r in rs) / 1024
+        fails = sum(1 for r in rs if r[2] != 0)
+        loads = [r[3] for r in rs]
+        ratio = f"{med / base:.2f}" if base else "-"
         lines.append(
             f"| {name} | {len(rs)} | {med:.2f} | {min(walls):.2f}-{max(walls):.2f} "
-            f"| {rss:.1f} | {ratio} | {fails} |"
+            f"| {rss:.1f} | {ratio} | {fails} | {min(loads):.1f}-{max(loads):.1f} |"
         )
         chart.append((name, med))
-    text = "\n".join(lines) + "\n"
+    for kex in ("default", "curve25519-sha256"):
+        sd = configs.get(f"shakedown ({kex} KEX)")
+        floor = configs.get(f"floor: {hosts} hosts in parallel ({kex} KEX)")
+        if sd and floor:
+            # Measured in rounds (ci/bench.sh): run i of each was taken side by side.
+            paired = statistics.median(a[0] / b[0] for a, b in zip(sd, floor))
+            lines.append("")
+            lines.append(
+                f"shakedown / floor ({kex} KEX): {median(sd):.2f} s / {median(floor):.2f} s "
+                f"= **{median(sd) / median(floor):.2f}x** (target <= 1.3x); median of the "
+                f"per-round ratios {paired:.2f}x"
+            )
+    return lines, chart
+
+
+def main():
+    tsv, md, png, hosts, load_before, load_after, how, cores = sys.argv[1:9]
+    runs = load(tsv)
+    how = dict(h.split(": ", 1) for h in how.split(";") if ": " in h)
+    out = [
+        f"{hosts} hosts x 10 checks, median wall time of the runs shown. Machine: {cores} cores, "
+        f"load average before {load_before}, after {load_after} (shared with other builds).",
+    ]
+    panels = []
+    for delay, configs in runs.items():
+        lines, bars = table(hosts, configs)
+        method = how.get(f"{delay} ms", "")
+        out += ["", f"### +{delay} ms per packet, each direction" + (f" ({method})" if method and delay else ""), ""]
+        out += lines
+        panels.append((delay, bars))
+    text = "\n".join(out) + "\n"
     print(text)
     with open(md, "w") as f:
         f.write("# Benchmark results (written by ci/bench.sh)\n\n" + text)
         f.write(
-            "\nPeak RSS is the largest single process of the run (GNU time), not the sum: "
-            "for shakedown it excludes its ssh master processes.\n"
+            "\nPeak RSS: the largest single process of the run (GNU time), not the sum: for "
+            "shakedown, shakedown itself without its ssh master processes. Floor: fresh "
+            "`ssh HOST true` (one handshake + one command), no connection sharing.\n"
         )
+    chart(png, hosts, panels)
+
+
+def chart(png, hosts, charts):
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
+        print("bench: no matplotlib, no chart", file=sys.stderr)
         return
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(chart) + 1.2))
-    names = [n for n, _ in chart][::-1]
-    vals = [v for _, v in chart][::-1]
-    colors = ["tab:green" if n.startswith("shakedown") else
-              "tab:gray" if n.startswith("floor") else "tab:blue" for n in names]
-    ax.barh(names, vals, color=colors)
-    for i, v in enumerate(vals):
-        ax.text(v, i, f" {v:.2f}s", va="center", fontsize=8)
-    ax.set_xlabel("median wall time (s), lower is better")
-    ax.set_title(f"{hosts} hosts x 10 checks, +{delay} ms (load {load_before})")
+    rows = max(len(c) for _, c in charts)
+    fig, axes = plt.subplots(
+        1, len(charts), figsize=(7.5 * len(charts), 0.42 * rows + 1.4), squeeze=False, sharey=False
+    )
+    for ax, (delay, data) in zip(axes[0], charts):
+        names = [n for n, _ in data][::-1]
+        vals = [v for _, v in data][::-1]
+        colors = [
+            "tab:green" if n.startswith("shakedown")
+            else "tab:gray" if n.startswith("floor")
+            else "tab:orange" if n.startswith("ssh loop")
+            else "tab:blue"
+            for n in names
+        ]
+        ax.barh(names, vals, color=colors)
+        ax.set_xscale("log")
+        for i, v in enumerate(vals):
+            ax.text(v, i, f" {v:.2f}s", va="center", fontsize=8)
+        ax.set_xlabel("median wall time (s, log scale), lower is better")
+        ax.set_title(f"{hosts} hosts x 10 checks, +{delay} ms per packet")
+        ax.tick_params(axis="y", labelsize=8)
+        ax.set_xlim(right=max(vals) * 3)
     fig.tight_layout()
-    fig.savefig(png, dpi=100)
+    fig.savefig(png, dpi=90)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # ci/bench.sh: shakedown against pytest-testinfra and a plain SSH loop, on the lab.
 #
-#   ci/bench.sh [--hosts N] [--delay MS] [--runs R] [--ti-runs R] [--only REGEX] [--keep-lab]
+#   ci/bench.sh [--hosts N] [--delay MS[,MS...]] [--runs R] [--ti-runs R] [--slow-runs R]
+#               [--only REGEX] [--out PREFIX] [--keep-lab]
 #
 #   --hosts N     bench hosts h001..hNNN (group `bench`) brought up by ci/lab.sh (default 20)
-#   --delay MS    added latency per packet. This kernel has no netem and the NFQUEUE tool is
-#                 not written yet: only 0 is accepted (default 0); see LAB.md "Latency".
+#   --delay MS    latency added to every packet between the controller and the lab hosts, in
+#                 each direction (a round trip gains 2 x MS); a comma list measures each in
+#                 turn (default 25; `--delay 0,25` for both tables). netem when the kernel has
+#                 it, else iptables NFQUEUE + bench/delay.py (LAB.md "Latency").
 #   --runs R      runs per configuration, median reported (default 5)
-#   --ti-runs R   runs per pytest-testinfra configuration (default = --runs; they are slow)
+#   --ti-runs R   runs per pytest-testinfra configuration at -n 2 and -n 8 (default = --runs)
+#   --slow-runs R runs of the slowest configurations: testinfra at -n 0, and without a
+#                 ControlMaster (default = --ti-runs; they take minutes each)
 #   --only REGEX  measure only the configurations whose name matches (e.g. 'shakedown|floor')
+#   --out PREFIX  write PREFIX.md, PREFIX.png, PREFIX.tsv (default bench/results)
 #   --keep-lab    leave the bench hosts up (default: back to the 6 base hosts)
 #
 # The same 10 checks per host everywhere: bench/shakedown/bench.feature,
@@ -16,28 +22,31 @@
 # SSH master before the run); pytest-testinfra comes from PyPI into $TARGET/bench-venv.
 # Each measured run is wrapped in /usr/bin/time (wall time, peak RSS of the largest process
 # of the tree, not the sum). The measuring part holds /tmp/shakedown-lab.lock, the lock of
-# the lab tests. Writes bench/results.md (and bench/results.png), and prints the table.
+# the lab tests; on any exit it removes the delay (iptables rules, queue process, qdiscs)
+# and puts the lab back to its 6 base hosts. Prints the table and writes PREFIX.*.
 # Env: LAB_DIR (default ./.lab), LAB_SH (default ci/lab.sh), CARGO_TARGET_DIR.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-HOSTS=20 DELAY=0 RUNS=5 TI_RUNS="" ONLY="" KEEP=0
+HOSTS=20 DELAYS=25 RUNS=5 TI_RUNS="" SLOW_RUNS="" ONLY="" KEEP=0 OUT=""
 while [ $# -gt 0 ]; do
   case $1 in
     --hosts) HOSTS=$2; shift 2 ;;
-    --delay) DELAY=$2; shift 2 ;;
+    --delay) DELAYS=$2; shift 2 ;;
     --runs) RUNS=$2; shift 2 ;;
     --ti-runs) TI_RUNS=$2; shift 2 ;;
+    --slow-runs) SLOW_RUNS=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
     --keep-lab) KEEP=1; shift ;;
-    *) sed -n '2,20p' "$0"; exit 2 ;;
+    --no-keep-lab) KEEP=0; shift ;;
+    *) sed -n '2,28p' "$0"; exit 2 ;;
   esac
 done
 TI_RUNS=${TI_RUNS:-$RUNS}
-if [ "$DELAY" != 0 ]; then
-  echo "bench: --delay $DELAY: no netem on this kernel and no NFQUEUE delay tool yet; use --delay 0" >&2
-  exit 2
-fi
+SLOW_RUNS=${SLOW_RUNS:-$TI_RUNS}
+OUT=${OUT:-$ROOT/bench/results}
+[[ "$DELAYS" =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "bench: --delay takes MS[,MS...]" >&2; exit 2; }
 export LAB_DIR=${LAB_DIR:-$ROOT/.lab}
 LAB_SH=${LAB_SH:-$ROOT/ci/lab.sh}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -46,22 +55,83 @@ VENV=$TARGET/bench-venv
 
 if [ -z "${BENCH_LOCKED:-}" ]; then
   # Build and install before taking the lab, so the lab is held only while measuring.
+  need=()
+  for p in time python3-venv iptables curl; do
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" = installed ] || need+=("$p")
+  done
+  [ ${#need[@]} = 0 ] || { apt-get update -q && apt-get install -y -q "${need[@]}"; }
   (cd "$ROOT" && cargo build --release -q)
   if [ ! -x "$VENV/bin/pytest" ]; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q pytest-testinfra pytest-xdist paramiko matplotlib
   fi
   echo "bench: waiting for the lab lock /tmp/shakedown-lab.lock" >&2
-  BENCH_LOCKED=1 exec flock /tmp/shakedown-lab.lock "$0" --hosts "$HOSTS" --delay "$DELAY" \
-    --runs "$RUNS" --ti-runs "$TI_RUNS" --only "$ONLY" $([ $KEEP = 1 ] && echo --keep-lab)
+  BENCH_LOCKED=1 exec flock /tmp/shakedown-lab.lock "$0" --hosts "$HOSTS" --delay "$DELAYS" \
+    --runs "$RUNS" --ti-runs "$TI_RUNS" --slow-runs "$SLOW_RUNS" --only "$ONLY" --out "$OUT" \
+    "$([ $KEEP = 1 ] && echo --keep-lab || echo --no-keep-lab)"
 fi
 
 WORK=$(mktemp -d /tmp/sdbench.XXXXXX)
+QUEUE=7877
+NFQ_RULES=("INPUT -i sdlab0" "OUTPUT -o sdlab0")
+DELAY_PID="" NETEM_DEVS=()
+# delay_off: remove whatever delay_on added (safe to call twice, or when nothing was added).
+delay_off() {
+  local r d
+  for r in "${NFQ_RULES[@]}"; do
+    # shellcheck disable=SC2086 # the rule is words on purpose
+    while iptables -D $r -j NFQUEUE --queue-num $QUEUE --queue-bypass 2>/dev/null; do :; done
+  done
+  if [ -n "$DELAY_PID" ]; then
+    kill "$DELAY_PID" 2>/dev/null || true
+    wait "$DELAY_PID" 2>/dev/null || true
+    DELAY_PID=""
+  fi
+  for d in "${NETEM_DEVS[@]}"; do
+    # shellcheck disable=SC2086 # "dev X" or "netns N dev X"
+    if [[ $d == netns* ]]; then ip -n ${d#netns } qdisc del root 2>/dev/null || true
+    else tc qdisc del $d root 2>/dev/null || true; fi
+  done
+  NETEM_DEVS=()
+}
 cleanup() {
+  delay_off
   [ $KEEP = 1 ] || "$LAB_SH" up --hosts 0 >/dev/null 2>&1 || echo "bench: lab reset failed" >&2
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
+delay_off # rules left by a run that was killed (harmless: --queue-bypass lets packets pass)
+
+# delay_on MS: every packet between the controller and the lab held MS ms, each direction.
+delay_on() {
+  local ms=$1 h
+  [ "$ms" = 0 ] && return 0
+  if tc qdisc add dev sdlab0 root netem delay "${ms}ms" 2>/dev/null; then
+    NETEM_DEVS+=("dev sdlab0")
+    for h in $(ip netns list | awk '/^sdlab-/ {print $1}'); do
+      ip -n "$h" qdisc add dev eth0 root netem delay "${ms}ms"
+      NETEM_DEVS+=("netns $h dev eth0")
+    done
+    DELAY_HOW="netem"
+    return 0
+  fi
+  rm -f "$WORK/queue-ready"
+  python3 "$ROOT/bench/delay.py" "$QUEUE" "$ms" "$WORK/queue-ready" &
+  DELAY_PID=$!
+  for _ in $(seq 100); do
+    [ -e "$WORK/queue-ready" ] && break
+    kill -0 "$DELAY_PID" 2>/dev/null || { echo "bench: bench/delay.py failed" >&2; exit 1; }
+    sleep 0.05
+  done
+  [ -e "$WORK/queue-ready" ] || { echo "bench: bench/delay.py did not bind queue $QUEUE" >&2; exit 1; }
+  for r in "${NFQ_RULES[@]}"; do
+    # shellcheck disable=SC2086
+    iptables -I $r -j NFQUEUE --queue-num $QUEUE --queue-bypass
+  done
+  DELAY_HOW="iptables NFQUEUE (bench/delay.py)"
+}
+
 echo "bench: lab up with $HOSTS bench hosts" >&2
 "$LAB_SH" up --hosts "$HOSTS" >"$WORK/lab.log" 2>&1 || { cat "$WORK/lab.log" >&2; exit 1; }
 
@@ -71,22 +141,24 @@ for ((i = 1; i <= HOSTS; i++)); do
 done
 export SHAKEDOWN_MYSQL_PASSWORD
 SHAKEDOWN_MYSQL_PASSWORD=$(cat "$LAB_DIR/mysql_password")
-RES=$WORK/results.tsv
+RES=$OUT.tsv
 : >"$RES"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+DELAY=0 DELAY_HOW=none
 
 # measure NAME RUNS CMD...: run CMD RUNS times under /usr/bin/time; one line per run in
-# $RES: name, wall seconds, peak RSS kB, exit status.
+# $RES: delay, name, wall seconds, peak RSS kB, exit status, 1-minute load average after.
 measure() {
-  local name=$1 runs=$2 i rc
+  local name=$1 runs=$2 i rc wall rss load
   shift 2
   [[ -z "$ONLY" || "$name" =~ $ONLY ]] || return 0
   for ((i = 1; i <= runs; i++)); do
     rc=0
     /usr/bin/time -f '%e %M' -o "$WORK/time" "$@" >"$WORK/out" 2>&1 || rc=$?
     read -r wall rss < <(tail -1 "$WORK/time")
-    printf '%s\t%s\t%s\t%s\n' "$name" "$wall" "$rss" "$rc" >>"$RES"
-    echo "bench: $name run $i: ${wall}s ${rss}kB exit $rc" >&2
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$DELAY" "$name" "$wall" "$rss" "$rc" "$load" >>"$RES"
+    echo "bench: +${DELAY}ms $name: ${wall}s ${rss}kB exit $rc (load $load)" >&2
     [ $rc = 0 ] || tail -5 "$WORK/out" >&2
     "${POST[@]}"
   done
@@ -97,6 +169,7 @@ SSHO=(-o BatchMode=yes -o User=root -i "$LAB_DIR/id_ed25519" -o ControlMaster=no
       -o ControlPath=none -o UserKnownHostsFile="$LAB_DIR/known_hosts" -o StrictHostKeyChecking=yes)
 # KEX_SH KEX CMD...: run CMD in a private mount namespace whose /root/.ssh/config holds only
 # `KexAlgorithms KEX` (nothing for "default"): ssh reads the passwd home, not $HOME.
+# shellcheck disable=SC2016 # expanded by the inner sh
 KEX_SH='mount -t tmpfs bench /root && mkdir /root/.ssh &&
   if [ "$0" != default ]; then echo "KexAlgorithms $0" >/root/.ssh/config; fi && exec "$@"'
 floor_one() { ssh "${SSHO[@]}" "$@" "${addrs[0]}" true; }
@@ -105,17 +178,8 @@ floor_all() {
   for a in "${addrs[@]}"; do ssh "${SSHO[@]}" "$@" "$a" true & done
   wait
 }
-# The network floor: one fresh SSH handshake + one command, one host; then all hosts at once.
-measure "floor: 1 host, handshake + 1 command (default KEX)" "$RUNS" bash -c "$(declare -p SSHO addrs); $(declare -f floor_one); floor_one"
-measure "floor: $HOSTS hosts in parallel (default KEX)" "$RUNS" bash -c "$(declare -p SSHO addrs); $(declare -f floor_all); floor_all"
-measure "floor: 1 host, handshake + 1 command (curve25519-sha256)" "$RUNS" bash -c "$(declare -p SSHO addrs); $(declare -f floor_one); floor_one -o KexAlgorithms=curve25519-sha256"
-measure "floor: $HOSTS hosts in parallel (curve25519-sha256)" "$RUNS" bash -c "$(declare -p SSHO addrs); $(declare -f floor_all); floor_all -o KexAlgorithms=curve25519-sha256"
-
+FLOOR_ENV="$(declare -p SSHO addrs); $(declare -f floor_one floor_all)"
 SD=("$BIN" run -i "$LAB_DIR/inventory.toml" "$ROOT/bench/shakedown/bench.feature" --format quiet)
-measure "shakedown (default KEX)" "$RUNS" unshare -m sh -c "$KEX_SH" default "${SD[@]}"
-measure "shakedown (curve25519-sha256)" "$RUNS" unshare -m sh -c "$KEX_SH" curve25519-sha256 "${SD[@]}"
-
-measure "ssh loop, ControlMaster" "$RUNS" "$ROOT/bench/loop.sh" "${addrs[@]}"
 
 CTL=$WORK/ctl
 mkdir -p "$CTL"
@@ -127,18 +191,46 @@ close_masters() {
 }
 join() { local p=$1 a out=""; shift; for a in "$@"; do out+="${out:+,}$p://$a"; done; echo "$out"; }
 PYT=("$VENV/bin/pytest" -q -p no:cacheprovider "$ROOT/bench/testinfra/test_bench.py")
-for n in 0 2 8; do
-  POST=(true)
-  measure "testinfra ssh, -n $n" "$TI_RUNS" "${PYT[@]}" -n "$n" \
-    --hosts="$(join ssh "${addrs[@]}")" --ssh-config="$WORK/ssh_config"
-  POST=(close_masters)
-  measure "testinfra ssh + ControlMaster, -n $n" "$TI_RUNS" "${PYT[@]}" -n "$n" \
-    --hosts="$(join ssh "${addrs[@]}")" --ssh-config="$WORK/ssh_config_cm"
-  POST=(true)
-  measure "testinfra paramiko, -n $n" "$TI_RUNS" "${PYT[@]}" -n "$n" \
-    --hosts="$(join paramiko "${addrs[@]}")" --ssh-config="$WORK/ssh_config"
+
+# One delay. The fast configurations (floor, shakedown with both KEX, the loop) are measured
+# in rounds, one run of each per round, so that a change of machine load between rounds
+# hits all of them alike; then pytest-testinfra, fastest configurations first (they get
+# their runs even if the rest is cut short).
+bench_at() {
+  local n runs r kex o
+  for ((r = 1; r <= RUNS; r++)); do
+    for kex in default curve25519-sha256; do
+      o=()
+      [ $kex = default ] || o=(-o "KexAlgorithms=$kex")
+      # The network floor: one fresh SSH handshake + one command on one host; all at once.
+      measure "floor: 1 host, handshake + 1 command ($kex KEX)" 1 bash -c "$FLOOR_ENV; floor_one ${o[*]}"
+      measure "floor: $HOSTS hosts in parallel ($kex KEX)" 1 bash -c "$FLOOR_ENV; floor_all ${o[*]}"
+      measure "shakedown ($kex KEX)" 1 unshare -m sh -c "$KEX_SH" "$kex" "${SD[@]}"
+    done
+    measure "ssh loop, ControlMaster" 1 "$ROOT/bench/loop.sh" "${addrs[@]}"
+  done
+  for n in 2 8 0; do
+    runs=$TI_RUNS
+    [ $n != 0 ] || runs=$SLOW_RUNS
+    POST=(close_masters)
+    measure "testinfra ssh + ControlMaster, -n $n" "$runs" "${PYT[@]}" -n "$n" \
+      --hosts="$(join ssh "${addrs[@]}")" --ssh-config="$WORK/ssh_config_cm"
+    POST=(true)
+    measure "testinfra paramiko, -n $n" "$runs" "${PYT[@]}" -n "$n" \
+      --hosts="$(join paramiko "${addrs[@]}")" --ssh-config="$WORK/ssh_config"
+    measure "testinfra ssh, -n $n" "$SLOW_RUNS" "${PYT[@]}" -n "$n" \
+      --hosts="$(join ssh "${addrs[@]}")" --ssh-config="$WORK/ssh_config"
+  done
+}
+
+HOWS=()
+for DELAY in ${DELAYS//,/ }; do
+  delay_on "$DELAY"
+  HOWS+=("$DELAY ms: $DELAY_HOW")
+  bench_at
+  delay_off
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
-"$VENV/bin/python" "$ROOT/bench/report.py" "$RES" "$ROOT/bench/results.md" "$ROOT/bench/results.png" \
-  "$HOSTS" "$DELAY" "$LOAD_BEFORE" "$LAB_DIR" "$LOAD_AFTER"
+"$VENV/bin/python" "$ROOT/bench/report.py" "$RES" "$OUT.md" "$OUT.png" \
+  "$HOSTS" "$LOAD_BEFORE" "$LOAD_AFTER" "$(IFS=';'; echo "${HOWS[*]}")" "$(nproc)"

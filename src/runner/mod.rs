@@ -4,6 +4,7 @@
 //! it never formats anything.
 
 pub mod hosts;
+mod pipeline;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -228,7 +229,7 @@ fn finish_unfinished(
 
 async fn run_unit(
     unit: &Arc<Unit>,
-    library: &StepLibrary,
+    library: &Arc<StepLibrary>,
     pool: &Arc<HostPool>,
     opts: &RunOptions,
     sink: &mpsc::UnboundedSender<Event>,
@@ -248,7 +249,7 @@ async fn run_unit(
             p.clear();
         }
         let start = Instant::now();
-        let steps = run_steps(unit, library, pool, opts, sink, progress).await;
+        let steps = pipeline::run_steps(unit, library, pool, opts, sink, progress).await;
         let failed = steps.iter().any(|(r, _)| r.is_failure());
         if !failed || attempt > opts.retries {
             return UnitResult {
@@ -261,48 +262,6 @@ async fn run_unit(
         }
         attempt += 1;
     }
-}
-
-async fn run_steps(
-    unit: &Arc<Unit>,
-    library: &StepLibrary,
-    pool: &Arc<HostPool>,
-    opts: &RunOptions,
-    sink: &mpsc::UnboundedSender<Event>,
-    progress: &Progress,
-) -> Vec<(StepResult, Duration)> {
-    let host = unit.host.as_deref().and_then(|h| pool.get(h));
-    let mut ctx = StepCtx {
-        unit: unit.clone(),
-        host,
-        pool: pool.clone(),
-        step_timeout: opts.step_timeout,
-        last_command: None,
-        http: Default::default(),
-    };
-    let mut out = Vec::new();
-    let mut failed = false;
-    for (index, step) in unit.scenario.steps.iter().enumerate() {
-        let start = Instant::now();
-        let result = if failed {
-            StepResult::Skipped
-        } else {
-            run_step(&mut ctx, library, step).await
-        };
-        let duration = start.elapsed();
-        failed |= result.is_failure();
-        let _ = sink.send(Event::StepFinished {
-            unit: unit.clone(),
-            index,
-            result: result.clone(),
-            duration,
-        });
-        if let Ok(mut p) = progress.lock() {
-            p.push((result.clone(), duration));
-        }
-        out.push((result, duration));
-    }
-    out
 }
 
 async fn run_step(ctx: &mut StepCtx, library: &StepLibrary, step: &crate::suite::Step) -> StepResult {

@@ -17,6 +17,21 @@ use crate::inventory::{Host, HostKeyChecking};
 /// Concurrent commands per master; below sshd's default `MaxSessions` of 10.
 const SESSIONS_PER_HOST: usize = 8;
 
+/// SSH handshakes in progress at once, per core of the controller. A handshake is mostly
+/// key-exchange CPU on the controller: 200 at once finish no sooner than 16 at a time, but
+/// they all finish late (past their connect timeout), while capped ones finish early and
+/// let their hosts' checks run during the others' handshakes.
+const HANDSHAKES_PER_CORE: usize = 8;
+
+/// The run-wide cap on handshakes in progress (time waiting here is not connect time).
+fn handshakes() -> &'static Semaphore {
+    static CAP: std::sync::OnceLock<Semaphore> = std::sync::OnceLock::new();
+    CAP.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Semaphore::new(HANDSHAKES_PER_CORE * cores)
+    })
+}
+
 /// Run-wide SSH settings.
 #[derive(Debug, Clone)]
 pub struct SshOptions {
@@ -55,6 +70,10 @@ impl SshMaster {
     }
 
     async fn open(&self) -> Result<(), TransportError> {
+        let _handshake = handshakes()
+            .acquire()
+            .await
+            .map_err(|e| self.connect_error(e.to_string()))?;
         let h = &self.host;
         let mut b = SessionBuilder::default();
         b.port(h.port)
