@@ -4,48 +4,7 @@
 //! `--steps`) runs over SSH, HTTP and MySQL without rebuilding; and no capture ever runs a
 //! command on a lab host (a canary file is never created).
 
-use crate::util::{Lab, Repair, Run, lab, suite, wait_until};
-
-/// Runs one temp feature file with the lab inventory.
-fn run(lab: &Lab, feature: &str) -> Run {
-    let dir = suite(&[("s.feature", feature)]);
-    lab.shakedown_in(dir.path(), &["run", "s.feature", "--format", "pretty"])
-}
-
-/// The `Failed:` summary lines of `host`.
-fn failures<'a>(run: &'a Run, host: &str) -> Vec<&'a str> {
-    let prefix = format!("  {host} ");
-    run.stdout
-        .lines()
-        .skip_while(|l| *l != "Failed:")
-        .filter(|l| l.starts_with(&prefix))
-        .collect()
-}
-
-/// `failing` hosts fail with one summary line per text, each holding its text (in order);
-/// `passing` hosts pass.
-#[track_caller]
-fn assert_failures(run: &Run, failing: &[(&str, &[&str])], passing: &[&str]) {
-    for (host, texts) in failing {
-        let lines = failures(run, host);
-        assert_eq!(
-            lines.len(),
-            texts.len(),
-            "failures of {host}: {lines:#?}\n{}",
-            run.all()
-        );
-        for (line, text) in lines.iter().zip(texts.iter()) {
-            assert!(
-                line.contains(text),
-                "{host}: expected {text:?} in {line:?}\n{}",
-                run.all()
-            );
-        }
-    }
-    for host in passing {
-        assert!(failures(run, host).is_empty(), "{host} should pass:\n{}", run.all());
-    }
-}
+use crate::util::{Repair, assert_failures, failures, lab, run, suite, wait_until};
 
 const RELEASES: &str = "mkdir -p /var/www/app/releases/r1 /var/www/app/releases/r2 && echo 4f2a9c1 > /var/www/app/releases/r1/REVISION && echo 9e8d7c6 > /var/www/app/releases/r2/REVISION";
 const REMOVE_RELEASES: &str = "rm -rf /var/www/app";

@@ -6,48 +6,7 @@
 //! file:line:col; facts are read once per host per run (counted with `--trace`); the same
 //! steps work on localhost through the local transport.
 
-use crate::util::{Lab, Repair, Run, cli_util_shakedown_in, lab, suite};
-
-/// Runs one temp feature file with the lab inventory.
-fn run(lab: &Lab, feature: &str) -> Run {
-    let dir = suite(&[("s.feature", feature)]);
-    lab.shakedown_in(dir.path(), &["run", "s.feature", "--format", "pretty"])
-}
-
-/// The `Failed:` summary lines of `host`.
-fn failures<'a>(run: &'a Run, host: &str) -> Vec<&'a str> {
-    let prefix = format!("  {host} ");
-    run.stdout
-        .lines()
-        .skip_while(|l| *l != "Failed:")
-        .filter(|l| l.starts_with(&prefix))
-        .collect()
-}
-
-/// Asserts each `(host, texts)`: the host's failures hold every text (in one line each,
-/// in order), and every host of `passing` has no failure at all.
-#[track_caller]
-fn assert_failures(run: &Run, failing: &[(&str, &[&str])], passing: &[&str]) {
-    for (host, texts) in failing {
-        let lines = failures(run, host);
-        assert_eq!(
-            lines.len(),
-            texts.len(),
-            "failures of {host}: {lines:#?}\n{}",
-            run.all()
-        );
-        for (line, text) in lines.iter().zip(texts.iter()) {
-            assert!(
-                line.contains(text),
-                "{host}: expected {text:?} in {line:?}\n{}",
-                run.all()
-            );
-        }
-    }
-    for host in passing {
-        assert!(failures(run, host).is_empty(), "{host} should pass:\n{}", run.all());
-    }
-}
+use crate::util::{Repair, assert_failures, cli_util_shakedown_in, failures, lab, run, suite};
 
 #[test]
 fn the_system_feature_passes_on_every_lab_host() {

@@ -145,3 +145,44 @@ impl Drop for Repair<'_> {
             .status();
     }
 }
+
+/// Runs one temp feature file with the lab inventory.
+pub fn run(lab: &Lab, feature: &str) -> Run {
+    let dir = suite(&[("s.feature", feature)]);
+    lab.shakedown_in(dir.path(), &["run", "s.feature", "--format", "pretty"])
+}
+
+/// The `Failed:` summary lines of `host`.
+pub fn failures<'a>(run: &'a Run, host: &str) -> Vec<&'a str> {
+    let prefix = format!("  {host} ");
+    run.stdout
+        .lines()
+        .skip_while(|l| *l != "Failed:")
+        .filter(|l| l.starts_with(&prefix))
+        .collect()
+}
+
+/// Asserts each `(host, texts)`: the host's failures hold every text (in one line each,
+/// in order), and every host of `passing` has no failure at all.
+#[track_caller]
+pub fn assert_failures(run: &Run, failing: &[(&str, &[&str])], passing: &[&str]) {
+    for (host, texts) in failing {
+        let lines = failures(run, host);
+        assert_eq!(
+            lines.len(),
+            texts.len(),
+            "failures of {host}: {lines:#?}\n{}",
+            run.all()
+        );
+        for (line, text) in lines.iter().zip(texts.iter()) {
+            assert!(
+                line.contains(text),
+                "{host}: expected {text:?} in {line:?}\n{}",
+                run.all()
+            );
+        }
+    }
+    for host in passing {
+        assert!(failures(run, host).is_empty(), "{host} should pass:\n{}", run.all());
+    }
+}
