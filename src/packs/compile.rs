@@ -22,8 +22,8 @@ pub struct PackStep {
     pub file: String,
     /// Line of its `[[step]]`.
     pub line: usize,
-    /// Line of its example.
-    pub example_line: usize,
+    /// Line and column of its example's value.
+    pub example_at: (usize, usize),
     /// Shipped with shakedown.
     pub builtin: bool,
     /// The Cucumber Expression.
@@ -151,9 +151,9 @@ impl PackStep {
         format!("{}:{}", self.file, self.line)
     }
 
-    /// Where the example is, for example errors.
+    /// Where the example is (`file:line:col` of its value), for example errors.
     pub fn example_location(&self) -> String {
-        format!("{}:{}", self.file, self.example_line)
+        format!("{}:{}:{}", self.file, self.example_at.0, self.example_at.1)
     }
 
     /// The example without its keyword.
@@ -230,7 +230,7 @@ fn compile_step(spec: &StepSpec, span: Range<usize>, source: &PackSource, line: 
     Ok(PackStep {
         file: source.file.clone(),
         line,
-        example_line: super::line_col(&source.text, spec.example.span().start).0,
+        example_at: super::line_col(&source.text, spec.example.span().start),
         builtin: source.builtin,
         sentence: spec.sentence.get_ref().clone(),
         example: spec.example.get_ref().trim().to_string(),

@@ -91,7 +91,7 @@ fn errors_carry_line_and_column() {
         (
             "example.toml",
             "[[step]]\nsentence = \"r is ok\"\nexample = 'Then r is not ok'\ncommand = \"true\"\n",
-            "steps/x.toml:3: example \"Then r is not ok\" does not match",
+            "steps/x.toml:3:11: example \"Then r is not ok\" does not match",
         ),
         (
             "expect.toml",

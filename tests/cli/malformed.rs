@@ -1,6 +1,7 @@
 //! Malformed input corpus (issue 9, item 5): every file under `fixtures/bad/` (broken
 //! Gherkin, one case per error kind of cucumber/gherkin's testdata/bad; suites with undefined
-//! steps, bad tags and bad arguments; bad TOML, INI and YAML inventories) and every line of
+//! steps, bad tags and bad arguments; bad TOML, INI and YAML inventories; bad step packs in
+//! `./steps`) and every line of
 //! `fixtures/bad/options.txt` must end `run` and `lint` with exit 2 and `check` with 3, with
 //! `file:line:column` and a message (the `# expect:` regex on the case's first lines), before
 //! any host is contacted: the only host they could reach is a TCP listener this test owns,
@@ -76,20 +77,27 @@ fn check_run(what: &str, run: &Run, code: i32, re: &regex::Regex, probe: &Probe)
     None
 }
 
-/// Runs `run`, `lint` and `check` on a case (a feature or an inventory) in a fresh dir.
+/// Runs `run`, `lint` and `check` on a case (a feature, an inventory, or a step pack loaded
+/// from `./steps`) in a fresh dir.
 fn run_case(path: &Path, probe: &Probe, problems: &mut Vec<String>) {
     let port = probe.port();
     let name = path.file_name().and_then(|n| n.to_str()).expect("name").to_string();
     let text = std::fs::read_to_string(path).expect("case").replace("PORT", &port);
     let re = expectation(&text);
-    let is_feature = name.ends_with(".feature");
-    let (feature, inventory) = if is_feature {
-        (name.clone(), "inv.toml".to_string())
+    let is_pack = path.parent().is_some_and(|p| p.ends_with("packs"));
+    let (feature, inventory, file) = if name.ends_with(".feature") {
+        (name.clone(), "inv.toml".to_string(), name.clone())
+    } else if is_pack {
+        (
+            "ok.feature".to_string(),
+            "inv.toml".to_string(),
+            format!("steps/{name}"),
+        )
     } else {
-        ("ok.feature".to_string(), name.clone())
+        ("ok.feature".to_string(), name.clone(), name.clone())
     };
     let dir = suite(&[
-        (name.as_str(), text.as_str()),
+        (file.as_str(), text.as_str()),
         ("ok.feature", &OK_FEATURE.replace("PORT", &port)),
         ("inv.toml", &OK_INVENTORY.replace("PORT", &port)),
     ]);
@@ -107,7 +115,7 @@ fn every_malformed_file_is_bad_input_with_its_position_and_contacts_nothing() {
     let probe = Probe::new();
     let mut problems = Vec::new();
     let mut count = 0;
-    for dir in ["gherkin", "suite", "inventory"] {
+    for dir in ["gherkin", "suite", "inventory", "packs"] {
         for path in cases(dir) {
             run_case(&path, &probe, &mut problems);
             count += 1;

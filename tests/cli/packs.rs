@@ -119,7 +119,7 @@ fn bad_packs_are_lint_errors_with_file_line_column() {
         )
         .assert_contains("fixtures/packs/quoted.toml:5:11: placeholder #1 inside quotes")
         .assert_contains("fixtures/packs/params.toml:3:10: the sentence has 2 parameter(s)")
-        .assert_contains("fixtures/packs/example.toml:3: example \"Then r is not ok\" does not match")
+        .assert_contains("fixtures/packs/example.toml:3:11: example \"Then r is not ok\" does not match")
         .assert_contains("fixtures/packs/expect.toml:5:17: `expect.status` does not apply to a `command`");
 }
 

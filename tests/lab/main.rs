@@ -4,6 +4,10 @@
 
 mod util;
 
+/// The real SMTP server and nsca daemon of tests/ops, shared by the ops and canary tests.
+#[path = "../ops/servers.rs"]
+mod servers;
+
 mod canary;
 mod core;
 mod database;

@@ -4,10 +4,7 @@
 
 use super::util::{Repair, lab, suite};
 
-#[path = "../ops/servers.rs"]
-mod servers;
-
-use servers::{Nsca, SmtpSink, parse_result};
+use crate::servers::{Nsca, SmtpSink, parse_result};
 
 const WEB: &str = "@hosts:web\nFeature: Web servers\n  Scenario: Homepage\n    When I request \"http://{address}/\"\n    Then the response status should be 200\n";
 
