@@ -27,7 +27,7 @@ pub fn steps(args: &StepsArgs) -> Result<ExitStatus, BadInput> {
         println!("  {}", def.example);
         println!("      sentence: {}", def.sentence.replace("\\/", "/"));
         println!("      {}", def.doc);
-        println!("      source: {}", def.module);
+        println!("      source: {}", crate::steps::location(def));
         if def.needs_host {
             println!("      needs a current host (@hosts:)");
         }

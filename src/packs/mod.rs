@@ -163,7 +163,7 @@ fn collision(library: &StepLibrary, step: &PackStep) -> Option<String> {
         "sentence \"{}\" collides with \"{}\" ({}): both match \"{}\"; reword one of them",
         step.sentence,
         other.sentence,
-        other.module,
+        crate::steps::location(other),
         if re.is_match(other.example_text()) {
             other.example_text()
         } else {
@@ -212,9 +212,9 @@ pub fn review(library: &StepLibrary) -> Vec<String> {
     out
 }
 
-/// A step definition's source as `shakedown steps` prints it.
-pub fn source_of(def: &StepDef) -> &str {
-    def.module
+/// A step definition's source as `shakedown steps` prints it: `file:line`.
+pub fn source_of(def: &StepDef) -> String {
+    crate::steps::location(def)
 }
 
 #[cfg(test)]

@@ -12,8 +12,11 @@ pub mod http;
 mod library;
 pub mod mysql;
 pub mod network;
+mod source;
 pub mod system;
 mod vars;
+
+pub use source::location;
 
 use std::time::Duration;
 

@@ -105,7 +105,7 @@ fn colliding_user_packs_are_lint_errors_naming_both_files_and_lines() {
     )]);
     shakedown_in(builtin.path(), &["steps"], &[])
         .assert_exit(2)
-        .assert_contains("steps/x.toml:1: sentence \"the user {string} should exist\" collides with \"the user {string} should exist\" (src/steps/system");
+        .assert_contains("steps/x.toml:1: sentence \"the user {string} should exist\" collides with \"the user {string} should exist\" (src/steps/system/mod.rs:");
 }
 
 #[test]
