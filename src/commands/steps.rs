@@ -26,7 +26,9 @@ pub fn steps(args: &StepsArgs) -> Result<ExitStatus, BadInput> {
         }
         println!("  {}", def.example);
         println!("      sentence: {}", def.sentence.replace("\\/", "/"));
-        println!("      {}", def.doc);
+        if !def.doc.is_empty() {
+            println!("      {}", def.doc);
+        }
         println!("      source: {}", crate::steps::location(def));
         if def.needs_host {
             println!("      needs a current host (@hosts:)");
