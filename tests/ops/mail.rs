@@ -4,10 +4,25 @@
 //! the SMTP password never printed.
 
 use crate::servers::{CANARY, SmtpSink, closed_port, test_certificates};
-use crate::util::{shakedown_in, suite};
+use crate::util::{Run, shakedown_in, suite};
 
 const FAILING: &str = "Feature: Local config\n  Scenario: Greeting\n    When I run \"echo hello\"\n    Then the output should contain \"bye\"\n  Scenario: Kernel\n    When I run \"uname -s\"\n    Then the output should contain \"Linux\"\n";
 const PASSING: &str = "Feature: Local config\n  Scenario: Kernel\n    When I run \"uname -s\"\n    Then the output should contain \"Linux\"\n";
+
+/// `run f.feature --format quiet --mail-to ops@example.com --smtp URL` in `dir`.
+fn mail_run(dir: &std::path::Path, smtp: &str) -> Run {
+    let args = [
+        "run",
+        "f.feature",
+        "--format",
+        "quiet",
+        "--mail-to",
+        "ops@example.com",
+        "--smtp",
+        smtp,
+    ];
+    shakedown_in(dir, &args, &[])
+}
 
 #[test]
 fn a_failed_run_mails_the_failure_report_with_the_junit_attached() {
@@ -87,20 +102,7 @@ fn nothing_is_sent_after_a_green_run() {
     let sink = SmtpSink::start();
     let dir = suite(&[("f.feature", PASSING)]);
     let url = sink.url();
-    let run = shakedown_in(
-        dir.path(),
-        &[
-            "run",
-            "f.feature",
-            "--format",
-            "quiet",
-            "--mail-to",
-            "ops@example.com",
-            "--smtp",
-            &url,
-        ],
-        &[],
-    );
+    let run = mail_run(dir.path(), &url);
     run.assert_exit(0);
     assert_eq!(
         (run.stdout.as_str(), run.stderr.as_str()),
@@ -111,20 +113,7 @@ fn nothing_is_sent_after_a_green_run() {
     assert!(sink.messages().is_empty(), "{:?}", sink.messages());
     // A green run contacts no SMTP server at all: a dead one changes nothing.
     let dead = format!("smtp://127.0.0.1:{}", closed_port());
-    let run = shakedown_in(
-        dir.path(),
-        &[
-            "run",
-            "f.feature",
-            "--format",
-            "quiet",
-            "--mail-to",
-            "ops@example.com",
-            "--smtp",
-            &dead,
-        ],
-        &[],
-    );
+    let run = mail_run(dir.path(), &dead);
     run.assert_exit(0);
     assert_eq!(run.stderr, "");
 }
@@ -134,20 +123,7 @@ fn a_dead_smtp_server_is_reported_and_a_failed_run_stays_1() {
     let dir = suite(&[("f.feature", FAILING)]);
     let port = closed_port();
     let dead = format!("smtp://127.0.0.1:{port}");
-    let run = shakedown_in(
-        dir.path(),
-        &[
-            "run",
-            "f.feature",
-            "--format",
-            "quiet",
-            "--mail-to",
-            "ops@example.com",
-            "--smtp",
-            &dead,
-        ],
-        &[],
-    );
+    let run = mail_run(dir.path(), &dead);
     run.assert_exit(1);
     assert!(
         run.stdout.contains("FAILED: Greeting [localhost]"),
