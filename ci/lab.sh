@@ -21,8 +21,8 @@
 # Needs root and the packages of ci/install-deps.sh. No Docker, no systemd: each host is a
 # set of Linux namespaces (network, PID, UTS, IPC, mount) whose PID 1 is ci/lab/host-init.sh,
 # which becomes tini (reaps orphans; killing it ends the host). Per host: overlayfs on /etc
-# and /var (lower = this machine's dirs, upper = $LAB_DIR/hosts/HOST/{etc,var}/upper), private
-# tmpfs on /run, /tmp and /mnt, $LAB_DIR/hosts/HOST/root bound on /root. Whatever a test
+# and /var (lower = this machine's dirs, upper = $HOSTS_DIR/HOST/{etc,var}/upper), private
+# tmpfs on /run, /tmp and /mnt, $HOSTS_DIR/HOST/root bound on /root. Whatever a test
 # changes stays on that host. Daemons are started directly; `systemctl is-enabled` works
 # (offline mode), `systemctl is-active` does not. /etc/lab/svc inside every host starts,
 # stops and reports its daemons by pid file (`/etc/lab/svc start|stop|restart|status NAME`,
@@ -83,7 +83,7 @@
 #   SLAVE MONITOR), password generated at up in $LAB_DIR/mysql_password (mode 600); root
 #   inside a db host over the unix socket (`ci/lab.sh exec db2 -- mariadb -e '...'`);
 #   replication user repl (password in $LAB_DIR/.repl_password), MASTER_CONNECT_RETRY=1.
-#   Datadir: $LAB_DIR/hosts/dbN/mysql bound on /var/lib/mysql.
+#   Datadir: $HOSTS_DIR/dbN/mysql bound on /var/lib/mysql.
 #   mariadb -h 10.77.0.31 -u monitor -p"$(cat .lab/mysql_password)" -e 'SELECT COUNT(*) FROM app.users'
 # Apache on app1: http://10.77.0.41/ and http://10.77.0.41/server-status?auto (mod_status,
 #   ExtendedStatus On, open to 10.77.0.0/24 and localhost).
@@ -111,7 +111,9 @@
 #   export SHAKEDOWN_MYSQL_PASSWORD=$(cat .lab/mysql_password)
 #   ssh -i .lab/id_ed25519 -o UserKnownHostsFile=.lab/known_hosts -o StrictHostKeyChecking=yes root@10.77.0.11
 # State made by up and removed by down: namespaces sdlab-*, veths sdl-*, bridge sdlab0, the
-#   hosts' processes, the tmpfs on $LAB_DIR/hosts, the files above. Lock: /run/lock/sdlab.lock.
+#   hosts' processes, the tmpfs on $HOSTS_DIR ($LAB_DIR/hosts, or /srv/shakedown-lab/ID/hosts
+#   for a LAB_DIR under /tmp, /run, /mnt, /var, /etc or /root), the files above.
+#   Lock: /run/lock/sdlab.lock.
 # Times measured here (2 cores, while other builds ran): up of the 6 hosts 5-10 s, a second
 #   up ~2 s, down < 1 s; up --hosts 20 ~8-15 s; up --hosts 200 ~50-100 s and ~1 GB.
 # shellcheck disable=SC2030,SC2031 # host_info in subshells on purpose
@@ -129,8 +131,15 @@ BRIDGE_CIDR=10.77.0.1/16
 NS_PREFIX=sdlab-
 VETH_PREFIX=sdl-
 LOCK_FILE=/run/lock/sdlab.lock
-# hosts' layers, keys, datadirs and logs: a tmpfs (fast to fill, instant to remove)
-HOSTS_DIR=$LAB_DIR/hosts
+# hosts' layers, keys, datadirs and logs: a tmpfs (fast to fill, instant to remove). Each host
+# covers /etc, /var, /run, /tmp, /mnt and /root with its own mounts, and host-init.sh reads its
+# directory after some of them: a LAB_DIR under one of those (a checkout in /tmp) keeps its
+# hosts under /srv/shakedown-lab/ instead, one directory per LAB_DIR.
+case $LAB_DIR/ in
+  /etc/* | /var/* | /run/* | /tmp/* | /mnt/* | /root/*)
+    HOSTS_DIR=/srv/shakedown-lab/$(printf %s "$LAB_DIR" | md5sum | cut -c1-12)/hosts ;;
+  *) HOSTS_DIR=$LAB_DIR/hosts ;;
+esac
 TEMPLATE_DIR=$HOSTS_DIR/.bench-template
 BASE_HOSTS=(web1 web2 lb1 db1 db2 app1)
 HOST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -173,7 +182,7 @@ host_info() {
   esac
   H_NS=$NS_PREFIX$1
   H_VETH=$VETH_PREFIX$1
-  H_DIR=$LAB_DIR/hosts/$1
+  H_DIR=$HOSTS_DIR/$1
 }
 
 extra_name() { printf 'h%03d' "$1"; }
@@ -185,16 +194,16 @@ has() { [[ " $1 " == *" $2 "* ]]; }
 # the hosts recorded in $LAB_DIR, base hosts first
 recorded_hosts() {
   local h
-  for h in "${BASE_HOSTS[@]}"; do [ -d "$LAB_DIR/hosts/$h" ] && echo "$h"; done
-  if [ -d "$LAB_DIR/hosts" ]; then
-    find "$LAB_DIR/hosts" -mindepth 1 -maxdepth 1 -type d -name 'h[0-9][0-9][0-9]' -printf '%f\n' | sort
+  for h in "${BASE_HOSTS[@]}"; do [ -d "$HOSTS_DIR/$h" ] && echo "$h"; done
+  if [ -d "$HOSTS_DIR" ]; then
+    find "$HOSTS_DIR" -mindepth 1 -maxdepth 1 -type d -name 'h[0-9][0-9][0-9]' -printf '%f\n' | sort
   fi
   return 0
 }
 
 # init_pid NAME: the host's PID 1 as seen from here (checked against its start time)
 init_pid() {
-  local f=$LAB_DIR/hosts/$1/init.pid pid start st
+  local f=$HOSTS_DIR/$1/init.pid pid start st
   [ -s "$f" ] || return 1
   read -r pid start <"$f" || return 1
   [ -r "/proc/$pid/stat" ] || return 1
@@ -562,7 +571,7 @@ CREATE TABLE IF NOT EXISTS app.users (id INT PRIMARY KEY, name VARCHAR(64));
 INSERT IGNORE INTO app.users (id, name) SELECT seq, CONCAT('user', seq) FROM seq_1_to_42;
 SQL
   then :; else log "db1: setting up users and app.users failed"; return 1; fi
-  [ -d "$LAB_DIR/hosts/db2" ] || return 0
+  [ -d "$HOSTS_DIR/db2" ] || return 0
   host_info db1
   if [ -z "$(echo 'SHOW SLAVE STATUS' | sql db2)" ]; then
     sql db2 <<SQL || { log "db2: CHANGE MASTER failed"; return 1; }
@@ -680,7 +689,7 @@ write_inventories() {
         echo
       done
     done
-    if [ -d "$LAB_DIR/hosts/db1" ] || [ -d "$LAB_DIR/hosts/db2" ]; then
+    if [ -d "$HOSTS_DIR/db1" ] || [ -d "$HOSTS_DIR/db2" ]; then
       echo
       echo "[db:vars]"
       echo "mysql_port=3306"
@@ -824,6 +833,7 @@ cmd_down() {
   fi
   if [ -d "$LAB_DIR" ]; then
     rm -rf "$HOSTS_DIR" "$LAB_DIR/tls"
+    [ "$HOSTS_DIR" = "$LAB_DIR/hosts" ] || rmdir "$(dirname "$HOSTS_DIR")" 2>/dev/null || true
     rm -f "$LAB_DIR"/{hosts.mount,id_ed25519,id_ed25519.pub,known_hosts,known_hosts.tmp,inventory.toml,inventory.ini} \
       "$LAB_DIR"/{inventory.toml.tmp,inventory.ini.tmp,mysql_password,.repl_password,bridge}
     rmdir "$LAB_DIR" 2>/dev/null || log "left $LAB_DIR (it holds files the lab did not make)"
@@ -878,12 +888,12 @@ cmd_status() {
     printf '%-5s %-12s %-4s%s\n' "$h" "$H_ADDR" "$([ $ok = 0 ] && echo up || echo FAIL)" "$line"
     [ $ok = 0 ] || all=1
   done
-  if [ -d "$LAB_DIR/hosts/lb1" ] && init_pid lb1 >/dev/null; then
+  if [ -d "$HOSTS_DIR/lb1" ] && init_pid lb1 >/dev/null; then
     st=$(haproxy_states)
     echo "haproxy: backend app: ${st:-no answer from the stats socket}"
     [ "$st" = "web1=UP web2=UP" ] || all=1
   fi
-  if [ -d "$LAB_DIR/hosts/db2" ] && init_pid db2 >/dev/null; then
+  if [ -d "$HOSTS_DIR/db2" ] && init_pid db2 >/dev/null; then
     st=$(echo 'SHOW SLAVE STATUS\G' | hexec db2 mariadb 2>/dev/null || true)
     if grep -q 'Slave_IO_Running: Yes' <<<"$st" && grep -q 'Slave_SQL_Running: Yes' <<<"$st"; then
       echo "mariadb: db2 replicating from db1 (IO and SQL threads running)"
