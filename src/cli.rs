@@ -70,24 +70,34 @@ pub enum Format {
     Quiet,
 }
 
-/// `run` options.
+/// Execution options shared by `run`, `check` and `serve`, declared once so their texts and
+/// defaults cannot drift apart. The run deadline (`--timeout`) stays per command: its default
+/// differs.
 #[derive(Debug, Args, Clone)]
-pub struct RunArgs {
-    /// What to run.
-    #[command(flatten)]
-    pub select: SelectArgs,
+pub struct ExecArgs {
     /// Scenarios in flight at once.
     #[arg(long, default_value_t = 64, value_parser = at_least_one)]
     pub concurrency: usize,
     /// Time allowed for each step.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub step_timeout: std::time::Duration,
-    /// Time allowed for the whole run; what has not finished is reported as timed out.
-    #[arg(long, value_parser = humantime::parse_duration)]
-    pub timeout: Option<std::time::Duration>,
     /// Re-run a failed scenario up to N times before it counts as failed.
     #[arg(long, default_value_t = 0)]
     pub retries: u32,
+}
+
+/// `run` options.
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// What to run.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Concurrency, step deadline, retries.
+    #[command(flatten)]
+    pub exec: ExecArgs,
+    /// Time allowed for the whole run; what has not finished is reported as timed out.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
     /// Stop starting new scenarios after the first failure.
     #[arg(long)]
     pub fail_fast: bool,
@@ -117,19 +127,13 @@ pub struct CheckArgs {
     /// What to run.
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Scenarios in flight at once.
-    #[arg(long, default_value_t = 64, value_parser = at_least_one)]
-    pub concurrency: usize,
-    /// Time allowed for each step.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
-    pub step_timeout: std::time::Duration,
+    /// Concurrency, step deadline, retries.
+    #[command(flatten)]
+    pub exec: ExecArgs,
     /// Time allowed for the whole run (below the monitoring's own timeout); then UNKNOWN
     /// with what is known.
     #[arg(long, default_value = "50s", value_parser = humantime::parse_duration)]
     pub timeout: std::time::Duration,
-    /// Re-run a failed scenario up to N times before it counts as failed.
-    #[arg(long, default_value_t = 0)]
-    pub retries: u32,
     /// Stop starting new scenarios after the first failure.
     #[arg(long)]
     pub fail_fast: bool,
@@ -190,18 +194,12 @@ pub struct ServeArgs {
     /// Answer from the last result while it is younger than this; then run again.
     #[arg(long, value_name = "DUR", default_value = "5s", value_parser = humantime::parse_duration)]
     pub cache: std::time::Duration,
-    /// Scenarios in flight at once.
-    #[arg(long, default_value_t = 64, value_parser = at_least_one)]
-    pub concurrency: usize,
-    /// Time allowed for each step.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
-    pub step_timeout: std::time::Duration,
+    /// Concurrency, step deadline, retries.
+    #[command(flatten)]
+    pub exec: ExecArgs,
     /// Time allowed for each run; what has not finished is reported as timed out.
     #[arg(long, default_value = "50s", value_parser = humantime::parse_duration)]
     pub timeout: std::time::Duration,
-    /// Re-run a failed scenario up to N times before it counts as failed.
-    #[arg(long, default_value_t = 0)]
-    pub retries: u32,
 }
 
 /// `init` options.

@@ -44,10 +44,10 @@ async fn run_check(
         HostPool::new(&prepared.inventory, args.trace.clone()).map_err(|e| vec![format!("cannot start: {e}")])?;
     let pool = Arc::new(pool);
     let opts = RunOptions {
-        concurrency: args.concurrency,
-        step_timeout: args.step_timeout,
+        concurrency: args.exec.concurrency,
+        step_timeout: args.exec.step_timeout,
         timeout: Some(args.timeout),
-        retries: args.retries,
+        retries: args.exec.retries,
         fail_fast: args.fail_fast,
     };
     let mut reports = Reports::new(files);

@@ -33,10 +33,10 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
             .map_err(|e| BadInput::one(format!("cannot start: {e}")))?,
     );
     let opts = RunOptions {
-        concurrency: args.concurrency,
-        step_timeout: args.step_timeout,
+        concurrency: args.exec.concurrency,
+        step_timeout: args.exec.step_timeout,
         timeout: args.timeout,
-        retries: args.retries,
+        retries: args.exec.retries,
         fail_fast: args.fail_fast,
     };
     let (tx, mut rx) = mpsc::unbounded_channel();

@@ -34,10 +34,10 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let opts = RunOptions {
-        concurrency: args.concurrency,
-        step_timeout: args.step_timeout,
+        concurrency: args.exec.concurrency,
+        step_timeout: args.exec.step_timeout,
         timeout: Some(args.timeout),
-        retries: args.retries,
+        retries: args.exec.retries,
         fail_fast: false,
     };
     let run = move |number: u64| -> futures::future::BoxFuture<'static, Snapshot> {
