@@ -12,7 +12,7 @@ use super::expectations::{expectations, measure};
 use super::format::{HttpSpec, MysqlSpec, StepSpec, parse_pack};
 use super::template::{self, Context, Template};
 use super::{PackError, PackSource};
-use crate::steps::{Match, StepDef, StepLibrary};
+use crate::steps::{Lane, Match, StepDef, StepLibrary};
 use crate::suite::StepKind;
 
 /// One pack step, checked and ready to run.
@@ -179,10 +179,14 @@ impl PackStep {
     pub fn def(&self) -> StepDef {
         let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
         StepDef {
+            line: u32::try_from(self.line).unwrap_or(u32::MAX),
             sentence: leak(self.sentence.clone()),
             example: leak(self.example.clone()),
             doc: leak(self.doc.clone()),
             module: leak(self.location()),
+            file: leak(self.file.clone()),
+            // A pack step runs commands of its own: it waits for the steps before it.
+            lane: Lane::Barrier,
             needs_host: self.needs_host(),
             check: None,
             run: super::action::unbound,

@@ -17,59 +17,12 @@ use tokio::task::JoinSet;
 use super::RunOptions;
 use super::hosts::HostPool;
 use crate::event::Event;
-use crate::steps::{Match, StepCtx, StepDef, StepLibrary, StepResult};
+use crate::steps::{Lane, Match, StepCtx, StepLibrary, StepResult};
 use crate::suite::Unit;
-
-/// How a step may be scheduled inside its scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Lane {
-    /// Reads hosts only and uses no scenario state: starts with its segment, side by side.
-    Ahead,
-    /// Reads hosts only but reads or writes the scenario's state (the HTTP steps): runs in
-    /// order with the other ordered steps, without waiting for the `Ahead` ones.
-    Chain,
-    /// Anything else: waits for every earlier step to pass; later steps wait for it.
-    Barrier,
-}
-
-/// Families whose steps read hosts and probes only, with no scenario state (they never
-/// touch `StepCtx::last_command` or `StepCtx::http`).
-const AHEAD_MODULES: &[&str] = &[
-    "src/steps/network.rs",
-    "src/steps/mysql.rs",
-    "src/steps/haproxy.rs",
-    "src/steps/consistency.rs",
-    "src/steps/http/tls.rs",
-    "src/steps/http/apache.rs",
-];
-
-/// Command steps that run their own command and keep nothing for later steps.
-const AHEAD_COMMANDS: &[&str] = &[
-    "the command {string} should succeed",
-    "the output of {string} should contain {string}",
-];
-
-/// Families whose steps keep scenario state but only read hosts.
-const CHAIN_MODULES: &[&str] = &["src/steps/http/mod.rs"];
-
-/// The lane of a step definition; unknown families (and `When I run`) are barriers.
-pub(crate) fn lane(def: &StepDef) -> Lane {
-    let m = def.module;
-    if m.starts_with("src/steps/system/")
-        || AHEAD_MODULES.contains(&m)
-        || (m == "src/steps/command.rs" && AHEAD_COMMANDS.contains(&def.sentence))
-    {
-        Lane::Ahead
-    } else if CHAIN_MODULES.contains(&m) {
-        Lane::Chain
-    } else {
-        Lane::Barrier
-    }
-}
 
 fn lane_of(library: &StepLibrary, text: &str) -> Lane {
     match library.find(text) {
-        Match::One(def, _) => lane(def),
+        Match::One(def, _) => def.lane,
         // Undefined or ambiguous: an error either way, reported in order.
         _ => Lane::Barrier,
     }
@@ -253,7 +206,7 @@ mod tests {
     use futures::future::BoxFuture;
 
     use super::*;
-    use crate::steps::{Args, Outcome, StepOutput};
+    use crate::steps::{Args, Outcome, StepDef, StepOutput};
     use crate::suite::{Feature, Scenario, Step, StepKind};
 
     fn def(sentence: &str) -> StepDef {
@@ -266,29 +219,32 @@ mod tests {
 
     #[test]
     fn fact_steps_run_ahead_stateful_steps_keep_their_order() {
-        assert_eq!(lane(&def("the service {string} should be running")), Lane::Ahead);
-        assert_eq!(lane(&def("the package {string} should be installed")), Lane::Ahead);
-        assert_eq!(lane(&def("port {int} should be listening")), Lane::Ahead);
-        assert_eq!(
-            lane(&def("the output of {string} should contain {string}")),
-            Lane::Ahead
-        );
-        assert_eq!(lane(&def("I request {string}")), Lane::Chain);
-        assert_eq!(lane(&def("the response status should be {int}")), Lane::Chain);
-        assert_eq!(lane(&def("I run {string}")), Lane::Barrier);
-        assert_eq!(lane(&def("the output should contain {string}")), Lane::Barrier);
+        assert_eq!(def("the service {string} should be running").lane, Lane::Ahead);
+        assert_eq!(def("the package {string} should be installed").lane, Lane::Ahead);
+        assert_eq!(def("port {int} should be listening").lane, Lane::Ahead);
+        assert_eq!(def("the command {string} should succeed").lane, Lane::Ahead);
+        assert_eq!(def("the output of {string} should contain {string}").lane, Lane::Ahead);
+        assert_eq!(def("I request {string}").lane, Lane::Chain);
+        assert_eq!(def("the response status should be {int}").lane, Lane::Chain);
+        assert_eq!(def("I run {string}").lane, Lane::Barrier);
+        assert_eq!(def("the output should contain {string}").lane, Lane::Barrier);
     }
 
+    /// The important cases by family: every system step reads facts only, every step of the
+    /// HTTP request family keeps the scenario's response, every pack step acts.
     #[test]
-    fn every_named_module_exists() {
-        for m in AHEAD_MODULES.iter().chain(CHAIN_MODULES) {
-            assert!(
-                StepLibrary::builtin().defs().any(|d| d.module == *m),
-                "no built-in step in {m}"
-            );
-        }
-        for s in AHEAD_COMMANDS {
-            def(s);
+    fn whole_families_keep_their_lane() {
+        let library = StepLibrary::builtin();
+        for (prefix, lane) in [
+            ("src/steps/system/", Lane::Ahead),
+            ("src/steps/http/mod.rs", Lane::Chain),
+            ("steps/", Lane::Barrier),
+        ] {
+            let family: Vec<&StepDef> = library.defs().filter(|d| d.module.starts_with(prefix)).collect();
+            assert!(!family.is_empty(), "no step in {prefix}");
+            for d in family {
+                assert_eq!(d.lane, lane, "{}: {}", d.module, d.sentence);
+            }
         }
     }
 
@@ -307,12 +263,15 @@ mod tests {
         })
     }
 
-    fn test_def(sentence: &'static str, module: &'static str) -> StepDef {
+    fn test_def(sentence: &'static str, module: &'static str, lane: Lane) -> StepDef {
         StepDef {
+            line: 1,
             sentence,
             example: "",
             doc: "",
             module,
+            file: module,
+            lane,
             needs_host: false,
             check: None,
             run: sleeper,
@@ -322,9 +281,9 @@ mod tests {
     async fn run(texts: &[&str]) -> (Vec<(StepResult, Duration)>, Vec<usize>, Duration) {
         let library = Arc::new(
             StepLibrary::from_defs(vec![
-                test_def("ahead {word} {int} {word}", "src/steps/system/test.rs"),
-                test_def("chain {word} {int} {word}", "src/steps/http/mod.rs"),
-                test_def("barrier {word} {int} {word}", "src/steps/elsewhere.rs"),
+                test_def("ahead {word} {int} {word}", "src/steps/system/test.rs", Lane::Ahead),
+                test_def("chain {word} {int} {word}", "src/steps/http/mod.rs", Lane::Chain),
+                test_def("barrier {word} {int} {word}", "src/steps/elsewhere.rs", Lane::Barrier),
             ])
             .expect("test sentences compile"),
         );

@@ -4,7 +4,7 @@
 
 use futures::future::BoxFuture;
 
-use super::{Args, Measurement, Outcome, StepCtx, StepDef, StepError, StepOutput};
+use super::{Args, Lane, Measurement, Outcome, StepCtx, StepDef, StepError, StepOutput};
 use crate::probes::haproxy::{StatRow, describe_all, read_stats, servers};
 
 const MODULE: &str = "src/steps/haproxy.rs";
@@ -19,6 +19,7 @@ macro_rules! source {
 /// The haproxy family.
 pub const STEPS: &[StepDef] = &[
     StepDef {
+        line: line!(),
         sentence: "the HAProxy backend {string} should have all servers UP",
         example: r#"Then the HAProxy backend "app" should have all servers UP"#,
         doc: concat!(
@@ -26,11 +27,14 @@ pub const STEPS: &[StepDef] = &[
             source!()
         ),
         module: MODULE,
+        file: MODULE,
+        lane: Lane::Ahead,
         needs_host: true,
         check: None,
         run: all_up,
     },
     StepDef {
+        line: line!(),
         sentence: "the HAProxy backend {string} should have at least {int} servers UP",
         example: r#"Then the HAProxy backend "app" should have at least 2 servers UP"#,
         doc: concat!(
@@ -38,11 +42,14 @@ pub const STEPS: &[StepDef] = &[
             source!()
         ),
         module: MODULE,
+        file: MODULE,
+        lane: Lane::Ahead,
         needs_host: true,
         check: Some(check_count),
         run: at_least_up,
     },
     StepDef {
+        line: line!(),
         sentence: "the server {string} in HAProxy backend {string} should be UP",
         example: r#"Then the server "web1" in HAProxy backend "app" should be UP"#,
         doc: concat!(
@@ -50,11 +57,14 @@ pub const STEPS: &[StepDef] = &[
             source!()
         ),
         module: MODULE,
+        file: MODULE,
+        lane: Lane::Ahead,
         needs_host: true,
         check: None,
         run: server_up,
     },
     StepDef {
+        line: line!(),
         sentence: "the server {string} in HAProxy backend {string} should be in MAINT",
         example: r#"Then the server "web1" in HAProxy backend "app" should be in MAINT"#,
         doc: concat!(
@@ -62,6 +72,8 @@ pub const STEPS: &[StepDef] = &[
             source!()
         ),
         module: MODULE,
+        file: MODULE,
+        lane: Lane::Ahead,
         needs_host: true,
         check: None,
         run: server_maint,

@@ -182,9 +182,27 @@ pub type StepFn = for<'a> fn(&'a mut StepCtx, Args) -> BoxFuture<'a, StepOutput>
 /// A lint-time check of a step's arguments (bad regex, mode "999", negative duration).
 pub type ArgCheck = fn(&[String]) -> Result<(), String>;
 
+/// How a step may be scheduled inside its scenario (see `runner::pipeline`). Every
+/// [`StepDef`] states its own: a family's steps only read hosts, or keep scenario state, or
+/// act; a new family has to choose (there is no default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Reads hosts only and uses no scenario state (never touches `StepCtx::last_command` or
+    /// `StepCtx::http`): starts with its segment, side by side.
+    Ahead,
+    /// Reads hosts only but reads or writes the scenario's state (the HTTP steps): runs in
+    /// order with the other ordered steps, without waiting for the `Ahead` ones.
+    Chain,
+    /// Anything else: waits for every earlier step to pass; later steps wait for it.
+    Barrier,
+}
+
 /// One sentence of the step language: its Cucumber Expression, documentation and body.
 #[derive(Clone)]
 pub struct StepDef {
+    /// Where the entry is in `file` (`line: line!()` as its first field, so the sentence is
+    /// on the next line): `shakedown steps` and pack collision errors point there.
+    pub line: u32,
     /// The Cucumber Expression, with shakedown's parameter types (`{string}`, `{int}`,
     /// `{float}`, `{word}`, `{regex}`, `{duration}`); `/` written as `\/`.
     pub sentence: &'static str,
@@ -194,6 +212,12 @@ pub struct StepDef {
     pub doc: &'static str,
     /// The source file that implements it.
     pub module: &'static str,
+    /// The source file whose table holds the entry (with `line`, its location): the same as
+    /// `module` except for the system family, tabled in src/steps/system/mod.rs; a pack step's
+    /// TOML file.
+    pub file: &'static str,
+    /// How the runner may schedule it beside the scenario's other steps.
+    pub lane: Lane,
     /// Whether it needs a current host (`@hosts:`).
     pub needs_host: bool,
     /// Argument checks run by `lint`.

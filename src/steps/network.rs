@@ -6,35 +6,44 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 
 use super::expect::duration;
-use super::{Args, Measurement, Outcome, StepCtx, StepDef, StepOutput};
+use super::{Args, Lane, Measurement, Outcome, StepCtx, StepDef, StepOutput};
 
 const MODULE: &str = "src/steps/network.rs";
 
 /// The network family.
 pub const STEPS: &[StepDef] = &[
     StepDef {
+        line: line!(),
         sentence: "TCP port {int} on {string} should be open",
         example: r#"Then TCP port 3306 on "db1" should be open"#,
         doc: "Connects from this machine to the port of the host (an inventory name or an address) within the step timeout. The failure says refused, unreachable or timed out.",
         module: MODULE,
+        file: MODULE,
+        lane: Lane::Ahead,
         needs_host: false,
         check: Some(check_port),
         run: port_open,
     },
     StepDef {
+        line: line!(),
         sentence: "TCP port {int} on {string} should be open within {duration}",
         example: r#"Then TCP port 3306 on "db1" should be open within 500 ms"#,
         doc: "As above, and the connection must be established within the time given; the connect time is a measured value.",
         module: MODULE,
+        file: MODULE,
+        lane: Lane::Ahead,
         needs_host: false,
         check: Some(check_port_within),
         run: port_open_within,
     },
     StepDef {
+        line: line!(),
         sentence: "TCP port {int} on {string} should be closed",
         example: r#"Then TCP port 23 on "{name}" should be closed"#,
         doc: "A connection from this machine is refused or not answered within the step timeout (a filtered port counts as closed).",
         module: MODULE,
+        file: MODULE,
+        lane: Lane::Ahead,
         needs_host: false,
         check: Some(check_port),
         run: port_closed,

@@ -1,44 +1,14 @@
-//! Where a built-in step is defined, as `src/steps/command.rs:42`: `shakedown steps` and
-//! the collision errors of step packs point at the line, as they do for pack steps
-//! (`steps/deploy.toml:4`). The family sources are embedded and searched for the
-//! definition's `sentence:` line once per lookup (catalogue printing and errors only).
+//! Where a step is defined, as `src/steps/command.rs:42`: `shakedown steps` and the
+//! collision errors of step packs point at the line, as they do for pack steps
+//! (`steps/deploy.toml:4`). Every [`StepDef`] carries its own `file` and `line` (`line!()` in
+//! the family tables), so nothing is searched.
 
 use super::StepDef;
 
-/// The family source files, by the path their `module` field names.
-const SOURCES: &[(&str, &str)] = &[
-    ("src/steps/command.rs", include_str!("command.rs")),
-    ("src/steps/consistency.rs", include_str!("consistency.rs")),
-    ("src/steps/haproxy.rs", include_str!("haproxy.rs")),
-    ("src/steps/mysql.rs", include_str!("mysql.rs")),
-    ("src/steps/network.rs", include_str!("network.rs")),
-    ("src/steps/http/mod.rs", include_str!("http/mod.rs")),
-    ("src/steps/http/apache.rs", include_str!("http/apache.rs")),
-    ("src/steps/http/tls.rs", include_str!("http/tls.rs")),
-    ("src/steps/system/mod.rs", include_str!("system/mod.rs")),
-    ("src/steps/system/services.rs", include_str!("system/services.rs")),
-    ("src/steps/system/packages.rs", include_str!("system/packages.rs")),
-    ("src/steps/system/mounts.rs", include_str!("system/mounts.rs")),
-    ("src/steps/system/files.rs", include_str!("system/files.rs")),
-    ("src/steps/system/accounts.rs", include_str!("system/accounts.rs")),
-];
-
-/// `file:line` of a built-in definition's `sentence:` line (in its module, else in the
-/// family table that holds it, e.g. src/steps/system/mod.rs); a pack step's `module` is
-/// already `file:line`, and a definition not found here is given by its module.
+/// `file:line` of a definition: a built-in one's table entry (its `line: line!()` field,
+/// just above the sentence), a pack step's `[[step]]`.
 pub fn location(def: &StepDef) -> String {
-    if !def.module.ends_with(".rs") {
-        return def.module.to_string();
-    }
-    let needle = format!("sentence: {:?},", def.sentence);
-    let own = SOURCES.iter().filter(|(file, _)| *file == def.module);
-    let others = SOURCES.iter().filter(|(file, _)| *file != def.module);
-    own.chain(others)
-        .find_map(|(file, text)| {
-            let i = text.lines().position(|l| l.trim_start().starts_with(&needle))?;
-            Some(format!("{file}:{}", i + 1))
-        })
-        .unwrap_or_else(|| def.module.to_string())
+    format!("{}:{}", def.file, def.line)
 }
 
 #[cfg(test)]
@@ -47,16 +17,17 @@ mod tests {
     use crate::steps::StepLibrary;
 
     #[test]
-    fn every_built_in_step_is_located_at_its_sentence_line() {
+    fn every_built_in_step_is_located_at_its_entry_just_above_its_sentence() {
         let library = StepLibrary::builtin();
         let mut seen = 0;
-        for def in library.defs().filter(|d| d.module.ends_with(".rs")) {
+        for def in library.defs().filter(|d| d.file.ends_with(".rs")) {
             let at = location(def);
-            let (module, line) = at.rsplit_once(':').unwrap_or_else(|| panic!("no line for {at}"));
-            let line: usize = line.parse().unwrap_or_else(|_| panic!("no line for {at}"));
-            let (_, text) = SOURCES.iter().find(|(m, _)| *m == module).expect("embedded");
-            let source_line = text.lines().nth(line - 1).expect("line in file");
-            assert!(source_line.contains("sentence:"), "{at}: {source_line}");
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(def.file);
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{at}: {e}"));
+            let mut lines = text.lines().skip(def.line as usize - 1);
+            assert_eq!(lines.next().map(str::trim), Some("line: line!(),"), "{at}");
+            let sentence = format!("sentence: {:?},", def.sentence);
+            assert_eq!(lines.next().map(str::trim), Some(sentence.as_str()), "{at}");
             seen += 1;
         }
         assert!(seen > 50, "only {seen} built-in steps");

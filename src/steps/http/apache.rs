@@ -4,16 +4,19 @@
 use futures::future::BoxFuture;
 
 use crate::probes::apache_status::read_rate;
-use crate::steps::{Args, Measurement, Outcome, StepCtx, StepDef, StepError, StepOutput};
+use crate::steps::{Args, Lane, Measurement, Outcome, StepCtx, StepDef, StepError, StepOutput};
 
 const MODULE: &str = "src/steps/http/apache.rs";
 
 /// `Apache on "{address}" should be serving between 5 and 500 requests per second`.
 pub const RATE: StepDef = StepDef {
+    line: line!(),
     sentence: "Apache on {string} should be serving between {float} and {float} requests per second",
     example: r#"Then Apache on "{address}" should be serving between 5 and 500 requests per second"#,
     doc: "GETs http://ADDRESS/server-status?auto (an inventory name becomes its address; a full http(s):// URL is used as given) and takes ReqPerSec, Apache's average since it started; when the page has no ReqPerSec, reads it twice a second apart and uses the growth of Total Accesses (less our own read). Passes when the rate is within the band, ends included. Needs mod_status reachable from this machine. Measured: requests per second.",
     module: MODULE,
+    file: MODULE,
+    lane: Lane::Ahead,
     needs_host: false,
     check: Some(check_band),
     run: rate,

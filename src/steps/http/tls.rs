@@ -5,16 +5,19 @@
 use futures::future::BoxFuture;
 
 use crate::probes::tls::{parse_certificate, peer_certificate, split_target};
-use crate::steps::{Args, Measurement, Outcome, StepCtx, StepDef, StepError, StepOutput};
+use crate::steps::{Args, Lane, Measurement, Outcome, StepCtx, StepDef, StepError, StepOutput};
 
 const MODULE: &str = "src/steps/http/tls.rs";
 
 /// `the TLS certificate for "host:port" should be valid for at least N days`.
 pub const CERT_DAYS: StepDef = StepDef {
+    line: line!(),
     sentence: "the TLS certificate for {string} should be valid for at least {int} days",
     example: r#"Then the TLS certificate for "www.example.com:443" should be valid for at least 30 days"#,
     doc: "Connects from this machine to host:port (port 443 when omitted; an inventory name connects to its address), shakes hands sending the name as SNI (none for an IP address), and reads the leaf certificate without trusting it, so an expired or self-signed one is still read. Passes when it expires N days or more from now. The found text gives the expiry date (UTC), days left, subject and issuer. Measured: days left.",
     module: MODULE,
+    file: MODULE,
+    lane: Lane::Ahead,
     needs_host: false,
     check: Some(check_target),
     run: cert_days,
@@ -23,10 +26,13 @@ pub const CERT_DAYS: StepDef = StepDef {
 /// The same through a chosen address (a backend behind a load balancer, or a name that
 /// does not resolve from here).
 pub const CERT_DAYS_VIA: StepDef = StepDef {
+    line: line!(),
     sentence: "the TLS certificate for {string} via {string} should be valid for at least {int} days",
     example: r#"Then the TLS certificate for "www.example.com:443" via "{address}" should be valid for at least 30 days"#,
     doc: "As above, but connects to the given address (IP, inventory name or resolvable name; the port of host:port is kept) while sending host as SNI: the certificate each backend serves for a public name.",
     module: MODULE,
+    file: MODULE,
+    lane: Lane::Ahead,
     needs_host: false,
     check: Some(check_target),
     run: cert_days_via,
