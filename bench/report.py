@@ -61,6 +61,14 @@ def table(hosts, configs):
                 f"= **{median(sd) / median(floor):.2f}x** (target <= 1.3x); median of the "
                 f"per-round ratios {paired:.2f}x"
             )
+        work = configs.get(f"floor + work: {hosts} hosts, the checks in 1 command each ({kex} KEX)")
+        if sd and work:
+            paired = statistics.median(a[0] / b[0] for a, b in zip(sd, work))
+            lines.append("")
+            lines.append(
+                f"shakedown / floor + work ({kex} KEX): {median(sd):.2f} s / {median(work):.2f} s "
+                f"= **{median(sd) / median(work):.2f}x**; median of the per-round ratios {paired:.2f}x"
+            )
     return lines, chart
 
 

@@ -66,7 +66,8 @@ if [ -z "${BENCH_LOCKED:-}" ]; then
     "$VENV/bin/pip" install -q pytest-testinfra pytest-xdist paramiko matplotlib
   fi
   echo "bench: waiting for the lab lock /tmp/shakedown-lab.lock" >&2
-  BENCH_LOCKED=1 exec flock /tmp/shakedown-lab.lock "$0" --hosts "$HOSTS" --delay "$DELAYS" \
+  # -o: the lab hosts this run starts must not inherit the lock (they outlive the run).
+  BENCH_LOCKED=1 exec flock -o /tmp/shakedown-lab.lock "$0" --hosts "$HOSTS" --delay "$DELAYS" \
     --runs "$RUNS" --ti-runs "$TI_RUNS" --slow-runs "$SLOW_RUNS" --only "$ONLY" --out "$OUT" \
     "$([ $KEEP = 1 ] && echo --keep-lab || echo --no-keep-lab)"
 fi
@@ -205,6 +206,9 @@ bench_at() {
       # The network floor: one fresh SSH handshake + one command on one host; all at once.
       measure "floor: 1 host, handshake + 1 command ($kex KEX)" 1 bash -c "$FLOOR_ENV; floor_one ${o[*]}"
       measure "floor: $HOSTS hosts in parallel ($kex KEX)" 1 bash -c "$FLOOR_ENV; floor_all ${o[*]}"
+      # The floor with the work: the same 9 host checks as one command per host, all at once.
+      measure "floor + work: $HOSTS hosts, the checks in 1 command each ($kex KEX)" 1 \
+        "$ROOT/bench/ideal.sh" "${o[@]}" -- "${addrs[@]}"
       measure "shakedown ($kex KEX)" 1 unshare -m sh -c "$KEX_SH" "$kex" "${SD[@]}"
     done
     measure "ssh loop, ControlMaster" 1 "$ROOT/bench/loop.sh" "${addrs[@]}"

@@ -28,7 +28,8 @@ fn handshakes() -> &'static Semaphore {
     static CAP: std::sync::OnceLock<Semaphore> = std::sync::OnceLock::new();
     CAP.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Semaphore::new(HANDSHAKES_PER_CORE * cores)
+        let n = std::env::var("SHAKEDOWN_HANDSHAKES").ok().and_then(|v| v.parse().ok());
+        Semaphore::new(n.unwrap_or(HANDSHAKES_PER_CORE * cores))
     })
 }
 
