@@ -8,10 +8,11 @@ pub mod mount;
 pub mod package;
 pub mod platform;
 pub mod ports;
+mod prefetch;
 pub mod process;
 pub mod service;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,6 +26,7 @@ pub use mount::{FstabEntry, Mount};
 pub use package::{PackageDb, PackageManager};
 pub use platform::{InitSystem, Platform};
 pub use ports::Listener;
+pub use prefetch::Fact;
 pub use process::Process;
 pub use service::{Enablement, Running};
 
@@ -59,9 +61,12 @@ impl From<FactError> for crate::steps::StepError {
 type Cell<T> = OnceCell<Arc<T>>;
 type Keyed<T> = Mutex<HashMap<String, Arc<Cell<T>>>>;
 
-/// The per-host fact cache: one cell per whole-host fact, one per service name.
+/// The per-host fact cache: one cell per whole-host fact, one per service name, and the
+/// facts the run's steps will read on the host (read together, see [`prefetch`]).
 #[derive(Debug, Default)]
 pub struct HostFacts {
+    planned: Mutex<BTreeSet<Fact>>,
+    prefetched: OnceCell<()>,
     platform: Cell<Platform>,
     packages: Cell<PackageDb>,
     php_modules: Cell<Option<Vec<String>>>,
@@ -72,6 +77,23 @@ pub struct HostFacts {
     sysv: Cell<service::BootTable>,
     enablement: Keyed<Enablement>,
     running: Keyed<Running>,
+}
+
+impl HostFacts {
+    /// Adds facts that steps of this run will read on the host (before the run starts).
+    pub fn plan(&self, facts: impl IntoIterator<Item = Fact>) {
+        self.planned.lock().unwrap_or_else(|e| e.into_inner()).extend(facts);
+    }
+
+    fn planned(&self) -> BTreeSet<Fact> {
+        self.planned.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Reads the host's planned facts in one command, once: the runner calls it as soon as
+/// the host is connected; every fact read waits for it first.
+pub async fn prefetch(host: &HostHandle, timeout: Duration) {
+    host.facts.prefetched.get_or_init(|| prefetch::run(host, timeout)).await;
 }
 
 /// Runs `cmd` on `host`, mapping a transport error.
@@ -111,11 +133,15 @@ pub(crate) fn script(text: &'static str, args: &[&str]) -> Cmd {
     Cmd::new("sh").arg("-c").arg(text).arg("sh").args(args.iter().copied())
 }
 
-async fn cached<T, F, Fut>(cell: &Cell<T>, read: F) -> Result<Arc<T>, FactError>
+/// The cell's value, read by `read` unless the host's batch (or an earlier read) filled it.
+async fn cached<T, F, Fut>(host: &HostHandle, cell: &Cell<T>, timeout: Duration, read: F) -> Result<Arc<T>, FactError>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, FactError>>,
 {
+    if cell.get().is_none() {
+        prefetch(host, timeout).await;
+    }
     cell.get_or_try_init(|| async { read().await.map(Arc::new) })
         .await
         .cloned()
@@ -128,52 +154,58 @@ fn keyed<T>(map: &Keyed<T>, key: &str) -> Arc<Cell<T>> {
 
 /// The host's init system and package manager (one detection script).
 pub async fn platform(host: &HostHandle, timeout: Duration) -> Result<Arc<Platform>, FactError> {
-    cached(&host.facts.platform, || platform::read(host, timeout)).await
+    cached(host, &host.facts.platform, timeout, || platform::read(host, timeout)).await
 }
 
 /// The installed packages, from the host's package manager.
 pub async fn packages(host: &HostHandle, timeout: Duration) -> Result<Arc<PackageDb>, FactError> {
     let p = platform(host, timeout).await?;
-    cached(&host.facts.packages, || package::read(host, &p, timeout)).await
+    cached(host, &host.facts.packages, timeout, || package::read(host, &p, timeout)).await
 }
 
 /// The PHP modules `php -m` lists; `None` when the host has no `php`.
 pub async fn php_modules(host: &HostHandle, timeout: Duration) -> Result<Arc<Option<Vec<String>>>, FactError> {
-    cached(&host.facts.php_modules, || package::read_php_modules(host, timeout)).await
+    cached(host, &host.facts.php_modules, timeout, || {
+        package::read_php_modules(host, timeout)
+    })
+    .await
 }
 
 /// The mount table (`/proc/self/mountinfo`).
 pub async fn mounts(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Mount>>, FactError> {
-    cached(&host.facts.mounts, || mount::read_mounts(host, timeout)).await
+    cached(host, &host.facts.mounts, timeout, || mount::read_mounts(host, timeout)).await
 }
 
 /// The entries of `/etc/fstab`.
 pub async fn fstab(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<FstabEntry>>, FactError> {
-    cached(&host.facts.fstab, || mount::read_fstab(host, timeout)).await
+    cached(host, &host.facts.fstab, timeout, || mount::read_fstab(host, timeout)).await
 }
 
 /// The listening TCP sockets.
 pub async fn ports(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Listener>>, FactError> {
-    cached(&host.facts.ports, || ports::read(host, timeout)).await
+    cached(host, &host.facts.ports, timeout, || ports::read(host, timeout)).await
 }
 
 /// The process table.
 pub async fn processes(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Process>>, FactError> {
-    cached(&host.facts.processes, || process::read(host, timeout)).await
+    cached(host, &host.facts.processes, timeout, || process::read(host, timeout)).await
 }
 
 /// Whether a service starts at boot, by the host's init system.
 pub async fn enablement(host: &HostHandle, name: &str, timeout: Duration) -> Result<Arc<Enablement>, FactError> {
     let p = platform(host, timeout).await?;
     let cell = keyed(&host.facts.enablement, name);
-    cached(&cell, || service::read_enablement(host, &p, name, timeout)).await
+    cached(host, &cell, timeout, || {
+        service::read_enablement(host, &p, name, timeout)
+    })
+    .await
 }
 
 /// Whether a service is running, and how that was found out.
 pub async fn running(host: &HostHandle, name: &str, timeout: Duration) -> Result<Arc<Running>, FactError> {
     let p = platform(host, timeout).await?;
     let cell = keyed(&host.facts.running, name);
-    cached(&cell, || service::read_running(host, &p, name, timeout)).await
+    cached(host, &cell, timeout, || service::read_running(host, &p, name, timeout)).await
 }
 
 /// The SysV start links or `chkconfig --list` table (hosts without systemd or OpenRC).
@@ -182,5 +214,5 @@ pub(crate) async fn sysv_table(
     p: &Platform,
     timeout: Duration,
 ) -> Result<Arc<service::BootTable>, FactError> {
-    cached(&host.facts.sysv, || service::read_sysv(host, p, timeout)).await
+    cached(host, &host.facts.sysv, timeout, || service::read_sysv(host, p, timeout)).await
 }

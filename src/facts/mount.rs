@@ -133,15 +133,25 @@ pub fn normalise(path: &str) -> &str {
     if t.is_empty() && path.starts_with('/') { "/" } else { t }
 }
 
+/// The mount table, as the host's kernel shows it to the command.
+pub(crate) fn mounts_command() -> Cmd {
+    Cmd::new("cat").arg("/proc/self/mountinfo")
+}
+
+/// The fstab file.
+pub(crate) fn fstab_command() -> Cmd {
+    Cmd::new("cat").arg("/etc/fstab")
+}
+
 /// Reads `/proc/self/mountinfo`.
 pub async fn read_mounts(host: &HostHandle, timeout: Duration) -> Result<Vec<Mount>, FactError> {
-    let out = run_ok(host, &Cmd::new("cat").arg("/proc/self/mountinfo"), timeout).await?;
+    let out = run_ok(host, &mounts_command(), timeout).await?;
     Ok(parse_mountinfo(&out.stdout_text()))
 }
 
 /// Reads `/etc/fstab`.
 pub async fn read_fstab(host: &HostHandle, timeout: Duration) -> Result<Vec<FstabEntry>, FactError> {
-    let out = run_ok(host, &Cmd::new("cat").arg("/etc/fstab"), timeout).await?;
+    let out = run_ok(host, &fstab_command(), timeout).await?;
     Ok(parse_fstab(&out.stdout_text()))
 }
 

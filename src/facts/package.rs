@@ -329,6 +329,44 @@ pub async fn satisfies(
     }
 }
 
+impl PackageManager {
+    /// Every manager, in the order a host's is chosen when it has several tools.
+    pub const PREFERENCE: [PackageManager; 3] = [PackageManager::Dpkg, PackageManager::Rpm, PackageManager::Apk];
+
+    /// The program whose presence on the PATH means this manager.
+    pub fn tool(self) -> &'static str {
+        match self {
+            PackageManager::Dpkg => "dpkg-query",
+            PackageManager::Rpm => "rpm",
+            PackageManager::Apk => "apk",
+        }
+    }
+
+    /// The command that lists the whole database.
+    pub(crate) fn list_command(self) -> Cmd {
+        match self {
+            PackageManager::Dpkg => {
+                Cmd::new("dpkg-query").args(["-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n"])
+            }
+            PackageManager::Rpm => Cmd::new("rpm").args(["-qa", "--qf", "%{NAME}\t%{EPOCH}:%{VERSION}-%{RELEASE}\n"]),
+            PackageManager::Apk => Cmd::new("apk").args(["info", "-v"]),
+        }
+    }
+
+    /// Parses the output of [`PackageManager::list_command`].
+    pub(crate) fn parse_list(self, text: &str) -> PackageDb {
+        let parse: Parser = match self {
+            PackageManager::Dpkg => parse_dpkg,
+            PackageManager::Rpm => parse_rpm,
+            PackageManager::Apk => parse_apk,
+        };
+        PackageDb {
+            manager: self,
+            packages: parse(text),
+        }
+    }
+}
+
 /// A package database parser.
 type Parser = fn(&str) -> BTreeMap<String, Package>;
 
@@ -339,27 +377,18 @@ pub async fn read(host: &HostHandle, p: &Platform, timeout: Duration) -> Result<
             "no package manager found on the host (no dpkg-query, rpm or apk)".into(),
         ));
     };
-    let (cmd, parse): (Cmd, Parser) = match manager {
-        PackageManager::Dpkg => (
-            Cmd::new("dpkg-query").args(["-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n"]),
-            parse_dpkg,
-        ),
-        PackageManager::Rpm => (
-            Cmd::new("rpm").args(["-qa", "--qf", "%{NAME}\t%{EPOCH}:%{VERSION}-%{RELEASE}\n"]),
-            parse_rpm,
-        ),
-        PackageManager::Apk => (Cmd::new("apk").args(["info", "-v"]), parse_apk),
-    };
-    let out = run_ok(host, &cmd, timeout).await?;
-    Ok(PackageDb {
-        manager,
-        packages: parse(&out.stdout_text()),
-    })
+    let out = run_ok(host, &manager.list_command(), timeout).await?;
+    Ok(manager.parse_list(&out.stdout_text()))
+}
+
+/// `php -m`: the PHP modules.
+pub(crate) fn php_command() -> Cmd {
+    Cmd::new("php").arg("-m")
 }
 
 /// Runs `php -m`; `None` when the host has no `php`.
 pub async fn read_php_modules(host: &HostHandle, timeout: Duration) -> Result<Option<Vec<String>>, FactError> {
-    let cmd = Cmd::new("php").arg("-m");
+    let cmd = php_command();
     let out = run(host, &cmd, timeout).await?;
     match out.status {
         Some(0) => Ok(Some(parse_php_modules(&out.stdout_text()))),

@@ -105,22 +105,20 @@ impl Platform {
 
     /// The package manager, when one is found.
     pub fn package_manager(&self) -> Option<super::PackageManager> {
-        use super::PackageManager::*;
-        if self.has("dpkg-query") {
-            Some(Dpkg)
-        } else if self.has("rpm") {
-            Some(Rpm)
-        } else if self.has("apk") {
-            Some(Apk)
-        } else {
-            None
-        }
+        super::PackageManager::PREFERENCE
+            .into_iter()
+            .find(|m| self.has(m.tool()))
     }
+}
+
+/// The detection script, as a command.
+pub(crate) fn command() -> crate::transport::Cmd {
+    script(DETECT, &[])
 }
 
 /// Runs the detection script on the host.
 pub async fn read(host: &HostHandle, timeout: Duration) -> Result<Platform, FactError> {
-    let out = run_ok(host, &script(DETECT, &[]), timeout).await?;
+    let out = run_ok(host, &command(), timeout).await?;
     Ok(parse_platform(&out.stdout_text()))
 }
 

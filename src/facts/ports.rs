@@ -87,9 +87,14 @@ fn proc_address(hex: &str) -> Option<String> {
     }
 }
 
+/// The first command tried: `ss -ltn`.
+pub(crate) fn command() -> Cmd {
+    Cmd::new("ss").arg("-ltn")
+}
+
 /// Reads the listening sockets: `ss -ltn`, or `/proc/net/tcp{,6}` when `ss` is missing.
 pub async fn read(host: &HostHandle, timeout: Duration) -> Result<Vec<Listener>, FactError> {
-    let cmd = Cmd::new("ss").arg("-ltn");
+    let cmd = command();
     let out = run(host, &cmd, timeout).await?;
     match out.status {
         Some(0) => Ok(parse_ss(&out.stdout_text())),

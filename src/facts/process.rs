@@ -73,9 +73,14 @@ pub fn similar(procs: &[Process], name: &str) -> Vec<(String, usize)> {
     counts.into_iter().map(|(n, c)| (n.to_string(), c)).collect()
 }
 
+/// The command that lists the process table.
+pub(crate) fn command() -> Cmd {
+    Cmd::new("ps").args(["-eo", "pid=,stat=,comm="])
+}
+
 /// Reads the process table.
 pub async fn read(host: &HostHandle, timeout: Duration) -> Result<Vec<Process>, FactError> {
-    let out = run_ok(host, &Cmd::new("ps").args(["-eo", "pid=,stat=,comm="]), timeout).await?;
+    let out = run_ok(host, &command(), timeout).await?;
     Ok(parse_ps(&out.stdout_text()))
 }
 

@@ -187,6 +187,7 @@ impl PackStep {
             file: leak(self.file.clone()),
             // A pack step runs commands of its own: it waits for the steps before it.
             lane: Lane::Barrier,
+            facts: &[],
             needs_host: self.needs_host(),
             check: None,
             run: super::action::unbound,

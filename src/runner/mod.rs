@@ -60,7 +60,7 @@ pub async fn run(
     let started = Instant::now();
     let units: Vec<Arc<Unit>> = plan.units.iter().cloned().map(Arc::new).collect();
     let _ = sink.send(Event::RunStarted { total: units.len() });
-    connect_early(&units, &pool);
+    connect_early(&units, &library, &pool, opts.step_timeout);
 
     let semaphore = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let failed = Arc::new(AtomicBool::new(false));
@@ -142,15 +142,27 @@ pub async fn run(
 }
 
 /// Starts every needed SSH master at once, so handshakes overlap instead of queueing
-/// behind the first step of each host.
-fn connect_early(units: &[Arc<Unit>], pool: &Arc<HostPool>) {
-    let mut names: Vec<&str> = units.iter().filter_map(|u| u.host.as_deref()).collect();
-    names.sort_unstable();
-    names.dedup();
-    for name in names {
+/// behind the first step of each host; tells each host which facts its steps read, and
+/// reads them in one command as soon as it is connected.
+fn connect_early(units: &[Arc<Unit>], library: &StepLibrary, pool: &Arc<HostPool>, step_timeout: Duration) {
+    let mut hosts: std::collections::BTreeMap<&str, std::collections::BTreeSet<crate::facts::Fact>> =
+        Default::default();
+    for unit in units {
+        let Some(name) = unit.host.as_deref() else { continue };
+        let facts = hosts.entry(name).or_default();
+        for step in &unit.scenario.steps {
+            if let Match::One(def, _) = library.find(&step.text) {
+                facts.extend(def.facts.iter().copied());
+            }
+        }
+    }
+    for (name, facts) in hosts {
         if let Some(handle) = pool.get(name) {
+            handle.facts.plan(facts);
             tokio::spawn(async move {
-                let _ = handle.connect().await;
+                if handle.connect().await.is_ok() {
+                    crate::facts::prefetch(&handle, step_timeout).await;
+                }
             });
         }
     }

@@ -272,6 +272,7 @@ mod tests {
             module,
             file: module,
             lane,
+            facts: &[],
             needs_host: false,
             check: None,
             run: sleeper,

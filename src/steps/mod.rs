@@ -218,6 +218,9 @@ pub struct StepDef {
     pub file: &'static str,
     /// How the runner may schedule it beside the scenario's other steps.
     pub lane: Lane,
+    /// The whole-host facts its body reads: the runner reads all of a host's planned facts
+    /// in one command as soon as the host is connected (see [`crate::facts::prefetch`]).
+    pub facts: &'static [crate::facts::Fact],
     /// Whether it needs a current host (`@hosts:`).
     pub needs_host: bool,
     /// Argument checks run by `lint`.

@@ -17,6 +17,7 @@ pub const RATE: StepDef = StepDef {
     module: MODULE,
     file: MODULE,
     lane: Lane::Ahead,
+    facts: &[],
     needs_host: false,
     check: Some(check_band),
     run: rate,
