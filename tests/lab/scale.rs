@@ -44,12 +44,31 @@ fn bench_hosts(lab: &Lab) -> usize {
 
 /// The SSH masters of the run with control directory prefix `control`, by destination.
 fn masters(control: &str) -> BTreeMap<String, usize> {
-    let out = Command::new("ps").args(["-eo", "args="]).output().expect("ps");
+    let out = Command::new("ps")
+        .args(["-eo", "pid=,ppid=,args="])
+        .output()
+        .expect("ps");
+    let text = String::from_utf8_lossy(&out.stdout);
+    // (pid, ppid, destination) of every master of this run.
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        let (Some(pid), Some(ppid)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let args: Vec<&str> = words.collect();
+        if args.first() == Some(&"ssh") && args.contains(&"-M") && args.iter().any(|a| a.contains(control)) {
+            let dest = args.last().copied().unwrap_or_default().to_string();
+            found.push((pid.to_string(), ppid.to_string(), dest));
+        }
+    }
+    // `ssh -f` forks into the background once authenticated: for a moment the child and
+    // its exiting parent both show. A child of a master is that same master.
+    let pids: std::collections::BTreeSet<&str> = found.iter().map(|(p, _, _)| p.as_str()).collect();
     let mut by_host = BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        if line.starts_with("ssh ") && line.contains(control) && line.contains(" -M") {
-            let dest = line.split_whitespace().last().unwrap_or_default().to_string();
-            *by_host.entry(dest).or_insert(0) += 1;
+    for (_, ppid, dest) in &found {
+        if !pids.contains(ppid.as_str()) {
+            *by_host.entry(dest.clone()).or_insert(0) += 1;
         }
     }
     by_host
