@@ -78,7 +78,7 @@ def main():
     how = dict(h.split(": ", 1) for h in how.split(";") if ": " in h)
     out = [
         f"{hosts} hosts x 10 checks, median wall time of the runs shown. Machine: {cores} cores, "
-        f"load average before {load_before}, after {load_after} (shared with other builds).",
+        f"load average before {load_before}, after {load_after} (the lab hosts run on the same cores).",
     ]
     panels = []
     for delay, configs in runs.items():

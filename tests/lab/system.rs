@@ -650,8 +650,9 @@ fn thirty_steps_on_one_host_read_each_fact_once() {
     // time, host, seconds, status, command (which may itself hold tabs)
     let commands: Vec<&str> = trace.lines().filter_map(|l| l.splitn(5, '\t').nth(4)).collect();
     let count = |needle: &str| commands.iter().filter(|c| c.contains(needle)).count();
-    // Whole-host facts: one read each, though 3 to 8 steps ask for each.
-    for fact in [
+    // Whole-host facts: one read each, though 3 to 8 steps ask for each, and all seven in
+    // the same command (the host's facts batch).
+    let facts = [
         "pid1=",
         "dpkg-query -W",
         "php -m",
@@ -659,9 +660,14 @@ fn thirty_steps_on_one_host_read_each_fact_once() {
         "cat /etc/fstab",
         "ss -ltn",
         "ps -eo",
-    ] {
+    ];
+    for fact in facts {
         assert_eq!(count(fact), 1, "{fact} read {} times:\n{trace}", count(fact));
     }
+    assert!(
+        commands.iter().any(|c| facts.iter().all(|f| c.contains(f))),
+        "the seven facts are not read by one command:\n{trace}"
+    );
     // Per service: one is-enabled each (nginx, cron, ssh), one status each (nginx, cron),
     // though nginx's running state is asked twice.
     assert_eq!(count("systemctl is-enabled"), 3, "{trace}");
@@ -670,13 +676,50 @@ fn thirty_steps_on_one_host_read_each_fact_once() {
         2,
         "{trace}"
     );
-    // The bound: 7 whole-host facts + 5 per-service reads; no step here needs its own
-    // command, so 30 steps cost at most 12 commands.
+    // The bound: 1 facts batch + 5 per-service reads; no step here needs its own command,
+    // so 30 steps cost at most 6 commands.
     assert!(
-        commands.len() <= 12,
+        commands.len() <= 6,
         "{} commands for 30 steps:\n{trace}",
         commands.len()
     );
+}
+
+/// A part of the facts batch that fails (no /etc/fstab on the host) leaves that fact to
+/// its step, which reports the command's own error; the other facts of the same batch
+/// still answer from it.
+#[test]
+fn a_failed_part_of_the_facts_batch_is_read_again_and_reported_by_its_step() {
+    let Some(lab) = lab() else { return };
+    let dir = suite(&[(
+        "f.feature",
+        r#"@hosts:web2
+Feature: fstab gone
+  Scenario: mounts still answer
+    Then "/mnt/data" should be mounted
+    And port 80 should be listening
+  Scenario: fstab
+    Then "/mnt/data" should be in /etc/fstab
+"#,
+    )]);
+    lab.exec("web2", "mv /etc/fstab /root/fstab.moved");
+    let run = lab.shakedown_in(
+        dir.path(),
+        &["run", "f.feature", "--format", "pretty", "--trace", "trace.tsv"],
+    );
+    lab.exec("web2", "mv /root/fstab.moved /etc/fstab");
+    run.assert_exit(1)
+        .assert_contains("2 scenarios (1 passed, 1 failed)")
+        .assert_contains("`cat /etc/fstab` failed: exit status 1: \"cat: /etc/fstab: No such file or directory\"");
+    let trace = std::fs::read_to_string(dir.path().join("trace.tsv")).expect("trace written");
+    let commands: Vec<&str> = trace.lines().filter_map(|l| l.splitn(5, '\t').nth(4)).collect();
+    // The batch (mounts, ports, fstab), then fstab alone for its step.
+    assert_eq!(commands.len(), 2, "{trace}");
+    assert!(
+        commands[0].contains("cat /proc/self/mountinfo") && commands[0].contains("cat /etc/fstab"),
+        "{trace}"
+    );
+    assert_eq!(commands[1], "cat /etc/fstab", "{trace}");
 }
 
 #[test]
