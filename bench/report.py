@@ -110,7 +110,7 @@ def chart(png, hosts, charts):
         return
     rows = max(len(c) for _, c in charts)
     fig, axes = plt.subplots(
-        1, len(charts), figsize=(7.5 * len(charts), 0.42 * rows + 1.4), squeeze=False, sharey=False
+        1, len(charts), figsize=(9.5 * len(charts), 0.42 * rows + 1.4), squeeze=False, sharey=False
     )
     for ax, (delay, data) in zip(axes[0], charts):
         names = [n for n, _ in data][::-1]
