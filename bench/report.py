@@ -51,23 +51,20 @@ def table(hosts, configs):
         chart.append((name, med))
     for kex in ("default", "curve25519-sha256"):
         sd = configs.get(f"shakedown ({kex} KEX)")
-        floor = configs.get(f"floor: {hosts} hosts in parallel ({kex} KEX)")
-        if sd and floor:
+        references = [
+            ("floor", f"floor: {hosts} hosts in parallel ({kex} KEX)", " (target <= 1.3x)"),
+            ("floor + work", f"floor + work: {hosts} hosts, the checks in 1 command each ({kex} KEX)", ""),
+        ]
+        for label, name, target in references:
+            ref = configs.get(name)
+            if not (sd and ref):
+                continue
             # Measured in rounds (ci/bench.sh): run i of each was taken side by side.
-            paired = statistics.median(a[0] / b[0] for a, b in zip(sd, floor))
+            paired = statistics.median(a[0] / b[0] for a, b in zip(sd, ref))
             lines.append("")
             lines.append(
-                f"shakedown / floor ({kex} KEX): {median(sd):.2f} s / {median(floor):.2f} s "
-                f"= **{median(sd) / median(floor):.2f}x** (target <= 1.3x); median of the "
-                f"per-round ratios {paired:.2f}x"
-            )
-        work = configs.get(f"floor + work: {hosts} hosts, the checks in 1 command each ({kex} KEX)")
-        if sd and work:
-            paired = statistics.median(a[0] / b[0] for a, b in zip(sd, work))
-            lines.append("")
-            lines.append(
-                f"shakedown / floor + work ({kex} KEX): {median(sd):.2f} s / {median(work):.2f} s "
-                f"= **{median(sd) / median(work):.2f}x**; median of the per-round ratios {paired:.2f}x"
+                f"shakedown / {label} ({kex} KEX): {median(sd):.2f} s / {median(ref):.2f} s "
+                f"= **{median(sd) / median(ref):.2f}x**{target}; median of the per-round ratios {paired:.2f}x"
             )
     return lines, chart
 
