@@ -9,8 +9,8 @@ use crate::util::{Run, shakedown_in, suite};
 const FAILING: &str = "Feature: Local config\n  Scenario: Greeting\n    When I run \"echo hello\"\n    Then the output should contain \"bye\"\n  Scenario: Kernel\n    When I run \"uname -s\"\n    Then the output should contain \"Linux\"\n";
 const PASSING: &str = "Feature: Local config\n  Scenario: Kernel\n    When I run \"uname -s\"\n    Then the output should contain \"Linux\"\n";
 
-/// `run f.feature --format quiet --mail-to ops@example.com --smtp URL` in `dir`.
-fn mail_run(dir: &std::path::Path, smtp: &str) -> Run {
+/// `run f.feature --format quiet --mail-to ops@example.com --smtp URL` in `dir`, with `env`.
+pub(crate) fn mail_run(dir: &std::path::Path, smtp: &str, env: &[(&str, &str)]) -> Run {
     let args = [
         "run",
         "f.feature",
@@ -21,7 +21,7 @@ fn mail_run(dir: &std::path::Path, smtp: &str) -> Run {
         "--smtp",
         smtp,
     ];
-    shakedown_in(dir, &args, &[])
+    shakedown_in(dir, &args, env)
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn nothing_is_sent_after_a_green_run() {
     let sink = SmtpSink::start();
     let dir = suite(&[("f.feature", PASSING)]);
     let url = sink.url();
-    let run = mail_run(dir.path(), &url);
+    let run = mail_run(dir.path(), &url, &[]);
     run.assert_exit(0);
     assert_eq!(
         (run.stdout.as_str(), run.stderr.as_str()),
@@ -113,7 +113,7 @@ fn nothing_is_sent_after_a_green_run() {
     assert!(sink.messages().is_empty(), "{:?}", sink.messages());
     // A green run contacts no SMTP server at all: a dead one changes nothing.
     let dead = format!("smtp://127.0.0.1:{}", closed_port());
-    let run = mail_run(dir.path(), &dead);
+    let run = mail_run(dir.path(), &dead, &[]);
     run.assert_exit(0);
     assert_eq!(run.stderr, "");
 }
@@ -123,7 +123,7 @@ fn a_dead_smtp_server_is_reported_and_a_failed_run_stays_1() {
     let dir = suite(&[("f.feature", FAILING)]);
     let port = closed_port();
     let dead = format!("smtp://127.0.0.1:{port}");
-    let run = mail_run(dir.path(), &dead);
+    let run = mail_run(dir.path(), &dead, &[]);
     run.assert_exit(1);
     assert!(
         run.stdout.contains("FAILED: Greeting [localhost]"),
@@ -267,19 +267,9 @@ fn smtps_logs_in_with_the_password_from_the_environment() {
     // for a private CA.
     let ca = certs.path().join("ca.crt");
     let ca = ca.to_str().expect("utf-8 path");
-    let args = [
-        "run",
-        "f.feature",
-        "--format",
-        "quiet",
-        "--mail-to",
-        "ops@example.com",
-        "--smtp",
-        &url,
-    ];
-    let run = shakedown_in(
+    let run = mail_run(
         dir.path(),
-        &args,
+        &url,
         &[("SHAKEDOWN_SMTP_PASSWORD", CANARY), ("SSL_CERT_FILE", ca)],
     );
     run.assert_exit(1);
@@ -289,9 +279,9 @@ fn smtps_logs_in_with_the_password_from_the_environment() {
     assert_eq!(mails[0]["subject"], "shakedown: 1 of 2 scenarios failed on localhost");
     assert!(!run.all().contains(CANARY));
     // A wrong password: refused by the server, reported, the run stays 1, no mail.
-    let run = shakedown_in(
+    let run = mail_run(
         dir.path(),
-        &args,
+        &url,
         &[("SHAKEDOWN_SMTP_PASSWORD", "wrong-password"), ("SSL_CERT_FILE", ca)],
     );
     run.assert_exit(1);
@@ -302,9 +292,9 @@ fn smtps_logs_in_with_the_password_from_the_environment() {
     );
     assert!(run.stderr.contains("535"), "the server's refusal: {}", run.stderr);
     // A certificate that the roots do not know (no SSL_CERT_FILE): refused, no login sent.
-    let run = shakedown_in(
+    let run = mail_run(
         dir.path(),
-        &args,
+        &url,
         &[
             ("SHAKEDOWN_SMTP_PASSWORD", CANARY),
             ("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"),
