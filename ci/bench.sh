@@ -16,6 +16,8 @@
 #   --only REGEX  measure only the configurations whose name matches (e.g. 'shakedown|floor')
 #   --out PREFIX  write PREFIX.md, PREFIX.png, PREFIX.tsv (default bench/results)
 #   --keep-lab    leave the bench hosts up (default: back to the 6 base hosts)
+#   --no-agree    skip the check that every suite passes on healthy hosts and fails on each
+#                 fault (see `agree` below; about a minute, needs 2 hosts)
 #
 # The same 10 checks per host everywhere: bench/shakedown/bench.feature,
 # bench/testinfra/test_bench.py, bench/loop.sh. shakedown is the release build, cold (no
@@ -23,12 +25,13 @@
 # Each measured run is wrapped in /usr/bin/time (wall time, peak RSS of the largest process
 # of the tree, not the sum). The measuring part holds /tmp/shakedown-lab.lock, the lock of
 # the lab tests; on any exit it removes the delay (iptables rules, queue process, qdiscs)
-# and puts the lab back to its 6 base hosts. Prints the table and writes PREFIX.*.
+# and puts the lab back to its 6 base hosts. Prints the table and writes PREFIX.*; exits 1
+# when the suites disagree (--agree) or any measured run failed.
 # Env: LAB_DIR (default ./.lab), LAB_SH (default ci/lab.sh), CARGO_TARGET_DIR.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-HOSTS=20 DELAYS=25 RUNS=5 TI_RUNS="" SLOW_RUNS="" ONLY="" KEEP=0 OUT=""
+HOSTS=20 DELAYS=25 RUNS=5 TI_RUNS="" SLOW_RUNS="" ONLY="" KEEP=0 OUT="" AGREE=1
 while [ $# -gt 0 ]; do
   case $1 in
     --hosts) HOSTS=$2; shift 2 ;;
@@ -40,7 +43,9 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; shift 2 ;;
     --keep-lab) KEEP=1; shift ;;
     --no-keep-lab) KEEP=0; shift ;;
-    *) sed -n '2,28p' "$0"; exit 2 ;;
+    --no-agree) AGREE=0; shift ;;
+    --agree) AGREE=1; shift ;;
+    *) sed -n '2,30p' "$0"; exit 2 ;;
   esac
 done
 TI_RUNS=${TI_RUNS:-$RUNS}
@@ -69,7 +74,7 @@ if [ -z "${BENCH_LOCKED:-}" ]; then
   # -o: the lab hosts this run starts must not inherit the lock (they outlive the run).
   BENCH_LOCKED=1 exec flock -o /tmp/shakedown-lab.lock "$0" --hosts "$HOSTS" --delay "$DELAYS" \
     --runs "$RUNS" --ti-runs "$TI_RUNS" --slow-runs "$SLOW_RUNS" --only "$ONLY" --out "$OUT" \
-    "$([ $KEEP = 1 ] && echo --keep-lab || echo --no-keep-lab)"
+    "$([ $KEEP = 1 ] && echo --keep-lab || echo --no-keep-lab)" "$([ $AGREE = 1 ] && echo --agree || echo --no-agree)"
 fi
 
 WORK=$(mktemp -d /tmp/sdbench.XXXXXX)
@@ -193,6 +198,49 @@ close_masters() {
 join() { local p=$1 a out=""; shift; for a in "$@"; do out+="${out:+,}$p://$a"; done; echo "$out"; }
 PYT=("$VENV/bin/pytest" -q -p no:cacheprovider "$ROOT/bench/testinfra/test_bench.py")
 
+# The suites check the same things: before measuring, on the first two bench hosts, every
+# suite passes with both healthy and fails with each fault below on the second (one suite
+# per tool; the testinfra backends share one test file). Not faulted: `uname -s` (no fault
+# short of breaking the host), and port 80 alone (every fault that closes it stops nginx).
+FAULTS=(
+  "nginx stopped|/etc/lab/svc stop nginx|/etc/lab/svc start nginx"
+  "nginx disabled at boot|rm /etc/systemd/system/multi-user.target.wants/nginx.service|ln -sf /lib/systemd/system/nginx.service /etc/systemd/system/multi-user.target.wants/nginx.service"
+  "nginx package removed|cp -p /var/lib/dpkg/status /root/.sdb-status && sed -i '/^Package: nginx\$/,/^\$/d' /var/lib/dpkg/status|mv /root/.sdb-status /var/lib/dpkg/status"
+  "/etc/app.conf missing|mv /etc/app.conf /root/.sdb-app.conf|mv /root/.sdb-app.conf /etc/app.conf"
+  "/etc/app.conf without max_conn = 100|cp -p /etc/app.conf /root/.sdb-app.conf && sed -i 's/^max_conn = 100/max_conn = 5/' /etc/app.conf|mv /root/.sdb-app.conf /etc/app.conf"
+  "/mnt/data unmounted|umount /mnt/data|mountpoint -q /mnt/data || mount -t tmpfs -o noatime,size=16m tmpfs /mnt/data"
+  "cron stopped|/etc/lab/svc stop cron|/etc/lab/svc start cron"
+  "nginx answering 500|touch /var/www/FAIL|rm -f /var/www/FAIL"
+)
+agree() {
+  local pair=("${addrs[@]:0:2}") f name inject repair tool rc bad=0
+  local tools=("shakedown" "testinfra" "ssh loop" "floor + work")
+  run_suite() { # TOOL: exit status of its suite on the two hosts
+    case $1 in
+      shakedown) "${SD[@]}" --hosts h001,h002 ;;
+      testinfra) "${PYT[@]}" -n 0 --hosts="$(join paramiko "${pair[@]}")" --ssh-config="$WORK/ssh_config" ;;
+      "ssh loop") "$ROOT/bench/loop.sh" "${pair[@]}" ;;
+      "floor + work") "$ROOT/bench/ideal.sh" -- "${pair[@]}" ;;
+    esac >"$WORK/agree.out" 2>&1
+  }
+  for f in "healthy||" "${FAULTS[@]}"; do
+    IFS='|' read -r name inject repair <<<"$f"
+    [ -z "$inject" ] || "$LAB_SH" exec h002 -- sh -c "$inject"
+    for tool in "${tools[@]}"; do
+      rc=0
+      run_suite "$tool" || rc=$?
+      if { [ -z "$inject" ] && [ $rc != 0 ]; } || { [ -n "$inject" ] && [ $rc = 0 ]; }; then
+        echo "bench: agree: $tool on $name: exit $rc (expected $([ -z "$inject" ] && echo 0 || echo non-zero))" >&2
+        tail -5 "$WORK/agree.out" >&2
+        bad=1
+      fi
+    done
+    [ -z "$repair" ] || "$LAB_SH" exec h002 -- sh -c "$repair"
+    echo "bench: agree: $name: $([ $bad = 0 ] && echo "every suite $([ -z "$inject" ] && echo passes || echo fails)" || echo MISMATCH)" >&2
+  done
+  [ $bad = 0 ] || { echo "bench: the suites do not check the same things (above)" >&2; exit 1; }
+}
+
 # One delay. The fast configurations (floor, shakedown with both KEX, the loop) are measured
 # in rounds, one run of each per round, so that a change of machine load between rounds
 # hits all of them alike; then pytest-testinfra, fastest configurations first (they get
@@ -227,6 +275,7 @@ bench_at() {
   done
 }
 
+if [ $AGREE = 1 ] && [ "$HOSTS" -ge 2 ]; then agree; fi
 HOWS=()
 for DELAY in ${DELAYS//,/ }; do
   delay_on "$DELAY"
@@ -238,3 +287,6 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 "$VENV/bin/python" "$ROOT/bench/report.py" "$RES" "$OUT.md" "$OUT.png" \
   "$HOSTS" "$LOAD_BEFORE" "$LOAD_AFTER" "$(IFS=';'; echo "${HOWS[*]}")" "$(nproc)"
+# A run that failed (a suite found a fault, a tool crashed) makes its timing meaningless.
+failed=$(awk -F'\t' '$5 != 0' "$RES" | wc -l)
+[ "$failed" = 0 ] || { echo "bench: $failed of $(wc -l <"$RES") runs failed (exit status column of $RES)" >&2; exit 1; }

@@ -452,6 +452,7 @@ cmd_host() {
     # leftovers of a host that died (its namespace, its veth)
     kill_netns "$H_NS"
     ip link delete "$H_VETH" 2>/dev/null || true
+    forget_neighbour
     mkdir -p "$H_DIR"
     [ -e "$H_DIR/prepared" ] || prepare_host
     ip netns add "$H_NS"
@@ -498,7 +499,15 @@ destroy_host() {
   if pid=$(init_pid "$1"); then kill -KILL "$pid" 2>/dev/null || true; fi
   kill_netns "$H_NS"
   ip link delete "$H_VETH" 2>/dev/null || true
+  forget_neighbour
   rm -rf "$H_DIR"
+}
+
+# The controller's ARP entry for $H_ADDR names the MAC of the host's previous veth: a host
+# made again within a minute (bench or scale hosts after 200 of them) would be unreachable
+# for seconds, until the stale entry failed its probes.
+forget_neighbour() {
+  ip neigh flush to "$H_ADDR" dev "$BRIDGE" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------------------------------
@@ -784,6 +793,13 @@ cmd_up() {
   done
   for h in "${BASE_HOSTS[@]}"; do
     wait "${sshpid[$h]}" || die "cannot ssh to $h ($(host_addr "$h"))"
+  done
+  # the bench hosts' sshd answers from here too (a stale ARP entry would not)
+  for h in "${hosts[@]}"; do
+    [[ " ${BASE_HOSTS[*]} " == *" $h "* ]] || { poll 10 "$h :22 from the controller" tcp_open "$(host_addr "$h")" 22 & sshpid[$h]=$!; }
+  done
+  for h in "${hosts[@]}"; do
+    [[ " ${BASE_HOSTS[*]} " == *" $h "* ]] || wait "${sshpid[$h]}" || die "$h ($(host_addr "$h")) does not answer on port 22"
   done
   write_inventories
 

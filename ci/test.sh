@@ -44,5 +44,23 @@ ci/consumers.sh || status=1
 step "faults: fault matrix, deadlines, signals, secrets canary, injection, malformed input, 200 hosts"
 FAULTS_SCALE=1 ci/faults.sh || status=1
 
+step "bench: every suite passes on healthy hosts and fails on each fault, then every configuration once (ci/bench.sh)"
+# The benchmark itself is not a timed test: this shows that it runs from a fresh clone and
+# writes its table and chart; the numbers in README come from full runs.
+smoke=target/bench-smoke/results
+mkdir -p "$(dirname "$smoke")"
+if ci/bench.sh --hosts 2 --runs 1 --delay 0,25 --out "$smoke"; then
+  rows=$(wc -l <"$smoke.tsv")
+  configs=$(grep -cE '^\| [^|]+ \| [0-9]+ \|' "$smoke.md" || true)
+  magic=$(head -c 4 "$smoke.png" | tail -c 3)
+  echo "bench smoke: $rows runs, $configs table rows, chart: $magic"
+  if [ "$rows" != 36 ] || [ "$configs" != 36 ] || [ "$magic" != PNG ]; then
+    echo "bench smoke: expected 36 runs, 36 table rows and a PNG chart"
+    status=1
+  fi
+else
+  status=1
+fi
+
 step "done"
 exit "$status"
