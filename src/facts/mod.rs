@@ -12,7 +12,7 @@ mod prefetch;
 pub mod process;
 pub mod service;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -67,6 +67,11 @@ type Keyed<T> = Mutex<HashMap<String, Arc<Cell<T>>>>;
 pub struct HostFacts {
     planned: Mutex<BTreeSet<Fact>>,
     prefetched: OnceCell<()>,
+    planned_services: Mutex<BTreeSet<(Fact, String)>>,
+    /// Every command the batch's service parts may run (any alternative), as `Cmd::to_shell`.
+    service_commands: Mutex<HashSet<String>>,
+    /// What the batch's service parts printed, by command; each taken by the read that sends it.
+    service_outputs: Mutex<HashMap<String, Output>>,
     platform: Cell<Platform>,
     packages: Cell<PackageDb>,
     php_modules: Cell<Option<Vec<String>>>,
@@ -88,6 +93,36 @@ impl HostFacts {
     fn planned(&self) -> BTreeSet<Fact> {
         self.planned.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
+
+    /// Adds a service fact ([`Fact::ServiceRunning`] or [`Fact::ServiceEnabled`]) a step of
+    /// this run will read on the host, for the service named `name` (before the run starts;
+    /// a name the service steps would refuse is left to them).
+    pub fn plan_service(&self, fact: Fact, name: &str) {
+        if !fact.of_service() || service::check_service_name(name).is_err() {
+            return;
+        }
+        let mut planned = self.planned_services.lock().unwrap_or_else(|e| e.into_inner());
+        planned.insert((fact, name.to_string()));
+        let commands = prefetch::service_reads(&planned)
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, cmd)| cmd.map(|c| c.to_shell()));
+        self.service_commands
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(commands);
+    }
+
+    fn planned_services(&self) -> BTreeSet<(Fact, String)> {
+        self.planned_services.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn keep_outputs(&self, outputs: HashMap<String, Output>) {
+        self.service_outputs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(outputs);
+    }
 }
 
 /// Reads the host's planned facts in one command, once: the runner calls it as soon as
@@ -96,8 +131,28 @@ pub async fn prefetch(host: &HostHandle, timeout: Duration) {
     host.facts.prefetched.get_or_init(|| prefetch::run(host, timeout)).await;
 }
 
-/// Runs `cmd` on `host`, mapping a transport error.
+/// Runs `cmd` on `host`, mapping a transport error; a command the host's batch ran for a
+/// service step answers from its output.
 pub(crate) async fn run(host: &HostHandle, cmd: &Cmd, timeout: Duration) -> Result<Output, FactError> {
+    let key = cmd.to_shell();
+    let in_batch = host
+        .facts
+        .service_commands
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains(&key);
+    if in_batch {
+        prefetch(host, timeout).await;
+        let kept = host
+            .facts
+            .service_outputs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
+        if let Some(out) = kept {
+            return Ok(out);
+        }
+    }
     Ok(host.run(cmd, timeout).await?)
 }
 

@@ -8,13 +8,22 @@
 //! Why: after the handshake, what a run costs on a host is one channel, one shell and one
 //! `timeout` per command, and a round trip per dependent command (packages wait for the
 //! platform). One batch replaces up to seven commands and two rounds with one of each.
+//!
+//! The service steps' reads (`systemctl is-enabled NAME`, the init script's `status`...)
+//! come last in the same batch: their command depends on the platform, so each part picks
+//! it on the host with the same tests the platform detection makes
+//! ([`super::service::Alternatives`]), and its output is kept under that command for the
+//! read that sends it. They run after the process table (an init script's own process
+//! would show in it otherwise), in a shell bounded by a third of the step timeout, so that
+//! a hung init script holds up the whole-host facts that long at most; the parts it cut are
+//! read by their steps alone.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{PackageManager, mount, package, platform, ports, process};
+use super::{PackageManager, mount, package, platform, ports, process, service};
 use crate::runner::hosts::HostHandle;
 use crate::transport::{Cmd, Output};
 
@@ -36,10 +45,21 @@ pub enum Fact {
     Ports,
     /// The process table ([`super::processes`]).
     Processes,
+    /// Whether the service named by the step's first argument runs ([`super::running`]):
+    /// read by the service batch, not the whole-host one.
+    ServiceRunning,
+    /// Whether the service named by the step's first argument starts at boot
+    /// ([`super::enablement`]): read by the service batch.
+    ServiceEnabled,
 }
 
 impl Fact {
-    /// The shell text of this fact's part: the same command its own read sends.
+    /// Whether this is a fact about one service, named by the step (not a whole-host one).
+    pub fn of_service(self) -> bool {
+        matches!(self, Fact::ServiceRunning | Fact::ServiceEnabled)
+    }
+
+    /// The shell text of this whole-host fact's part: the same command its own read sends.
     fn part(self) -> String {
         match self {
             Fact::Platform => platform::command().to_shell(),
@@ -61,6 +81,7 @@ impl Fact {
             Fact::Fstab => mount::fstab_command().to_shell(),
             Fact::Ports => ports::command().to_shell(),
             Fact::Processes => process::command().to_shell(),
+            Fact::ServiceRunning | Fact::ServiceEnabled => unreachable!("service facts have no whole-host part"),
         }
     }
 }
@@ -114,26 +135,34 @@ fn split(out: &Output, b: &str) -> Vec<Output> {
 }
 
 /// Reads the host's planned facts in one command and fills their cells (the ones whose
-/// part succeeded). Returns at once when nothing is planned; a transport error leaves
-/// every cell to its own read.
+/// part succeeded) and the service outputs. Returns at once when nothing is planned; a
+/// transport error leaves every fact to its own read.
 pub(crate) async fn run(host: &HostHandle, timeout: Duration) {
     let mut wanted: BTreeSet<Fact> = host.facts.planned();
     if wanted.contains(&Fact::Packages) {
         wanted.insert(Fact::Platform);
     }
-    if wanted.is_empty() {
+    let facts: Vec<Fact> = wanted.into_iter().filter(|f| !f.of_service()).collect();
+    let services = service_reads(&host.facts.planned_services());
+    if facts.is_empty() && services.is_empty() {
         return;
     }
-    let facts: Vec<Fact> = wanted.into_iter().collect();
-    let parts: Vec<String> = facts.iter().map(|f| f.part()).collect();
     let b = boundary();
-    let cmd = Cmd::new("sh").arg("-c").arg(batch_script(&parts, &b));
-    let Ok(out) = host.run(&cmd, timeout).await else {
+    let parts: Vec<String> = facts.iter().map(|f| f.part()).collect();
+    let mut script = batch_script(&parts, &b);
+    if !services.is_empty() {
+        let parts: Vec<String> = services.iter().map(service_part).collect();
+        script.push_str(&services_section(&parts, &b, (timeout.as_secs() / 3).max(1)));
+    }
+    let Ok(out) = host.run(&Cmd::new("sh").arg("-c").arg(script), timeout).await else {
         return;
     };
+    let mut parts = split(&out, &b);
+    let service_parts = parts.split_off(parts.len().min(facts.len()));
+    host.facts.keep_outputs(service_outputs(&services, service_parts));
     let f = &host.facts;
     let mut detected = None;
-    for (fact, part) in facts.iter().zip(split(&out, &b)) {
+    for (fact, part) in facts.iter().zip(parts) {
         if part.status != Some(0) {
             continue;
         }
@@ -156,8 +185,76 @@ pub(crate) async fn run(host: &HostHandle, timeout: Duration) {
             Fact::Fstab => f.fstab.set(Arc::new(mount::parse_fstab(&text))).map_err(drop),
             Fact::Ports => f.ports.set(Arc::new(ports::parse_ss(&text))).map_err(drop),
             Fact::Processes => f.processes.set(Arc::new(process::parse_ps(&text))).map_err(drop),
+            Fact::ServiceRunning | Fact::ServiceEnabled => Ok(()),
         };
     }
+}
+
+/// The alternatives the batch runs for `services` (fact, name): each service's
+/// reads, and the boot table once when any enablement is asked.
+pub(crate) fn service_reads(services: &BTreeSet<(Fact, String)>) -> Vec<service::Alternatives> {
+    let mut reads = Vec::new();
+    for (fact, name) in services {
+        reads.push(match fact {
+            Fact::ServiceEnabled => service::enablement_reads(name),
+            _ => service::running_reads(name),
+        });
+    }
+    if services.iter().any(|(f, _)| *f == Fact::ServiceEnabled) {
+        reads.push(service::boot_table_reads());
+    }
+    reads
+}
+
+/// One service part: the first alternative whose test holds prints its index on a line of
+/// its own, then runs its command; `-` when none holds or it has no command.
+fn service_part(alts: &service::Alternatives) -> String {
+    let mut text = String::new();
+    for (i, (test, cmd)) in alts.iter().enumerate() {
+        let keyword = if i == 0 { "if" } else { "elif" };
+        match cmd {
+            Some(cmd) => text.push_str(&format!("{keyword} {test}; then echo {i}; {}\n", cmd.to_shell())),
+            None => text.push_str(&format!("{keyword} {test}; then echo -\n")),
+        }
+    }
+    text.push_str("else echo -; fi");
+    text
+}
+
+/// The service parts, framed like the others, in a shell of their own bounded by `secs`
+/// when the host has `timeout` (as the transport bounds a command); a cut leaves the parts
+/// that completed before it.
+fn services_section(parts: &[String], b: &str, secs: u64) -> String {
+    let text = Cmd::new(batch_script(parts, b)).to_shell();
+    format!(
+        "services={text}\nif command -v timeout >/dev/null 2>&1; then timeout -k 1 {secs} sh -c \"$services\"; else sh -c \"$services\"; fi\n"
+    )
+}
+
+/// What each completed service part says: the command it ran (as `Cmd::to_shell` sends
+/// it) and that command's output.
+fn service_outputs(alts: &[service::Alternatives], parts: Vec<Output>) -> HashMap<String, Output> {
+    let mut outputs = HashMap::new();
+    for (alts, part) in alts.iter().zip(parts) {
+        let Some(eol) = part.stdout.iter().position(|&c| c == b'\n') else {
+            continue;
+        };
+        let chosen = std::str::from_utf8(&part.stdout[..eol])
+            .ok()
+            .and_then(|i| i.parse::<usize>().ok());
+        let Some((_, Some(cmd))) = chosen.and_then(|i| alts.get(i)) else {
+            continue;
+        };
+        outputs.insert(
+            cmd.to_shell(),
+            Output {
+                status: part.status,
+                stdout: part.stdout[eol + 1..].to_vec(),
+                stderr: part.stderr,
+            },
+        );
+    }
+    outputs
 }
 
 #[cfg(test)]
@@ -235,6 +332,97 @@ mod tests {
         // This machine is Debian: dpkg-query answers.
         assert_eq!(parts[0].status, Some(0));
         assert!(parts[0].stdout_text().contains("\tii"), "dpkg-query output");
+    }
+
+    /// Runs the services section for `services` with the local shell; what it kept.
+    fn run_services_local(services: &[(Fact, &str)], secs: u64) -> HashMap<String, Output> {
+        let services: BTreeSet<(Fact, String)> = services.iter().map(|(f, n)| (*f, n.to_string())).collect();
+        let alts = service_reads(&services);
+        let parts: Vec<String> = alts.iter().map(service_part).collect();
+        let b = boundary();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(services_section(&parts, &b, secs))
+            .output()
+            .expect("sh");
+        let out = Output {
+            status: out.status.code(),
+            stdout: out.stdout,
+            stderr: out.stderr,
+        };
+        service_outputs(&alts, split(&out, &b))
+    }
+
+    #[test]
+    fn the_service_parts_run_what_the_reads_would_send_on_this_machine() {
+        let detect = platform::command();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(detect.to_shell())
+            .output()
+            .expect("sh");
+        let p = platform::parse_platform(&String::from_utf8_lossy(&out.stdout));
+        let kept = run_services_local(&[(Fact::ServiceRunning, "cron"), (Fact::ServiceEnabled, "cron")], 5);
+        // read_running's first choice, and read_enablement's (or the boot table's).
+        let running = if p.systemd_booted && p.has("systemctl") {
+            "systemctl is-active -- cron"
+        } else if p.has("rc-service") {
+            "rc-service cron status"
+        } else {
+            "/etc/init.d/cron status"
+        };
+        let enabled = if p.has("systemctl") {
+            "systemctl is-enabled -- cron"
+        } else {
+            "ls -1 /etc/rc0.d /etc/rc1.d /etc/rc2.d /etc/rc3.d /etc/rc4.d /etc/rc5.d /etc/rc6.d /etc/rcS.d"
+        };
+        let mut keys: Vec<&str> = kept.keys().map(String::as_str).collect();
+        keys.sort();
+        let mut want = vec![running, enabled];
+        want.sort();
+        assert_eq!(keys, want, "platform {p:?}");
+        // The output is the command's own, without the index line.
+        let direct = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(running)
+            .output()
+            .expect("sh");
+        assert_eq!(kept[running].status, direct.status.code());
+        assert_eq!(kept[running].stdout_text(), String::from_utf8_lossy(&direct.stdout));
+    }
+
+    #[test]
+    fn a_hung_service_part_cuts_the_section_and_keeps_what_came_before() {
+        let fast: service::Alternatives = vec![
+            ("false", None),
+            ("true", Some(Cmd::new("sh").arg("-c").arg("echo hi; exit 3"))),
+        ];
+        let none: service::Alternatives = vec![("false", Some(Cmd::new("echo").arg("no")))];
+        let quiet: service::Alternatives = vec![("true", None)];
+        let slow: service::Alternatives = vec![("true", Some(Cmd::new("sleep").arg("30")))];
+        let after: service::Alternatives = vec![("true", Some(Cmd::new("echo").arg("late")))];
+        let alts = vec![fast, none, quiet, slow, after];
+        let parts: Vec<String> = alts.iter().map(service_part).collect();
+        let b = boundary();
+        let started = std::time::Instant::now();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(services_section(&parts, &b, 1))
+            .output()
+            .expect("sh");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the section's bound did not hold"
+        );
+        let out = Output {
+            status: out.status.code(),
+            stdout: out.stdout,
+            stderr: out.stderr,
+        };
+        let kept = service_outputs(&alts, split(&out, &b));
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        let hi = &kept["sh -c 'echo hi; exit 3'"];
+        assert_eq!((hi.status, hi.stdout_text().as_str()), (Some(3), "hi\n"));
     }
 
     #[test]

@@ -153,20 +153,83 @@ pub fn sysv_enabled(table: &BootTable, service: &str, runlevel: Option<char>) ->
 pub async fn read_sysv(host: &HostHandle, p: &Platform, timeout: Duration) -> Result<BootTable, FactError> {
     match p.init() {
         Some(InitSystem::OpenRc) => {
-            let out = run(host, &Cmd::new("rc-update").arg("show"), timeout).await?;
+            let out = run(host, &rc_update_cmd(), timeout).await?;
             Ok(parse_rc_update(&out.stdout_text()))
         }
         Some(InitSystem::SysvChkconfig) => {
-            let out = run(host, &Cmd::new("chkconfig").arg("--list"), timeout).await?;
+            let out = run(host, &chkconfig_cmd(), timeout).await?;
             Ok(parse_chkconfig(&out.stdout_text()))
         }
         _ => {
-            let dirs = ["0", "1", "2", "3", "4", "5", "6", "S"].map(|l| format!("/etc/rc{l}.d"));
             // Missing directories make ls exit 2; the ones present are still listed.
-            let out = run(host, &Cmd::new("ls").arg("-1").args(dirs), timeout).await?;
+            let out = run(host, &rc_links_cmd(), timeout).await?;
             Ok(parse_rc_links(&out.stdout_text()))
         }
     }
+}
+
+fn rc_update_cmd() -> Cmd {
+    Cmd::new("rc-update").arg("show")
+}
+
+fn chkconfig_cmd() -> Cmd {
+    Cmd::new("chkconfig").arg("--list")
+}
+
+fn rc_links_cmd() -> Cmd {
+    let dirs = ["0", "1", "2", "3", "4", "5", "6", "S"].map(|l| format!("/etc/rc{l}.d"));
+    Cmd::new("ls").arg("-1").args(dirs)
+}
+
+fn is_enabled_cmd(name: &str) -> Cmd {
+    Cmd::new("systemctl").arg("is-enabled").arg("--").arg(name)
+}
+
+fn is_active_cmd(name: &str) -> Cmd {
+    Cmd::new("systemctl").arg("is-active").arg("--").arg(name)
+}
+
+fn rc_service_cmd(name: &str) -> Cmd {
+    Cmd::new("rc-service").arg(name).arg("status")
+}
+
+fn init_script_cmd(name: &str) -> Cmd {
+    Cmd::new(format!("/etc/init.d/{name}")).arg("status")
+}
+
+/// A read whose command depends on the platform, for the host's service batch: shell
+/// tests in order, each with the command the read sends first when the test holds (none:
+/// nothing to read ahead). The tests say on the host what [`Platform`] says here, so the
+/// batch runs the command the read would; when they disagree the read simply sends its own.
+pub(crate) type Alternatives = Vec<(&'static str, Option<Cmd>)>;
+
+const HAS_SYSTEMCTL: &str = "command -v systemctl >/dev/null 2>&1";
+
+/// What [`read_enablement`] sends first for `name` (`Platform::init` picks systemd first).
+pub(crate) fn enablement_reads(name: &str) -> Alternatives {
+    vec![(HAS_SYSTEMCTL, Some(is_enabled_cmd(name)))]
+}
+
+/// What [`read_sysv`] sends, on the hosts where [`read_enablement`] needs it.
+pub(crate) fn boot_table_reads() -> Alternatives {
+    vec![
+        (HAS_SYSTEMCTL, None),
+        ("command -v rc-update >/dev/null 2>&1", Some(rc_update_cmd())),
+        ("command -v chkconfig >/dev/null 2>&1", Some(chkconfig_cmd())),
+        ("[ -d /etc/init.d ]", Some(rc_links_cmd())),
+    ]
+}
+
+/// What [`read_running`] sends first for `name`.
+pub(crate) fn running_reads(name: &str) -> Alternatives {
+    vec![
+        (
+            "[ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1",
+            Some(is_active_cmd(name)),
+        ),
+        ("command -v rc-service >/dev/null 2>&1", Some(rc_service_cmd(name))),
+        ("[ -d /etc/init.d ]", Some(init_script_cmd(name))),
+    ]
 }
 
 /// Asks the host's init system whether `name` starts at boot.
@@ -183,12 +246,7 @@ pub async fn read_enablement(
         ));
     };
     if init == InitSystem::Systemd {
-        let out = run(
-            host,
-            &Cmd::new("systemctl").arg("is-enabled").arg("--").arg(name),
-            timeout,
-        )
-        .await?;
+        let out = run(host, &is_enabled_cmd(name), timeout).await?;
         // systemd's own rule: exit 0 for enabled, enabled-runtime, static, alias, indirect,
         // generated, transient; non-zero for disabled, masked, linked, not-found...
         return Ok(Enablement {
@@ -235,12 +293,7 @@ pub async fn read_running(
 ) -> Result<Running, FactError> {
     check_service_name(name).map_err(FactError::Unsupported)?;
     if p.systemd_booted && p.has("systemctl") {
-        let out = run(
-            host,
-            &Cmd::new("systemctl").arg("is-active").arg("--").arg(name),
-            timeout,
-        )
-        .await?;
+        let out = run(host, &is_active_cmd(name), timeout).await?;
         let state = parse_systemctl_state(&out);
         return Ok(Running {
             running: out.success(),
@@ -256,7 +309,7 @@ pub async fn read_running(
         String::new()
     };
     if p.has("rc-service") {
-        let out = run(host, &Cmd::new("rc-service").arg(name).arg("status"), timeout).await?;
+        let out = run(host, &rc_service_cmd(name), timeout).await?;
         if !out.stderr_text().contains("does not exist") {
             return Ok(Running {
                 running: out.success(),
@@ -266,7 +319,7 @@ pub async fn read_running(
     }
     if p.has("/etc/init.d") {
         let script = format!("/etc/init.d/{name}");
-        let out = run(host, &Cmd::new(&script).arg("status"), timeout).await?;
+        let out = run(host, &init_script_cmd(name), timeout).await?;
         // LSB: 0 running; 1, 2, 3 not running; 4 unknown; 126/127 no such script.
         if let Some(code @ 0..=3) = out.status {
             return Ok(Running {

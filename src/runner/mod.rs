@@ -15,7 +15,7 @@ use tokio::sync::{Semaphore, mpsc};
 use crate::event::{Event, RunSummary, UnitResult, UnitStatus};
 use crate::steps::{Args, Match, StepCtx, StepError, StepLibrary, StepResult};
 use crate::suite::{Plan, Unit};
-use hosts::HostPool;
+use hosts::{HostHandle, HostPool};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -145,26 +145,33 @@ pub async fn run(
 /// behind the first step of each host; tells each host which facts its steps read, and
 /// reads them in one command as soon as it is connected.
 fn connect_early(units: &[Arc<Unit>], library: &StepLibrary, pool: &Arc<HostPool>, step_timeout: Duration) {
-    let mut hosts: std::collections::BTreeMap<&str, std::collections::BTreeSet<crate::facts::Fact>> =
-        Default::default();
+    let mut hosts: std::collections::BTreeMap<&str, Arc<HostHandle>> = Default::default();
     for unit in units {
         let Some(name) = unit.host.as_deref() else { continue };
-        let facts = hosts.entry(name).or_default();
+        let Some(handle) = pool.get(name) else { continue };
         for step in &unit.scenario.steps {
-            if let Match::One(def, _) = library.find(&step.text) {
-                facts.extend(def.facts.iter().copied());
+            if let Match::One(def, raw) = library.find(&step.text) {
+                handle.facts.plan(def.facts.iter().copied().filter(|f| !f.of_service()));
+                // A service fact names its service in the first argument, after the
+                // host's variables are put in (a bad placeholder is the step's to report).
+                let service = raw
+                    .first()
+                    .and_then(|r| crate::steps::substitute(r, Some(&handle.host)).ok());
+                for fact in def.facts.iter().filter(|f| f.of_service()) {
+                    if let Some(name) = &service {
+                        handle.facts.plan_service(*fact, name);
+                    }
+                }
             }
         }
+        hosts.insert(name, handle);
     }
-    for (name, facts) in hosts {
-        if let Some(handle) = pool.get(name) {
-            handle.facts.plan(facts);
-            tokio::spawn(async move {
-                if handle.connect().await.is_ok() {
-                    crate::facts::prefetch(&handle, step_timeout).await;
-                }
-            });
-        }
+    for handle in hosts.into_values() {
+        tokio::spawn(async move {
+            if handle.connect().await.is_ok() {
+                crate::facts::prefetch(&handle, step_timeout).await;
+            }
+        });
     }
 }
 

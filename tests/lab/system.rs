@@ -669,20 +669,85 @@ fn thirty_steps_on_one_host_read_each_fact_once() {
         "the seven facts are not read by one command:\n{trace}"
     );
     // Per service: one is-enabled each (nginx, cron, ssh), one status each (nginx, cron),
-    // though nginx's running state is asked twice.
-    assert_eq!(count("systemctl is-enabled"), 3, "{trace}");
-    assert_eq!(
-        count("/etc/init.d/nginx status") + count("/etc/init.d/cron status"),
-        2,
+    // though nginx's running state is asked twice; all five in the host's batch too.
+    let reads = [
+        "systemctl is-enabled -- nginx",
+        "systemctl is-enabled -- cron",
+        "systemctl is-enabled -- ssh",
+        "/etc/init.d/nginx status",
+        "/etc/init.d/cron status",
+    ];
+    for read in reads {
+        assert_eq!(count(read), 1, "{read} sent {} times:\n{trace}", count(read));
+    }
+    // No step here needs its own command: 30 steps cost one.
+    assert_eq!(commands.len(), 1, "{} commands for 30 steps:\n{trace}", commands.len());
+}
+
+/// A service's init script that never answers (as one stuck on a dead mount does) costs
+/// its own step a timeout; the whole-host facts of the same batch and the other service
+/// still answer in time: the batch's service parts are bounded together (a third of the
+/// step timeout), and the parts the hang cut are read by their steps alone.
+#[test]
+fn a_hung_init_script_fails_only_its_own_service_step() {
+    let Some(lab) = lab() else { return };
+    let _fault = Repair::inject(
+        &lab,
+        "web1",
+        "mv /etc/init.d/cron /root/cron.init && printf '#!/bin/sh\\nexec sleep 600\\n' > /etc/init.d/cron && chmod 755 /etc/init.d/cron",
+        "mv /root/cron.init /etc/init.d/cron",
+    );
+    let dir = suite(&[(
+        "h.feature",
+        r#"@hosts:web1
+Feature: one init script hangs
+  Scenario: cron
+    Then the service "cron" should be running
+  Scenario: the rest of the host
+    Then the service "nginx" should be running
+    And the service "nginx" should be enabled at boot
+    And the package "nginx" should be installed
+    And "/mnt/data" should be mounted
+    And port 80 should be listening
+"#,
+    )]);
+    let run = lab.shakedown_in(
+        dir.path(),
+        &[
+            "run",
+            "h.feature",
+            "--format",
+            "pretty",
+            "--step-timeout",
+            "6s",
+            "--trace",
+            "trace.tsv",
+        ],
+    );
+    run.assert_exit(1)
+        .assert_contains("2 scenarios (1 passed, 1 failed)")
+        .assert_contains("timed out after 6s");
+    let trace = std::fs::read_to_string(dir.path().join("trace.tsv")).expect("trace written");
+    let commands: Vec<&str> = trace.lines().filter_map(|l| l.splitn(5, '\t').nth(4)).collect();
+    // One batch (the whole-host facts, then cron's status, cut); nginx's reads alone after
+    // it; the whole-host facts never read again.
+    let batch: Vec<&&str> = commands
+        .iter()
+        .filter(|c| c.contains("cat /proc/self/mountinfo"))
+        .collect();
+    assert_eq!(batch.len(), 1, "{trace}");
+    assert!(
+        batch[0].contains("/etc/init.d/cron status") && batch[0].contains("dpkg-query -W"),
         "{trace}"
     );
-    // The bound: 1 facts batch + 5 per-service reads; no step here needs its own command,
-    // so 30 steps cost at most 6 commands.
-    assert!(
-        commands.len() <= 6,
-        "{} commands for 30 steps:\n{trace}",
-        commands.len()
-    );
+    for fact in ["dpkg-query -W", "cat /proc/self/mountinfo", "ss -ltn"] {
+        assert_eq!(
+            commands.iter().filter(|c| c.contains(fact)).count(),
+            1,
+            "{fact}:\n{trace}"
+        );
+    }
+    assert!(commands.contains(&"/etc/init.d/nginx status"), "{trace}");
 }
 
 /// A part of the facts batch that fails (no /etc/fstab on the host) leaves that fact to
