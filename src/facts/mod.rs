@@ -4,6 +4,7 @@
 //! pure `parse_*` function tested on captured output plus one async read through
 //! [`HostHandle::run`]. A read that fails is not cached: the next step tries again.
 
+pub(crate) mod file;
 pub mod mount;
 pub mod package;
 pub mod platform;
@@ -67,11 +68,12 @@ type Keyed<T> = Mutex<HashMap<String, Arc<Cell<T>>>>;
 pub struct HostFacts {
     planned: Mutex<BTreeSet<Fact>>,
     prefetched: OnceCell<()>,
-    planned_services: Mutex<BTreeSet<(Fact, String)>>,
-    /// Every command the batch's service parts may run (any alternative), as `Cmd::to_shell`.
-    service_commands: Mutex<HashSet<String>>,
-    /// What the batch's service parts printed, by command; each taken by the read that sends it.
-    service_outputs: Mutex<HashMap<String, Output>>,
+    /// The facts named by steps' arguments ([`Fact::from_args`]), with those arguments.
+    planned_reads: Mutex<BTreeSet<(Fact, Vec<String>)>>,
+    /// Every command the batch may run for them (any alternative), as `Cmd::to_shell`.
+    read_commands: Mutex<HashSet<String>>,
+    /// What the batch printed for them, by command, for the reads that send it.
+    read_outputs: Mutex<HashMap<String, Output>>,
     platform: Cell<Platform>,
     packages: Cell<PackageDb>,
     php_modules: Cell<Option<Vec<String>>>,
@@ -94,31 +96,30 @@ impl HostFacts {
         self.planned.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Adds a service fact ([`Fact::ServiceRunning`] or [`Fact::ServiceEnabled`]) a step of
-    /// this run will read on the host, for the service named `name` (before the run starts;
-    /// a name the service steps would refuse is left to them).
-    pub fn plan_service(&self, fact: Fact, name: &str) {
-        if !fact.of_service() || service::check_service_name(name).is_err() {
+    /// Adds a fact named by a step's arguments ([`Fact::from_args`]) that the step will read
+    /// on the host (before the run starts; arguments its step would refuse are left to it).
+    pub fn plan_read(&self, fact: Fact, args: &[String]) {
+        let mut planned = self.planned_reads.lock().unwrap_or_else(|e| e.into_inner());
+        if prefetch::reads_of(fact, args).is_none() {
             return;
         }
-        let mut planned = self.planned_services.lock().unwrap_or_else(|e| e.into_inner());
-        planned.insert((fact, name.to_string()));
-        let commands = prefetch::service_reads(&planned)
+        planned.insert((fact, args.to_vec()));
+        let commands = prefetch::step_reads(&planned)
             .into_iter()
             .flatten()
             .filter_map(|(_, cmd)| cmd.map(|c| c.to_shell()));
-        self.service_commands
+        self.read_commands
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .extend(commands);
     }
 
-    fn planned_services(&self) -> BTreeSet<(Fact, String)> {
-        self.planned_services.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    fn planned_reads(&self) -> BTreeSet<(Fact, Vec<String>)> {
+        self.planned_reads.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn keep_outputs(&self, outputs: HashMap<String, Output>) {
-        self.service_outputs
+        self.read_outputs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .extend(outputs);
@@ -131,29 +132,32 @@ pub async fn prefetch(host: &HostHandle, timeout: Duration) {
     host.facts.prefetched.get_or_init(|| prefetch::run(host, timeout)).await;
 }
 
-/// Runs `cmd` on `host`, mapping a transport error; a command the host's batch ran for a
-/// service step answers from its output.
+/// Runs `cmd` on `host`, mapping a transport error.
 pub(crate) async fn run(host: &HostHandle, cmd: &Cmd, timeout: Duration) -> Result<Output, FactError> {
+    Ok(host.run(cmd, timeout).await?)
+}
+
+/// The output of `cmd` when the host's facts batch ran it for a step (waiting for the
+/// batch first); `None` when it did not, or cut it: the caller sends it then. Steps that
+/// send the same command share its output, as they share a fact.
+pub(crate) async fn read_ahead(host: &HostHandle, cmd: &Cmd, timeout: Duration) -> Option<Output> {
     let key = cmd.to_shell();
-    let in_batch = host
+    let planned = host
         .facts
-        .service_commands
+        .read_commands
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .contains(&key);
-    if in_batch {
-        prefetch(host, timeout).await;
-        let kept = host
-            .facts
-            .service_outputs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&key);
-        if let Some(out) = kept {
-            return Ok(out);
-        }
+    if !planned {
+        return None;
     }
-    Ok(host.run(cmd, timeout).await?)
+    prefetch(host, timeout).await;
+    host.facts
+        .read_outputs
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&key)
+        .cloned()
 }
 
 /// Runs `cmd` and requires exit 0.

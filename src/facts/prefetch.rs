@@ -23,7 +23,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{PackageManager, mount, package, platform, ports, process, service};
+use super::{PackageManager, file, mount, package, platform, ports, process, service};
 use crate::runner::hosts::HostHandle;
 use crate::transport::{Cmd, Output};
 
@@ -45,18 +45,26 @@ pub enum Fact {
     Ports,
     /// The process table ([`super::processes`]).
     Processes,
-    /// Whether the service named by the step's first argument runs ([`super::running`]):
-    /// read by the service batch, not the whole-host one.
+    /// Whether the service named by the step's first argument runs ([`super::running`]).
     ServiceRunning,
     /// Whether the service named by the step's first argument starts at boot
-    /// ([`super::enablement`]): read by the service batch.
+    /// ([`super::enablement`]).
     ServiceEnabled,
+    /// `stat` of the path that is the step's first argument ([`super::file::stat_command`]).
+    FileStat,
+    /// Whether the file (first argument) has a line containing the text (second argument)
+    /// ([`super::file::contains_command`]).
+    FileContains,
 }
 
 impl Fact {
-    /// Whether this is a fact about one service, named by the step (not a whole-host one).
-    pub fn of_service(self) -> bool {
-        matches!(self, Fact::ServiceRunning | Fact::ServiceEnabled)
+    /// Whether this is a fact about what the step's arguments name (a service, a file),
+    /// not about the whole host: the batch runs the step's own first command for it.
+    pub fn from_args(self) -> bool {
+        matches!(
+            self,
+            Fact::ServiceRunning | Fact::ServiceEnabled | Fact::FileStat | Fact::FileContains
+        )
     }
 
     /// The shell text of this whole-host fact's part: the same command its own read sends.
@@ -81,7 +89,7 @@ impl Fact {
             Fact::Fstab => mount::fstab_command().to_shell(),
             Fact::Ports => ports::command().to_shell(),
             Fact::Processes => process::command().to_shell(),
-            Fact::ServiceRunning | Fact::ServiceEnabled => unreachable!("service facts have no whole-host part"),
+            f => unreachable!("{f:?} is read by the step's own command, not a whole-host part"),
         }
     }
 }
@@ -142,24 +150,24 @@ pub(crate) async fn run(host: &HostHandle, timeout: Duration) {
     if wanted.contains(&Fact::Packages) {
         wanted.insert(Fact::Platform);
     }
-    let facts: Vec<Fact> = wanted.into_iter().filter(|f| !f.of_service()).collect();
-    let services = service_reads(&host.facts.planned_services());
-    if facts.is_empty() && services.is_empty() {
+    let facts: Vec<Fact> = wanted.into_iter().filter(|f| !f.from_args()).collect();
+    let reads = step_reads(&host.facts.planned_reads());
+    if facts.is_empty() && reads.is_empty() {
         return;
     }
     let b = boundary();
     let parts: Vec<String> = facts.iter().map(|f| f.part()).collect();
     let mut script = batch_script(&parts, &b);
-    if !services.is_empty() {
-        let parts: Vec<String> = services.iter().map(service_part).collect();
-        script.push_str(&services_section(&parts, &b, (timeout.as_secs() / 3).max(1)));
+    if !reads.is_empty() {
+        let parts: Vec<String> = reads.iter().map(read_part).collect();
+        script.push_str(&reads_section(&parts, &b, (timeout.as_secs() / 3).max(1)));
     }
-    let Ok(out) = host.run(&Cmd::new("sh").arg("-c").arg(script), timeout).await else {
+    let Ok(out) = host.send(&Cmd::new("sh").arg("-c").arg(script), timeout).await else {
         return;
     };
     let mut parts = split(&out, &b);
-    let service_parts = parts.split_off(parts.len().min(facts.len()));
-    host.facts.keep_outputs(service_outputs(&services, service_parts));
+    let read_parts = parts.split_off(parts.len().min(facts.len()));
+    host.facts.keep_outputs(read_outputs(&reads, read_parts));
     let f = &host.facts;
     let mut detected = None;
     for (fact, part) in facts.iter().zip(parts) {
@@ -185,30 +193,46 @@ pub(crate) async fn run(host: &HostHandle, timeout: Duration) {
             Fact::Fstab => f.fstab.set(Arc::new(mount::parse_fstab(&text))).map_err(drop),
             Fact::Ports => f.ports.set(Arc::new(ports::parse_ss(&text))).map_err(drop),
             Fact::Processes => f.processes.set(Arc::new(process::parse_ps(&text))).map_err(drop),
-            Fact::ServiceRunning | Fact::ServiceEnabled => Ok(()),
+            _ => Ok(()),
         };
     }
 }
 
-/// The alternatives the batch runs for `services` (fact, name): each service's
-/// reads, and the boot table once when any enablement is asked.
-pub(crate) fn service_reads(services: &BTreeSet<(Fact, String)>) -> Vec<service::Alternatives> {
-    let mut reads = Vec::new();
-    for (fact, name) in services {
-        reads.push(match fact {
-            Fact::ServiceEnabled => service::enablement_reads(name),
-            _ => service::running_reads(name),
-        });
+/// What the batch runs for a fact named by a step's arguments: the step's own first
+/// command, or the alternatives of a service read; `None` for arguments its step would
+/// refuse (a bad service name, a relative path) or a whole-host fact.
+pub(crate) fn reads_of(fact: Fact, args: &[String]) -> Option<service::Alternatives> {
+    let first = args.first()?;
+    let path_ok = || first.starts_with('/');
+    match fact {
+        Fact::ServiceRunning | Fact::ServiceEnabled if service::check_service_name(first).is_err() => None,
+        Fact::ServiceRunning => Some(service::running_reads(first)),
+        Fact::ServiceEnabled => Some(service::enablement_reads(first)),
+        Fact::FileStat if path_ok() => Some(vec![("true", Some(file::stat_command(first)))]),
+        Fact::FileContains if path_ok() => Some(vec![("true", Some(file::contains_command(first, args.get(1)?)))]),
+        _ => None,
     }
-    if services.iter().any(|(f, _)| *f == Fact::ServiceEnabled) {
-        reads.push(service::boot_table_reads());
-    }
-    reads
 }
 
-/// One service part: the first alternative whose test holds prints its index on a line of
+/// The alternatives the batch runs for the planned `reads` (fact, arguments), in order
+/// (services first, then files); the boot table once when any enablement is asked.
+pub(crate) fn step_reads(reads: &BTreeSet<(Fact, Vec<String>)>) -> Vec<service::Alternatives> {
+    // Steps that send the same command (a file's existence and its owner) share one part.
+    let mut seen = std::collections::HashSet::new();
+    let mut all: Vec<service::Alternatives> = reads
+        .iter()
+        .filter_map(|(f, a)| reads_of(*f, a))
+        .filter(|alts| seen.insert(read_part(alts)))
+        .collect();
+    if reads.iter().any(|(f, _)| *f == Fact::ServiceEnabled) {
+        all.push(service::boot_table_reads());
+    }
+    all
+}
+
+/// One part for a step's read: the first alternative whose test holds prints its index on a line of
 /// its own, then runs its command; `-` when none holds or it has no command.
-fn service_part(alts: &service::Alternatives) -> String {
+fn read_part(alts: &service::Alternatives) -> String {
     let mut text = String::new();
     for (i, (test, cmd)) in alts.iter().enumerate() {
         let keyword = if i == 0 { "if" } else { "elif" };
@@ -221,19 +245,19 @@ fn service_part(alts: &service::Alternatives) -> String {
     text
 }
 
-/// The service parts, framed like the others, in a shell of their own bounded by `secs`
+/// The parts for steps' reads, framed like the others, in a shell of their own bounded by `secs`
 /// when the host has `timeout` (as the transport bounds a command); a cut leaves the parts
 /// that completed before it.
-fn services_section(parts: &[String], b: &str, secs: u64) -> String {
+fn reads_section(parts: &[String], b: &str, secs: u64) -> String {
     let text = Cmd::new(batch_script(parts, b)).to_shell();
     format!(
-        "services={text}\nif command -v timeout >/dev/null 2>&1; then timeout -k 1 {secs} sh -c \"$services\"; else sh -c \"$services\"; fi\n"
+        "reads={text}\nif command -v timeout >/dev/null 2>&1; then timeout -k 1 {secs} sh -c \"$reads\"; else sh -c \"$reads\"; fi\n"
     )
 }
 
-/// What each completed service part says: the command it ran (as `Cmd::to_shell` sends
+/// What each completed part for a step's read says: the command it ran (as `Cmd::to_shell` sends
 /// it) and that command's output.
-fn service_outputs(alts: &[service::Alternatives], parts: Vec<Output>) -> HashMap<String, Output> {
+fn read_outputs(alts: &[service::Alternatives], parts: Vec<Output>) -> HashMap<String, Output> {
     let mut outputs = HashMap::new();
     for (alts, part) in alts.iter().zip(parts) {
         let Some(eol) = part.stdout.iter().position(|&c| c == b'\n') else {
@@ -336,13 +360,13 @@ mod tests {
 
     /// Runs the services section for `services` with the local shell; what it kept.
     fn run_services_local(services: &[(Fact, &str)], secs: u64) -> HashMap<String, Output> {
-        let services: BTreeSet<(Fact, String)> = services.iter().map(|(f, n)| (*f, n.to_string())).collect();
-        let alts = service_reads(&services);
-        let parts: Vec<String> = alts.iter().map(service_part).collect();
+        let services: BTreeSet<(Fact, Vec<String>)> = services.iter().map(|(f, n)| (*f, vec![n.to_string()])).collect();
+        let alts = step_reads(&services);
+        let parts: Vec<String> = alts.iter().map(read_part).collect();
         let b = boundary();
         let out = std::process::Command::new("sh")
             .arg("-c")
-            .arg(services_section(&parts, &b, secs))
+            .arg(reads_section(&parts, &b, secs))
             .output()
             .expect("sh");
         let out = Output {
@@ -350,7 +374,7 @@ mod tests {
             stdout: out.stdout,
             stderr: out.stderr,
         };
-        service_outputs(&alts, split(&out, &b))
+        read_outputs(&alts, split(&out, &b))
     }
 
     #[test]
@@ -402,12 +426,12 @@ mod tests {
         let slow: service::Alternatives = vec![("true", Some(Cmd::new("sleep").arg("30")))];
         let after: service::Alternatives = vec![("true", Some(Cmd::new("echo").arg("late")))];
         let alts = vec![fast, none, quiet, slow, after];
-        let parts: Vec<String> = alts.iter().map(service_part).collect();
+        let parts: Vec<String> = alts.iter().map(read_part).collect();
         let b = boundary();
         let started = std::time::Instant::now();
         let out = std::process::Command::new("sh")
             .arg("-c")
-            .arg(services_section(&parts, &b, 1))
+            .arg(reads_section(&parts, &b, 1))
             .output()
             .expect("sh");
         assert!(
@@ -419,7 +443,7 @@ mod tests {
             stdout: out.stdout,
             stderr: out.stderr,
         };
-        let kept = service_outputs(&alts, split(&out, &b));
+        let kept = read_outputs(&alts, split(&out, &b));
         assert_eq!(kept.len(), 1, "{kept:?}");
         let hi = &kept["sh -c 'echo hi; exit 3'"];
         assert_eq!((hi.status, hi.stdout_text().as_str()), (Some(3), "hi\n"));

@@ -27,7 +27,17 @@ pub struct HostHandle {
 
 impl HostHandle {
     /// Runs a command on this host (bounded by `timeout`), recording it in the trace.
+    /// A command the host's facts batch already ran for a step answers from its output.
     pub async fn run(&self, cmd: &Cmd, timeout: Duration) -> Result<Output, TransportError> {
+        if let Some(out) = crate::facts::read_ahead(self, cmd, timeout).await {
+            return Ok(out);
+        }
+        self.send(cmd, timeout).await
+    }
+
+    /// Sends a command to this host (bounded by `timeout`), recording it in the trace: the
+    /// facts batch itself goes this way.
+    pub(crate) async fn send(&self, cmd: &Cmd, timeout: Duration) -> Result<Output, TransportError> {
         let start = Instant::now();
         let result = self.transport.run(cmd, timeout).await;
         if let Some(trace) = &self.trace {

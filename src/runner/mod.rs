@@ -151,15 +151,18 @@ fn connect_early(units: &[Arc<Unit>], library: &StepLibrary, pool: &Arc<HostPool
         let Some(handle) = pool.get(name) else { continue };
         for step in &unit.scenario.steps {
             if let Match::One(def, raw) = library.find(&step.text) {
-                handle.facts.plan(def.facts.iter().copied().filter(|f| !f.of_service()));
-                // A service fact names its service in the first argument, after the
-                // host's variables are put in (a bad placeholder is the step's to report).
-                let service = raw
-                    .first()
-                    .and_then(|r| crate::steps::substitute(r, Some(&handle.host)).ok());
-                for fact in def.facts.iter().filter(|f| f.of_service()) {
-                    if let Some(name) = &service {
-                        handle.facts.plan_service(*fact, name);
+                handle.facts.plan(def.facts.iter().copied().filter(|f| !f.from_args()));
+                if def.facts.iter().any(|f| f.from_args()) {
+                    // What the step's arguments name, after the host's variables are put in
+                    // (a bad placeholder is the step's to report).
+                    let args: Result<Vec<String>, _> = raw
+                        .iter()
+                        .map(|r| crate::steps::substitute(r, Some(&handle.host)))
+                        .collect();
+                    if let Ok(args) = args {
+                        for fact in def.facts.iter().filter(|f| f.from_args()) {
+                            handle.facts.plan_read(*fact, &args);
+                        }
                     }
                 }
             }

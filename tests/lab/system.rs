@@ -684,6 +684,55 @@ fn thirty_steps_on_one_host_read_each_fact_once() {
     assert_eq!(commands.len(), 1, "{} commands for 30 steps:\n{trace}", commands.len());
 }
 
+/// File steps send their `stat` or `grep` in the host's facts batch: steps on the same
+/// file share one; a missing file and a failed check still say what they said when each
+/// step sent its own command.
+#[test]
+fn file_steps_read_ahead_in_the_batch_and_fail_as_before() {
+    let Some(lab) = lab() else { return };
+    let dir = suite(&[(
+        "f.feature",
+        r#"@hosts:web2
+Feature: files read ahead
+  Scenario: present
+    Then the file "/etc/app.conf" should exist
+    And the file "/etc/app.conf" should be owned by "root"
+    And the file "/etc/app.conf" should have mode "644"
+    And the file "/etc/app.conf" should contain "max_conn = 100"
+    And the directory "/etc/nginx" should exist
+    And the file "/etc/no-such.conf" should not exist
+  Scenario: missing
+    Then the file "/etc/no-such.conf" should exist
+  Scenario: wrong content
+    Then the file "/etc/app.conf" should contain "max_conn = 5"
+"#,
+    )]);
+    let run = lab.shakedown_in(
+        dir.path(),
+        &["run", "f.feature", "--format", "pretty", "--trace", "trace.tsv"],
+    );
+    run.assert_exit(1).assert_contains("3 scenarios (1 passed, 2 failed)");
+    assert_failures(
+        &run,
+        &[(
+            "web2",
+            &[
+                "expected file /etc/no-such.conf to exist, found no such file",
+                "expected /etc/app.conf containing \"max_conn = 5\", found no line contains it; lines with \"max_conn\": \"1:max_conn = 100\"",
+            ][..],
+        )],
+        &[],
+    );
+    let trace = std::fs::read_to_string(dir.path().join("trace.tsv")).expect("trace written");
+    let commands: Vec<&str> = trace.lines().filter_map(|l| l.splitn(5, '\t').nth(4)).collect();
+    // The batch (4 stats: app.conf once for its 3 steps, nginx, no-such.conf once for its
+    // 2; 2 greps), then the lines near the missing text for the failed `contain`.
+    assert_eq!(commands.len(), 2, "{trace}");
+    assert_eq!(commands[0].matches("exec stat -L").count(), 3, "{trace}");
+    assert_eq!(commands[0].matches("grep -q -F").count(), 2, "{trace}");
+    assert!(commands[1].starts_with("grep -n -m 3"), "{trace}");
+}
+
 /// A service's init script that never answers (as one stuck on a dead mount does) costs
 /// its own step a timeout; the whole-host facts of the same batch and the other service
 /// still answer in time: the batch's service parts are bounded together (a third of the

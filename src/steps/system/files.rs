@@ -6,16 +6,13 @@ use futures::future::BoxFuture;
 use regex::bytes::RegexBuilder;
 
 use super::{host, path_ok};
-use crate::facts::script;
+use crate::facts::{file, script};
 use crate::steps::expect::{self, excerpt};
 use crate::steps::{Args, Measurement, Outcome, StepCtx, StepError, StepOutput};
 use crate::transport::{Cmd, Output};
 
 /// At most this many bytes of a file are brought back for a regex check (1 MiB).
 pub const READ_LIMIT: usize = 1 << 20;
-
-/// The host's clock, then the file's metadata, in one round trip.
-const STAT: &str = r#"date +%s && exec stat -L -c '%u|%U|%g|%G|%a|%Y|%s|%F' -- "$1""#;
 
 /// The last `$1` lines of file `$2`, at most 1 MiB of them (a missing file makes the
 /// redirection, hence the shell, fail with exit 2).
@@ -102,7 +99,7 @@ enum Stat {
 async fn stat(ctx: &StepCtx, path: &str) -> Result<Stat, StepError> {
     path_ok(path).map_err(StepError::Other)?;
     let (host, t) = host(ctx)?;
-    let out = host.run(&script(STAT, &[path]), t).await?;
+    let out = host.run(&file::stat_command(path), t).await?;
     let text = out.stdout_text();
     let mut lines = text.lines();
     let now = lines.next().and_then(|l| l.trim().parse::<i64>().ok());
@@ -254,9 +251,7 @@ pub(super) fn contains(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> 
             return Ok(Outcome::fail(expected, e));
         }
         let (host, t) = host(ctx)?;
-        let out = host
-            .run(&Cmd::new("grep").args(["-q", "-F", "-e", text, "--", path]), t)
-            .await?;
+        let out = host.run(&file::contains_command(path, text), t).await?;
         match out.status {
             Some(0) => return Ok(Outcome::pass(expected, "contains it")),
             Some(1) => {}
