@@ -9,14 +9,15 @@
 //! `timeout` per command, and a round trip per dependent command (packages wait for the
 //! platform). One batch replaces up to seven commands and two rounds with one of each.
 //!
-//! The service steps' reads (`systemctl is-enabled NAME`, the init script's `status`...)
-//! come last in the same batch: their command depends on the platform, so each part picks
-//! it on the host with the same tests the platform detection makes
-//! ([`super::service::Alternatives`]), and its output is kept under that command for the
-//! read that sends it. They run after the process table (an init script's own process
-//! would show in it otherwise), in a shell bounded by a third of the step timeout, so that
-//! a hung init script holds up the whole-host facts that long at most; the parts it cut are
-//! read by their steps alone.
+//! Facts named by a step's arguments (a service's state, a file's `stat`, a `grep -F`)
+//! come last in the same batch: the batch runs the command the step's read would send, and
+//! keeps its output under that command for the read that sends it ([`super::read_ahead`]).
+//! A service read's command depends on the platform, so its part picks it on the host with
+//! the same tests the platform detection makes ([`Alternatives`]). These parts run after
+//! the process table (an init script's own process would show in it otherwise), in a shell
+//! bounded by a third of the step timeout, so that a hung init script or a `stat` on a dead
+//! mount holds up the whole-host facts that long at most; the parts it cut are read by
+//! their steps alone. Commands a user wrote are never run ahead: they run once, in order.
 
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hasher};
@@ -143,7 +144,7 @@ fn split(out: &Output, b: &str) -> Vec<Output> {
 }
 
 /// Reads the host's planned facts in one command and fills their cells (the ones whose
-/// part succeeded) and the service outputs. Returns at once when nothing is planned; a
+/// part succeeded) and the outputs kept for steps' reads. Returns at once when nothing is planned; a
 /// transport error leaves every fact to its own read.
 pub(crate) async fn run(host: &HostHandle, timeout: Duration) {
     let mut wanted: BTreeSet<Fact> = host.facts.planned();
@@ -198,10 +199,16 @@ pub(crate) async fn run(host: &HostHandle, timeout: Duration) {
     }
 }
 
+/// A read whose command may depend on the host: shell tests in order, each with the
+/// command the read sends first when the test holds (none: nothing to read ahead). The
+/// tests say on the host what [`super::Platform`] says here, so the batch runs the command
+/// the read would; when they disagree, the read simply sends its own.
+pub(crate) type Alternatives = Vec<(&'static str, Option<Cmd>)>;
+
 /// What the batch runs for a fact named by a step's arguments: the step's own first
 /// command, or the alternatives of a service read; `None` for arguments its step would
 /// refuse (a bad service name, a relative path) or a whole-host fact.
-pub(crate) fn reads_of(fact: Fact, args: &[String]) -> Option<service::Alternatives> {
+pub(crate) fn reads_of(fact: Fact, args: &[String]) -> Option<Alternatives> {
     let first = args.first()?;
     let path_ok = || first.starts_with('/');
     match fact {
@@ -216,10 +223,10 @@ pub(crate) fn reads_of(fact: Fact, args: &[String]) -> Option<service::Alternati
 
 /// The alternatives the batch runs for the planned `reads` (fact, arguments), in order
 /// (services first, then files); the boot table once when any enablement is asked.
-pub(crate) fn step_reads(reads: &BTreeSet<(Fact, Vec<String>)>) -> Vec<service::Alternatives> {
+pub(crate) fn step_reads(reads: &BTreeSet<(Fact, Vec<String>)>) -> Vec<Alternatives> {
     // Steps that send the same command (a file's existence and its owner) share one part.
     let mut seen = std::collections::HashSet::new();
-    let mut all: Vec<service::Alternatives> = reads
+    let mut all: Vec<Alternatives> = reads
         .iter()
         .filter_map(|(f, a)| reads_of(*f, a))
         .filter(|alts| seen.insert(read_part(alts)))
@@ -230,9 +237,9 @@ pub(crate) fn step_reads(reads: &BTreeSet<(Fact, Vec<String>)>) -> Vec<service::
     all
 }
 
-/// One part for a step's read: the first alternative whose test holds prints its index on a line of
-/// its own, then runs its command; `-` when none holds or it has no command.
-fn read_part(alts: &service::Alternatives) -> String {
+/// One part for a step's read: the first alternative whose test holds prints its index on
+/// a line of its own, then runs its command; `-` when none holds or it has no command.
+fn read_part(alts: &Alternatives) -> String {
     let mut text = String::new();
     for (i, (test, cmd)) in alts.iter().enumerate() {
         let keyword = if i == 0 { "if" } else { "elif" };
@@ -245,9 +252,9 @@ fn read_part(alts: &service::Alternatives) -> String {
     text
 }
 
-/// The parts for steps' reads, framed like the others, in a shell of their own bounded by `secs`
-/// when the host has `timeout` (as the transport bounds a command); a cut leaves the parts
-/// that completed before it.
+/// The parts for steps' reads, framed like the others, in a shell of their own bounded by
+/// `secs` when the host has `timeout` (as the transport bounds a command); a cut leaves the
+/// parts that completed before it.
 fn reads_section(parts: &[String], b: &str, secs: u64) -> String {
     let text = Cmd::new(batch_script(parts, b)).to_shell();
     format!(
@@ -255,9 +262,9 @@ fn reads_section(parts: &[String], b: &str, secs: u64) -> String {
     )
 }
 
-/// What each completed part for a step's read says: the command it ran (as `Cmd::to_shell` sends
-/// it) and that command's output.
-fn read_outputs(alts: &[service::Alternatives], parts: Vec<Output>) -> HashMap<String, Output> {
+/// What each completed part for a step's read says: the command it ran (as
+/// `Cmd::to_shell` sends it) and that command's output.
+fn read_outputs(alts: &[Alternatives], parts: Vec<Output>) -> HashMap<String, Output> {
     let mut outputs = HashMap::new();
     for (alts, part) in alts.iter().zip(parts) {
         let Some(eol) = part.stdout.iter().position(|&c| c == b'\n') else {
@@ -285,21 +292,25 @@ fn read_outputs(alts: &[service::Alternatives], parts: Vec<Output>) -> HashMap<S
 mod tests {
     use super::*;
 
-    /// Runs a batch script with the local shell, as a host's shell would.
-    fn run_local(parts: &[&str]) -> (Vec<Output>, String) {
-        let b = boundary();
-        let parts: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
+    /// Runs `script` with the local shell, as a host's shell would.
+    fn sh(script: &str) -> Output {
         let out = std::process::Command::new("sh")
             .arg("-c")
-            .arg(batch_script(&parts, &b))
+            .arg(script)
             .output()
             .expect("sh");
-        let out = Output {
+        Output {
             status: out.status.code(),
             stdout: out.stdout,
             stderr: out.stderr,
-        };
-        (split(&out, &b), b)
+        }
+    }
+
+    /// Runs a batch script with the local shell.
+    fn run_local(parts: &[&str]) -> (Vec<Output>, String) {
+        let b = boundary();
+        let parts: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
+        (split(&sh(&batch_script(&parts, &b)), &b), b)
     }
 
     #[test]
@@ -364,28 +375,12 @@ mod tests {
         let alts = step_reads(&services);
         let parts: Vec<String> = alts.iter().map(read_part).collect();
         let b = boundary();
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(reads_section(&parts, &b, secs))
-            .output()
-            .expect("sh");
-        let out = Output {
-            status: out.status.code(),
-            stdout: out.stdout,
-            stderr: out.stderr,
-        };
-        read_outputs(&alts, split(&out, &b))
+        read_outputs(&alts, split(&sh(&reads_section(&parts, &b, secs)), &b))
     }
 
     #[test]
     fn the_service_parts_run_what_the_reads_would_send_on_this_machine() {
-        let detect = platform::command();
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(detect.to_shell())
-            .output()
-            .expect("sh");
-        let p = platform::parse_platform(&String::from_utf8_lossy(&out.stdout));
+        let p = platform::parse_platform(&sh(&platform::command().to_shell()).stdout_text());
         let kept = run_services_local(&[(Fact::ServiceRunning, "cron"), (Fact::ServiceEnabled, "cron")], 5);
         // read_running's first choice, and read_enablement's (or the boot table's).
         let running = if p.systemd_booted && p.has("systemctl") {
@@ -406,43 +401,30 @@ mod tests {
         want.sort();
         assert_eq!(keys, want, "platform {p:?}");
         // The output is the command's own, without the index line.
-        let direct = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(running)
-            .output()
-            .expect("sh");
-        assert_eq!(kept[running].status, direct.status.code());
-        assert_eq!(kept[running].stdout_text(), String::from_utf8_lossy(&direct.stdout));
+        let direct = sh(running);
+        assert_eq!(kept[running].status, direct.status);
+        assert_eq!(kept[running].stdout_text(), direct.stdout_text());
     }
 
     #[test]
     fn a_hung_service_part_cuts_the_section_and_keeps_what_came_before() {
-        let fast: service::Alternatives = vec![
+        let fast: Alternatives = vec![
             ("false", None),
             ("true", Some(Cmd::new("sh").arg("-c").arg("echo hi; exit 3"))),
         ];
-        let none: service::Alternatives = vec![("false", Some(Cmd::new("echo").arg("no")))];
-        let quiet: service::Alternatives = vec![("true", None)];
-        let slow: service::Alternatives = vec![("true", Some(Cmd::new("sleep").arg("30")))];
-        let after: service::Alternatives = vec![("true", Some(Cmd::new("echo").arg("late")))];
+        let none: Alternatives = vec![("false", Some(Cmd::new("echo").arg("no")))];
+        let quiet: Alternatives = vec![("true", None)];
+        let slow: Alternatives = vec![("true", Some(Cmd::new("sleep").arg("30")))];
+        let after: Alternatives = vec![("true", Some(Cmd::new("echo").arg("late")))];
         let alts = vec![fast, none, quiet, slow, after];
         let parts: Vec<String> = alts.iter().map(read_part).collect();
         let b = boundary();
         let started = std::time::Instant::now();
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(reads_section(&parts, &b, 1))
-            .output()
-            .expect("sh");
+        let out = sh(&reads_section(&parts, &b, 1));
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "the section's bound did not hold"
         );
-        let out = Output {
-            status: out.status.code(),
-            stdout: out.stdout,
-            stderr: out.stderr,
-        };
         let kept = read_outputs(&alts, split(&out, &b));
         assert_eq!(kept.len(), 1, "{kept:?}");
         let hi = &kept["sh -c 'echo hi; exit 3'"];

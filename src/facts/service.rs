@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::platform::{InitSystem, Platform};
+use super::prefetch::Alternatives;
 use super::{FactError, run};
 use crate::runner::hosts::HostHandle;
 use crate::steps::expect::excerpt;
@@ -197,12 +198,7 @@ fn init_script_cmd(name: &str) -> Cmd {
     Cmd::new(format!("/etc/init.d/{name}")).arg("status")
 }
 
-/// A read whose command depends on the platform, for the host's service batch: shell
-/// tests in order, each with the command the read sends first when the test holds (none:
-/// nothing to read ahead). The tests say on the host what [`Platform`] says here, so the
-/// batch runs the command the read would; when they disagree the read simply sends its own.
-pub(crate) type Alternatives = Vec<(&'static str, Option<Cmd>)>;
-
+/// The shell test for `Platform::has("systemctl")`.
 const HAS_SYSTEMCTL: &str = "command -v systemctl >/dev/null 2>&1";
 
 /// What [`read_enablement`] sends first for `name` (`Platform::init` picks systemd first).
