@@ -93,7 +93,8 @@ pub fn parse_show_stat(csv: &str) -> Result<Vec<StatRow>, String> {
             pxname: cell(Some(px)),
             svname: cell(Some(sv)),
             status: cell(Some(st)),
-            check_status: cell(cs).trim_start_matches('*').to_string(),
+            // "* L4CON": a check is in progress (its `last_chk` is empty until it ends).
+            check_status: cell(cs).trim_start_matches('*').trim_start().to_string(),
             check_desc: cell(desc),
             last_chk: cell(last),
         });
@@ -213,6 +214,13 @@ mod tests {
                 .contains("no \"svname\" column")
         );
         assert!(parse_show_stat("").is_err());
+    }
+
+    #[test]
+    fn a_check_in_progress_is_read_without_its_star() {
+        let csv = "# pxname,svname,status,check_status,check_desc,last_chk\napp,web2,DOWN,* L4CON,Layer4 connection problem,\n";
+        let rows = parse_show_stat(csv).unwrap();
+        assert_eq!(rows[0].describe(), "web2 DOWN (L4CON Layer4 connection problem)");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! File steps: exists, not exists, directory, contains, matches, owner, mode, modified
-//! within, last N lines match. One command per step; nothing is read whole onto this
-//! machine: `grep -F` runs on the host, regex checks bring back at most [`READ_LIMIT`].
+//! within, last N lines match. One command per step (the `stat` and `grep -F` ones are
+//! sent ahead in the host's facts batch, see `facts::prefetch`); nothing is read whole onto
+//! this machine: `grep -F` runs on the host, regex checks bring back at most [`READ_LIMIT`].
 
 use futures::future::BoxFuture;
 use regex::bytes::RegexBuilder;

@@ -72,7 +72,7 @@ pub const STEPS: &[StepDef] = &[
         line: line!(),
         sentence: "the service {string} should be running",
         example: r#"Then the service "nginx" should be running"#,
-        doc: "Asks `systemctl is-active` when systemd is PID 1; otherwise (containers, the lab: `is-active` cannot answer there) `rc-service NAME status` on OpenRC, else the init script's `/etc/init.d/NAME status` (LSB exit codes), else the pid file (/run/NAME.pid, /run/NAME/NAME.pid, /var/run/NAME.pid) against the process table, else a process named NAME. The found text says which method answered, e.g. `not running (init script: /etc/init.d/nginx status: exit 3, ...)`. The answer is read once per host and service per run.",
+        doc: "Asks `systemctl is-active` when systemd is PID 1; otherwise (containers, the lab: `is-active` cannot answer there) `rc-service NAME status` on OpenRC, else the init script's `/etc/init.d/NAME status` (LSB exit codes), else the pid file (/run/NAME.pid, /run/NAME/NAME.pid, /var/run/NAME.pid) against the process table, else a process named NAME. The found text says which method answered, e.g. `not running (init script: /etc/init.d/nginx status: exit 3, ...)`. The answer is read once per host and service per run, in the host's facts batch with the other facts.",
         module: SERVICES,
         file: TABLE,
         lane: Lane::Ahead,
