@@ -99,14 +99,18 @@ impl HostFacts {
     /// Adds a fact named by a step's arguments ([`Fact::from_args`]) that the step will read
     /// on the host (before the run starts; arguments its step would refuse are left to it).
     pub fn plan_read(&self, fact: Fact, args: &[String]) {
-        let mut planned = self.planned_reads.lock().unwrap_or_else(|e| e.into_inner());
-        if prefetch::reads_of(fact, args).is_none() {
+        let Some(mut alternatives) = prefetch::reads_of(fact, args) else {
             return;
+        };
+        if fact == Fact::ServiceEnabled {
+            alternatives.extend(service::boot_table_reads());
         }
-        planned.insert((fact, args.to_vec()));
-        let commands = prefetch::step_reads(&planned)
+        self.planned_reads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((fact, args.to_vec()));
+        let commands = alternatives
             .into_iter()
-            .flatten()
             .filter_map(|(_, cmd)| cmd.map(|c| c.to_shell()));
         self.read_commands
             .lock()

@@ -223,7 +223,7 @@ pub(crate) fn reads_of(fact: Fact, args: &[String]) -> Option<Alternatives> {
 
 /// The alternatives the batch runs for the planned `reads` (fact, arguments), in order
 /// (services first, then files); the boot table once when any enablement is asked.
-pub(crate) fn step_reads(reads: &BTreeSet<(Fact, Vec<String>)>) -> Vec<Alternatives> {
+fn step_reads(reads: &BTreeSet<(Fact, Vec<String>)>) -> Vec<Alternatives> {
     // Steps that send the same command (a file's existence and its owner) share one part.
     let mut seen = std::collections::HashSet::new();
     let mut all: Vec<Alternatives> = reads
