@@ -75,7 +75,12 @@ fn selection(args: &SelectArgs) -> Result<plan::Selection, BadInput> {
         None => None,
     };
     let name = match &args.name {
-        Some(n) => Some(regex::Regex::new(n).map_err(|e| BadInput::one(format!("--name {n:?}: {e}")))?),
+        Some(n) => Some(regex::Regex::new(n).map_err(|e| {
+            BadInput::one(format!(
+                "--name {n:?}: bad regular expression: {}",
+                crate::steps::expect::regex_problem(n, &e)
+            ))
+        })?),
         None => None,
     };
     let partition = match &args.partition {

@@ -25,7 +25,34 @@ pub fn regex(pattern: &str) -> Result<Regex, StepError> {
     regex::RegexBuilder::new(pattern)
         .multi_line(true)
         .build()
-        .map_err(|e| StepError::Other(format!("bad regular expression /{pattern}/: {e}")))
+        .map_err(|e| StepError::Other(format!("bad regular expression /{pattern}/: {}", regex_problem(pattern, &e))))
+}
+
+/// Why `pattern` does not compile, in one line (`unclosed character class (at character
+/// 15)`): the regex crate's own message spans several lines (the pattern, a caret line,
+/// `error: ...`), which would print as `error: error: ...` under the command's prefix.
+pub fn regex_problem(pattern: &str, e: &regex::Error) -> String {
+    let at = |kind: &dyn std::fmt::Display, span: &regex_syntax::ast::Span| {
+        let multi_line = pattern.contains('\n');
+        let position = if multi_line {
+            format!("line {}, character {}", span.start.line, span.start.column)
+        } else {
+            format!("character {}", span.start.column)
+        };
+        format!("{kind} (at {position})")
+    };
+    match regex_syntax::Parser::new().parse(pattern) {
+        Err(regex_syntax::Error::Parse(p)) => at(p.kind(), p.span()),
+        Err(regex_syntax::Error::Translate(t)) => at(t.kind(), t.span()),
+        // Compiles in syntax but not in size (or a newer kind): the crate's text, one line.
+        _ => e
+            .to_string()
+            .lines()
+            .map(|l| l.trim().trim_start_matches("error: "))
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(": "),
+    }
 }
 
 /// Lint-time check for sentences whose last argument is a regex.

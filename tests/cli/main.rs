@@ -165,6 +165,24 @@ fn lint_rejects_bad_arguments_and_placeholders() {
 }
 
 #[test]
+fn a_bad_regular_expression_is_one_line_with_one_error_prefix() {
+    let dir = suite(&[(
+        "r.feature",
+        "Feature: R\n  Scenario: S\n    When I run \"true\"\n    Then the output should match /Welcome to web[0-9/\n",
+    )]);
+    let run = shakedown_in(dir.path(), &["lint", "r.feature"], &[]);
+    run.assert_exit(2).assert_contains(
+        "error: r.feature:4:5: Then the output should match /Welcome to web[0-9/: bad regular expression /Welcome to web[0-9/: unclosed character class (at character 15)\n",
+    );
+    assert!(!run.stderr.contains("error: error:"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    let run = shakedown_in(dir.path(), &["run", "r.feature", "-n", "a(b"], &[]);
+    run.assert_exit(2)
+        .assert_contains("--name \"a(b\": bad regular expression: unclosed group (at character 2)");
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}
+
+#[test]
 fn steps_lists_the_catalogue_with_examples_and_modules() {
     shakedown(&["steps"])
         .assert_exit(0)

@@ -153,7 +153,7 @@ fn a_real_replication_delay_fails_the_lag_step_with_the_measured_lag() {
 }
 
 #[test]
-fn a_row_changed_on_the_replica_fails_the_checksum_naming_db2() {
+fn a_row_changed_on_the_replica_fails_the_checksum_blaming_neither_host() {
     let Some(lab) = lab() else { return };
     wait_replica_healthy(&lab);
     let feature = "Feature: Same data\n  Scenario: Users\n    Then the table \"app.users\" should be the same on all hosts in group \"db\"\n";
@@ -169,14 +169,18 @@ fn a_row_changed_on_the_replica_fails_the_checksum_naming_db2() {
         );
         let run = run_feature(&lab, feature, &[]);
         run.assert_exit(1)
-            .assert_contains("expected: table app.users with the same checksum on all 2 hosts of db")
-            .assert_contains("found:    different on db2: ");
+            .assert_contains("expected: checksum of table app.users the same on all hosts in group db");
+        // One against one: both values, and no host is named the odd one out.
         let found = run
             .stdout
             .lines()
-            .find(|l| l.contains("different on db2"))
+            .find(|l| l.trim_start().starts_with("found:"))
             .expect("found line");
-        assert!(found.contains(" on db1; ") && found.ends_with(" on db2"), "{found}");
+        assert!(
+            found.contains("found:    db1: \"") && found.contains("; db2: \"") && found.ends_with("; no majority"),
+            "{found}"
+        );
+        assert!(!found.contains("different on") && !found.contains("odd one"), "{found}");
     }
     run_feature(&lab, feature, &[]).assert_exit(0);
 }
@@ -192,8 +196,34 @@ fn a_table_missing_on_one_host_is_named() {
     );
     let feature = "Feature: Same data\n  Scenario: Only on db1\n    Then the table \"app.only_db1\" should be the same on all hosts in group \"db\"\n";
     run_feature(&lab, feature, &[]).assert_exit(1).assert_contains(
-        "found:    different on db2: 0 on db1; db2: table missing (Table 'app.only_db1' doesn't exist)",
+        "found:    db1: \"0\"; db2: table missing (Table 'app.only_db1' doesn't exist); no majority",
     );
+}
+
+#[test]
+fn mysql_unreachable_on_every_host_could_not_check_the_table() {
+    let Some(lab) = lab() else { return };
+    let dir = suite(&[(
+        "db.feature",
+        "Feature: Same data\n  Scenario: Users\n    Then the table \"app.users\" should be the same on all hosts in group \"db\"\n",
+    )]);
+    let inv = lab.inventory();
+    let run: Run = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args(["run", "-i", inv.to_str().expect("utf-8"), "db.feature", "--format", "pretty"])
+        .args(["--junit", "junit.xml"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("SHAKEDOWN_MYSQL_PASSWORD", "not-the-password")
+        .output()
+        .expect("shakedown runs")
+        .into();
+    run.assert_exit(1).assert_contains(
+        "error: no host of group db could be asked: db1: cannot connect to MySQL on db1 (10.77.0.31:3306): error 1045 (28000): Access denied",
+    );
+    assert!(run.stdout.contains("; db2: cannot connect to MySQL on db2 (10.77.0.32:3306): error 1045"), "{}", run.all());
+    assert!(!run.all().contains("different"), "{}", run.all());
+    let xml = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit written");
+    assert!(xml.contains("<error type=\"could not check\""), "{xml}");
 }
 
 #[test]

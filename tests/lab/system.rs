@@ -396,6 +396,28 @@ fn across_hosts_passes_when_the_group_agrees() {
 }
 
 #[test]
+fn across_hosts_an_unreachable_host_could_not_be_checked_rather_than_differs() {
+    let Some(lab) = lab() else { return };
+    // ghost: web2's address on a port where nothing listens, in group web.
+    let inv = std::fs::read_to_string(lab.inventory()).expect("inventory")
+        + "\n[hosts.ghost]\naddress = \"10.77.0.12\"\nport = 2222\ngroups = [\"web\"]\n";
+    let feature = r#"Feature: across
+  Scenario: two agree
+    Then the output of "cat /etc/app.conf" should be the same on all hosts in group "web"
+  Scenario: none answers
+    Then the file "/etc/app.conf" should be the same on all hosts in group "ghost"
+"#;
+    let dir = suite(&[("inv.toml", &inv), ("s.feature", feature)]);
+    let run = cli_util_shakedown_in(dir.path(), &["run", "-i", "inv.toml", "s.feature", "--format", "pretty"]);
+    run.assert_exit(1)
+        .assert_contains("2 scenarios (0 passed, 2 failed)")
+        .assert_contains("error: ghost could not be asked (")
+        .assert_contains("); web1, web2 agree: \"max_conn = 100…\"")
+        .assert_contains("error: no host of group ghost could be asked: ghost: ");
+    assert!(!run.all().contains("odd one out"), "{}", run.all());
+}
+
+#[test]
 fn files_that_exist_or_not_and_directories() {
     let Some(lab) = lab() else { return };
     let _fault = Repair::inject(

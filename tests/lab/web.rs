@@ -460,6 +460,67 @@ fn certificates_are_read_even_self_signed_and_the_short_one_fails() {
 }
 
 #[test]
+fn a_request_via_a_backend_names_that_backend_in_its_failure() {
+    let Some(lab) = lab() else { return };
+    let text = feature(
+        "web1",
+        &[
+            (
+                "By name",
+                "When I request \"http://www.shakedown.test/health\" via \"web2\"\nThen the response status should be 201",
+            ),
+            (
+                "By address",
+                "When I request \"http://www.shakedown.test/health\" via \"{address}\"\nThen the JSON at \"host\" should be \"web2\"",
+            ),
+            (
+                "Refused",
+                "When I request \"http://www.shakedown.test:8443/\" via \"{address}\"",
+            ),
+        ],
+    );
+    let run = run_suite(&lab, &text, &[]);
+    run.assert_exit(1)
+        .assert_contains("3 scenarios (0 passed, 3 failed) on 1 host")
+        .assert_contains("expected: status 201 from GET http://www.shakedown.test/health via web2 (10.77.0.12)")
+        .assert_contains(
+            "expected: JSON at \"host\" of GET http://www.shakedown.test/health via web1 (10.77.0.11) = \"web2\"",
+        )
+        .assert_contains("expected: a response to GET http://www.shakedown.test:8443/ via web1 (10.77.0.11)")
+        .assert_contains(
+            "found:    no response: connection failed (GET http://www.shakedown.test:8443/ via 10.77.0.11:8443): ",
+        );
+}
+
+#[test]
+fn tls_failures_read_as_sentences_not_rust_debug_text() {
+    let Some(lab) = lab() else { return };
+    let text = feature(
+        "web1",
+        &[
+            (
+                "Verified HTTPS",
+                "When I request \"https://www.shakedown.test/\" via \"{address}\"",
+            ),
+            (
+                "Not TLS",
+                "Then the TLS certificate for \"{address}:80\" should be valid for at least 30 days",
+            ),
+        ],
+    );
+    let run = run_suite(&lab, &text, &[]);
+    run.assert_exit(1)
+        .assert_contains("2 scenarios (0 passed, 2 failed) on 1 host")
+        .assert_contains(
+            "found:    no response: TLS handshake failed (GET https://www.shakedown.test/ via 10.77.0.11:443): the certificate is a CA certificate used as the server's own (end-entity) certificate",
+        )
+        .assert_contains("found:    TLS handshake with 10.77.0.11:80 failed: the server did not answer in TLS");
+    for debug in ["Other(", "OtherError", "CaUsedAsEndEntity", "InvalidContentType"] {
+        assert!(!run.all().contains(debug), "{debug:?} in:\n{}", run.all());
+    }
+}
+
+#[test]
 fn apache_request_rate_is_read_from_mod_status() {
     let Some(lab) = lab() else { return };
     let text = feature(
