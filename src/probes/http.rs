@@ -101,7 +101,7 @@ pub enum HttpError {
     Timeout {
         /// Method.
         method: String,
-        /// URL.
+        /// URL, with `via ADDRESS:PORT` when the request went to a chosen address.
         url: String,
         /// The limit.
         timeout: Duration,
@@ -109,11 +109,12 @@ pub enum HttpError {
     /// Connect, TLS, or protocol failure.
     #[error("{kind} ({method} {url}): {reason}")]
     Failed {
-        /// `connection failed`, `request failed`, `reading the body failed`.
+        /// `connection failed`, `TLS handshake failed`, `request failed`, `reading the body
+        /// failed`.
         kind: &'static str,
         /// Method.
         method: String,
-        /// URL.
+        /// URL, with `via ADDRESS:PORT` when the request went to a chosen address.
         url: String,
         /// The error chain.
         reason: String,
@@ -126,7 +127,11 @@ pub enum HttpError {
 /// Sends `req` on a fresh connection and reads the whole body.
 pub async fn send(req: &Request) -> Result<Response, HttpError> {
     let url = parse_url(&req.url)?;
-    let client = client_for(&url, req.via.as_deref()).await?;
+    let via = match &req.via {
+        Some(via) => Some(resolve_via(via, url.port_or_known_default().unwrap_or(80)).await?),
+        None => None,
+    };
+    let client = client_for(&url, via).await?;
     let mut builder = client.request(req.method.clone(), url.clone()).timeout(req.timeout);
     for (name, value) in &req.headers {
         builder = builder.header(name.as_str(), value.as_str());
@@ -143,7 +148,7 @@ pub async fn send(req: &Request) -> Result<Response, HttpError> {
         }
         builder = builder.body(body.clone());
     }
-    let fail = |kind: &'static str, e: reqwest::Error| classify(kind, req, &e);
+    let fail = |kind: &'static str, e: reqwest::Error| classify(kind, req, via, &e);
     let start = Instant::now();
     let response = builder.send().await.map_err(|e| fail("connection failed", e))?;
     let status = response.status();
@@ -183,12 +188,25 @@ pub fn parse_url(url: &str) -> Result<Url, HttpError> {
     }
 }
 
-fn classify(kind: &'static str, req: &Request, e: &reqwest::Error) -> HttpError {
+fn classify(kind: &'static str, req: &Request, via: Option<SocketAddr>, e: &reqwest::Error) -> HttpError {
+    // Errors name the address a "via" request went to: which backend failed.
+    let url = match via {
+        Some(addr) => format!("{} via {addr}", req.url),
+        None => req.url.clone(),
+    };
     if e.is_timeout() {
         return HttpError::Timeout {
             method: req.method.to_string(),
-            url: req.url.clone(),
+            url,
             timeout: req.timeout,
+        };
+    }
+    if let Some(tls) = super::tls_errors::find(e) {
+        return HttpError::Failed {
+            kind: "TLS handshake failed",
+            method: req.method.to_string(),
+            url,
+            reason: super::tls_errors::describe(tls),
         };
     }
     let kind = if e.is_connect() { "connection failed" } else { kind };
@@ -200,35 +218,12 @@ fn classify(kind: &'static str, req: &Request, e: &reqwest::Error) -> HttpError 
         .collect::<Vec<_>>()
         .join(": ");
     let reason = if reason.is_empty() { chain } else { reason };
-    let hint = tls_hint(&reason).map(|h| format!(" ({h})")).unwrap_or_default();
     HttpError::Failed {
         kind,
         method: req.method.to_string(),
-        url: req.url.clone(),
-        reason: format!("{reason}{hint}"),
+        url,
+        reason,
     }
-}
-
-/// Plain words for the certificate errors rustls reports.
-fn tls_hint(reason: &str) -> Option<&'static str> {
-    const HINTS: &[(&str, &str)] = &[
-        (
-            "CaUsedAsEndEntity",
-            "the server presents a CA certificate (CA:TRUE, e.g. self-signed) as its own",
-        ),
-        (
-            "UnknownIssuer",
-            "the certificate is not signed by a CA this machine trusts: self-signed or private CA",
-        ),
-        (
-            "NotValidForName",
-            "the certificate is not valid for the URL's host name",
-        ),
-        ("Expired", "the certificate has expired"),
-        ("NotValidYet", "the certificate is not valid yet"),
-        ("Revoked", "the certificate is revoked"),
-    ];
-    HINTS.iter().find(|(k, _)| reason.contains(k)).map(|(_, h)| *h)
 }
 
 /// An error and its sources, deepest last, without repeats (`error sending request:
@@ -247,14 +242,8 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// One client per "via" mapping (connections are not kept: every request connects anew).
-async fn client_for(url: &Url, via: Option<&str>) -> Result<Client, HttpError> {
-    let mapping = match via {
-        Some(via) => {
-            let host = url.host_str().unwrap_or_default().to_string();
-            Some((host, resolve_via(via, url.port_or_known_default().unwrap_or(80)).await?))
-        }
-        None => None,
-    };
+async fn client_for(url: &Url, via: Option<SocketAddr>) -> Result<Client, HttpError> {
+    let mapping = via.map(|addr| (url.host_str().unwrap_or_default().to_string(), addr));
     let key = mapping.as_ref().map(|(h, a)| format!("{h}={a}")).unwrap_or_default();
     // One build per key even when many scenarios start at once (a build costs tens of ms
     // of CPU, which would show up in the response times of requests already in flight),

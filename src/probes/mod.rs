@@ -7,3 +7,4 @@ pub mod haproxy;
 pub mod http;
 pub mod mysql;
 pub mod tls;
+pub mod tls_errors;

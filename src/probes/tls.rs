@@ -129,7 +129,10 @@ pub async fn peer_certificate(connect: (&str, u16), sni: &str, timeout: Duration
         let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
             .connect(name, tcp)
             .await
-            .map_err(|e| format!("TLS handshake with {addr} failed: {e}"))?;
+            .map_err(|e| {
+                let why = super::tls_errors::find(&e).map_or_else(|| e.to_string(), super::tls_errors::describe);
+                format!("TLS handshake with {addr} failed: {why}")
+            })?;
         let (_, conn) = tls.get_ref();
         let leaf = conn
             .peer_certificates()

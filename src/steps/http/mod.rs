@@ -56,7 +56,7 @@ pub const STEPS: &[StepDef] = &[
         line: line!(),
         sentence: "I request {string}",
         example: r#"When I request "http://{address}/health""#,
-        doc: "GET from this machine, on a fresh connection, without following redirects or using any proxy. The step timeout bounds the request. Keeps the response (status, headers, body, time from connect to last body byte) for the Then steps; the response time is a measured value. Fails when no response comes back, saying whether the connection failed or timed out.",
+        doc: "GET from this machine, on a fresh connection, without following redirects or using any proxy. The step timeout bounds the request. Keeps the response (status, headers, body, time from connect to last body byte) for the Then steps; the response time is a measured value. Fails when no response comes back, saying whether the connection failed, the TLS handshake failed (in words: `the certificate is not signed by a CA this machine trusts`) or it timed out.",
         module: MODULE,
         file: MODULE,
         lane: Lane::Chain,
@@ -69,7 +69,7 @@ pub const STEPS: &[StepDef] = &[
         line: line!(),
         sentence: "I request {string} via {string}",
         example: r#"When I request "https://www.example.com/" via "{address}""#,
-        doc: "As `I request`, but connects to the given address (an IP address, an inventory name, or a resolvable name; the URL's port is kept) while sending the URL's Host header and TLS SNI: tests each backend behind a load balancer by its public name. The certificate must still be valid for that name.",
+        doc: "As `I request`, but connects to the given address (an IP address, an inventory name, or a resolvable name; the URL's port is kept) while sending the URL's Host header and TLS SNI: tests each backend behind a load balancer by its public name. The certificate must still be valid for that name. Every expected/found text names the backend (`GET https://www.example.com/ via web2 (10.77.0.12)`; a failed connection gives the address and port it tried).",
         module: MODULE,
         file: MODULE,
         lane: Lane::Chain,
@@ -303,8 +303,12 @@ fn parse_header(text: &str) -> Result<(String, String), String> {
 }
 
 /// Sends `times` requests one after another within the step timeout and stores them.
-async fn request(ctx: &mut StepCtx, mut req: Request, times: u32) -> StepOutput {
-    let what = format!("{} {}", req.method, req.url);
+/// `via` names the backend a "via" request goes to, for every text about it.
+async fn request(ctx: &mut StepCtx, mut req: Request, times: u32, via: Option<String>) -> StepOutput {
+    let what = match via {
+        Some(via) => format!("{} {} via {via}", req.method, req.url),
+        None => format!("{} {}", req.method, req.url),
+    };
     let deadline = std::time::Instant::now() + ctx.step_timeout;
     let mut responses = Vec::with_capacity(times as usize);
     ctx.http.request = what.clone();
@@ -390,23 +394,38 @@ fn new_request(method: Method, url: &str, ctx: &StepCtx) -> Request {
 fn get(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
     Box::pin(async move {
         let req = new_request(Method::GET, a.get(0), ctx);
-        request(ctx, req, 1).await
+        request(ctx, req, 1, None).await
     })
 }
 
 fn get_via(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
     Box::pin(async move {
         let mut req = new_request(Method::GET, a.get(0), ctx);
-        req.via = Some(ctx.pool.address_of(a.get(1)));
-        request(ctx, req, 1).await
+        let address = ctx.pool.address_of(a.get(1));
+        let shown = backend_name(ctx, a.get(1), &address);
+        req.via = Some(address);
+        request(ctx, req, 1, Some(shown)).await
     })
+}
+
+/// The backend a "via" request goes to, as failures name it: `web2 (10.77.0.12)` for an
+/// inventory host given by name or by address, else the address or name as written.
+pub(super) fn backend_name(ctx: &StepCtx, written: &str, address: &str) -> String {
+    if written != address {
+        return format!("{written} ({address})");
+    }
+    let hosts = ctx.pool.select("*").unwrap_or_default();
+    match hosts.iter().find(|h| h.host.address == address) {
+        Some(h) => format!("{} ({address})", h.host.name),
+        None => written.to_string(),
+    }
 }
 
 fn get_with_header(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
     Box::pin(async move {
         let mut req = new_request(Method::GET, a.get(0), ctx);
         req.headers.push(parse_header(a.get(1)).map_err(StepError::Other)?);
-        request(ctx, req, 1).await
+        request(ctx, req, 1, None).await
     })
 }
 
@@ -417,7 +436,7 @@ fn post(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
             StepError::Other("this step needs the body as a doc string (\"\"\" lines) below it".into())
         })?;
         req.body = Some(body);
-        request(ctx, req, 1).await
+        request(ctx, req, 1, None).await
     })
 }
 
@@ -427,7 +446,7 @@ fn get_times(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
             .map_err(StepError::Other)
             .and_then(|_| a.int(1))?;
         let req = new_request(Method::GET, a.get(0), ctx);
-        request(ctx, req, times as u32).await
+        request(ctx, req, times as u32, None).await
     })
 }
 

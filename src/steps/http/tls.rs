@@ -60,7 +60,7 @@ async fn check(ctx: &StepCtx, target: &str, via: Option<&str>, days: i64) -> Ste
     let (host, port) = split_target(target).map_err(StepError::Other)?;
     let connect = ctx.pool.address_of(via.unwrap_or(&host));
     let shown = match via {
-        Some(v) => format!("{target} (via {v})"),
+        Some(v) => format!("{target} (via {})", super::backend_name(ctx, v, &connect)),
         None => target.to_string(),
     };
     let expected = format!("TLS certificate of {shown} valid for at least {days} days");
