@@ -1,7 +1,9 @@
 //! Consistency steps: the same command output, or the same file, on every host of a group,
 //! to spot the server that is out of whack. Hosts are asked concurrently; the failure
 //! groups hosts by value (`web1, web2: "3f2a…"; web3: "9c1e…"`) and names the odd ones out
-//! (the hosts outside the largest group, when one group is larger than every other).
+//! (the hosts outside the largest group, when one group is larger than every other; one
+//! against one blames neither). A host that cannot be asked is not a difference: the step
+//! could not check it (see [`judge`]). The MySQL table step judges its checksums here too.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -24,7 +26,7 @@ pub const STEPS: &[StepDef] = &[
         line: line!(),
         sentence: "the output of {string} should be the same on all hosts in group {string}",
         example: r#"Then the output of "md5sum /etc/app.conf" should be the same on all hosts in group "web""#,
-        doc: "Runs the command line with `sh -c` on every host of the group (a group, host name or glob, as `@hosts:`) at once and compares their standard output (trailing whitespace ignored); a host where it exits non-zero or cannot be reached has that as its value. The failure groups hosts by value and names the odd ones out: `web1, web2: \"3f2a…\"; web3: \"9c1e…\"; odd one out: web3`.",
+        doc: "Runs the command line with `sh -c` on every host of the group (a group, host name or glob, as `@hosts:`) at once and compares their standard output (trailing whitespace ignored); a host where it exits non-zero has that as its value. The failure groups hosts by value and names the odd ones out: `web1, web2: \"3f2a…\"; web3: \"9c1e…\"; odd one out: web3` (one against one blames neither: `no majority`). A host that cannot be reached is not a difference: with no host reached, or the others agreeing, the step could not check, naming each host and why.",
         module: MODULE,
         file: MODULE,
         lane: Lane::Ahead,
@@ -37,7 +39,7 @@ pub const STEPS: &[StepDef] = &[
         line: line!(),
         sentence: "the file {string} should be the same on all hosts in group {string}",
         example: r#"Then the file "/etc/app.conf" should be the same on all hosts in group "web""#,
-        doc: "`sha256sum FILE` on every host of the group at once (only the checksum comes back); a missing file counts as its own value. The failure groups hosts by checksum and names the odd ones out.",
+        doc: "`sha256sum FILE` on every host of the group at once (only the checksum comes back); a missing file counts as its own value. The failure groups hosts by checksum and names the odd ones out, as above; unreachable hosts as above.",
         module: MODULE,
         file: MODULE,
         lane: Lane::Ahead,
@@ -58,34 +60,45 @@ fn check_file(args: &[String]) -> Result<(), String> {
     }
 }
 
-/// A host's answer as a comparable value; `Err` when the host gave none (the command
-/// failed, the file is missing, the host cannot be reached), which fails the step even
-/// when every host says the same.
-type Value = fn(Result<Output, TransportError>) -> Result<String, String>;
+/// One host's answer to a "same on all hosts" step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Said {
+    /// A value to compare.
+    Value(String),
+    /// An answer that fails the step even when every host gives it (a non-zero exit, a
+    /// missing file or table), compared like a value.
+    Failing(String),
+    /// No answer: the host could not be asked (unreachable, MySQL refused the login). It
+    /// is neither the same nor different: the step could not check it.
+    NoAnswer(String),
+}
 
-fn output_value(r: Result<Output, TransportError>) -> Result<String, String> {
+/// Turns what a host's command did into its answer.
+type Value = fn(Result<Output, TransportError>) -> Said;
+
+fn output_value(r: Result<Output, TransportError>) -> Said {
     match r {
-        Ok(o) if o.success() => Ok(o.stdout_text().trim_end().to_string()),
-        Ok(o) => Err(format!(
+        Ok(o) if o.success() => Said::Value(o.stdout_text().trim_end().to_string()),
+        Ok(o) => Said::Failing(format!(
             "exit {}: {}",
             o.status.map(|s| s.to_string()).unwrap_or_else(|| "signal".into()),
             o.stderr_text().trim()
         )),
-        Err(e) => Err(format!("error: {e}")),
+        Err(e) => Said::NoAnswer(e.to_string()),
     }
 }
 
-fn checksum_value(r: Result<Output, TransportError>) -> Result<String, String> {
+fn checksum_value(r: Result<Output, TransportError>) -> Said {
     match r {
-        Ok(o) if o.success() => Ok(o.stdout_text().split_whitespace().next().unwrap_or("").to_string()),
-        Ok(o) if o.stderr_text().contains("No such file") => Err("missing".into()),
-        Ok(o) => Err(format!("error: {}", o.stderr_text().trim())),
-        Err(e) => Err(format!("error: {e}")),
+        Ok(o) if o.success() => Said::Value(o.stdout_text().split_whitespace().next().unwrap_or("").to_string()),
+        Ok(o) if o.stderr_text().contains("No such file") => Said::Failing("missing".into()),
+        Ok(o) => Said::Failing(format!("error: {}", o.stderr_text().trim())),
+        Err(e) => Said::NoAnswer(e.to_string()),
     }
 }
 
 /// A host's name and its answer.
-type Answer = (String, Result<String, String>);
+pub type Answer = (String, Said);
 
 /// Asks every host of `group` at once; answers in the group's host order.
 async fn ask(ctx: &StepCtx, group: &str, cmd: Cmd, value: Value) -> Result<Vec<Answer>, StepError> {
@@ -100,8 +113,8 @@ async fn ask(ctx: &StepCtx, group: &str, cmd: Cmd, value: Value) -> Result<Vec<A
 }
 
 /// Hosts grouped by value, largest group first (ties in host order).
-pub fn group_by_value(answers: &[(String, String)]) -> Vec<(String, Vec<String>)> {
-    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+pub fn group_by_value<V: PartialEq + Clone>(answers: &[(String, V)]) -> Vec<(V, Vec<String>)> {
+    let mut groups: Vec<(V, Vec<String>)> = Vec::new();
     for (host, value) in answers {
         match groups.iter_mut().find(|(v, _)| v == value) {
             Some((_, hosts)) => hosts.push(host.clone()),
@@ -112,9 +125,14 @@ pub fn group_by_value(answers: &[(String, String)]) -> Vec<(String, Vec<String>)
     groups
 }
 
-/// A value as shown in a failure: cut to [`SHOWN`] characters; when two different values
-/// would look the same, a short hash of each is added.
-fn shown(value: &str, all: &[(String, Vec<String>)]) -> String {
+/// An answer as shown in a failure: a value cut to [`SHOWN`] characters and quoted (when
+/// two different values would look the same, a short hash of each is added); a failing
+/// answer in full, since it says why.
+fn shown(said: &Said, all: &[(Said, Vec<String>)]) -> String {
+    let value = match said {
+        Said::Value(v) => v,
+        Said::Failing(why) | Said::NoAnswer(why) => return why.clone(),
+    };
     let cut = |v: &str| {
         let first = v.lines().next().unwrap_or("");
         if first.chars().count() > SHOWN || v.lines().count() > 1 {
@@ -124,7 +142,10 @@ fn shown(value: &str, all: &[(String, Vec<String>)]) -> String {
         }
     };
     let mine = cut(value);
-    if all.iter().any(|(v, _)| v != value && cut(v) == mine) {
+    let lookalike = all
+        .iter()
+        .any(|(v, _)| matches!(v, Said::Value(v) if v != value && cut(v) == mine));
+    if lookalike {
         let mut h = DefaultHasher::new();
         value.hash(&mut h);
         format!("{mine:?} (#{:08x})", h.finish() as u32)
@@ -133,25 +154,61 @@ fn shown(value: &str, all: &[(String, Vec<String>)]) -> String {
     }
 }
 
-/// The verdict on the hosts' answers.
-pub fn judge(what: &str, group: &str, answers: &[Answer]) -> Outcome {
+/// The verdict on the hosts' answers. Every host says the same value: passed. Hosts that
+/// answered differently: failed, listing each value with its hosts; the hosts outside the
+/// largest group are named the odd ones out only when that group is larger than every
+/// other (one against one blames neither: `no majority`). A host that could not be asked
+/// is not a difference: when no host answered, or the ones that did agree, the step could
+/// not check (an error naming each host and why).
+pub fn judge(what: &str, group: &str, answers: &[Answer]) -> StepOutput {
     let expected = format!("{what} the same on all hosts in group {group}");
-    let failed = answers.iter().any(|(_, v)| v.is_err());
-    let answers: Vec<(String, String)> = answers
+    let (silent, spoke): (Vec<&Answer>, Vec<&Answer>) =
+        answers.iter().partition(|(_, s)| matches!(s, Said::NoAnswer(_)));
+    let unasked: Vec<String> = silent
         .iter()
-        .map(|(h, v)| (h.clone(), v.clone().unwrap_or_else(|e| e)))
+        .map(|(h, s)| format!("{h}: {}", shown(s, &[])))
         .collect();
-    let groups = group_by_value(&answers);
-    if groups.len() <= 1 && !failed {
-        let value = groups.first().map(|(v, _)| shown(v, &groups)).unwrap_or_default();
-        return Outcome::pass(expected, format!("the same on all {} hosts: {value}", answers.len()));
+    if spoke.is_empty() {
+        return Err(StepError::Other(format!(
+            "no host of group {group} could be asked: {}",
+            unasked.join("; ")
+        )));
     }
+    let spoke: Vec<Answer> = spoke.into_iter().cloned().collect();
+    let failing = spoke.iter().any(|(_, s)| matches!(s, Said::Failing(_)));
+    let groups = group_by_value(&spoke);
     let listed: Vec<String> = groups
         .iter()
         .map(|(v, hosts)| format!("{}: {}", hosts.join(", "), shown(v, &groups)))
         .collect();
+    if groups.len() == 1 && !failing {
+        let (value, hosts) = &groups[0];
+        let value = shown(value, &groups);
+        if silent.is_empty() {
+            return Ok(Outcome::pass(expected, format!("the same on all {} hosts: {value}", hosts.len())));
+        }
+        let names: Vec<&str> = silent.iter().map(|(h, _)| h.as_str()).collect();
+        let reasons: Vec<String> = silent.iter().map(|(_, s)| shown(s, &[])).collect();
+        let agree = match hosts.len() {
+            1 => format!("{} answered", hosts[0]),
+            _ => format!("{} agree", hosts.join(", ")),
+        };
+        return Err(StepError::Other(format!(
+            "{} could not be asked ({}); {agree}: {value}",
+            names.join(", "),
+            reasons.join("; "),
+        )));
+    }
+    let not_asked = if unasked.is_empty() {
+        String::new()
+    } else {
+        format!("; could not be asked: {}", unasked.join("; "))
+    };
     if groups.len() == 1 {
-        return Outcome::fail(expected, format!("no answer from any host: {}", listed.join("; ")));
+        return Ok(Outcome::fail(
+            expected,
+            format!("no host has a value: {}{not_asked}", listed.join("; ")),
+        ));
     }
     let odd = if groups[0].1.len() > groups[1].1.len() {
         let odd: Vec<&str> = groups[1..]
@@ -166,7 +223,7 @@ pub fn judge(what: &str, group: &str, answers: &[Answer]) -> Outcome {
     } else {
         "no majority".to_string()
     };
-    Outcome::fail(expected, format!("{}; {odd}", listed.join("; ")))
+    Ok(Outcome::fail(expected, format!("{}; {odd}{not_asked}", listed.join("; "))))
 }
 
 fn output_same(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
@@ -174,7 +231,7 @@ fn output_same(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
         let (line, group) = (a.get(0), a.get(1));
         // The command steps' argument IS a shell command line (STEPS.md).
         let answers = ask(ctx, group, Cmd::shell(line), output_value).await?;
-        Ok(judge(&format!("output of `{line}`"), group, &answers))
+        judge(&format!("output of `{line}`"), group, &answers)
     })
 }
 
@@ -188,7 +245,7 @@ fn file_same(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
             ));
         }
         let answers = ask(ctx, group, Cmd::new("sha256sum").args(["--", path]), checksum_value).await?;
-        Ok(judge(&format!("file {path}"), group, &answers))
+        judge(&format!("file {path}"), group, &answers)
     })
 }
 
@@ -199,29 +256,31 @@ mod tests {
     fn answers(v: &[(&str, &str)]) -> Vec<Answer> {
         v.iter()
             .map(|(h, x)| {
-                (
-                    h.to_string(),
-                    if *x == "missing" {
-                        Err(x.to_string())
-                    } else {
-                        Ok(x.to_string())
-                    },
-                )
+                let said = match *x {
+                    "missing" => Said::Failing(x.to_string()),
+                    x if x.starts_with("unreachable") => Said::NoAnswer(x.to_string()),
+                    x => Said::Value(x.to_string()),
+                };
+                (h.to_string(), said)
             })
             .collect()
     }
 
+    fn found(o: StepOutput) -> String {
+        o.expect("checked").found
+    }
+
     #[test]
     fn missing_everywhere_fails_and_missing_somewhere_is_odd() {
-        let o = judge("file /x", "web", &answers(&[("web1", "missing"), ("web2", "missing")]));
+        let o = judge("file /x", "web", &answers(&[("web1", "missing"), ("web2", "missing")])).unwrap();
         assert!(!o.passed);
-        assert_eq!(o.found, "no answer from any host: web1, web2: \"missing\"");
+        assert_eq!(o.found, "no host has a value: web1, web2: missing");
         let o = judge(
             "file /x",
             "web",
             &answers(&[("web1", "3f2a"), ("web2", "missing"), ("web3", "3f2a")]),
         );
-        assert_eq!(o.found, "web1, web3: \"3f2a\"; web2: \"missing\"; odd one out: web2");
+        assert_eq!(found(o), "web1, web3: \"3f2a\"; web2: missing; odd one out: web2");
     }
 
     #[test]
@@ -230,7 +289,8 @@ mod tests {
             "file /etc/app.conf",
             "web",
             &answers(&[("web1", "3f2a"), ("web2", "3f2a")]),
-        );
+        )
+        .unwrap();
         assert!(o.passed);
         assert_eq!(o.found, "the same on all 2 hosts: \"3f2a\"");
     }
@@ -242,7 +302,7 @@ mod tests {
             ("web2", "9c1e0b7d"),
             ("web3", "3f2a9c1e0b7d3f2a9c1e0b7d3f2a9c1e0b7d"),
         ]);
-        let o = judge("file /etc/app.conf", "web", &a);
+        let o = judge("file /etc/app.conf", "web", &a).unwrap();
         assert!(!o.passed);
         assert_eq!(
             o.found,
@@ -253,9 +313,43 @@ mod tests {
     #[test]
     fn a_tie_has_no_majority_and_lookalikes_get_a_hash() {
         let a = answers(&[("db1", "x".repeat(30).as_str()), ("db2", &("x".repeat(30) + "y"))]);
-        let o = judge("output of `uname -r`", "db", &a);
-        assert!(o.found.ends_with("no majority"), "{}", o.found);
-        assert!(o.found.contains("(#"), "{}", o.found);
+        let o = found(judge("output of `uname -r`", "db", &a));
+        assert!(o.ends_with("no majority"), "{o}");
+        assert!(o.contains("(#"), "{o}");
+        // One against one: both values, neither host blamed.
+        let o = found(judge("file /x", "db", &answers(&[("db1", "11"), ("db2", "22")])));
+        assert_eq!(o, "db1: \"11\"; db2: \"22\"; no majority");
+    }
+
+    #[test]
+    fn a_host_that_cannot_be_asked_is_not_a_difference() {
+        let none = judge(
+            "file /x",
+            "db",
+            &answers(&[("db1", "unreachable: refused"), ("db2", "unreachable: timed out")]),
+        );
+        assert_eq!(
+            none.unwrap_err().to_string(),
+            "no host of group db could be asked: db1: unreachable: refused; db2: unreachable: timed out"
+        );
+        let rest_agree = judge(
+            "file /x",
+            "web",
+            &answers(&[("web1", "11"), ("web2", "unreachable: refused"), ("web3", "11")]),
+        );
+        assert_eq!(
+            rest_agree.unwrap_err().to_string(),
+            "web2 could not be asked (unreachable: refused); web1, web3 agree: \"11\""
+        );
+        let rest_differ = found(judge(
+            "file /x",
+            "web",
+            &answers(&[("web1", "11"), ("web2", "unreachable: refused"), ("web3", "22")]),
+        ));
+        assert_eq!(
+            rest_differ,
+            "web1: \"11\"; web3: \"22\"; no majority; could not be asked: web2: unreachable: refused"
+        );
     }
 
     #[test]
@@ -265,13 +359,13 @@ mod tests {
             stdout: b"3f2a  /etc/app.conf\n".to_vec(),
             stderr: vec![],
         };
-        assert_eq!(checksum_value(Ok(ok.clone())), Ok("3f2a".into()));
-        assert_eq!(output_value(Ok(ok)), Ok("3f2a  /etc/app.conf".into()));
+        assert_eq!(checksum_value(Ok(ok.clone())), Said::Value("3f2a".into()));
+        assert_eq!(output_value(Ok(ok)), Said::Value("3f2a  /etc/app.conf".into()));
         let missing = Output {
             status: Some(1),
             stdout: vec![],
             stderr: b"sha256sum: /x: No such file or directory".to_vec(),
         };
-        assert_eq!(checksum_value(Ok(missing)), Err("missing".into()));
+        assert_eq!(checksum_value(Ok(missing)), Said::Failing("missing".into()));
     }
 }

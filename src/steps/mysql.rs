@@ -10,6 +10,7 @@ use futures::future::BoxFuture;
 use tokio::time::Instant;
 
 use super::{Args, Lane, Measurement, Outcome, StepCtx, StepDef, StepError, StepOutput};
+use super::consistency::{self, Said};
 use crate::probes::mysql::parse::{self, ReplicaStatus, TextRows};
 use crate::probes::mysql::{MysqlError, endpoint};
 use crate::runner::hosts::HostHandle;
@@ -139,7 +140,7 @@ pub const STEPS: &[StepDef] = &[
         line: line!(),
         sentence: "the table {string} should be the same on all hosts in group {string}",
         example: r#"Then the table "app.users" should be the same on all hosts in group "db""#,
-        doc: "Runs CHECKSUM TABLE on every host of the group (or host pattern) at once. The failure names the odd hosts out and lists each host's checksum, grouped; a host where the table is missing or MySQL does not answer is named with the reason.",
+        doc: "Runs CHECKSUM TABLE on every host of the group (or host pattern) at once. The failure lists each host's checksum, grouped, and names the odd hosts out when most hosts agree (one against one blames neither: `no majority`); a missing table is an answer (`table missing`) that fails. A host where MySQL does not answer is not a difference: with no host answering, or the others agreeing, the step could not check, naming each host and why.",
         module: MODULE,
         file: MODULE,
         lane: Lane::Ahead,
@@ -471,60 +472,22 @@ pub enum Checksum {
     Error(String),
 }
 
-/// The checksums of all hosts: passes when every host has the same one. The failure names
-/// the odd hosts out (those outside the largest group of equal checksums, and every host
-/// with a missing table or an error) and lists every host's checksum, grouped.
-pub fn judge_checksums(table: &str, group: &str, results: &[(String, Checksum)]) -> Outcome {
-    // Groups of equal checksums, in the order their first host is listed.
-    let mut by_sum: Vec<(&str, Vec<&str>)> = Vec::new();
-    for (host, c) in results {
-        if let Checksum::Value(v) = c {
-            match by_sum.iter_mut().find(|(sum, _)| *sum == v.as_str()) {
-                Some((_, hosts)) => hosts.push(host.as_str()),
-                None => by_sum.push((v.as_str(), vec![host.as_str()])),
-            }
-        }
-    }
-    // The reference is the largest group; on a tie, the one listed first.
-    let reference = by_sum
+/// The checksums of all hosts, judged as every "same on all hosts" step is
+/// ([`consistency::judge`]): passes when every host has the same one; a missing table is an
+/// answer that fails; a host where MySQL does not answer could not be checked.
+pub fn judge_checksums(table: &str, group: &str, results: &[(String, Checksum)]) -> StepOutput {
+    let answers: Vec<consistency::Answer> = results
         .iter()
-        .rev()
-        .max_by_key(|(_, hosts)| hosts.len())
-        .map(|(sum, _)| *sum);
-    let odd: Vec<&str> = results
-        .iter()
-        .filter(|(_, c)| !matches!(c, Checksum::Value(v) if Some(v.as_str()) == reference))
-        .map(|(h, _)| h.as_str())
+        .map(|(host, c)| {
+            let said = match c {
+                Checksum::Value(v) => Said::Value(v.clone()),
+                Checksum::Missing(why) => Said::Failing(format!("table missing ({why})")),
+                Checksum::Error(why) => Said::NoAnswer(why.clone()),
+            };
+            (host.clone(), said)
+        })
         .collect();
-    let expected = format!(
-        "table {table} with the same checksum on all {} hosts of {group}",
-        results.len()
-    );
-    if odd.is_empty() {
-        return Outcome::pass(
-            expected,
-            format!(
-                "checksum {} on {}",
-                reference.unwrap_or("-"),
-                results.iter().map(|(h, _)| h.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        );
-    }
-    let mut parts: Vec<String> = by_sum
-        .iter()
-        .map(|(sum, hosts)| format!("{sum} on {}", hosts.join(", ")))
-        .collect();
-    for (host, c) in results {
-        match c {
-            Checksum::Missing(why) => parts.push(format!("{host}: table missing ({why})")),
-            Checksum::Error(why) => parts.push(format!("{host}: {why}")),
-            Checksum::Value(_) => {}
-        }
-    }
-    Outcome::fail(
-        expected,
-        format!("different on {}: {}", odd.join(", "), parts.join("; ")),
-    )
+    consistency::judge(&format!("checksum of table {table}"), group, &answers)
 }
 
 async fn checksum_of(h: Arc<HostHandle>, quoted: String, until: Instant) -> (String, Checksum) {
@@ -553,7 +516,7 @@ fn table_same(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
         let hosts = ctx.pool.select(a.get(1)).map_err(StepError::Other)?;
         let until = deadline(ctx);
         let results = futures::future::join_all(hosts.into_iter().map(|h| checksum_of(h, quoted.clone(), until))).await;
-        Ok(judge_checksums(a.get(0), a.get(1), &results))
+        judge_checksums(a.get(0), a.get(1), &results)
     })
 }
 

@@ -116,23 +116,24 @@ fn variables_compare_booleans_by_meaning() {
 #[test]
 fn checksums_name_the_odd_ones_out() {
     let v = |s: &str| Checksum::Value(s.into());
+    let found = |o: StepOutput| o.expect("checked").found;
     let same = [("db1".to_string(), v("11")), ("db2".to_string(), v("11"))];
-    assert!(judge_checksums("app.users", "db", &same).passed);
+    assert!(judge_checksums("app.users", "db", &same).unwrap().passed);
 
     let odd = [
         ("db1".to_string(), v("11")),
         ("db2".to_string(), v("22")),
         ("db3".to_string(), v("11")),
     ];
-    let o = judge_checksums("app.users", "db", &odd);
+    let o = judge_checksums("app.users", "db", &odd).unwrap();
     assert!(!o.passed);
-    assert_eq!(o.found, "different on db2: 11 on db1, db3; 22 on db2");
+    assert_eq!(o.found, "db1, db3: \"11\"; db2: \"22\"; odd one out: db2");
 
-    // Two hosts that differ: the first host's checksum is the reference.
+    // Two hosts that differ: both values, neither blamed.
     let two = [("db1".to_string(), v("11")), ("db2".to_string(), v("22"))];
     assert_eq!(
-        judge_checksums("app.users", "db", &two).found,
-        "different on db2: 11 on db1; 22 on db2"
+        found(judge_checksums("app.users", "db", &two)),
+        "db1: \"11\"; db2: \"22\"; no majority"
     );
 
     let missing = [
@@ -142,19 +143,27 @@ fn checksums_name_the_odd_ones_out() {
             Checksum::Missing("Table 'app.users' doesn't exist".into()),
         ),
     ];
-    let o = judge_checksums("app.users", "db", &missing);
     assert_eq!(
-        o.found,
-        "different on db2: 11 on db1; db2: table missing (Table 'app.users' doesn't exist)"
+        found(judge_checksums("app.users", "db", &missing)),
+        "db1: \"11\"; db2: table missing (Table 'app.users' doesn't exist); no majority"
     );
 
+    // MySQL unreachable: could not check, not "different".
     let error = [
         ("db1".to_string(), Checksum::Error("cannot connect".into())),
         ("db2".to_string(), v("11")),
     ];
     assert_eq!(
-        judge_checksums("t", "db", &error).found,
-        "different on db1: 11 on db2; db1: cannot connect"
+        judge_checksums("t", "db", &error).unwrap_err().to_string(),
+        "db1 could not be asked (cannot connect); db2 answered: \"11\""
+    );
+    let both = [
+        ("db1".to_string(), Checksum::Error("cannot connect".into())),
+        ("db2".to_string(), Checksum::Error("access denied".into())),
+    ];
+    assert_eq!(
+        judge_checksums("t", "db", &both).unwrap_err().to_string(),
+        "no host of group db could be asked: db1: cannot connect; db2: access denied"
     );
 }
 

@@ -392,7 +392,7 @@ fn across_hosts_passes_when_the_group_agrees() {
     run.assert_exit(1)
         .assert_contains("3 scenarios (1 passed, 2 failed)")
         .assert_contains("found web1: \"web1\"; web2: \"web2\"; no majority")
-        .assert_contains("found no answer from any host: web1, web2: \"missing\"");
+        .assert_contains("found no host has a value: web1, web2: missing");
 }
 
 #[test]
