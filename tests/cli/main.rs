@@ -5,6 +5,7 @@ mod util;
 
 mod init;
 mod malformed;
+mod options;
 mod packs;
 mod partition;
 mod serve;

@@ -74,3 +74,31 @@ fn serves_a_local_suite_and_stops_on_sigterm() {
     };
     assert_eq!(code, Some(0));
 }
+
+#[test]
+fn listen_takes_a_host_name_and_resolves_it() {
+    let dir = suite(&[("f.feature", "Feature: F\n  Scenario: S\n    When I run \"true\"\n")]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args(["serve", "f.feature", "--listen", "localhost:0"])
+        .current_dir(dir.path())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let first = lines.next().expect("a line").expect("utf-8");
+    // SAFETY: kill(2) on the pid of a child we spawned and have not reaped.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = child.wait().expect("wait");
+    let addr = first.strip_prefix("listening on ").unwrap_or_else(|| panic!("{first}"));
+    let addr: std::net::SocketAddr = addr.parse().expect("an address");
+    assert!(addr.ip().is_loopback(), "{addr}");
+    assert_eq!(status.code(), Some(0));
+
+    // A name that does not resolve: exit 2 naming the option, before listening.
+    let out = shakedown_in(dir.path(), &["serve", "f.feature", "--listen", "nowhere.invalid:7979"], &[]);
+    out.assert_exit(2).assert_contains("nowhere.invalid:7979");
+    assert!(!out.stderr.contains("listening on"), "{}", out.stderr);
+    let out = shakedown_in(dir.path(), &["serve", "f.feature", "--listen", "localhost"], &[]);
+    out.assert_exit(2).assert_contains("HOST:PORT");
+}
