@@ -214,7 +214,8 @@ pub struct InitArgs {
 /// `steps` options.
 #[derive(Debug, Args, Clone)]
 pub struct StepsArgs {
-    /// Only sentences containing this text.
+    /// Only steps whose sentence or example holds each word of this text (any case); none:
+    /// exit 1, with the nearest words.
     pub filter: Option<String>,
     /// Custom step packs: every *.toml in DIR (default ./steps when it exists).
     #[arg(long, value_name = "DIR")]

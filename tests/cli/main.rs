@@ -3,6 +3,7 @@
 
 mod util;
 
+mod catalogue;
 mod init;
 mod malformed;
 mod options;
