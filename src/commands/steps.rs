@@ -24,7 +24,10 @@ pub fn steps(args: &StepsArgs) -> Result<ExitStatus, BadInput> {
         .filter(|def| args.filter.as_deref().is_none_or(|f| selected(def, f)))
         .collect();
     if let (Some(filter), true) = (&args.filter, shown.is_empty()) {
-        eprintln!("no step sentence or example contains \"{filter}\"; {}", suggestion(&library, filter));
+        eprintln!(
+            "no step sentence or example contains \"{filter}\"; {}",
+            suggestion(&library, filter)
+        );
         return Ok(ExitStatus::Failed);
     }
     let mut file = "";

@@ -22,10 +22,12 @@ pub fn excerpt(text: &str) -> String {
 
 /// Compiles a regex argument, as a step error when it does not compile.
 pub fn regex(pattern: &str) -> Result<Regex, StepError> {
-    regex::RegexBuilder::new(pattern)
-        .multi_line(true)
-        .build()
-        .map_err(|e| StepError::Other(format!("bad regular expression /{pattern}/: {}", regex_problem(pattern, &e))))
+    regex::RegexBuilder::new(pattern).multi_line(true).build().map_err(|e| {
+        StepError::Other(format!(
+            "bad regular expression /{pattern}/: {}",
+            regex_problem(pattern, &e)
+        ))
+    })
 }
 
 /// Why `pattern` does not compile, in one line (`unclosed character class (at character

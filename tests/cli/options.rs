@@ -20,7 +20,11 @@ fn a_zero_timeout_is_refused_saying_why() {
                 .assert_exit(3)
                 .assert_contains("must be more than 0: nothing could finish in no time");
         }
-        let serve = shakedown_in(dir.path(), &["serve", "f.feature", option, "0s", "--listen", "127.0.0.1:0"], &[]);
+        let serve = shakedown_in(
+            dir.path(),
+            &["serve", "f.feature", option, "0s", "--listen", "127.0.0.1:0"],
+            &[],
+        );
         serve.assert_exit(2).assert_contains("must be more than 0");
     }
 }
@@ -29,9 +33,8 @@ fn a_zero_timeout_is_refused_saying_why() {
 fn a_trace_file_that_cannot_be_written_names_the_option_and_the_file() {
     let dir = suite(&[("f.feature", LOCAL)]);
     let run = shakedown_in(dir.path(), &["run", "f.feature", "--trace", "/nonexistent/t"], &[]);
-    run.assert_exit(2).assert_contains(
-        "error: --trace /nonexistent/t: cannot write the trace file: No such file or directory",
-    );
+    run.assert_exit(2)
+        .assert_contains("error: --trace /nonexistent/t: cannot write the trace file: No such file or directory");
     assert!(!run.all().contains("cannot start"), "{}", run.all());
     shakedown_in(dir.path(), &["check", "f.feature", "--trace", "/nonexistent/t"], &[])
         .assert_exit(3)
@@ -46,8 +49,12 @@ fn steps_and_options_take_the_same_durations() {
         .assert_exit(0)
         .assert_contains("ok: 1 feature");
     for d in ["1m", "2 minutes", "1m 30s", "1.5s", "500ms", "250 ms"] {
-        shakedown_in(dir.path(), &["run", "f.feature", "--step-timeout", d, "--timeout", d], &[])
-            .assert_exit(0);
+        shakedown_in(
+            dir.path(),
+            &["run", "f.feature", "--step-timeout", d, "--timeout", d],
+            &[],
+        )
+        .assert_exit(0);
     }
     // The same words are refused in both places, with the same reason.
     let bad = suite(&[(

@@ -96,7 +96,11 @@ fn listen_takes_a_host_name_and_resolves_it() {
     assert_eq!(status.code(), Some(0));
 
     // A name that does not resolve: exit 2 naming the option, before listening.
-    let out = shakedown_in(dir.path(), &["serve", "f.feature", "--listen", "nowhere.invalid:7979"], &[]);
+    let out = shakedown_in(
+        dir.path(),
+        &["serve", "f.feature", "--listen", "nowhere.invalid:7979"],
+        &[],
+    );
     out.assert_exit(2).assert_contains("nowhere.invalid:7979");
     assert!(!out.stderr.contains("listening on"), "{}", out.stderr);
     let out = shakedown_in(dir.path(), &["serve", "f.feature", "--listen", "localhost"], &[]);
@@ -104,7 +108,14 @@ fn listen_takes_a_host_name_and_resolves_it() {
 }
 
 /// Starts `serve` on a free port in `dir`; returns the child and its address.
-fn start_serve(dir: &std::path::Path, feature: &str) -> (std::process::Child, String, std::io::Lines<BufReader<std::process::ChildStderr>>) {
+fn start_serve(
+    dir: &std::path::Path,
+    feature: &str,
+) -> (
+    std::process::Child,
+    String,
+    std::io::Lines<BufReader<std::process::ChildStderr>>,
+) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_shakedown"))
         .args(["serve", feature, "--listen", "127.0.0.1:0"])
         .current_dir(dir)
@@ -114,7 +125,10 @@ fn start_serve(dir: &std::path::Path, feature: &str) -> (std::process::Child, St
         .expect("serve starts");
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
     let first = lines.next().expect("a line").expect("utf-8");
-    let addr = first.strip_prefix("listening on ").expect("listening on ADDR").to_string();
+    let addr = first
+        .strip_prefix("listening on ")
+        .expect("listening on ADDR")
+        .to_string();
     (child, addr, lines)
 }
 
@@ -124,14 +138,20 @@ fn a_method_other_than_get_or_head_is_405_with_allow() {
     let (mut child, addr, _lines) = start_serve(dir.path(), "f.feature");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let client = reqwest::Client::builder().no_proxy().build().expect("client");
-    for (method, path) in [(reqwest::Method::POST, "/healthz"), (reqwest::Method::DELETE, "/metrics")] {
+    for (method, path) in [
+        (reqwest::Method::POST, "/healthz"),
+        (reqwest::Method::DELETE, "/metrics"),
+    ] {
         let (status, allow) = rt.block_on(async {
             let resp = client
                 .request(method.clone(), format!("http://{addr}{path}"))
                 .send()
                 .await
                 .expect("request");
-            let allow = resp.headers().get("allow").map(|v| v.to_str().expect("ascii").to_string());
+            let allow = resp
+                .headers()
+                .get("allow")
+                .map(|v| v.to_str().expect("ascii").to_string());
             (resp.status().as_u16(), allow)
         });
         assert_eq!(status, 405, "{method} {path}");
@@ -174,7 +194,10 @@ fn sigint_during_a_run_is_named_sigint() {
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     let (status, body) = waiting.join().expect("the request ends");
     assert_eq!(status, 503, "{body}");
-    assert!(body.starts_with("SHAKEDOWN UNKNOWN - run interrupted (SIGINT)"), "{body}");
+    assert!(
+        body.starts_with("SHAKEDOWN UNKNOWN - run interrupted (SIGINT)"),
+        "{body}"
+    );
     assert_eq!(child.wait().expect("wait").code(), Some(0));
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l == "stopped (SIGINT)"), "{rest:?}");
