@@ -78,8 +78,8 @@ pub struct ExecArgs {
     /// Scenarios in flight at once.
     #[arg(long, default_value_t = 64, value_parser = at_least_one)]
     pub concurrency: usize,
-    /// Time allowed for each step.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    /// Time allowed for each step (more than 0).
+    #[arg(long, default_value = "10s", value_parser = timeout)]
     pub step_timeout: std::time::Duration,
     /// Re-run a failed scenario up to N times before it counts as failed.
     #[arg(long, default_value_t = 0)]
@@ -96,7 +96,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub exec: ExecArgs,
     /// Time allowed for the whole run; what has not finished is reported as timed out.
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(long, value_parser = timeout)]
     pub timeout: Option<std::time::Duration>,
     /// Stop starting new scenarios after the first failure.
     #[arg(long)]
@@ -132,7 +132,7 @@ pub struct CheckArgs {
     pub exec: ExecArgs,
     /// Time allowed for the whole run (below the monitoring's own timeout); then UNKNOWN
     /// with what is known.
-    #[arg(long, default_value = "50s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "50s", value_parser = timeout)]
     pub timeout: std::time::Duration,
     /// Stop starting new scenarios after the first failure.
     #[arg(long)]
@@ -188,17 +188,18 @@ pub struct ServeArgs {
     /// What to run.
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Address and port to listen on (port 0: any free port, printed on stderr).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7979")]
-    pub listen: std::net::SocketAddr,
+    /// HOST:PORT to listen on: an address or a host name, resolved at start (port 0: any
+    /// free port, printed on stderr).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:7979", value_parser = listen_address)]
+    pub listen: String,
     /// Answer from the last result while it is younger than this; then run again.
-    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = crate::duration::parse)]
     pub cache: std::time::Duration,
     /// Concurrency, step deadline, retries.
     #[command(flatten)]
     pub exec: ExecArgs,
     /// Time allowed for each run; what has not finished is reported as timed out.
-    #[arg(long, default_value = "50s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "50s", value_parser = timeout)]
     pub timeout: std::time::Duration,
 }
 
@@ -213,7 +214,8 @@ pub struct InitArgs {
 /// `steps` options.
 #[derive(Debug, Args, Clone)]
 pub struct StepsArgs {
-    /// Only sentences containing this text.
+    /// Only steps whose sentence or example holds each word of this text (any case); none:
+    /// exit 1, with the nearest words.
     pub filter: Option<String>,
     /// Custom step packs: every *.toml in DIR (default ./steps when it exists).
     #[arg(long, value_name = "DIR")]
@@ -229,5 +231,31 @@ fn at_least_one(s: &str) -> Result<usize, String> {
         Ok(0) => Err("must be at least 1".into()),
         Ok(n) => Ok(n),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `--step-timeout`, `--timeout`: a duration (the grammar of [`crate::duration`]) of more
+/// than 0, which would fail every step or end the run before it starts.
+fn timeout(s: &str) -> Result<std::time::Duration, String> {
+    match crate::duration::parse(s)? {
+        d if d.is_zero() => Err("must be more than 0: nothing could finish in no time".into()),
+        d => Ok(d),
+    }
+}
+
+/// `--listen`: HOST:PORT, where HOST is an address (`[::1]` for IPv6) or a name resolved
+/// now (`localhost:7979`); kept as written, `serve` binds the first address that works.
+fn listen_address(s: &str) -> Result<String, String> {
+    use std::net::ToSocketAddrs;
+    let Some((host, port)) = s.rsplit_once(':') else {
+        return Err("not HOST:PORT, e.g. 127.0.0.1:7979 or localhost:7979".into());
+    };
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return Err("not HOST:PORT, e.g. 127.0.0.1:7979 or localhost:7979".into());
+    }
+    match s.to_socket_addrs().map(|mut addrs| addrs.next()) {
+        Ok(Some(_)) => Ok(s.to_string()),
+        Ok(None) => Err(format!("{host} has no address")),
+        Err(e) => Err(format!("cannot resolve {host}: {e}")),
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod duration;
 pub mod error;
 pub mod event;
 pub mod facts;
@@ -23,6 +24,7 @@ pub mod probes;
 pub mod report;
 pub mod runner;
 pub mod serve;
+pub mod signal;
 pub mod steps;
 pub mod suite;
 pub mod transport;

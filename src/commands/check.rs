@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::cli::CheckArgs;
@@ -40,6 +39,7 @@ async fn run_check(
     let prepared = super::prepare::prepare(&args.select).map_err(|e| e.0)?;
     let files =
         crate::report::open_files(args.junit.as_deref(), args.json.as_deref()).map_err(|e| vec![e.to_string()])?;
+    super::run::trace_writable(args.trace.as_deref()).map_err(|e| vec![e])?;
     let pool =
         HostPool::new(&prepared.inventory, args.trace.clone()).map_err(|e| vec![format!("cannot start: {e}")])?;
     let pool = Arc::new(pool);
@@ -86,19 +86,7 @@ async fn run_check(
 }
 
 /// A future that resolves on SIGTERM or SIGINT; the handlers are installed now, not when
-/// the future is first polled.
+/// it is first polled (see [`crate::signal`]).
 fn stop_signal() -> impl std::future::Future<Output = ()> {
-    let term = signal(SignalKind::terminate());
-    let int = signal(SignalKind::interrupt());
-    async move {
-        match (term, int) {
-            (Ok(mut term), Ok(mut int)) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
-                }
-            }
-            _ => std::future::pending().await,
-        }
-    }
+    crate::signal::stop()
 }

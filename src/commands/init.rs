@@ -2,7 +2,8 @@
 //! custom step placeholder, a commented inventory, CI and monitoring examples) that
 //! `shakedown lint` (reading ./inventory.toml) accepts unchanged. The templates are real files
 //! under `examples/init/` and `ci/examples/`, embedded at build time. It never overwrites:
-//! if any target file exists, it names them all and writes nothing (exit 2).
+//! if any target file exists, it names them all and writes nothing (exit 2); a file where a
+//! directory must go (`init afile`) is named as such.
 
 use std::path::{Path, PathBuf};
 
@@ -71,6 +72,22 @@ const FILES: &[(&str, &str)] = &[
 pub fn init(args: &InitArgs) -> Result<ExitStatus, BadInput> {
     let dir = &args.dir;
     let targets: Vec<(PathBuf, &str)> = FILES.iter().map(|(p, c)| (dir.join(p), *c)).collect();
+    // A file where a directory must go (the suite's, or features/, steps/, ci/ in it).
+    let mut in_the_way: Vec<String> = Vec::new();
+    for (path, _) in &targets {
+        if let Some(file) = path.ancestors().skip(1).find(|a| a.is_file()) {
+            let text = format!(
+                "{}: is a file, not a directory: init writes a suite into a new or existing directory",
+                file.display()
+            );
+            if !in_the_way.contains(&text) {
+                in_the_way.push(text);
+            }
+        }
+    }
+    if !in_the_way.is_empty() {
+        return Err(BadInput(in_the_way));
+    }
     let existing: Vec<String> = targets
         .iter()
         .filter(|(p, _)| p.exists())

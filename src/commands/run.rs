@@ -28,6 +28,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     list.insert(0, Box::new(Console::new(format, color)));
     let mut reports = Reports::new(list);
 
+    trace_writable(args.trace.as_deref()).map_err(BadInput::one)?;
     let pool = Arc::new(
         HostPool::new(&prepared.inventory, args.trace.clone())
             .map_err(|e| BadInput::one(format!("cannot start: {e}")))?,
@@ -77,16 +78,20 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+/// `--trace FILE` can be written (it is created, or emptied, now): a bad path is bad input
+/// naming the option and the file, before any host is contacted.
+pub(super) fn trace_writable(path: Option<&std::path::Path>) -> Result<(), String> {
+    match path {
+        Some(p) => std::fs::File::create(p)
+            .map(drop)
+            .map_err(|e| format!("--trace {}: cannot write the trace file: {e}", p.display())),
+        None => Ok(()),
     }
+}
+
+/// Resolves on SIGINT or SIGTERM (see [`crate::signal`]).
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    crate::signal::stop()
 }
 
 /// Colours on a terminal (or with `CLICOLOR_FORCE` set, e.g. under a CI log viewer), never

@@ -28,7 +28,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
         plan: prepared.plan,
         library: Arc::new(prepared.library),
     });
-    let listener = tokio::net::TcpListener::bind(args.listen)
+    let listener = tokio::net::TcpListener::bind(args.listen.as_str())
         .await
         .map_err(|e| BadInput::one(format!("--listen {}: {e}", args.listen)))?;
     let addr = listener.local_addr()?;
@@ -44,14 +44,18 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
         Box::pin(one_run(suite.clone(), opts.clone(), number, stopped(stop_rx.clone())))
     };
     let flight = Flight::new(args.cache, Arc::new(run));
-    eprintln!("listening on {addr}");
+    // Handlers first: a signal sent as soon as the address is printed is caught.
     let signal = super::run::shutdown_signal();
+    eprintln!("listening on {addr}");
     http::serve(listener, flight, async move {
         signal.await;
         let _ = stop_tx.send(true);
     })
     .await;
-    eprintln!("stopped");
+    match crate::signal::received() {
+        Some(sig) => eprintln!("stopped ({sig})"),
+        None => eprintln!("stopped"),
+    }
     Ok(ExitStatus::Ok)
 }
 

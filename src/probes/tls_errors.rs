@@ -106,18 +106,27 @@ fn webpki(name: &str) -> String {
             "InvalidCertValidity",
             "the certificate's validity period is invalid (it ends before it starts)",
         ),
-        ("UnsupportedCertVersion", "the certificate is not an X.509 version 3 certificate"),
+        (
+            "UnsupportedCertVersion",
+            "the certificate is not an X.509 version 3 certificate",
+        ),
         (
             "PathLenConstraintViolated",
             "the chain is longer than one of its CAs allows (path length constraint)",
         ),
-        ("NameConstraintViolation", "the certificate violates its CA's name constraints"),
+        (
+            "NameConstraintViolation",
+            "the certificate violates its CA's name constraints",
+        ),
         (
             "RequiredEkuNotFound",
             "the certificate is not meant for TLS servers (its extended key usage)",
         ),
         ("MaximumPathDepthExceeded", "the certificate chain is too long"),
-        ("UnknownRevocationStatus", "the certificate's revocation status is unknown"),
+        (
+            "UnknownRevocationStatus",
+            "the certificate's revocation status is unknown",
+        ),
     ];
     let head = name.split(['(', ' ', '{']).next().unwrap_or(name);
     match KNOWN.iter().find(|(k, _)| *k == head) {
@@ -171,9 +180,15 @@ mod tests {
         let e = Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(std::sync::Arc::new(
             CaUsedAsEndEntity,
         ))));
-        assert_eq!(e.to_string(), "invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))");
+        assert_eq!(
+            e.to_string(),
+            "invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))"
+        );
         let text = describe(&e);
-        assert!(text.starts_with("the certificate is a CA certificate used as the server's own"), "{text}");
+        assert!(
+            text.starts_with("the certificate is a CA certificate used as the server's own"),
+            "{text}"
+        );
         assert_eq!(webpki("SomethingNew"), "the certificate was refused (something new)");
     }
 

@@ -211,7 +211,10 @@ fn stop_reason(summary: &RunSummary, timeout: Option<Duration>) -> String {
     match (summary.deadline_hit, timeout) {
         (true, Some(t)) => format!("run timed out after {} (--timeout)", humantime::format_duration(t)),
         (true, None) => "run timed out".to_string(),
-        (false, _) => "run interrupted (SIGTERM)".to_string(),
+        (false, _) => format!(
+            "run interrupted ({})",
+            crate::signal::received().unwrap_or("SIGINT/SIGTERM")
+        ),
     }
 }
 

@@ -164,10 +164,7 @@ pub fn judge(what: &str, group: &str, answers: &[Answer]) -> StepOutput {
     let expected = format!("{what} the same on all hosts in group {group}");
     let (silent, spoke): (Vec<&Answer>, Vec<&Answer>) =
         answers.iter().partition(|(_, s)| matches!(s, Said::NoAnswer(_)));
-    let unasked: Vec<String> = silent
-        .iter()
-        .map(|(h, s)| format!("{h}: {}", shown(s, &[])))
-        .collect();
+    let unasked: Vec<String> = silent.iter().map(|(h, s)| format!("{h}: {}", shown(s, &[]))).collect();
     if spoke.is_empty() {
         return Err(StepError::Other(format!(
             "no host of group {group} could be asked: {}",
@@ -185,7 +182,10 @@ pub fn judge(what: &str, group: &str, answers: &[Answer]) -> StepOutput {
         let (value, hosts) = &groups[0];
         let value = shown(value, &groups);
         if silent.is_empty() {
-            return Ok(Outcome::pass(expected, format!("the same on all {} hosts: {value}", hosts.len())));
+            return Ok(Outcome::pass(
+                expected,
+                format!("the same on all {} hosts: {value}", hosts.len()),
+            ));
         }
         let names: Vec<&str> = silent.iter().map(|(h, _)| h.as_str()).collect();
         let reasons: Vec<String> = silent.iter().map(|(_, s)| shown(s, &[])).collect();
@@ -223,7 +223,10 @@ pub fn judge(what: &str, group: &str, answers: &[Answer]) -> StepOutput {
     } else {
         "no majority".to_string()
     };
-    Ok(Outcome::fail(expected, format!("{}; {odd}{not_asked}", listed.join("; "))))
+    Ok(Outcome::fail(
+        expected,
+        format!("{}; {odd}{not_asked}", listed.join("; ")),
+    ))
 }
 
 fn output_same(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {

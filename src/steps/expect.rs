@@ -22,10 +22,12 @@ pub fn excerpt(text: &str) -> String {
 
 /// Compiles a regex argument, as a step error when it does not compile.
 pub fn regex(pattern: &str) -> Result<Regex, StepError> {
-    regex::RegexBuilder::new(pattern)
-        .multi_line(true)
-        .build()
-        .map_err(|e| StepError::Other(format!("bad regular expression /{pattern}/: {}", regex_problem(pattern, &e))))
+    regex::RegexBuilder::new(pattern).multi_line(true).build().map_err(|e| {
+        StepError::Other(format!(
+            "bad regular expression /{pattern}/: {}",
+            regex_problem(pattern, &e)
+        ))
+    })
 }
 
 /// Why `pattern` does not compile, in one line (`unclosed character class (at character
@@ -84,28 +86,10 @@ pub fn matches(what: &str, haystack: &str, pattern: &str) -> Result<Outcome, Ste
     ))
 }
 
-/// Parses `500 ms`, `5s`, `25 hours`, `2 minutes` (lint rejects negative ones).
+/// Parses a `{duration}` argument: `500 ms`, `5s`, `2m`, `25 hours` (the grammar of
+/// [`crate::duration`], shared with the options; lint rejects negative ones).
 pub fn duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    if t.starts_with('-') {
-        return Err(format!("negative duration \"{t}\""));
-    }
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("bad duration \"{t}\""))?;
-    let secs = match unit.trim() {
-        "ms" => n / 1000.0,
-        "s" | "sec" | "second" | "seconds" => n,
-        "m" | "min" | "minute" | "minutes" => n * 60.0,
-        "h" | "hour" | "hours" => n * 3600.0,
-        "d" | "day" | "days" => n * 86400.0,
-        other => {
-            return Err(format!(
-                "unknown duration unit \"{other}\" in \"{t}\" (use ms, s, seconds, minutes, hours)"
-            ));
-        }
-    };
-    Ok(Duration::from_secs_f64(secs))
+    crate::duration::parse(text)
 }
 
 #[cfg(test)]

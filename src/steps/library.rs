@@ -21,10 +21,7 @@ pub const PARAMETERS: &[(&str, &str)] = &[
     ("float", r"(-?\d+(?:\.\d+)?)"),
     ("word", r"([^\s]+)"),
     ("regex", r"/(.*)/"),
-    (
-        "duration",
-        r"(-?\d+(?:\.\d+)? ?(?:ms|s|seconds?|minutes?|hours?|days?))",
-    ),
+    ("duration", crate::duration::PATTERN),
 ];
 
 /// What a step text matched.

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use tokio::time::Instant;
 
-use super::{Args, Lane, Measurement, Outcome, StepCtx, StepDef, StepError, StepOutput};
 use super::consistency::{self, Said};
+use super::{Args, Lane, Measurement, Outcome, StepCtx, StepDef, StepError, StepOutput};
 use crate::probes::mysql::parse::{self, ReplicaStatus, TextRows};
 use crate::probes::mysql::{MysqlError, endpoint};
 use crate::runner::hosts::HostHandle;

@@ -92,3 +92,26 @@ fn init_refuses_to_overwrite_and_writes_nothing() {
         .assert_contains("other/features/mysql.feature: already exists");
     assert_eq!(snapshot(&other).len(), 1, "{:?}", snapshot(&other).keys());
 }
+
+#[test]
+fn init_on_a_regular_file_says_the_target_is_a_file_not_a_directory() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    std::fs::write(tmp.path().join("afile"), "mine\n").expect("write");
+    let out = shakedown_in(tmp.path(), &["init", "afile"], &[]);
+    out.assert_exit(2).assert_contains(
+        "error: afile: is a file, not a directory: init writes a suite into a new or existing directory",
+    );
+    assert!(!out.all().contains("File exists"), "{}", out.all());
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("afile")).expect("kept"),
+        "mine\n"
+    );
+
+    // A file where init needs a directory inside the suite: named the same way.
+    std::fs::create_dir(tmp.path().join("suite")).expect("mkdir");
+    std::fs::write(tmp.path().join("suite/features"), "mine\n").expect("write");
+    shakedown_in(tmp.path(), &["init", "suite"], &[])
+        .assert_exit(2)
+        .assert_contains("error: suite/features: is a file, not a directory");
+    assert_eq!(snapshot(&tmp.path().join("suite")).len(), 1, "nothing written");
+}

@@ -3,8 +3,10 @@
 
 mod util;
 
+mod catalogue;
 mod init;
 mod malformed;
+mod options;
 mod packs;
 mod partition;
 mod serve;

@@ -195,9 +195,9 @@ fn a_table_missing_on_one_host_is_named() {
         "mariadb -e 'SET SESSION sql_log_bin=0; DROP TABLE IF EXISTS app.only_db1'",
     );
     let feature = "Feature: Same data\n  Scenario: Only on db1\n    Then the table \"app.only_db1\" should be the same on all hosts in group \"db\"\n";
-    run_feature(&lab, feature, &[]).assert_exit(1).assert_contains(
-        "found:    db1: \"0\"; db2: table missing (Table 'app.only_db1' doesn't exist); no majority",
-    );
+    run_feature(&lab, feature, &[])
+        .assert_exit(1)
+        .assert_contains("found:    db1: \"0\"; db2: table missing (Table 'app.only_db1' doesn't exist); no majority");
 }
 
 #[test]
@@ -209,7 +209,14 @@ fn mysql_unreachable_on_every_host_could_not_check_the_table() {
     )]);
     let inv = lab.inventory();
     let run: Run = Command::new(env!("CARGO_BIN_EXE_shakedown"))
-        .args(["run", "-i", inv.to_str().expect("utf-8"), "db.feature", "--format", "pretty"])
+        .args([
+            "run",
+            "-i",
+            inv.to_str().expect("utf-8"),
+            "db.feature",
+            "--format",
+            "pretty",
+        ])
         .args(["--junit", "junit.xml"])
         .current_dir(dir.path())
         .env("NO_COLOR", "1")
@@ -220,7 +227,12 @@ fn mysql_unreachable_on_every_host_could_not_check_the_table() {
     run.assert_exit(1).assert_contains(
         "error: no host of group db could be asked: db1: cannot connect to MySQL on db1 (10.77.0.31:3306): error 1045 (28000): Access denied",
     );
-    assert!(run.stdout.contains("; db2: cannot connect to MySQL on db2 (10.77.0.32:3306): error 1045"), "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("; db2: cannot connect to MySQL on db2 (10.77.0.32:3306): error 1045"),
+        "{}",
+        run.all()
+    );
     assert!(!run.all().contains("different"), "{}", run.all());
     let xml = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit written");
     assert!(xml.contains("<error type=\"could not check\""), "{xml}");

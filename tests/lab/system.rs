@@ -408,7 +408,10 @@ fn across_hosts_an_unreachable_host_could_not_be_checked_rather_than_differs() {
     Then the file "/etc/app.conf" should be the same on all hosts in group "ghost"
 "#;
     let dir = suite(&[("inv.toml", &inv), ("s.feature", feature)]);
-    let run = cli_util_shakedown_in(dir.path(), &["run", "-i", "inv.toml", "s.feature", "--format", "pretty"]);
+    let run = cli_util_shakedown_in(
+        dir.path(),
+        &["run", "-i", "inv.toml", "s.feature", "--format", "pretty"],
+    );
     run.assert_exit(1)
         .assert_contains("2 scenarios (0 passed, 2 failed)")
         .assert_contains("error: ghost could not be asked (")

@@ -279,15 +279,12 @@ pub(super) fn contains(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> 
 
 /// Matches `pattern` against bytes brought back from the host (multi-line, binary-safe).
 fn match_bytes(pattern: &str, bytes: &[u8]) -> Result<Option<String>, StepError> {
-    let re = RegexBuilder::new(pattern)
-        .multi_line(true)
-        .build()
-        .map_err(|e| {
-            StepError::Other(format!(
-                "bad regular expression /{pattern}/: {}",
-                expect::regex_problem(pattern, &e)
-            ))
-        })?;
+    let re = RegexBuilder::new(pattern).multi_line(true).build().map_err(|e| {
+        StepError::Other(format!(
+            "bad regular expression /{pattern}/: {}",
+            expect::regex_problem(pattern, &e)
+        ))
+    })?;
     Ok(re
         .find(bytes)
         .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned()))
