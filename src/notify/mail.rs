@@ -1,5 +1,5 @@
 //! The `--mail-to` mail after a failed run: plain text, subject
-//! `shakedown: 2 of 14 scenarios failed on web2, db2`, body = the console failure report
+//! `shakedown: 2 of 14 scenarios failed on web2, db2`, its own `Message-ID`, body = the console failure report
 //! without colours, the JUnit XML attached; sent with `lettre` through `--smtp`
 //! (`smtp://HOST[:PORT]` in clear, `smtps://[USER@]HOST[:PORT]` over TLS with the password
 //! from `SHAKEDOWN_SMTP_PASSWORD`). The connection must open within [`super::TIMEOUT`] and
@@ -150,9 +150,14 @@ impl Mailer {
         }
     }
 
-    /// The whole message: plain-text failure report, JUnit XML attached.
+    /// The whole message: plain-text failure report, JUnit XML attached, a `Date` and a
+    /// fresh `Message-ID` (`<UUID@this host>`, made by lettre: mail clients thread and
+    /// deduplicate by it, and some relays refuse or mark as spam mail without one).
     pub fn message(&self, summary: &RunSummary, junit_xml: String) -> Result<Message, lettre::error::Error> {
-        let mut builder = Message::builder().from(self.from.clone()).subject(subject(summary));
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .subject(subject(summary))
+            .message_id(None);
         for to in &self.to {
             builder = builder.to(to.clone());
         }

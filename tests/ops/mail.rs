@@ -97,6 +97,41 @@ fn a_failed_run_mails_the_failure_report_with_the_junit_attached() {
     );
 }
 
+/// RFC 5322 3.6.4: `msg-id = "<" id-left "@" id-right ">"`, one per message, never reused
+/// (mail clients thread and deduplicate by it; some relays reject mail without one).
+#[test]
+fn each_failure_mail_has_its_own_message_id() {
+    let sink = SmtpSink::start();
+    let dir = suite(&[("f.feature", FAILING)]);
+    let url = sink.url();
+    mail_run(dir.path(), &url, &[]).assert_exit(1);
+    mail_run(dir.path(), &url, &[]).assert_exit(1);
+    let mails = sink.wait_for(2);
+    let ids: Vec<&str> = mails
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap_or_else(|| panic!("no Message-ID in:\n{}", m["raw"])))
+        .collect();
+    for id in &ids {
+        let inner = id
+            .strip_prefix('<')
+            .and_then(|i| i.strip_suffix('>'))
+            .unwrap_or_else(|| panic!("{id:?} is not <id-left@id-right>"));
+        let (left, right) = inner.split_once('@').unwrap_or_else(|| panic!("{id:?} has no @"));
+        let atext = |s: &str| {
+            !s.is_empty()
+                && s.split('.').all(|atom| {
+                    !atom.is_empty()
+                        && atom
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c))
+                })
+        };
+        assert!(atext(left) && atext(right), "{id:?}: id-left and id-right are dot-atoms");
+    }
+    assert_ne!(ids[0], ids[1], "two mails, two ids");
+    assert!(mails.iter().all(|m| m["date"].is_string()), "a Date header too");
+}
+
 #[test]
 fn nothing_is_sent_after_a_green_run() {
     let sink = SmtpSink::start();

@@ -4,7 +4,7 @@ Usage: /usr/bin/python3 smtp_sink.py OUT_DIR [CERT KEY PASSWORD]
 Listens on 127.0.0.1, on a free port that it prints on its first line of stdout once it
 accepts connections. With CERT, KEY and PASSWORD: SMTPS (TLS from the first byte) and AUTH
 required, any user with that password (the login is recorded, never the password). Every message received is parsed with Python's email package and
-written, atomically, as OUT_DIR/<n>.json: envelope, Subject/From/To, the text/plain body
+written, atomically, as OUT_DIR/<n>.json: envelope, Subject/From/To/Message-ID/Date, the text/plain body
 and each attachment (filename, content type, text; an XML attachment also parsed as JUnit:
 suites with their counts, test cases with their failure message).
 """
@@ -79,6 +79,8 @@ class Sink:
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "subject": msg["subject"],
+            "message_id": msg["message-id"],
+            "date": msg["date"],
             "from": msg["from"],
             "to": msg["to"],
             "content_type": msg.get_content_type(),
