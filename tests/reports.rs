@@ -524,7 +524,10 @@ fn perfdata_thresholds_alert_exactly_when_the_step_failed() {
         ("at least 2", ";;1:"),
         ("exactly 5", ";;5:5"),
     ] {
-        let p = items.iter().find(|p| p.label == format!("localhost {item}: number")).expect(item);
+        let p = items
+            .iter()
+            .find(|p| p.label == format!("localhost {item}: number"))
+            .expect(item);
         assert!(p.to_string().ends_with(text), "{p}: {text}");
     }
 }
@@ -546,12 +549,21 @@ fn outline_rows_get_their_own_names_in_every_report() {
     let dir = suite(&[("f.feature", &feature)]);
     let run = shakedown_in(
         dir.path(),
-        &["run", "f.feature", "--format", "pretty", "--junit", "r.xml", "--json", "r.json"],
+        &[
+            "run",
+            "f.feature",
+            "--format",
+            "pretty",
+            "--junit",
+            "r.xml",
+            "--json",
+            "r.json",
+        ],
         &[],
     );
     run.assert_exit(1)
         .assert_contains("FAILED: Listener answers #3 [localhost]")
-        .assert_contains(&format!("  localhost f.feature:8 Listener answers #3: "));
+        .assert_contains("  localhost f.feature:8 Listener answers #3: ");
     let xml = std::fs::read_to_string(dir.path().join("r.xml")).expect("junit");
     for n in 1..=3 {
         assert!(
@@ -614,7 +626,9 @@ fn two_files_sharing_a_feature_name_give_unique_test_names() {
     let dir = suite(&[("a/web.feature", WEB_A), ("b/web.feature", WEB_B)]);
     let run = shakedown_in(
         dir.path(),
-        &["run", "a", "b", "--format", "quiet", "--junit", "r.xml", "--json", "r.json"],
+        &[
+            "run", "a", "b", "--format", "quiet", "--junit", "r.xml", "--json", "r.json",
+        ],
         &[],
     );
     run.assert_exit(1);
@@ -658,9 +672,16 @@ fn two_files_sharing_a_feature_name_give_unique_test_names() {
         .flat_map(|f| f["elements"].as_array().expect("elements"))
         .filter_map(|e| e["id"].as_str())
         .collect();
-    assert_eq!(element_ids, ["web-a-web;ping;2;localhost", "web-b-web;ping;2;localhost"]);
+    assert_eq!(
+        element_ids,
+        ["web-a-web;ping;2;localhost", "web-b-web;ping;2;localhost"]
+    );
     // One file alone keeps the plain feature name.
-    let one = shakedown_in(dir.path(), &["run", "a", "--format", "quiet", "--junit", "one.xml"], &[]);
+    let one = shakedown_in(
+        dir.path(),
+        &["run", "a", "--format", "quiet", "--junit", "one.xml"],
+        &[],
+    );
     one.assert_exit(0);
     let xml = std::fs::read_to_string(dir.path().join("one.xml")).expect("junit");
     assert!(xml.contains("classname=\"Web\""), "{xml}");

@@ -103,7 +103,10 @@ mod tests {
         let a = shorten(long);
         assert_eq!(a.chars().count(), MAX_PART);
         assert_eq!(a, shorten(long));
-        assert!(a.starts_with("The home page of the public site answers within the"), "{a}");
+        assert!(
+            a.starts_with("The home page of the public site answers within the"),
+            "{a}"
+        );
         let other = shorten("The home page of the public site answers within the time we said");
         assert_ne!(a, other, "same beginning, different names");
         assert_eq!(shorten("short"), "short");

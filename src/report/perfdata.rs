@@ -221,7 +221,7 @@ impl fmt::Display for Range {
             f.write_str("@")?;
         }
         match (self.start, self.end) {
-            (Some(s), Some(e)) if s == 0.0 => write!(f, "{}", number(e)),
+            (Some(0.0), Some(e)) => write!(f, "{}", number(e)),
             (Some(s), e) => write!(f, "{}:{}", number(s), e.map(number).unwrap_or_default()),
             (None, e) => write!(f, "~:{}", e.map(number).unwrap_or_default()),
         }
@@ -410,8 +410,14 @@ mod tests {
     fn parse_reads_back_what_we_write() {
         let items = vec![
             Perf::count("scenarios", 3),
-            Perf::measured("web1 it's time", 12.5, "ms", Some(Range::up_to(100.0)), Some(Range::under(500.0, false)))
-                .expect("finite"),
+            Perf::measured(
+                "web1 it's time",
+                12.5,
+                "ms",
+                Some(Range::up_to(100.0)),
+                Some(Range::under(500.0, false)),
+            )
+            .expect("finite"),
             Perf::measured("load", 0.25, "", None, None).expect("finite"),
             Perf::measured("up", 2.0, "", None, Some(Range::at_least(1.0))).expect("finite"),
             Perf::measured("age", -3.0, "s", None, Some(Range::at_most(600.0))).expect("finite"),

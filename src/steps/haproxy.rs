@@ -122,7 +122,11 @@ fn at_least_up(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
         let up = servers.iter().filter(|s| s.is_up()).count();
         let expected = format!("at least {want} servers of HAProxy backend {} UP", a.get(0));
         let found = format!("{up} of {} UP: {}", servers.len(), describe_all(&refs));
-        Ok(Outcome::check(up as i64 >= want, expected, found).with(count(a.get(0), up, Some(Range::at_least(want as f64)))))
+        Ok(Outcome::check(up as i64 >= want, expected, found).with(count(
+            a.get(0),
+            up,
+            Some(Range::at_least(want as f64)),
+        )))
     })
 }
 

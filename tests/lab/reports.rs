@@ -256,7 +256,10 @@ fn measured_and_failed(stdout: &str) -> (Vec<shakedown::report::perfdata::Perf>,
         .lines()
         .skip(1)
         .filter_map(|l| l.split_once(' ').map(|(_, rest)| rest))
-        .filter_map(|rest| rest.split_once(": ").and_then(|(h, r)| r.split_once(": ").map(|(s, _)| format!("{h}: {s}"))))
+        .filter_map(|rest| {
+            rest.split_once(": ")
+                .and_then(|(h, r)| r.split_once(": ").map(|(s, _)| format!("{h}: {s}")))
+        })
         .collect();
     (items.into_iter().skip(5).collect(), failed)
 }
@@ -300,7 +303,11 @@ fn perfdata_thresholds_of_lab_steps_alert_exactly_when_the_step_failed() {
         }
     }
     // web: 14 with a limit each; lb1: 3; db1, db2: 2 each, db2 1 more; app1: 2.
-    assert_eq!((seen, failed_seen), (2 * 14 + 3 + 2 + 3 + 2, 2 * 5 + 1 + 2 + 1), "measured and failed");
+    assert_eq!(
+        (seen, failed_seen),
+        (2 * 14 + 3 + 2 + 3 + 2, 2 * 5 + 1 + 2 + 1),
+        "measured and failed"
+    );
 }
 
 const HAPROXY_STABLE: &str = r#"@hosts:lb
@@ -352,7 +359,9 @@ fn labels(lab: &crate::util::Lab, dir: &std::path::Path) -> (Vec<String>, String
 #[test]
 fn perfdata_labels_are_the_same_healthy_and_failing() {
     let Some(lab) = lab() else { return };
-    wait_until("HAProxy sees web1 and web2 UP", Duration::from_secs(20), || backend_up(&lab));
+    wait_until("HAProxy sees web1 and web2 UP", Duration::from_secs(20), || {
+        backend_up(&lab)
+    });
     let dir = suite(&[("lb.feature", HAPROXY_STABLE), ("web.feature", WEB_STABLE)]);
     let (healthy, ok) = labels(&lab, dir.path());
     assert!(ok.starts_with("SHAKEDOWN OK - "), "{ok}");
@@ -380,7 +389,10 @@ fn perfdata_labels_are_the_same_healthy_and_failing() {
         let _injected = faults.inject(&lab);
         labels(&lab, dir.path())
     };
-    assert!(out.starts_with("SHAKEDOWN CRITICAL - 3 of 10 scenarios failed: "), "{out}");
+    assert!(
+        out.starts_with("SHAKEDOWN CRITICAL - 3 of 10 scenarios failed: "),
+        "{out}"
+    );
     assert!(out.contains("\nCRITICAL web2: Slow page in time: "), "{out}");
     let new: Vec<&String> = failing.iter().filter(|l| !healthy.contains(l)).collect();
     assert!(

@@ -93,7 +93,12 @@ fn check_each(state: &HttpState, limit: std::time::Duration, limit_ms: f64) -> O
         };
         (expected, found, "response time max")
     };
-    Outcome::check(slow.is_empty(), expected, found).with(measure(&state.target, label, max, Some(Range::under(limit_ms, false))))
+    Outcome::check(slow.is_empty(), expected, found).with(measure(
+        &state.target,
+        label,
+        max,
+        Some(Range::under(limit_ms, false)),
+    ))
 }
 
 /// Nearest-rank percentile of sorted values (at least one).
@@ -119,7 +124,12 @@ pub(super) fn p95_under(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput>
             percentile(&ms, 50.0),
             ms[ms.len() - 1]
         );
-        let m = measure("scenario", "response time p95", p95, Some(Range::under(limit_ms, false)));
+        let m = measure(
+            "scenario",
+            "response time p95",
+            p95,
+            Some(Range::under(limit_ms, false)),
+        );
         Ok(Outcome::check(p95 < limit_ms, expected, found).with(m))
     })
 }
