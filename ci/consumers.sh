@@ -6,7 +6,10 @@
 #                 (npm) report with the right passed/failed counts
 #   check         Nagios 4 core (Debian nagios4-core) runs `shakedown check` as service
 #                 checks; the state, plugin output and perfdata Nagios recorded in its
-#                 status.dat are asserted for an OK, a WARNING, a CRITICAL and UNKNOWN services.
+#                 status.dat are asserted for an OK, a WARNING, a CRITICAL and UNKNOWN services,
+#                 and every perfdata threshold Nagios recorded is read by the Monitoring
+#                 Plugins' own range parser (Monitoring::Plugin::Range, Debian
+#                 libmonitoring-plugin-perl): a value alerts exactly when its scenario failed.
 # Runs on this machine (local transport); with a lab up (ci/lab.sh up, LAB_DIR or .lab) it
 # also runs a passing and a failing lab suite through every consumer and Nagios services on
 # lab hosts. Installs what it needs under target/ (venv, npm) and leaves no daemon running.
@@ -67,6 +70,7 @@ install_debs() {
 command -v xmllint >/dev/null || install_debs libxml2-utils
 command -v nagios4 >/dev/null || install_debs nagios4-core
 command -v icinga2 >/dev/null || install_debs icinga2-bin
+perl -MMonitoring::Plugin::Range -e 1 2>/dev/null || install_debs libmonitoring-plugin-perl
 if [ ! -x "$TOOLS/venv/bin/python" ]; then python3 -m venv "$TOOLS/venv"; fi
 "$TOOLS/venv/bin/python" -c 'import junitparser' 2>/dev/null || "$TOOLS/venv/bin/pip" install -q junitparser==5.0.3
 if [ ! -d "$TOOLS/npm/node_modules/cucumber-html-reporter" ] || [ ! -d "$TOOLS/npm/node_modules/@cucumber/cucumber-json-converter" ]; then
@@ -186,6 +190,98 @@ Feature: Hard checks v1.0
     When I run "uname -s"
     Then the command should succeed
 EOF
+# Two files that share a Feature (and scenario) name: test names stay unique across files.
+mkdir -p "$S/twins/a" "$S/twins/b"
+cat >"$S/twins/a/web.feature" <<'EOF'
+Feature: Twins
+  Scenario: Ping
+    When I run "true"
+    Then the command should succeed
+EOF
+cat >"$S/twins/b/web.feature" <<'EOF'
+Feature: Twins
+  Scenario: Ping
+    When I run "false"
+    Then the command should succeed
+EOF
+# Numbers a pack measures against each kind of limit, inside, on and beyond it: the
+# Nagios service below checks every threshold with the Monitoring Plugins' range parser.
+mkdir -p "$S/steps"
+cat >"$S/steps/numbers.toml" <<'EOF'
+[[step]]
+sentence = "the number {int} should be between {int} and {int}"
+params = ["n", "lo", "hi"]
+example = "Then the number 5 should be between 1 and 8"
+command = "echo {n}"
+measure = { label = "number", regex = '(-?\d+)', between = ["{lo}", "{hi}"] }
+
+[[step]]
+sentence = "the number {int} should be under {int}"
+params = ["n", "limit"]
+example = "Then the number 5 should be under 8"
+command = "echo {n}"
+measure = { label = "number", regex = '(-?\d+)', less_than = "{limit}" }
+
+[[step]]
+sentence = "the number {int} should be at most {int}"
+params = ["n", "limit"]
+example = "Then the number 5 should be at most 8"
+command = "echo {n}"
+measure = { label = "number", regex = '(-?\d+)', at_most = "{limit}" }
+
+[[step]]
+sentence = "the number {int} should be over {int}"
+params = ["n", "limit"]
+example = "Then the number 5 should be over 1"
+command = "echo {n}"
+measure = { label = "number", regex = '(-?\d+)', more_than = "{limit}" }
+
+[[step]]
+sentence = "the number {int} should be at least {int}"
+params = ["n", "limit"]
+example = "Then the number 5 should be at least 1"
+command = "echo {n}"
+measure = { label = "number", regex = '(-?\d+)', at_least = "{limit}" }
+EOF
+cat >"$S/numbers.feature" <<'EOF'
+Feature: Numbers
+  Scenario Outline: between <n>
+    Then the number <n> should be between 1 and 8
+    Examples:
+      | n |
+      | 0 |
+      | 1 |
+      | 8 |
+      | 9 |
+
+  Scenario Outline: under <n>
+    Then the number <n> should be under 8
+    Examples:
+      | n |
+      | 7 |
+      | 8 |
+
+  Scenario Outline: at most <n>
+    Then the number <n> should be at most 8
+    Examples:
+      | n |
+      | -3 |
+      | 9 |
+
+  Scenario Outline: over <n>
+    Then the number <n> should be over 0
+    Examples:
+      | n |
+      | 0 |
+      | 1 |
+
+  Scenario Outline: at least <n>
+    Then the number <n> should be at least 1
+    Examples:
+      | n |
+      | 0 |
+      | 2 |
+EOF
 cat >"$S/slow.feature" <<'EOF'
 Feature: Slow
   Scenario: Quick
@@ -210,6 +306,16 @@ check_json "$WORK/local-fail.json" 5 2 3 0
 run_reports local-timeout 1 slow.feature --timeout 1s
 check_junit "$WORK/local-timeout.xml" 2 0 1 0
 check_json "$WORK/local-timeout.json" 2 1 1 0
+run_reports local-twins 1 twins/a twins/b
+check_junit "$WORK/local-twins.xml" 2 1 0 0
+check_json "$WORK/local-twins.json" 2 1 1 0
+if "$PY" - "$WORK/local-twins.json" <<'EOF'; then ok "cucumber json: ids unique across two files sharing a feature name"; else fail "cucumber json: duplicate ids"; fi
+import json, sys
+doc = json.load(open(sys.argv[1]))
+ids = [f["id"] for f in doc] + [e["id"] for f in doc for e in f["elements"]]
+print("    ids:", ids)
+sys.exit(0 if len(ids) == len(set(ids)) else 1)
+EOF
 
 say "golden files (tests/reports.rs)"
 check_junit fixtures/golden/passing.junit.xml 3 0 0 0
@@ -339,6 +445,7 @@ EOF
   service shakedown-unknown localhost "$CHECK pass.feature --tags @nothing"
   service shakedown-timeout localhost "$CHECK slow.feature --timeout 2s"
   service shakedown-badinput localhost "$CHECK missing.feature"
+  service shakedown-numbers localhost "$CHECK numbers.feature"
   if [ "${#LAB_SERVICES[@]}" -gt 0 ]; then
     host web1 10.77.0.11
     host web2 10.77.0.12
@@ -381,7 +488,7 @@ if ! nagios4 -v "$N/nagios.cfg" >"$N/verify.out" 2>&1; then
 else
   nagios4 "$N/nagios.cfg" >"$N/daemon.out" 2>&1 &
   NAGIOS_PID=$!
-  want_services=$((6 + ${#LAB_SERVICES[@]}))
+  want_services=$((7 + ${#LAB_SERVICES[@]}))
   "$PY" - "$N/status.dat" "$want_services" <<'EOF' || fail "Nagios did not check every service within 120 s"
 import sys, time
 path, want = sys.argv[1], int(sys.argv[2])
@@ -415,7 +522,7 @@ for block in open(path).read().split("servicestatus {")[1:]:
 T = r"\d+(\.\d+)?"
 want = {
     "shakedown-ok": (0, rf"SHAKEDOWN OK - 2 scenarios passed on 1 host in {T}s",
-        rf"scenarios=2 passed=2 failed=0 skipped=0 time={T}s 'localhost 127\.0\.0\.1 port {port} connect'={T}ms;;2000", r""),
+        rf"scenarios=2 passed=2 failed=0 skipped=0 time={T}s 'localhost The listener is quick: 127\.0\.0\.1 port {port} connect'={T}ms;;2000", r""),
     "shakedown-warning": (1, r"SHAKEDOWN WARNING - 1 of 2 scenarios failed: Nice to have \[localhost\]",
         rf"scenarios=2 passed=1 failed=1 skipped=0 time={T}s",
         r"WARNING localhost: Nice to have: exit status 0, expected `true` to exit non-zero \(warning\.feature:9: Then the command should fail\)"),
@@ -429,12 +536,14 @@ want = {
         rf"scenarios=2 passed=1 failed=1 skipped=0 time={T}s",
         r'UNKNOWN localhost: Stuck: not finished: run timed out after 2s \(--timeout\) \(slow\.feature:5: When I run "sleep 30"\)'),
     "shakedown-badinput": (3, r"SHAKEDOWN UNKNOWN - .*missing\.feature.*", r"", r""),
+    "shakedown-numbers": (2, r"SHAKEDOWN CRITICAL - 6 of 12 scenarios failed: between 0 \[localhost\], between 9 \[localhost\], under 8 \[localhost\] and 3 more",
+        rf"scenarios=12 passed=6 failed=6 skipped=0 time={T}s 'localhost between 0: number'=0;;1:8 .* 'localhost at least 2: number'=2;;1:", r".*"),
 }
 if lab:
     want["lab-web1"] = (0, rf"SHAKEDOWN OK - 2 scenarios passed on 1 host in {T}s",
-        rf"scenarios=2 passed=2 failed=0 skipped=0 time={T}s 'web1 10\.77\.0\.11 port 22 connect'={T}ms;;1000", r"")
+        rf"scenarios=2 passed=2 failed=0 skipped=0 time={T}s 'web1 SSH answers quickly: 10\.77\.0\.11 port 22 connect'={T}ms;;1000", r"")
     want["lab-web2"] = (2, r"SHAKEDOWN CRITICAL - 1 of 2 scenarios failed: The host is not web2 \[web2\]",
-        rf"scenarios=2 passed=1 failed=1 skipped=0 time={T}s 'web2 10\.77\.0\.12 port 22 connect'={T}ms;;1000",
+        rf"scenarios=2 passed=1 failed=1 skipped=0 time={T}s 'web2 SSH answers quickly: 10\.77\.0\.12 port 22 connect'={T}ms;;1000",
         r'CRITICAL web2: The host is not web2: .* \(lab-fail\.feature:5: Then the output should not contain "web2"\)')
 bad = 0
 for name, (state, output, perf, long) in want.items():
@@ -448,6 +557,43 @@ for name, (state, output, perf, long) in want.items():
     if not all(checks):
         bad += 1
 sys.exit(1 if bad else 0)
+EOF
+  # Every threshold Nagios recorded, read by the Monitoring Plugins' own parser: a value
+  # alerts exactly when the scenario that measured it failed (long output names it).
+  if "$PY" - "$WORK/status.dat" <<'EOF'; then ok "Monitoring::Plugin::Range: every recorded value alerts exactly when its scenario failed"; else fail "perfdata thresholds"; fi
+import re, subprocess, sys
+rows = []
+for block in open(sys.argv[1]).read().split("servicestatus {")[1:]:
+    fields = dict(l.strip().split("=", 1) for l in block.split("\n") if "=" in l)
+    failed = set()
+    for line in fields.get("long_plugin_output", "").split("\\n") + [fields.get("plugin_output", "")]:
+        m = re.match(r"(?:CRITICAL|WARNING|UNKNOWN) (\S+): (.*?): ", line)
+        if m:
+            failed.add(f"{m.group(1)} {m.group(2)}")
+    for label, data in re.findall(r"('(?:[^']|'')*'|[^'= ][^= ]*)=(\S+)", fields.get("performance_data", "")):
+        label = label.strip("'").replace("''", "'")
+        parts = data.split(";")
+        if len(parts) < 3 or not parts[2] or ": " not in label:
+            continue
+        value = re.match(r"-?[\d.]+", parts[0]).group(0)
+        rows.append((fields["service_description"], label, value, parts[2], label.split(": ", 1)[0] in failed))
+perl = r"""
+use Monitoring::Plugin::Range;
+while (my $line = <STDIN>) {
+    chomp $line;
+    my ($range, $value) = split /\t/, $line;
+    my $r = Monitoring::Plugin::Range->parse_range_string($range);
+    print defined $r ? $r->check_range($value) : "unparsed", "\n";
+}
+"""
+out = subprocess.run(["perl", "-e", perl], input="".join(f"{r[3]}\t{r[2]}\n" for r in rows),
+                     capture_output=True, text=True, check=True).stdout.split()
+bad = 0
+for (service, label, value, crit, failed), alert in zip(rows, out):
+    good = alert == ("1" if failed else "0")
+    bad += not good
+    print(f"    {'ok  ' if good else 'FAIL'} {service}: {label}={value} crit {crit}: alert={alert}, scenario {'failed' if failed else 'passed'}")
+sys.exit(1 if bad or len(out) != len(rows) or not rows else 0)
 EOF
 fi
 

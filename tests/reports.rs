@@ -121,7 +121,7 @@ fn failing_run_says_what_an_operator_needs() {
         first.starts_with("SHAKEDOWN CRITICAL - 3 of 7 scenarios failed: Homepage is fast [web2], "),
         "{first}"
     );
-    assert!(first.contains(" | scenarios=7 passed=3 failed=3 skipped=1 time=1.234s 'web1 home time'=123ms;;500 'web2 home time'=812ms;;500"), "{first}");
+    assert!(first.contains(" | scenarios=7 passed=3 failed=3 skipped=1 time=1.234s 'web1 Homepage is fast: home time'=123ms;;@500: 'web2 Homepage is fast: home time'=812ms;;@500:"), "{first}");
     assert!(text.contains("\nCRITICAL web2: Homepage is fast: response time 812 ms, expected under 500 ms (features/web.feature:7: Then the response time should be under 500 ms)\n"), "{text}");
     assert!(
         text.contains(
@@ -365,4 +365,324 @@ fn check_output_stays_under_4k_with_many_failures() {
         last.starts_with("... ") && last.contains("failed scenarios not shown"),
         "{last}"
     );
+}
+
+// ---------------------------------------------------------------- perfdata, names
+
+/// What `check` printed: each perfdata item, and the names of the failed scenarios (from
+/// the long output, `STATE host: NAME: why`).
+fn perfdata_and_failures(stdout: &str) -> (Vec<shakedown::report::perfdata::Perf>, Vec<String>) {
+    let first = stdout.lines().next().unwrap_or_default();
+    let perf = first.split_once(" | ").map(|(_, p)| p).unwrap_or_default();
+    let items = shakedown::report::perfdata::parse_perfdata(perf).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let failed = stdout
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(": ").and_then(|(_, rest)| rest.split_once(": ")))
+        .map(|(name, _)| name.to_string())
+        .collect();
+    (items, failed)
+}
+
+/// A pack of one sentence per comparison a pack's `measure` offers; the number is the
+/// step's own argument (`echo`), so a scenario passes or fails by its numbers alone.
+const NUMBER_PACK: &str = r#"
+[[step]]
+sentence = "the number {int} should be between {int} and {int}"
+params = ["n", "lo", "hi"]
+example = "Then the number 5 should be between 1 and 8"
+command = "echo {n}"
+measure = { label = "number", regex = '(-?\d+)', between = ["{lo}", "{hi}"] }
+
+[[step]]
+sentence = "the number {int} should be under {int}"
+params = ["n", "limit"]
+example = "Then the number 5 should be under 8"
+command = "echo {n}"
+measure = { label = "number", regex = '(-?\d+)', less_than = "{limit}" }
+
+[[step]]
+sentence = "the number {int} should be at most {int}"
+params = ["n", "limit"]
+example = "Then the number 5 should be at most 8"
+command = "echo {n}"
+measure = { label = "number", regex = '(-?\d+)', at_most = "{limit}" }
+
+[[step]]
+sentence = "the number {int} should be over {int}"
+params = ["n", "limit"]
+example = "Then the number 5 should be over 1"
+command = "echo {n}"
+measure = { label = "number", regex = '(-?\d+)', more_than = "{limit}" }
+
+[[step]]
+sentence = "the number {int} should be at least {int}"
+params = ["n", "limit"]
+example = "Then the number 5 should be at least 1"
+command = "echo {n}"
+measure = { label = "number", regex = '(-?\d+)', at_least = "{limit}" }
+
+[[step]]
+sentence = "the number {int} should be exactly {int}"
+params = ["n", "limit"]
+example = "Then the number 5 should be exactly 5"
+command = "echo {n}"
+measure = { label = "number", regex = '(-?\d+)', equals = "{limit}" }
+"#;
+
+/// Every comparison, with values inside, on and beyond each limit (a pack's `between =
+/// [1, 8]` used to emit `;;8`, which reads a failed 0 as OK, and `at_least = 1` `;;1`,
+/// which reads an OK 2 as critical).
+const NUMBERS: &str = "Feature: Numbers
+  Scenario Outline: between <n>
+    Then the number <n> should be between 1 and 8
+    Examples:
+      | n |
+      | 0 |
+      | 1 |
+      | 5 |
+      | 8 |
+      | 9 |
+
+  Scenario Outline: under <n>
+    Then the number <n> should be under 8
+    Examples:
+      | n |
+      | -3 |
+      | 7 |
+      | 8 |
+      | 9 |
+
+  Scenario Outline: at most <n>
+    Then the number <n> should be at most 8
+    Examples:
+      | n |
+      | -3 |
+      | 8 |
+      | 9 |
+
+  Scenario Outline: over <n>
+    Then the number <n> should be over 0
+    Examples:
+      | n |
+      | -1 |
+      | 0 |
+      | 1 |
+
+  Scenario Outline: at least <n>
+    Then the number <n> should be at least 1
+    Examples:
+      | n |
+      | 0 |
+      | 1 |
+      | 2 |
+
+  Scenario Outline: exactly <n>
+    Then the number <n> should be exactly 5
+    Examples:
+      | n |
+      | 4 |
+      | 5 |
+      | 6 |
+";
+
+/// Item 4 of issue 18: thresholds in the Monitoring Plugins range syntax. Read back with a
+/// parser of the documented syntax, every value of a scenario that passed lies inside its
+/// critical range and every value of one that failed lies outside.
+#[test]
+fn perfdata_thresholds_alert_exactly_when_the_step_failed() {
+    let dir = suite(&[("f.feature", NUMBERS), ("steps/numbers.toml", NUMBER_PACK)]);
+    let run = shakedown_in(dir.path(), &["check", "f.feature"], &[]);
+    run.assert_exit(2);
+    let (items, failed) = perfdata_and_failures(&run.stdout);
+    let measured: Vec<_> = items.iter().filter(|p| p.label.ends_with(" number")).collect();
+    assert_eq!(measured.len(), 21, "{}", run.stdout);
+    assert_eq!(failed.len(), 10, "{}", run.stdout);
+    for p in measured {
+        // `localhost NAME: number` (the scenario's own label, also before the labels were
+        // made stable: `localhost NAME number`).
+        let name = p
+            .label
+            .strip_prefix("localhost ")
+            .and_then(|l| l.strip_suffix(" number"))
+            .map(|l| l.trim_end_matches(':'))
+            .unwrap_or_else(|| panic!("{p:?}"));
+        let crit = p.crit.unwrap_or_else(|| panic!("no critical range: {p:?}"));
+        assert_eq!(
+            crit.alerts(p.value),
+            failed.iter().any(|f| f == name),
+            "{name}: {} in {crit} (failed: {failed:?})\n{}",
+            p.value,
+            run.stdout
+        );
+    }
+    for (item, text) in [
+        ("between 5", ";;1:8"),
+        ("under 7", ";;@8:"),
+        ("at most 8", ";;~:8"),
+        ("over 1", ";;@~:0"),
+        ("at least 2", ";;1:"),
+        ("exactly 5", ";;5:5"),
+    ] {
+        let p = items
+            .iter()
+            .find(|p| p.label == format!("localhost {item}: number"))
+            .expect(item);
+        assert!(p.to_string().ends_with(text), "{p}: {text}");
+    }
+}
+
+/// Item 18 (outline rows) and 5 (labels) of issue 18: an outline whose rows share one name
+/// numbers them, `#1`, `#2`..., in the console, JUnit, Cucumber JSON, the status and long
+/// output and the perfdata labels (never `... connect 2`).
+#[test]
+fn outline_rows_get_their_own_names_in_every_report() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+        l.local_addr().expect("addr").port()
+    };
+    let feature = format!(
+        "Feature: Ports\n  Scenario Outline: Listener answers\n    Then TCP port <port> on \"127.0.0.1\" should be open within 2000 ms\n    Examples:\n      | port |\n      | {port} |\n      | {port} |\n      | {closed} |\n"
+    );
+    let dir = suite(&[("f.feature", &feature)]);
+    let run = shakedown_in(
+        dir.path(),
+        &[
+            "run",
+            "f.feature",
+            "--format",
+            "pretty",
+            "--junit",
+            "r.xml",
+            "--json",
+            "r.json",
+        ],
+        &[],
+    );
+    run.assert_exit(1)
+        .assert_contains("FAILED: Listener answers #3 [localhost]")
+        .assert_contains("  localhost f.feature:8 Listener answers #3: ");
+    let xml = std::fs::read_to_string(dir.path().join("r.xml")).expect("junit");
+    for n in 1..=3 {
+        assert!(
+            xml.contains(&format!("<testcase name=\"Listener answers #{n} [localhost]\"")),
+            "{xml}"
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).expect("json")).expect("JSON");
+    let names: Vec<&str> = json[0]["elements"]
+        .as_array()
+        .expect("elements")
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Listener answers #1 [localhost]",
+            "Listener answers #2 [localhost]",
+            "Listener answers #3 [localhost]"
+        ]
+    );
+    let check = shakedown_in(dir.path(), &["check", "f.feature"], &[]);
+    check.assert_exit(2);
+    assert!(
+        check
+            .stdout
+            .starts_with("SHAKEDOWN CRITICAL - 1 of 3 scenarios failed: Listener answers #3 [localhost] | "),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stdout.contains("\nCRITICAL localhost: Listener answers #3: "),
+        "{}",
+        check.stdout
+    );
+    let (items, _) = perfdata_and_failures(&check.stdout);
+    let labels: Vec<&str> = items.iter().skip(5).map(|p| p.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            format!("localhost Listener answers #1: 127.0.0.1 port {port} connect"),
+            format!("localhost Listener answers #2: 127.0.0.1 port {port} connect"),
+        ],
+        "{}",
+        check.stdout
+    );
+    drop(listener);
+}
+
+const WEB_A: &str = "Feature: Web\n  Scenario: Ping\n    When I run \"true\"\n    Then the command should succeed\n";
+const WEB_B: &str = "Feature: Web\n  Scenario: Ping\n    When I run \"false\"\n    Then the command should succeed\n";
+
+/// Item 13 of issue 18: two files that share a Feature name (and a scenario name, on the
+/// same line) give tests whose JUnit `classname` + `name` and Cucumber JSON ids are unique
+/// across files; the JUnit file still validates against the JUnit schema.
+#[test]
+fn two_files_sharing_a_feature_name_give_unique_test_names() {
+    let dir = suite(&[("a/web.feature", WEB_A), ("b/web.feature", WEB_B)]);
+    let run = shakedown_in(
+        dir.path(),
+        &[
+            "run", "a", "b", "--format", "quiet", "--junit", "r.xml", "--json", "r.json",
+        ],
+        &[],
+    );
+    run.assert_exit(1);
+    let xml = std::fs::read_to_string(dir.path().join("r.xml")).expect("junit");
+    let attr = |tag: &str, name: &str| -> Vec<String> {
+        let re = regex::Regex::new(&format!(r#"<{tag}\s[^>]*?\b{name}="([^"]*)""#)).expect("regex");
+        re.captures_iter(&xml).map(|c| c[1].to_string()).collect()
+    };
+    let cases: Vec<(String, String)> = attr("testcase", "classname")
+        .into_iter()
+        .zip(attr("testcase", "name"))
+        .collect();
+    assert_eq!(
+        cases,
+        [
+            ("Web (a/web)".to_string(), "Ping [localhost]".to_string()),
+            ("Web (b/web)".to_string(), "Ping [localhost]".to_string()),
+        ],
+        "{xml}"
+    );
+    assert_eq!(attr("testsuite", "name"), ["Web (a/web)", "Web (b/web)"], "{xml}");
+    let schema = util::root().join("../shared/schemas/JUnit.xsd");
+    if schema.exists() {
+        let out = std::process::Command::new("xmllint")
+            .args(["--noout", "--schema"])
+            .arg(&schema)
+            .arg(dir.path().join("r.xml"))
+            .output()
+            .expect("xmllint runs (ci/install-deps.sh installs libxml2-utils)");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    } else {
+        eprintln!("note: no {}: the schema validation is skipped", schema.display());
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).expect("json")).expect("JSON");
+    let features = json.as_array().expect("features");
+    let ids: Vec<&str> = features.iter().filter_map(|f| f["id"].as_str()).collect();
+    assert_eq!(ids, ["web-a-web", "web-b-web"]);
+    let element_ids: Vec<&str> = features
+        .iter()
+        .flat_map(|f| f["elements"].as_array().expect("elements"))
+        .filter_map(|e| e["id"].as_str())
+        .collect();
+    assert_eq!(
+        element_ids,
+        ["web-a-web;ping;2;localhost", "web-b-web;ping;2;localhost"]
+    );
+    // One file alone keeps the plain feature name.
+    let one = shakedown_in(
+        dir.path(),
+        &["run", "a", "--format", "quiet", "--junit", "one.xml"],
+        &[],
+    );
+    one.assert_exit(0);
+    let xml = std::fs::read_to_string(dir.path().join("one.xml")).expect("junit");
+    assert!(xml.contains("classname=\"Web\""), "{xml}");
 }

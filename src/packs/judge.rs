@@ -9,7 +9,7 @@ use crate::inventory::Host;
 use crate::probes::http::{json_at, json_text};
 use crate::probes::mysql::parse::TextRows;
 use crate::steps::expect::{contains, excerpt, matches};
-use crate::steps::{Measurement, Outcome, StepError, StepOutput};
+use crate::steps::{Measurement, Outcome, Range, StepError, StepOutput};
 
 /// What an action produced, for the expectations.
 #[derive(Debug, Default)]
@@ -198,18 +198,21 @@ impl<'a> Judge<'a> {
             Some(Limit::Between(lo, hi)) => {
                 let (lo, hi) = (limit(lo)?, limit(hi)?);
                 let expected = format!("{label} between {} and {}", show(lo), show(hi));
-                ((lo..=hi).contains(&value), expected, Some(hi))
+                ((lo..=hi).contains(&value), expected, Some(Range::between(lo, hi)))
             }
             Some(one) => {
-                let (t, words, ok): (&Template, &str, fn(f64, f64) -> bool) = match one {
-                    Limit::LessThan(t) => (t, "under", |v, l| v < l),
-                    Limit::AtMost(t) => (t, "at most", |v, l| v <= l),
-                    Limit::MoreThan(t) => (t, "over", |v, l| v > l),
-                    Limit::AtLeast(t) => (t, "at least", |v, l| v >= l),
-                    Limit::Equals(t) | Limit::Between(t, _) => (t, "of", |v, l| v == l),
+                // The range holds exactly the values that pass (a pack's number may be
+                // negative or fractional: `~:` and `@` forms, never a plain `0..` range).
+                type Rule = (fn(f64, f64) -> bool, fn(f64) -> Range);
+                let (t, words, (ok, range)): (&Template, &str, Rule) = match one {
+                    Limit::LessThan(t) => (t, "under", (|v, l| v < l, |l| Range::under(l, false))),
+                    Limit::AtMost(t) => (t, "at most", (|v, l| v <= l, Range::at_most)),
+                    Limit::MoreThan(t) => (t, "over", (|v, l| v > l, Range::over)),
+                    Limit::AtLeast(t) => (t, "at least", (|v, l| v >= l, Range::at_least)),
+                    Limit::Equals(t) | Limit::Between(t, _) => (t, "of", (|v, l| v == l, Range::exactly)),
                 };
                 let l = limit(t)?;
-                (ok(value, l), format!("{label} {words} {}", show(l)), Some(l))
+                (ok(value, l), format!("{label} {words} {}", show(l)), Some(range(l)))
             }
         };
         Ok(Outcome::check(ok, expected, show(value)).with(Measurement {
@@ -311,7 +314,7 @@ mod tests {
         let young = Judge::new(&s, &cmd(0, "   42\n"), &caps, None).outcome().unwrap();
         assert!(young.passed);
         assert_eq!(young.measured[0].value, 42.0);
-        assert_eq!(young.measured[0].crit, Some(600.0));
+        assert_eq!(young.measured[0].crit, Some(Range::at_most(600.0)));
         let old = Judge::new(&s, &cmd(0, "4210\n"), &caps, None).outcome().unwrap();
         assert_eq!(
             (old.expected.as_str(), old.found.as_str()),

@@ -211,7 +211,7 @@ fn closing_text(failures: &[String], summary: &RunSummary, st: &Style) -> String
                 r.unit.host.as_deref().unwrap_or("-"),
                 r.unit.feature.path.display(),
                 r.unit.scenario.line,
-                r.unit.scenario.name,
+                r.unit.scenario.title(),
                 reason
             ));
         }

@@ -1,7 +1,9 @@
 //! The Cucumber JSON report (`--json FILE`): the legacy array of features → elements →
 //! steps that Cucumber report tools read, in the cucumber-ruby shape that
 //! `@cucumber/cucumber-json-converter` validates (its schema forbids any other field). One
-//! element per scenario × host, named `Scenario [host]`; durations in nanoseconds; a step
+//! element per scenario × host, named `Scenario [host]`; ids unique across files (a feature
+//! whose name another file of the run shares gets its path in its id, as in JUnit);
+//! durations in nanoseconds; a step
 //! that could not check is `failed` with its error; measured values of a failing step are
 //! appended to its `error_message`.
 
@@ -127,9 +129,12 @@ struct StepOutcome {
 
 /// The whole JSON document for a run (pure: golden tests call it).
 pub fn render(summary: &RunSummary) -> String {
-    let features: Vec<Feature> = super::by_feature(summary)
-        .into_iter()
-        .map(|results| feature(&results))
+    let groups = super::by_feature(summary);
+    let titles = super::unique_feature_titles(&groups);
+    let features: Vec<Feature> = groups
+        .iter()
+        .zip(&titles)
+        .map(|(results, title)| feature(results, title))
         .collect();
     let mut value = serde_json::to_value(&features).unwrap_or_default();
     redact_strings(&mut value);
@@ -146,9 +151,10 @@ fn redact_strings(value: &mut serde_json::Value) {
     }
 }
 
-fn feature(results: &[&Arc<UnitResult>]) -> Feature {
+/// One feature; `title` is unique in the run, so its id (and its elements' ids) are too.
+fn feature(results: &[&Arc<UnitResult>], title: &str) -> Feature {
     let f = &results[0].unit.feature;
-    let id = slug(&super::feature_title(f));
+    let id = slug(title);
     Feature {
         uri: f.path.display().to_string(),
         id: id.clone(),
@@ -176,7 +182,7 @@ fn tags(names: &[String], keyword_line: usize) -> Vec<Tag> {
 fn element(feature_id: &str, result: &UnitResult) -> Element {
     let unit = &result.unit;
     let sc = &unit.scenario;
-    let mut id = format!("{feature_id};{};{}", slug(&sc.name), sc.line);
+    let mut id = format!("{feature_id};{};{}", slug(&sc.title()), sc.line);
     if let Some(h) = &unit.host {
         id.push(';');
         id.push_str(&slug(h));

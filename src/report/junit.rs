@@ -2,7 +2,9 @@
 //! `junit-report` crate: one `<testsuite>` per feature, one `<testcase>` per scenario × host
 //! (final attempt only), named `Scenario [host]` (unique within its suite: GitLab keeps only
 //! the first of duplicate names), `classname` = feature name without dots (Jenkins splits
-//! classname at the last dot), `file` = feature path. A failed check is a `<failure>`, a step
+//! classname at the last dot), followed by ` (path)` when two files of the run share a
+//! feature name ([`super::unique_feature_titles`]), so `classname` + `name` is unique across
+//! files too; `file` = feature path. A failed check is a `<failure>`, a step
 //! that could not check (or a run that timed out) an `<error>`, a scenario not run a
 //! `<skipped/>`. Measured values go into `<system-out>` (one `label = value unit` line each)
 //! beside the step log, where Jenkins and GitLab show them; retries are noted there too.
@@ -96,9 +98,11 @@ impl Report for Junit {
 /// The whole XML document for a run (pure: golden tests call it).
 pub fn render(summary: &RunSummary, retries: &HashMap<String, Vec<String>>, meta: &Meta) -> String {
     let mut report = JunitReport::new();
-    for results in super::by_feature(summary) {
+    let groups = super::by_feature(summary);
+    let titles = super::unique_feature_titles(&groups);
+    for (results, title) in groups.into_iter().zip(titles) {
         let feature = &results[0].unit.feature;
-        let suite_name = clean(&super::feature_title(feature));
+        let suite_name = clean(&title);
         let mut suite = TestSuite::new(&suite_name);
         suite.set_timestamp(meta.started);
         suite.hostname = clean(&meta.hostname);
@@ -137,7 +141,7 @@ fn unique_names(results: &[&std::sync::Arc<UnitResult>]) -> Vec<String> {
             if plain.iter().filter(|n| *n == name).count() == 1 {
                 return clean(name);
             }
-            let with_line = format!("{} (line {})", r.unit.scenario.name, r.unit.scenario.line);
+            let with_line = format!("{} (line {})", r.unit.scenario.title(), r.unit.scenario.line);
             clean(&match &r.unit.host {
                 Some(h) => format!("{with_line} [{h}]"),
                 None => with_line,

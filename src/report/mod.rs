@@ -6,6 +6,7 @@ pub mod console;
 pub mod cucumber_json;
 pub mod junit;
 pub mod nagios;
+pub mod perf_labels;
 pub mod perfdata;
 
 use std::collections::HashMap;
@@ -145,6 +146,32 @@ pub fn feature_title(feature: &Feature) -> String {
     } else {
         feature.name.clone()
     }
+}
+
+/// The title of each feature group of [`by_feature`], unique in the run: the feature's
+/// [`feature_title`], followed by ` (path)` (the file's path without `.feature`) when another
+/// file of the run has a feature of the same title. JUnit suites and classnames, and Cucumber
+/// JSON ids, are made from it, so two files that share a Feature name never give two tests
+/// the same name (GitLab keeps one of them, Jenkins merges them). Depends on the files of the
+/// run only, never on results.
+pub fn unique_feature_titles(groups: &[Vec<&Arc<UnitResult>>]) -> Vec<String> {
+    let titles: Vec<String> = groups.iter().map(|g| feature_title(&g[0].unit.feature)).collect();
+    titles
+        .iter()
+        .zip(groups)
+        .map(|(title, g)| {
+            if titles.iter().filter(|t| *t == title).count() == 1 {
+                return title.clone();
+            }
+            let path = &g[0].unit.feature.path;
+            let shown = if path.extension().is_some_and(|e| e == "feature") {
+                path.with_extension("")
+            } else {
+                path.clone()
+            };
+            format!("{title} ({})", shown.display())
+        })
+        .collect()
 }
 
 /// `Then the page should load (features/web.feature:12)`: a step as an operator finds it.

@@ -260,7 +260,7 @@ fn failure_line(r: &UnitResult, cut: &str) -> String {
         Some((i, StepResult::Error(e))) => format!("could not check: {e} ({})", step_at(r, i)),
         _ => format!("not finished: {cut}"),
     };
-    format!("{} {host}: {}: {why}", unit_state(r).word(), r.unit.scenario.name)
+    format!("{} {host}: {}: {why}", unit_state(r).word(), r.unit.scenario.title())
 }
 
 /// `features/web.feature:12: Then the page should load`.
@@ -272,40 +272,13 @@ fn step_at(r: &UnitResult, index: usize) -> String {
     }
 }
 
-/// Every measured value as perfdata, labelled `host label`; a label measured twice on one
-/// host gets the scenario name, then a number, so labels stay unique.
+/// Every measured value as perfdata, under labels that do not change when a step fails
+/// (see [`super::perf_labels`]).
 fn measured(summary: &RunSummary) -> Vec<Perf> {
-    let mut raw = Vec::new();
-    for r in &summary.results {
-        let host = r.unit.host.as_deref().unwrap_or("-");
-        for m in r.steps.iter().flat_map(|(s, _)| s.measured()) {
-            raw.push((
-                format!("{host} {}", m.label),
-                format!("{host} {} {}", r.unit.scenario.name, m.label),
-                m,
-            ));
-        }
-    }
-    let mut used: Vec<String> = Vec::new();
-    let mut out = Vec::new();
-    for (short, long, m) in &raw {
-        let mut label = if raw.iter().filter(|(s, _, _)| s == short).count() == 1 {
-            short.clone()
-        } else {
-            long.clone()
-        };
-        let base = label.clone();
-        let mut n = 2;
-        while used.contains(&label) {
-            label = format!("{base} {n}");
-            n += 1;
-        }
-        used.push(label.clone());
-        if let Some(p) = Perf::measured(&label, m.value, &m.unit, m.warn, m.crit) {
-            out.push(p);
-        }
-    }
-    out
+    super::perf_labels::labelled(summary)
+        .into_iter()
+        .filter_map(|(label, m)| Perf::measured(&label, m.value, &m.unit, m.warn, m.crit))
+        .collect()
 }
 
 /// One line of plugin text: secrets redacted, no `|`, no line breaks, at most `max` chars.
@@ -383,7 +356,15 @@ mod tests {
             .map(|i| format!("CRITICAL web{i}: Scenario {i}: {}", "x".repeat(60)))
             .collect();
         let perf: Vec<Perf> = (0..400)
-            .filter_map(|i| Perf::measured(&format!("web{i} time"), 1.0, "ms", None, Some(5.0)))
+            .filter_map(|i| {
+                Perf::measured(
+                    &format!("web{i} time"),
+                    1.0,
+                    "ms",
+                    None,
+                    Some(super::super::perfdata::Range::up_to(5.0)),
+                )
+            })
             .collect();
         let out = assemble(
             "SHAKEDOWN CRITICAL - 200 of 200 scenarios failed",

@@ -2,6 +2,8 @@
 //! `'label'=value[UOM];[warn];[crit];[min];[max]`, labels quoted when they hold a space or a
 //! quote (a quote doubled), `=` never in a label, UOMs only `s ms us % B KB MB TB c` or none.
 //! Values in other units are converted or given without a UOM, never with an invalid one.
+//! Thresholds are [`Range`]s in the guidelines' range syntax, each the exact set of values
+//! the step lets pass.
 
 use std::fmt;
 
@@ -17,9 +19,9 @@ pub struct Perf {
     /// One of the guidelines' UOMs, or empty.
     pub uom: &'static str,
     /// Warning threshold.
-    pub warn: Option<f64>,
-    /// Critical threshold.
-    pub crit: Option<f64>,
+    pub warn: Option<Range>,
+    /// Critical threshold: the values the step lets pass.
+    pub crit: Option<Range>,
     /// Minimum possible value.
     pub min: Option<f64>,
     /// Maximum possible value.
@@ -55,12 +57,12 @@ impl Perf {
 
     /// A value in `unit` (as steps spell it), converted to a guidelines UOM; thresholds are
     /// converted with it. `None` for a value that is not a number.
-    pub fn measured(label: &str, value: f64, unit: &str, warn: Option<f64>, crit: Option<f64>) -> Option<Self> {
+    pub fn measured(label: &str, value: f64, unit: &str, warn: Option<Range>, crit: Option<Range>) -> Option<Self> {
         if !value.is_finite() {
             return None;
         }
         let (factor, uom) = uom(unit);
-        let scale = |v: Option<f64>| v.filter(|v| v.is_finite()).map(|v| v * factor);
+        let scale = |r: Option<Range>| r.filter(Range::is_finite).map(|r| r.scaled(factor));
         let (min, max) = if uom == "%" {
             (Some(0.0), Some(100.0))
         } else {
@@ -75,6 +77,154 @@ impl Perf {
             min,
             max,
         })
+    }
+}
+
+/// A threshold in the Monitoring Plugins range syntax (development guidelines, "Threshold
+/// and ranges"): `[@]start:end`, where `start` defaults to 0 and `~` is negative infinity,
+/// an empty `end` is infinity, and the plugin alerts when the value lies outside
+/// `start..=end` (inside with `@`). `10` is 0..=10, `10:` is 10 and up, `~:10` is up to 10,
+/// `10:20` is 10..=20, `@10:20` alerts on 10..=20. Steps build the range that holds exactly
+/// the values that pass them, so a value in perfdata alerts exactly when its step failed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Range {
+    /// Lower end, inclusive; `None` is negative infinity (`~`).
+    pub start: Option<f64>,
+    /// Upper end, inclusive; `None` is infinity.
+    pub end: Option<f64>,
+    /// `@`: alert inside the range instead of outside.
+    pub inside: bool,
+}
+
+impl Range {
+    /// `max` (0..=max): at most `max`, for values that are never negative (counts, times,
+    /// percentages).
+    pub fn up_to(max: f64) -> Self {
+        Range {
+            start: Some(0.0),
+            end: Some(max),
+            inside: false,
+        }
+    }
+
+    /// `~:max`: at most `max`, for values that may be negative (an age with clock skew,
+    /// a number read by a pack).
+    pub fn at_most(max: f64) -> Self {
+        Range {
+            start: None,
+            end: Some(max),
+            inside: false,
+        }
+    }
+
+    /// `min:`: at least `min`.
+    pub fn at_least(min: f64) -> Self {
+        Range {
+            start: Some(min),
+            end: None,
+            inside: false,
+        }
+    }
+
+    /// `low:high`: between both, inclusive.
+    pub fn between(low: f64, high: f64) -> Self {
+        Range {
+            start: Some(low),
+            end: Some(high),
+            inside: false,
+        }
+    }
+
+    /// `v:v`: exactly `v`.
+    pub fn exactly(v: f64) -> Self {
+        Self::between(v, v)
+    }
+
+    /// Strictly under `limit`. Whole-number values that are never negative (connections,
+    /// seconds of lag, df's percentages) take the plain `limit-1`; any other value the
+    /// inverted `@limit:` (alert from `limit` up), since the syntax has no open end.
+    pub fn under(limit: f64, whole: bool) -> Self {
+        if whole && limit >= 1.0 && limit.fract() == 0.0 {
+            Self::up_to(limit - 1.0)
+        } else {
+            Range {
+                start: Some(limit),
+                end: None,
+                inside: true,
+            }
+        }
+    }
+
+    /// Strictly over `limit`: `@~:limit` (alert up to `limit`).
+    pub fn over(limit: f64) -> Self {
+        Range {
+            start: None,
+            end: Some(limit),
+            inside: true,
+        }
+    }
+
+    /// Whether a plugin alerts for `value` (the guidelines' rule).
+    pub fn alerts(&self, value: f64) -> bool {
+        let within = self.start.is_none_or(|s| value >= s) && self.end.is_none_or(|e| value <= e);
+        within == self.inside
+    }
+
+    /// Both ends multiplied by `factor` (a unit conversion).
+    pub fn scaled(self, factor: f64) -> Self {
+        Range {
+            start: self.start.map(|s| s * factor),
+            end: self.end.map(|e| e * factor),
+            inside: self.inside,
+        }
+    }
+
+    /// Both ends finite or open (a range built from a NaN limit is no threshold).
+    fn is_finite(&self) -> bool {
+        self.start.is_none_or(f64::is_finite) && self.end.is_none_or(f64::is_finite)
+    }
+
+    /// Reads the syntax back: `10`, `10:`, `~:10`, `10:20`, `@10:20`. Refuses a start
+    /// above the end, as the guidelines do.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let bad = || format!("bad range {text:?}");
+        let (inside, rest) = match text.strip_prefix('@') {
+            Some(r) => (true, r),
+            None => (false, text),
+        };
+        let num = |s: &str| s.parse::<f64>().ok().filter(|v| v.is_finite());
+        let (start, end) = match rest.split_once(':') {
+            None => (Some(0.0), Some(num(rest).ok_or_else(bad)?)),
+            Some((s, e)) => {
+                let start = match s {
+                    "~" => None,
+                    "" => Some(0.0),
+                    s => Some(num(s).ok_or_else(bad)?),
+                };
+                let end = match e {
+                    "" => None,
+                    e => Some(num(e).ok_or_else(bad)?),
+                };
+                (start, end)
+            }
+        };
+        if matches!((start, end), (Some(s), Some(e)) if s > e) {
+            return Err(format!("range {text:?} starts above its end"));
+        }
+        Ok(Range { start, end, inside })
+    }
+}
+
+impl fmt::Display for Range {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.inside {
+            f.write_str("@")?;
+        }
+        match (self.start, self.end) {
+            (Some(0.0), Some(e)) => write!(f, "{}", number(e)),
+            (Some(s), e) => write!(f, "{}:{}", number(s), e.map(number).unwrap_or_default()),
+            (None, e) => write!(f, "~:{}", e.map(number).unwrap_or_default()),
+        }
     }
 }
 
@@ -119,13 +269,14 @@ pub fn label(text: &str) -> String {
 impl fmt::Display for Perf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let opt = |v: Option<f64>| v.map(number).unwrap_or_default();
+        let range = |r: Option<Range>| r.map(|r| r.to_string()).unwrap_or_default();
         let mut text = format!(
             "{}={}{};{};{};{};{}",
             label(&self.label),
             number(self.value),
             self.uom,
-            opt(self.warn),
-            opt(self.crit),
+            range(self.warn),
+            range(self.crit),
             opt(self.min),
             opt(self.max)
         );
@@ -189,16 +340,25 @@ fn parse_item(label: String, text: &str) -> Result<Perf, String> {
             .find(|k| *k == u)
             .ok_or_else(|| format!("bad UOM {u:?} for {label:?}"))?,
     };
+    let mut range = || -> Result<Option<Range>, String> {
+        match fields.next() {
+            None | Some("") => Ok(None),
+            Some(v) => Range::parse(v)
+                .map(Some)
+                .map_err(|e| format!("bad threshold {v:?} for {label:?}: {e}")),
+        }
+    };
+    let (warn, crit) = (range()?, range()?);
     let mut num = || -> Result<Option<f64>, String> {
         match fields.next() {
             None | Some("") => Ok(None),
             Some(v) => v
                 .parse()
                 .map(Some)
-                .map_err(|_| format!("bad threshold {v:?} for {label:?}")),
+                .map_err(|_| format!("bad min or max {v:?} for {label:?}")),
         }
     };
-    let (warn, crit, min, max) = (num()?, num()?, num()?, num()?);
+    let (min, max) = (num()?, num()?);
     Ok(Perf {
         label,
         value,
@@ -216,11 +376,18 @@ mod tests {
 
     #[test]
     fn items_follow_the_guidelines() {
-        let p = Perf::measured("web1 home time", 123.0, "ms", None, Some(500.0)).expect("finite");
+        let p = Perf::measured("web1 home time", 123.0, "ms", None, Some(Range::up_to(500.0))).expect("finite");
         assert_eq!(p.to_string(), "'web1 home time'=123ms;;500");
         assert_eq!(Perf::count("scenarios", 14).to_string(), "scenarios=14");
-        let pct = Perf::measured("db1 / use", 42.5, "%", Some(80.0), Some(90.0)).expect("finite");
-        assert_eq!(pct.to_string(), "'db1 / use'=42.5%;80;90;0;100");
+        let pct = Perf::measured(
+            "db1 / use",
+            42.5,
+            "%",
+            Some(Range::up_to(80.0)),
+            Some(Range::under(90.0, true)),
+        )
+        .expect("finite");
+        assert_eq!(pct.to_string(), "'db1 / use'=42.5%;80;89;0;100");
         let odd = Perf::measured("lag", 3.0, "fortnights", None, None).expect("finite");
         assert_eq!(odd.to_string(), "lag=3");
         assert!(Perf::measured("x", f64::NAN, "ms", None, None).is_none());
@@ -235,20 +402,93 @@ mod tests {
 
     #[test]
     fn gigabytes_become_megabytes() {
-        let p = Perf::measured("disk", 2.0, "GB", None, Some(4.0)).expect("finite");
-        assert_eq!(p.to_string(), "disk=2048MB;;4096");
+        let p = Perf::measured("disk", 2.0, "GB", None, Some(Range::between(1.0, 4.0))).expect("finite");
+        assert_eq!(p.to_string(), "disk=2048MB;;1024:4096");
     }
 
     #[test]
     fn parse_reads_back_what_we_write() {
         let items = vec![
             Perf::count("scenarios", 3),
-            Perf::measured("web1 it's time", 12.5, "ms", Some(100.0), Some(500.0)).expect("finite"),
+            Perf::measured(
+                "web1 it's time",
+                12.5,
+                "ms",
+                Some(Range::up_to(100.0)),
+                Some(Range::under(500.0, false)),
+            )
+            .expect("finite"),
             Perf::measured("load", 0.25, "", None, None).expect("finite"),
+            Perf::measured("up", 2.0, "", None, Some(Range::at_least(1.0))).expect("finite"),
+            Perf::measured("age", -3.0, "s", None, Some(Range::at_most(600.0))).expect("finite"),
+            Perf::measured("rows", 0.0, "", None, Some(Range::over(0.0))).expect("finite"),
         ];
         let text: Vec<String> = items.iter().map(ToString::to_string).collect();
         assert_eq!(parse_perfdata(&text.join(" ")), Ok(items));
         assert!(parse_perfdata("x=1parsecs").is_err());
         assert!(parse_perfdata("'open=1").is_err());
+        assert!(parse_perfdata("x=1;;8:1").is_err());
+    }
+
+    /// The table of the Monitoring Plugins development guidelines ("Threshold and
+    /// ranges"): what each range alerts on.
+    #[test]
+    fn ranges_alert_as_the_guidelines_say() {
+        let alerts = |text: &str, value: f64| Range::parse(text).expect(text).alerts(value);
+        // `10`: outside 0..10.
+        assert!(alerts("10", -1.0) && alerts("10", 11.0) && !alerts("10", 0.0) && !alerts("10", 10.0));
+        // `10:`: below 10.
+        assert!(alerts("10:", 9.9) && !alerts("10:", 10.0) && !alerts("10:", 1e9));
+        // `~:10`: above 10.
+        assert!(alerts("~:10", 10.5) && !alerts("~:10", -1e9) && !alerts("~:10", 10.0));
+        // `10:20`: outside 10..20.
+        assert!(alerts("10:20", 9.0) && alerts("10:20", 21.0) && !alerts("10:20", 10.0) && !alerts("10:20", 20.0));
+        // `@10:20`: inside 10..20.
+        assert!(alerts("@10:20", 10.0) && alerts("@10:20", 20.0) && !alerts("@10:20", 9.0) && !alerts("@10:20", 21.0));
+        for bad in ["", "x", "1:x", "20:10", "@", "1:2:3", "~"] {
+            assert!(Range::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ranges_are_written_in_the_shortest_form_and_read_back() {
+        let cases = [
+            (Range::up_to(8.0), "8"),
+            (Range::at_least(1.0), "1:"),
+            (Range::at_least(0.0), "0:"),
+            (Range::between(1.0, 8.0), "1:8"),
+            (Range::exactly(4.0), "4:4"),
+            (Range::at_most(600.0), "~:600"),
+            (Range::at_most(-1.0), "~:-1"),
+            (Range::under(500.0, false), "@500:"),
+            (Range::under(90.0, true), "89"),
+            (Range::under(0.0, true), "@0:"),
+            (Range::under(2.5, true), "@2.5:"),
+            (Range::over(0.0), "@~:0"),
+        ];
+        for (range, text) in cases {
+            assert_eq!(range.to_string(), text);
+            assert_eq!(Range::parse(text), Ok(range), "{text}");
+        }
+    }
+
+    /// Each constructor's range lets pass exactly the values its comparison does.
+    #[test]
+    fn ranges_match_the_comparisons_of_the_steps() {
+        let values = [-2.0, -1.0, 0.0, 0.5, 1.0, 7.0, 7.5, 8.0, 8.5, 9.0, 100.0];
+        for v in values {
+            assert_eq!(!Range::at_least(1.0).alerts(v), v >= 1.0, "{v}");
+            assert_eq!(!Range::at_most(8.0).alerts(v), v <= 8.0, "{v}");
+            assert_eq!(!Range::between(1.0, 8.0).alerts(v), (1.0..=8.0).contains(&v), "{v}");
+            assert_eq!(!Range::exactly(8.0).alerts(v), v == 8.0, "{v}");
+            assert_eq!(!Range::under(8.0, false).alerts(v), v < 8.0, "{v}");
+            assert_eq!(!Range::over(1.0).alerts(v), v > 1.0, "{v}");
+            if v >= 0.0 {
+                assert_eq!(!Range::up_to(8.0).alerts(v), v <= 8.0, "{v}");
+                if v.fract() == 0.0 {
+                    assert_eq!(!Range::under(8.0, true).alerts(v), v < 8.0, "{v}");
+                }
+            }
+        }
     }
 }

@@ -309,6 +309,7 @@ mod tests {
             tags: vec![],
             rule: None,
             steps,
+            row: None,
         };
         let feature = Arc::new(Feature {
             path: "t.feature".into(),

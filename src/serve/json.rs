@@ -97,7 +97,7 @@ fn result(r: &UnitResult) -> UnitJson {
         feature: redact(&feature_title(&unit.feature)),
         file: unit.feature.path.display().to_string(),
         line: unit.scenario.line,
-        scenario: redact(&unit.scenario.name),
+        scenario: redact(&unit.scenario.title()),
         host: unit.host.clone(),
         status: status_word(r.status),
         duration_seconds: r.duration.as_secs_f64(),

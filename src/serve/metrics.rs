@@ -167,7 +167,7 @@ fn labels(r: &UnitResult) -> Vec<(&'static str, String)> {
     let unit = &r.unit;
     vec![
         ("feature", redact(&feature_title(&unit.feature))),
-        ("scenario", redact(&unit.scenario.name)),
+        ("scenario", redact(&unit.scenario.title())),
         ("host", unit.host.clone().unwrap_or_default()),
         ("file", unit.feature.path.display().to_string()),
         ("line", unit.scenario.line.to_string()),

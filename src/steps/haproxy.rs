@@ -4,7 +4,7 @@
 
 use futures::future::BoxFuture;
 
-use super::{Args, Lane, Measurement, Outcome, StepCtx, StepDef, StepError, StepOutput};
+use super::{Args, Lane, Measurement, Outcome, Range, StepCtx, StepDef, StepError, StepOutput};
 use crate::probes::haproxy::{StatRow, describe_all, read_stats, servers};
 
 const MODULE: &str = "src/steps/haproxy.rs";
@@ -109,7 +109,8 @@ fn all_up(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
         let up = servers.iter().filter(|s| s.is_up()).count();
         let expected = format!("all {} servers of HAProxy backend {} UP", servers.len(), a.get(0));
         let found = format!("{up} of {} UP: {}", servers.len(), describe_all(&refs));
-        Ok(Outcome::check(up == servers.len(), expected, found).with(count(a.get(0), up, None)))
+        let all = Range::at_least(servers.len() as f64);
+        Ok(Outcome::check(up == servers.len(), expected, found).with(count(a.get(0), up, Some(all))))
     })
 }
 
@@ -121,11 +122,15 @@ fn at_least_up(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
         let up = servers.iter().filter(|s| s.is_up()).count();
         let expected = format!("at least {want} servers of HAProxy backend {} UP", a.get(0));
         let found = format!("{up} of {} UP: {}", servers.len(), describe_all(&refs));
-        Ok(Outcome::check(up as i64 >= want, expected, found).with(count(a.get(0), up, Some(want as f64))))
+        Ok(Outcome::check(up as i64 >= want, expected, found).with(count(
+            a.get(0),
+            up,
+            Some(Range::at_least(want as f64)),
+        )))
     })
 }
 
-fn count(backend: &str, up: usize, crit: Option<f64>) -> Measurement {
+fn count(backend: &str, up: usize, crit: Option<Range>) -> Measurement {
     Measurement {
         label: format!("backend {backend} servers UP"),
         value: up as f64,

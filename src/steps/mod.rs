@@ -22,6 +22,8 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
+pub use crate::report::perfdata::Range;
+
 pub use context::{CommandRun, StepCtx};
 pub use library::{Match, StepLibrary};
 pub use vars::{VarError, substitute};
@@ -37,9 +39,10 @@ pub struct Measurement {
     /// Unit as Nagios spells it (`ms`, `s`, `%`, `B`, `c` or empty).
     pub unit: String,
     /// Warning threshold, if the step has one.
-    pub warn: Option<f64>,
-    /// Critical threshold: the limit the step checked.
-    pub crit: Option<f64>,
+    pub warn: Option<Range>,
+    /// Critical threshold: the values the step lets pass, in the Monitoring Plugins range
+    /// syntax (`1:` at least 1, `1:8` between, `@500:` under 500).
+    pub crit: Option<Range>,
 }
 
 /// What a step found: passed or not, with what was expected and what was found.

@@ -326,7 +326,7 @@ fn fewer_connections(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
             value: n as f64,
             unit: String::new(),
             warn: None,
-            crit: Some(limit as f64),
+            crit: Some(super::Range::under(limit as f64, true)),
         }))
     })
 }
@@ -382,7 +382,7 @@ pub fn judge_lag(status: &ReplicaStatus, limit: i64) -> Outcome {
             value: lag as f64,
             unit: "s".into(),
             warn: None,
-            crit: Some(limit as f64),
+            crit: Some(super::Range::under(limit as f64, true)),
         }),
     }
 }

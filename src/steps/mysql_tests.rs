@@ -43,7 +43,7 @@ fn lag_is_measured_and_null_lag_fails() {
     assert_eq!(o.measured[0].label, "replication lag");
     assert_eq!(
         (o.measured[0].value, o.measured[0].unit.as_str(), o.measured[0].crit),
-        (3.0, "s", Some(5.0))
+        (3.0, "s", Some(crate::steps::Range::under(5.0, true)))
     );
     assert!(!judge_lag(&status("mysql-8.0-replica-status-healthy.txt"), 3).passed);
     let o = judge_lag(&status("mariadb-10.11-slave-status-sql-stopped.txt"), 5);

@@ -119,7 +119,7 @@ fn port_open_within(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
                     value: (ms * 10.0).round() / 10.0,
                     unit: "ms".into(),
                     warn: None,
-                    crit: Some(limit.as_secs_f64() * 1000.0),
+                    crit: Some(super::Range::up_to(limit.as_secs_f64() * 1000.0)),
                 })
             }
             Probe::Closed(why) => Outcome::fail(expected, why),

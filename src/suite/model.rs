@@ -40,6 +40,21 @@ pub struct Scenario {
     pub rule: Option<String>,
     /// Background steps first, then the scenario's.
     pub steps: Vec<Step>,
+    /// For an outline whose Examples rows would share one name: this row's number (1-based,
+    /// over all the outline's Examples tables, in file order). See [`Scenario::title`].
+    pub row: Option<usize>,
+}
+
+impl Scenario {
+    /// The name reports show (console, JUnit, Cucumber JSON, Nagios and its perfdata
+    /// labels): the name, with ` #N` for an outline row whose name its other rows share,
+    /// as Cucumber-JVM numbers them. `name` stays the pickle's name (Gherkin conformance).
+    pub fn title(&self) -> String {
+        match self.row {
+            Some(n) => format!("{} #{n}", self.name),
+            None => self.name.clone(),
+        }
+    }
 }
 
 /// What kind of step a keyword makes it (And/But take the kind of the step before).

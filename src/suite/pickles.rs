@@ -2,7 +2,9 @@
 //! pickle compiler (`pickles/compiler.py` of cucumber/gherkin): outlines expanded once per
 //! Examples row, background steps (Feature's, then Rule's) prepended to scenarios that have
 //! steps, tags inherited Feature → Rule → Scenario → Examples, step types resolved
-//! (`And`/`But` take the type before; `*` is of unknown type).
+//! (`And`/`But` take the type before; `*` is of unknown type). Beyond the pickles: an
+//! outline's rows that would share one name are numbered (`Scenario::row`), so that every
+//! row has its own name in the reports.
 
 use std::path::Path;
 
@@ -82,6 +84,7 @@ impl Context<'_> {
             out.push(self.pickle(s, tags, None, s.location.line));
             return;
         }
+        let first = out.len();
         for ex in &s.examples {
             let Some(header) = &ex.table_header else { continue };
             let mut ex_tags = tags.clone();
@@ -89,6 +92,16 @@ impl Context<'_> {
             for row in &ex.table_body {
                 let values = (header.cells.as_slice(), row.cells.as_slice());
                 out.push(self.pickle(s, ex_tags.clone(), Some(values), row.location.line));
+            }
+        }
+        // Rows whose names are not all distinct (no placeholder in the name, or rows with
+        // the same values) are numbered, every one of them: the numbers depend on the file
+        // only, so a row keeps its name (and its perfdata labels) whatever the results.
+        let rows = &mut out[first..];
+        let distinct: std::collections::HashSet<&str> = rows.iter().map(|p| p.name.as_str()).collect();
+        if distinct.len() < rows.len() {
+            for (n, p) in rows.iter_mut().enumerate() {
+                p.row = Some(n + 1);
             }
         }
     }
@@ -117,6 +130,7 @@ impl Context<'_> {
             tags,
             rule: self.rule.map(str::to_string),
             steps,
+            row: None,
         }
     }
 }
@@ -179,6 +193,36 @@ mod tests {
         assert_eq!(s.steps[0].text, "bg");
         assert_eq!(s.steps[1].text, "3 and 4");
         assert_eq!(s.steps[1].table, Some(vec![vec!["4".to_string()]]));
+    }
+
+    #[test]
+    fn outline_rows_that_share_a_name_are_numbered_in_file_order() {
+        let f = compiled(concat!(
+            "Feature: F\n  Scenario Outline: Port is open\n    Then port <p> should be listening\n",
+            "    Examples:\n      | p |\n      | 80 |\n      | 443 |\n",
+            "    @more\n    Examples:\n      | p |\n      | 22 |\n",
+            "  Scenario Outline: Port <p>\n    Then port <p> should be listening\n",
+            "    Examples:\n      | p |\n      | 80 |\n      | 443 |\n",
+            "  Scenario Outline: Same <p>\n    Then port <p> should be listening\n",
+            "    Examples:\n      | p |\n      | 1 |\n      | 1 |\n",
+            "  Scenario: Plain\n    Then port 1 should be listening\n",
+        ));
+        let titles: Vec<String> = f.scenarios.iter().map(Scenario::title).collect();
+        assert_eq!(
+            titles,
+            [
+                "Port is open #1",
+                "Port is open #2",
+                "Port is open #3",
+                "Port 80",
+                "Port 443",
+                "Same 1 #1",
+                "Same 1 #2",
+                "Plain"
+            ]
+        );
+        // The pickle's own name is untouched (what the Gherkin conformance data expects).
+        assert_eq!(f.scenarios[1].name, "Port is open");
     }
 
     #[test]

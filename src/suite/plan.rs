@@ -23,11 +23,12 @@ pub struct Unit {
 }
 
 impl Unit {
-    /// `Scenario name [host]`, as every report names it.
+    /// `Scenario name [host]`, as every report names it (an outline row whose name other
+    /// rows share: `Scenario name #2 [host]`, see [`crate::suite::Scenario::title`]).
     pub fn display_name(&self) -> String {
         match &self.host {
-            Some(h) => format!("{} [{}]", self.scenario.name, h),
-            None => self.scenario.name.clone(),
+            Some(h) => format!("{} [{}]", self.scenario.title(), h),
+            None => self.scenario.title(),
         }
     }
 }
@@ -102,7 +103,8 @@ fn selected(s: &Scenario, sel: &Selection) -> bool {
         }
     }
     if let Some(re) = &sel.name {
-        if !re.is_match(&s.name) {
+        // The pickle's name, as Cucumber matches it, or the numbered title reports show.
+        if !re.is_match(&s.name) && !re.is_match(&s.title()) {
             return false;
         }
     }

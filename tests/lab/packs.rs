@@ -83,8 +83,8 @@ fn deploy_service_restarted_recently() {
     let check = lab.shakedown_in(dir.path(), &["check", "s.feature"]);
     check
         .assert_exit(0)
-        .assert_contains("'web1 process age'=")
-        .assert_contains("s;;300");
+        .assert_contains("'web1 cron: process age'=")
+        .assert_contains("s;;~:300");
 }
 
 #[test]

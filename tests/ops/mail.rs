@@ -109,7 +109,11 @@ fn each_failure_mail_has_its_own_message_id() {
     let mails = sink.wait_for(2);
     let ids: Vec<&str> = mails
         .iter()
-        .map(|m| m["message_id"].as_str().unwrap_or_else(|| panic!("no Message-ID in:\n{}", m["raw"])))
+        .map(|m| {
+            m["message_id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no Message-ID in:\n{}", m["raw"]))
+        })
         .collect();
     for id in &ids {
         let inner = id
@@ -126,7 +130,10 @@ fn each_failure_mail_has_its_own_message_id() {
                             .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c))
                 })
         };
-        assert!(atext(left) && atext(right), "{id:?}: id-left and id-right are dot-atoms");
+        assert!(
+            atext(left) && atext(right),
+            "{id:?}: id-left and id-right are dot-atoms"
+        );
     }
     assert_ne!(ids[0], ids[1], "two mails, two ids");
     assert!(mails.iter().all(|m| m["date"].is_string()), "a Date header too");

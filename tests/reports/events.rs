@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shakedown::event::{Event, RunSummary, UnitResult, UnitStatus};
-use shakedown::steps::{Measurement, Outcome, StepResult};
+use shakedown::steps::{Measurement, Outcome, Range, StepResult};
 use shakedown::suite::{Feature, Scenario, Step, StepKind, Unit};
 
 fn step(keyword: &str, text: &str, line: usize) -> Step {
@@ -32,6 +32,7 @@ fn scenario(name: &str, line: usize, tags: &[&str], steps: Vec<Step>) -> Scenari
         tags: tags.iter().map(|t| t.to_string()).collect(),
         rule: None,
         steps,
+        row: None,
     }
 }
 
@@ -67,7 +68,7 @@ fn time_ms(value: f64) -> Measurement {
         value,
         unit: "ms".into(),
         warn: None,
-        crit: Some(500.0),
+        crit: Some(Range::under(500.0, false)),
     }
 }
 

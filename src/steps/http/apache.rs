@@ -72,7 +72,7 @@ fn rate(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
                 value,
                 unit: String::new(),
                 warn: None,
-                crit: None,
+                crit: Some(crate::steps::Range::between(lo, hi)),
             }),
         )
     })

@@ -7,11 +7,11 @@ use futures::future::BoxFuture;
 use super::{HttpState, status_counts};
 use crate::probes::http::Response;
 use crate::steps::expect::duration;
-use crate::steps::{Args, Measurement, Outcome, StepCtx, StepError, StepOutput};
+use crate::steps::{Args, Measurement, Outcome, Range, StepCtx, StepError, StepOutput};
 
 /// A time in ms; labels start with the request's target (`10.77.0.11/health response
 /// time`) so two requests of one scenario never share a label.
-fn measure(target: &str, what: &str, value: f64, crit: Option<f64>) -> Measurement {
+fn measure(target: &str, what: &str, value: f64, crit: Option<Range>) -> Measurement {
     Measurement {
         label: format!("{target} {what}"),
         value,
@@ -93,7 +93,12 @@ fn check_each(state: &HttpState, limit: std::time::Duration, limit_ms: f64) -> O
         };
         (expected, found, "response time max")
     };
-    Outcome::check(slow.is_empty(), expected, found).with(measure(&state.target, label, max, Some(limit_ms)))
+    Outcome::check(slow.is_empty(), expected, found).with(measure(
+        &state.target,
+        label,
+        max,
+        Some(Range::under(limit_ms, false)),
+    ))
 }
 
 /// Nearest-rank percentile of sorted values (at least one).
@@ -119,7 +124,12 @@ pub(super) fn p95_under(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput>
             percentile(&ms, 50.0),
             ms[ms.len() - 1]
         );
-        let m = measure("scenario", "response time p95", p95, Some(limit_ms));
+        let m = measure(
+            "scenario",
+            "response time p95",
+            p95,
+            Some(Range::under(limit_ms, false)),
+        );
         Ok(Outcome::check(p95 < limit_ms, expected, found).with(m))
     })
 }
@@ -165,6 +175,9 @@ mod tests {
         );
         assert_eq!(o.found, "1 of 3 too slow: #2 900.0 ms (slowest 900.0 ms)");
         assert_eq!(o.measured[0].label, "10.0.0.1/ response time max");
-        assert_eq!((o.measured[0].value, o.measured[0].crit), (900.0, Some(500.0)));
+        assert_eq!(
+            (o.measured[0].value, o.measured[0].crit),
+            (900.0, Some(Range::under(500.0, false)))
+        );
     }
 }

@@ -80,7 +80,7 @@ async fn check(ctx: &StepCtx, target: &str, via: Option<&str>, days: i64) -> Ste
             value: left,
             unit: String::new(),
             warn: None,
-            crit: None,
+            crit: Some(crate::steps::Range::at_least(days as f64)),
         }),
     )
 }

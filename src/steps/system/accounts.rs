@@ -87,7 +87,7 @@ pub(super) fn processes_at_least(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, St
             value: n as f64,
             unit: String::new(),
             warn: None,
-            crit: Some(min as f64),
+            crit: Some(crate::steps::Range::at_least(min as f64)),
         };
         Ok(Outcome::check(n as i64 >= min, format!("at least {min} processes named {name}"), found).with(m))
     })

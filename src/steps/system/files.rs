@@ -217,7 +217,7 @@ pub(super) fn modified_within(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepO
                 value: age as f64,
                 unit: "s".into(),
                 warn: None,
-                crit: Some(limit.as_secs_f64()),
+                crit: Some(crate::steps::Range::at_most(limit.as_secs_f64())),
             };
             Outcome::check(age as f64 <= limit.as_secs_f64(), exp, found).with(m)
         })

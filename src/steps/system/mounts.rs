@@ -283,7 +283,7 @@ pub(super) fn filesystem_use(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOu
             value: f64::from(df.percent),
             unit: "%".into(),
             warn: None,
-            crit: Some(limit as f64),
+            crit: Some(crate::steps::Range::under(limit as f64, true)),
         };
         Ok(Outcome::check(i64::from(df.percent) < limit, expected, found).with(m))
     })
