@@ -2,7 +2,9 @@
 //! (it passed or failed before any SSH step ran, `check`, a wrong MySQL password, SIGINT or
 //! SIGTERM to `run`, `check` or `serve` while a remote `sleep 30` is in flight, the
 //! `--timeout` deadline, a host still connecting), every SSH master it started (and every
-//! `ssh` it started to make one) is gone within 5 s of its end.
+//! `ssh` it started to make one) is gone within 5 s of its end. Masters idle out 5 s after
+//! their last client, yet one the run leaves unused for longer still serves it; after a
+//! SIGKILL, which no run can clean up after, an idle master ends by itself.
 //!
 //! Ours are told from other `ssh` processes on the machine by their working directory:
 //! each run starts in its own temp directory, and an `ssh -f` master keeps it (it
@@ -382,4 +384,90 @@ fn sigint_while_a_host_is_still_connecting_leaves_no_ssh_process() {
     let (code, text) = finish(child);
     assert_eq!(code, 1, "{text}");
     assert_no_ssh_left(dir.path(), "run interrupted while connecting");
+}
+
+/// Masters exit 5 s after their last client (so what a SIGKILLed run leaves does not
+/// linger), yet a master the run leaves unused for longer still serves it: the run holds
+/// a client on it.
+#[test]
+fn a_master_unused_for_longer_than_its_idle_exit_still_serves_the_run() {
+    let Some(lab) = lab() else { return };
+    // One scenario at a time: web1's master, opened at the start, waits 8 s unused.
+    let feature = "Feature: Idle master\n  @hosts:lb1\n  Scenario: busy elsewhere\n    When I run \"sleep 8\"\n    Then the command should succeed\n  @hosts:web1\n  Scenario: later\n    When I run \"hostname\"\n    Then the output should contain \"web1\"\n";
+    let dir = suite(&[("i.feature", feature), ("inv.toml", &inventory(&lab))]);
+    let child = spawn(
+        &lab,
+        dir.path(),
+        &[
+            "run",
+            "-i",
+            "inv.toml",
+            "i.feature",
+            "--format",
+            "pretty",
+            "--concurrency",
+            "1",
+        ],
+        &[],
+    );
+    let (code, text) = finish(child);
+    assert_eq!(code, 0, "{text}");
+    assert_no_ssh_left(dir.path(), "run with an idle master");
+}
+
+/// Killed with SIGKILL, a run can end nothing itself: its masters end on their own, an idle
+/// one 5 s after the run's client on it is gone (`ControlPersist`), one carrying a command
+/// when that command's own timeout ends it on the host (the step timeout).
+#[test]
+fn after_sigkill_an_idle_master_ends_by_itself_within_seconds() {
+    let Some(lab) = lab() else { return };
+    let mark = marker(&lab, "sigkill");
+    lab.exec("lb1", &format!("rm -f {mark}"));
+    // One scenario at a time: web1's master is idle while lb1 runs its command.
+    let feature = format!(
+        "Feature: Killed\n  @hosts:web1\n  Scenario: first\n    When I run \"hostname\"\n  @hosts:lb1\n  Scenario: then\n    When I run \"touch {mark}; sleep 30\"\n"
+    );
+    let dir = suite(&[("k.feature", &feature), ("inv.toml", &inventory(&lab))]);
+    let child = spawn(
+        &lab,
+        dir.path(),
+        &[
+            "run",
+            "-i",
+            "inv.toml",
+            "k.feature",
+            "--concurrency",
+            "1",
+            "--step-timeout",
+            "6s",
+        ],
+        &[],
+    );
+    wait_until("lb1 runs its command", Duration::from_secs(30), || {
+        lab.exec("lb1", &format!("test -e {mark} && echo y || true"))
+            .contains('y')
+    });
+    let web1 = || {
+        ssh_processes_in(dir.path())
+            .into_iter()
+            .filter(|p| p.contains("10.77.0.11"))
+            .count()
+    };
+    assert_eq!(
+        web1(),
+        1,
+        "web1's master is there, idle: {:?}",
+        ssh_processes_in(dir.path())
+    );
+    kill(&child, libc::SIGKILL);
+    let killed = Instant::now();
+    let _ = finish(child);
+    wait_until("web1's idle master ended by itself", Duration::from_secs(8), || {
+        web1() == 0
+    });
+    eprintln!("web1's master ended {:?} after SIGKILL", killed.elapsed());
+    // lb1's ends when `timeout 6` ends its command on the host.
+    wait_until("lb1's master ended with its command", Duration::from_secs(15), || {
+        ssh_processes_in(dir.path()).is_empty()
+    });
 }
