@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::facts::HostFacts;
 use crate::inventory::{Host, Inventory, TransportKind};
-use crate::transport::{Cmd, Local, Output, SshMaster, SshOptions, Transport, TransportError};
+use crate::transport::{Cmd, Local, Output, SshMaster, SshOptions, SshProcesses, Transport, TransportError};
 
 /// One host of the run.
 pub struct HostHandle {
@@ -194,9 +194,38 @@ impl HostPool {
             .unwrap_or_else(|| name_or_address.to_string())
     }
 
-    /// Closes every open connection.
+    /// Closes every open connection, and ends every `ssh` process of the run: within
+    /// about 2 s (a master being opened: up to 1 s; asking masters to stop and their exit:
+    /// 0.5 s; SIGTERM, then SIGKILL: 0.3 s), and at once if this future is dropped first.
     pub async fn close(&self) {
-        futures::future::join_all(self.handles.values().map(|h| h.transport.close())).await;
+        // No connection is opened from now on; one being opened is waited for (bounded).
+        futures::future::join_all(self.handles.values().map(|h| h.transport.settle())).await;
+        // Found before any stop: a stopped master no longer shows its socket path.
+        let left = self
+            .control_dir
+            .as_ref()
+            .map_or_else(SshProcesses::none, |d| SshProcesses::find(d.path()));
+        let stopped = async {
+            futures::future::join_all(self.handles.values().map(|h| h.transport.close())).await;
+            left.exited().await;
+        };
+        let _ = tokio::time::timeout(STOP_GRACE, stopped).await;
+        // A master still carrying a command we stopped waiting for, an ssh still connecting.
+        left.end().await;
         futures::future::join_all(self.handles.values().map(|h| h.mysql.close())).await;
+    }
+}
+
+/// How long masters asked to stop have to exit before they are sent SIGTERM.
+const STOP_GRACE: Duration = Duration::from_millis(500);
+
+impl Drop for HostPool {
+    /// Whatever `ssh` process of the run is still there (the pool dropped without
+    /// [`HostPool::close`], e.g. a run's task cancelled at exit) is killed, before the
+    /// masters' own drop asks them to stop and so hides their socket path.
+    fn drop(&mut self) {
+        if let Some(dir) = &self.control_dir {
+            SshProcesses::kill(dir.path());
+        }
     }
 }

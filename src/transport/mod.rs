@@ -5,6 +5,7 @@
 mod local;
 mod quote;
 mod ssh;
+mod ssh_processes;
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use futures::future::BoxFuture;
 pub use local::Local;
 pub use quote::quote;
 pub use ssh::{SshMaster, SshOptions};
+pub use ssh_processes::SshProcesses;
 
 /// A command to run on a host: a program with arguments, or (for the command steps only)
 /// a shell command line run as written by `sh -c`.
@@ -137,6 +139,12 @@ pub trait Transport: Send + Sync {
     /// Opens the connection ahead of the first command (no-op for local).
     fn connect(&self) -> BoxFuture<'_, Result<(), TransportError>> {
         Box::pin(async { Ok(()) })
+    }
+
+    /// Refuses new connections from now on and waits (bounded) for one being opened, so it
+    /// is there to be closed with the others (no-op for local).
+    fn settle(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
     }
 
     /// Closes the connection at the end of the run.

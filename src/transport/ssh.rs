@@ -1,7 +1,9 @@
 //! The SSH transport: one OpenSSH master connection per host for the whole run (the
 //! `openssh` crate, native multiplexing), opened once and shared by every step on the host.
 //! A failed connect is remembered, so every later step on that host fails at once with the
-//! same "cannot connect" message instead of waiting again.
+//! same "cannot connect" message instead of waiting again. At the end of the run the pool
+//! settles every master (no new connection, one being opened is awaited), closes it, and
+//! ends whatever `ssh` process is left ([`super::SshProcesses`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,6 +11,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use openssh::{ControlPersist, KnownHosts, Session, SessionBuilder};
+use openssh_mux_client::Connection;
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::{Cmd, Output, Transport, TransportError};
@@ -36,6 +39,18 @@ fn handshakes() -> &'static Semaphore {
     })
 }
 
+/// How long a master lives once it has no client: what is left of a run killed with
+/// SIGKILL ends this long after it (a run that ends any other way ends its masters itself).
+/// The run holds a client on every master ([`SshMaster`]'s lease), so it is never idle while
+/// the run lives, whatever the time between commands.
+const IDLE_EXIT: std::num::NonZeroUsize = std::num::NonZeroUsize::new(5).expect("5 is not zero");
+
+/// How long the end of a run waits for a connection still being opened.
+const OPEN_WAIT: Duration = Duration::from_secs(1);
+
+/// How long asking a master to stop may take.
+const STOP_WAIT: Duration = Duration::from_millis(500);
+
 /// Run-wide SSH settings.
 #[derive(Debug, Clone)]
 pub struct SshOptions {
@@ -51,6 +66,12 @@ pub struct SshMaster {
     /// The same session, taken out at close so it can be closed cleanly.
     live: std::sync::Mutex<Option<Arc<Session>>>,
     sessions: Semaphore,
+    /// A control connection held open for the whole run: a master with a client is never
+    /// idle, so its short `ControlPersist` ([`IDLE_EXIT`]) runs only once this is closed,
+    /// by us or by the kernel when shakedown dies (even by SIGKILL).
+    lease: std::sync::Mutex<Option<Connection>>,
+    /// Set when the run ends: no connection is opened after it.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl SshMaster {
@@ -62,6 +83,8 @@ impl SshMaster {
             session: OnceCell::new(),
             live: Default::default(),
             sessions: Semaphore::new(SESSIONS_PER_HOST),
+            lease: Default::default(),
+            closed: Default::default(),
         }
     }
 
@@ -78,13 +101,14 @@ impl SshMaster {
             .acquire()
             .await
             .map_err(|e| self.connect_error(e.to_string()))?;
+        if self.is_closed() {
+            return Err(self.ended());
+        }
         let h = &self.host;
         let mut b = SessionBuilder::default();
         b.port(h.port)
             .control_directory(&self.options.control_dir)
-            .control_persist(ControlPersist::IdleFor(
-                std::num::NonZeroUsize::new(60).expect("60 is not zero"),
-            ))
+            .control_persist(ControlPersist::IdleFor(IDLE_EXIT))
             // openssh passes whole seconds: round up so 900 ms does not become "no timeout".
             .connect_timeout(Duration::from_secs(
                 h.connect_timeout.as_secs_f64().ceil().max(1.0) as u64
@@ -107,15 +131,40 @@ impl SshMaster {
         // The inventory validated the address (no leading '-', no spaces), so it can only
         // be a destination, never an option.
         let deadline = h.connect_timeout + Duration::from_secs(3);
-        match tokio::time::timeout(deadline, b.connect_mux(&h.address)).await {
-            Ok(Ok(session)) => {
+        let connect = async {
+            let session = b.connect_mux(&h.address).await.map_err(|e| describe(&e))?;
+            match Connection::connect(session.control_socket()).await {
+                Ok(lease) => Ok((session, lease)),
+                Err(e) => {
+                    let _ = tokio::time::timeout(STOP_WAIT, session.close()).await;
+                    Err(format!("the master ended before its first use: {e}"))
+                }
+            }
+        };
+        match tokio::time::timeout(deadline, connect).await {
+            Ok(Ok((session, lease))) if self.is_closed() => {
+                // The run ended while this master was being opened: nothing else will close it.
+                drop(lease);
+                let _ = tokio::time::timeout(STOP_WAIT, session.close()).await;
+                Err(self.ended())
+            }
+            Ok(Ok((session, lease))) => {
                 let session = Arc::new(session);
                 *self.live.lock().unwrap_or_else(|e| e.into_inner()) = Some(session);
+                *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Some(lease);
                 Ok(())
             }
-            Ok(Err(e)) => Err(self.connect_error(describe(&e))),
+            Ok(Err(e)) => Err(self.connect_error(e)),
             Err(_) => Err(self.connect_error(format!("timed out after {}", humantime::format_duration(deadline)))),
         }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn ended(&self) -> TransportError {
+        self.connect_error("the run has ended")
     }
 
     async fn session(&self) -> Result<Arc<Session>, TransportError> {
@@ -193,12 +242,28 @@ impl Transport for SshMaster {
         Box::pin(async move { self.session.get_or_init(|| self.open()).await.clone() })
     }
 
+    fn settle(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+            // Not opened yet: never will be. Being opened: wait for it (bounded).
+            let never = async { Err(self.ended()) };
+            let _ = tokio::time::timeout(OPEN_WAIT, self.session.get_or_init(|| never)).await;
+        })
+    }
+
+    /// Asks the master to stop (an idle one exits at once). A master still carrying a
+    /// command we stopped waiting for only stops listening: the pool ends it afterwards.
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
+            self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+            // Released first: a stopped master waits for every client, this one included.
+            drop(self.lease.lock().unwrap_or_else(|e| e.into_inner()).take());
             let taken = self.live.lock().unwrap_or_else(|e| e.into_inner()).take();
             if let Some(session) = taken {
+                // Shared: a command future not dropped yet still holds it (its drop then
+                // asks the master to stop; the pool ends the master anyway).
                 if let Ok(s) = Arc::try_unwrap(session) {
-                    let _ = s.close().await;
+                    let _ = tokio::time::timeout(STOP_WAIT, s.close()).await;
                 }
             }
         })

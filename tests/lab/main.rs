@@ -18,6 +18,7 @@ mod init;
 mod injection;
 mod ops;
 mod packs;
+mod processes;
 mod reports;
 mod scale;
 mod serve;
