@@ -19,6 +19,7 @@ mod injection;
 mod ops;
 mod packs;
 mod reports;
+mod runner;
 mod scale;
 mod serve;
 mod system;
