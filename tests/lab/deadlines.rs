@@ -297,7 +297,10 @@ fn a_timed_out_or_interrupted_scenario_reports_the_time_it_ran() {
     assert!(shown >= 2.0, "the timed-out scenario shows {shown}s:\n{}", run.stdout);
     let xml = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit written");
     let (time, step) = junit_secs(&xml, "hang [web1]", "ERROR   When I run");
-    assert!(time >= 2.0 && step >= 2.0, "JUnit time {time}s, cut step {step}s:\n{xml}");
+    assert!(
+        time >= 2.0 && step >= 2.0,
+        "JUnit time {time}s, cut step {step}s:\n{xml}"
+    );
 
     // Interrupted once it has run at least a second.
     lab.exec("web1", "rm -f /tmp/sd-hang");
@@ -324,5 +327,8 @@ fn a_timed_out_or_interrupted_scenario_reports_the_time_it_ran() {
     assert!(shown >= 1.0, "the interrupted scenario shows {shown}s:\n{stdout}");
     let xml = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit written");
     let (time, step) = junit_secs(&xml, "hang [web1]", "ERROR   When I run");
-    assert!(time >= 1.0 && step >= 1.0, "JUnit time {time}s, cut step {step}s:\n{xml}");
+    assert!(
+        time >= 1.0 && step >= 1.0,
+        "JUnit time {time}s, cut step {step}s:\n{xml}"
+    );
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::fault;
 use crate::util::{Repair, lab, suite};
 
 /// One `--trace` line: (seconds since the run started, host, command).
@@ -15,7 +16,9 @@ fn trace(dir: &Path) -> Vec<(f64, String, String)> {
     text.lines()
         .filter_map(|l| {
             let f: Vec<&str> = l.splitn(5, '\t').collect();
-            let [at, host, _, _, cmd] = f.as_slice() else { return None };
+            let [at, host, _, _, cmd] = f.as_slice() else {
+                return None;
+            };
             Some((at.parse().ok()?, host.to_string(), cmd.to_string()))
         })
         .collect()
@@ -102,7 +105,11 @@ fn a_fault_repaired_between_attempts_passes_with_retries_each_attempt_reading_ag
         done.store(true, Ordering::SeqCst);
         (run, watcher.join().expect("watcher"))
     });
-    assert!(mended, "the first attempt's read never showed in the trace:\n{}", run.all());
+    assert!(
+        mended,
+        "the first attempt's read never showed in the trace:\n{}",
+        run.all()
+    );
     run.assert_exit(0).assert_contains("1 scenario (1 passed)");
     let all = trace(dir.path());
     let file = reads(dir.path(), &["grep -q -F", "/etc/app.conf"]);
@@ -198,4 +205,70 @@ fn fail_fast_starts_no_work_on_other_hosts_after_the_first_failure() {
     }
     let sent = trace(dir.path());
     assert!(sent.is_empty(), "commands sent after the failure: {sent:#?}");
+}
+
+/// Packets the REJECT rule of [`fault::mysql_port_refused`] on `host` has refused.
+fn mysql_refused(host: &str) -> u64 {
+    let out = std::process::Command::new("ip")
+        .args(["netns", "exec", &format!("sdlab-{host}"), "iptables", "-nvxL", "INPUT"])
+        .output()
+        .expect("iptables runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("REJECT") && l.contains("dpt:3306"))
+        .filter_map(|l| l.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// MySQL refused on db2 when the run starts, let through again (from here) once the first
+/// attempt has been refused: the retry connects again instead of repeating the first
+/// attempt's error, and passes.
+#[test]
+fn a_mysql_server_back_between_attempts_passes_with_retries() {
+    let Some(lab) = lab() else { return };
+    let refused = fault::mysql_port_refused("db2");
+    let _fault = refused.inject(&lab);
+    let dir = suite(&[(
+        "m.feature",
+        "@hosts:db2\nFeature: database warming up\n  Scenario: up\n    Then MySQL should be accepting connections\n",
+    )]);
+    let done = AtomicBool::new(false);
+    let (run, mended) = std::thread::scope(|s| {
+        let watcher = s.spawn(|| {
+            let start = Instant::now();
+            while !done.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(60) {
+                if mysql_refused("db2") > 0 {
+                    for (_, script) in &refused.repair {
+                        let ok = std::process::Command::new("sh").args(["-c", script]).status();
+                        assert!(ok.is_ok_and(|s| s.success()), "repair: {script}");
+                    }
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            false
+        });
+        let run = lab.shakedown_in(
+            dir.path(),
+            &[
+                "run",
+                "m.feature",
+                "--format",
+                "pretty",
+                "--retries",
+                "5",
+                "--junit",
+                "junit.xml",
+            ],
+        );
+        done.store(true, Ordering::SeqCst);
+        (run, watcher.join().expect("watcher"))
+    });
+    assert!(mended, "the first attempt was never refused:\n{}", run.all());
+    run.assert_exit(0).assert_contains("1 scenario (1 passed)");
+    let xml = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit written");
+    assert!(
+        xml.contains("attempt 1 failed: Then MySQL should be accepting connections"),
+        "{xml}"
+    );
 }
