@@ -82,6 +82,11 @@ pub struct ExecArgs {
     #[arg(long, default_value = "10s", value_parser = timeout)]
     pub step_timeout: std::time::Duration,
     /// Re-run a failed scenario up to N times before it counts as failed.
+    ///
+    /// Each retry first waits 0.5 s, then 1 s, 2 s, 4 s, and 8 s before every later one
+    /// (never past --timeout), then looks at the host afresh: the files, services, packages,
+    /// ports, mounts and processes its steps check are read again (in one command per
+    /// attempt), commands run again, and a MySQL connection that failed is tried again.
     #[arg(long, default_value_t = 0)]
     pub retries: u32,
 }
@@ -99,6 +104,11 @@ pub struct RunArgs {
     #[arg(long, value_parser = timeout)]
     pub timeout: Option<std::time::Duration>,
     /// Stop starting new scenarios after the first failure.
+    ///
+    /// Once a scenario has failed (after its retries), no other scenario starts its first
+    /// step: those waiting for their turn (--concurrency) or for their host's connection are
+    /// reported "not run", no retry starts and no host's facts are read ahead; scenarios
+    /// already running steps finish the attempt they are on (a command is never cut).
     #[arg(long)]
     pub fail_fast: bool,
     /// Console report (default: progress on a terminal, pretty otherwise).
@@ -135,6 +145,11 @@ pub struct CheckArgs {
     #[arg(long, default_value = "50s", value_parser = timeout)]
     pub timeout: std::time::Duration,
     /// Stop starting new scenarios after the first failure.
+    ///
+    /// Once a scenario has failed (after its retries), no other scenario starts its first
+    /// step: those waiting for their turn (--concurrency) or for their host's connection are
+    /// reported "not run", no retry starts and no host's facts are read ahead; scenarios
+    /// already running steps finish the attempt they are on (a command is never cut).
     #[arg(long)]
     pub fail_fast: bool,
     /// Write every command sent to a host, one per line, to this file.

@@ -1,6 +1,7 @@
 //! Facts about a host that many steps need (platform, services, packages, PHP modules,
 //! mounts, fstab, listening ports, processes), each read at most once per host per run
-//! behind a `OnceCell`, so concurrent steps share one read in flight. Each fact file is a
+//! behind a `OnceCell`, so concurrent steps share one read in flight. A retry reads them
+//! again, through a fresh cache of its own (`HostHandle::afresh`). Each fact file is a
 //! pure `parse_*` function tested on captured output plus one async read through
 //! [`HostHandle::run`]. A read that fails is not cached: the next step tries again.
 

@@ -195,6 +195,16 @@ impl MysqlCache {
         Ok(info)
     }
 
+    /// Forgets a failed connect so that the next step connects again: a retry's steps do,
+    /// since the server may have come up meanwhile. A session in use is left alone.
+    pub async fn forget_failure(&self) {
+        if let Ok(mut state) = self.state.try_lock() {
+            if matches!(*state, State::Failed(_)) {
+                *state = State::Idle;
+            }
+        }
+    }
+
     /// Closes the session at the end of the run (bounded to one second).
     pub async fn close(&self) {
         let old = std::mem::replace(&mut *self.state.lock().await, State::Closed);

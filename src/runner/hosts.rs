@@ -16,11 +16,11 @@ use crate::transport::{Cmd, Local, Output, SshMaster, SshOptions, SshProcesses, 
 pub struct HostHandle {
     /// Its inventory entry.
     pub host: Host,
-    transport: Box<dyn Transport>,
-    /// Facts read at most once per run.
+    transport: Arc<dyn Transport>,
+    /// Facts read at most once per run (per attempt for a retry, see [`HostHandle::afresh`]).
     pub facts: HostFacts,
     /// The host's MySQL connection, opened once per run.
-    pub mysql: crate::probes::mysql::MysqlCache,
+    pub mysql: Arc<crate::probes::mysql::MysqlCache>,
     trace: Option<Arc<Mutex<std::fs::File>>>,
     started: Instant,
 }
@@ -63,6 +63,20 @@ impl HostHandle {
     /// Opens the connection now (the runner does this early, in parallel).
     pub async fn connect(&self) -> Result<(), TransportError> {
         self.transport.connect().await
+    }
+
+    /// The same host, connection and MySQL session, with no fact read yet: a retry's steps
+    /// read through it, so they see the host as it is now rather than as the run's first
+    /// read found it, while every other scenario keeps the run's facts.
+    pub(crate) fn afresh(&self) -> HostHandle {
+        HostHandle {
+            host: self.host.clone(),
+            transport: self.transport.clone(),
+            facts: HostFacts::default(),
+            mysql: self.mysql.clone(),
+            trace: self.trace.clone(),
+            started: self.started,
+        }
     }
 }
 
@@ -125,9 +139,9 @@ impl HostPool {
         let started = Instant::now();
         let mut handles = BTreeMap::new();
         for (name, host) in &inventory.hosts {
-            let transport: Box<dyn Transport> = match host.transport {
-                TransportKind::Local => Box::new(Local),
-                TransportKind::Ssh => Box::new(SshMaster::new(
+            let transport: Arc<dyn Transport> = match host.transport {
+                TransportKind::Local => Arc::new(Local),
+                TransportKind::Ssh => Arc::new(SshMaster::new(
                     host.clone(),
                     SshOptions {
                         control_dir: control_dir.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default(),

@@ -1,16 +1,15 @@
 //! The runner: takes a [`Plan`] and runs its units, many hosts at once
 //! (`--concurrency`), the steps of one unit in order, each under the step timeout, the
-//! whole run under `--timeout`, with retries and fail-fast. It only emits [`Event`]s;
-//! it never formats anything.
+//! whole run under `--timeout`, with retries (after a growing pause, against the host read
+//! afresh) and fail-fast. It only emits [`Event`]s; it never formats anything.
 
 pub mod hosts;
 mod pipeline;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::event::{Event, RunSummary, UnitResult, UnitStatus};
 use crate::steps::{Args, Match, StepCtx, StepError, StepLibrary, StepResult};
@@ -26,9 +25,10 @@ pub struct RunOptions {
     pub step_timeout: Duration,
     /// Whole-run deadline.
     pub timeout: Option<Duration>,
-    /// Re-runs of a failed unit.
+    /// Re-runs of a failed unit, each after [`retry_pause`] and with the host read afresh.
     pub retries: u32,
-    /// Stop starting units after the first failure.
+    /// After the first failed unit, start no more work: units not yet at their first step
+    /// are not run, no retry starts, steps already running finish.
     pub fail_fast: bool,
 }
 
@@ -44,8 +44,90 @@ impl Default for RunOptions {
     }
 }
 
-/// Steps done so far by each unit, so a deadline can report partial progress.
-type Progress = Arc<Mutex<Vec<(StepResult, Duration)>>>;
+/// The pause before the first retry; each later one doubles it, up to [`MAX_RETRY_PAUSE`].
+pub const FIRST_RETRY_PAUSE: Duration = Duration::from_millis(500);
+/// The longest pause between two attempts.
+pub const MAX_RETRY_PAUSE: Duration = Duration::from_secs(8);
+
+/// The pause after failed attempt `failed_attempt` (1 for the first) before the next one:
+/// 0.5 s, 1 s, 2 s, 4 s, then 8 s each, so a service that is still warming up gets time to
+/// come up without a quick failure costing long. The runner never pauses past `--timeout`.
+pub fn retry_pause(failed_attempt: u32) -> Duration {
+    let doublings = failed_attempt.saturating_sub(1).min(8);
+    FIRST_RETRY_PAUSE.saturating_mul(1 << doublings).min(MAX_RETRY_PAUSE)
+}
+
+/// What a unit has done in its current attempt, so that a deadline or an interruption can
+/// report the steps it finished and the time it ran.
+#[derive(Debug, Default)]
+struct UnitProgress {
+    /// The attempt under way (0: not started).
+    attempt: u32,
+    /// When that attempt started (the first one: when the unit got its turn).
+    started: Option<Instant>,
+    /// When its last step was reported.
+    last: Option<Instant>,
+    /// Its steps reported so far.
+    steps: Vec<(StepResult, Duration)>,
+}
+
+impl UnitProgress {
+    fn begin(&mut self, attempt: u32) {
+        *self = UnitProgress {
+            attempt,
+            started: Some(Instant::now()),
+            ..UnitProgress::default()
+        };
+    }
+
+    fn push(&mut self, result: StepResult, duration: Duration) {
+        self.steps.push((result, duration));
+        self.last = Some(Instant::now());
+    }
+}
+
+/// Each unit's progress, shared with the task running it.
+type Progress = Arc<Mutex<UnitProgress>>;
+
+fn progress_of(p: &Progress) -> std::sync::MutexGuard<'_, UnitProgress> {
+    p.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Set once `--fail-fast` has seen a unit fail: from then on no unit starts its first step
+/// (those still waiting for their host's connection are not run), no retry starts, and no
+/// host's facts are read ahead. Units already running steps finish the attempt they are
+/// on: a command is never cut halfway (the deadline and SIGINT do that).
+#[derive(Clone)]
+struct Halt(Arc<watch::Sender<bool>>);
+
+impl Halt {
+    fn new() -> Self {
+        Halt(Arc::new(watch::channel(false).0))
+    }
+
+    fn set(&self) {
+        self.0.send_replace(true);
+    }
+
+    fn is_set(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    async fn wait(&self) {
+        let _ = self.0.subscribe().wait_for(|halted| *halted).await;
+    }
+}
+
+/// What every unit of a run shares.
+struct Shared {
+    library: Arc<StepLibrary>,
+    pool: Arc<HostPool>,
+    opts: RunOptions,
+    sink: mpsc::UnboundedSender<Event>,
+    halt: Halt,
+    /// When `--timeout` ends the run.
+    deadline: Option<Instant>,
+}
 
 /// Runs `plan`; events go to `sink`. `stop` ends the run early like the deadline
 /// (SIGINT/SIGTERM): what has not finished is reported as timed out.
@@ -60,10 +142,18 @@ pub async fn run(
     let started = Instant::now();
     let units: Vec<Arc<Unit>> = plan.units.iter().cloned().map(Arc::new).collect();
     let _ = sink.send(Event::RunStarted { total: units.len() });
-    connect_early(&units, &library, &pool, opts.step_timeout);
+    let halt = Halt::new();
+    connect_early(&units, &library, &pool, opts.step_timeout, &halt);
 
     let semaphore = Arc::new(Semaphore::new(opts.concurrency.max(1)));
-    let failed = Arc::new(AtomicBool::new(false));
+    let shared = Arc::new(Shared {
+        library,
+        pool,
+        deadline: opts.timeout.map(|t| started + t),
+        opts: opts.clone(),
+        sink: sink.clone(),
+        halt: halt.clone(),
+    });
     let progress: Vec<Progress> = units.iter().map(|_| Progress::default()).collect();
     let mut set = tokio::task::JoinSet::new();
     let mut results: Vec<Option<Arc<UnitResult>>> = vec![None; units.len()];
@@ -80,7 +170,7 @@ pub async fn run(
     // really stops before the next unit), and finish in any order.
     let mut next = 0;
     loop {
-        let scheduling = next < units.len() && !(opts.fail_fast && failed.load(Ordering::SeqCst));
+        let scheduling = next < units.len() && !halt.is_set();
         if !scheduling && set.is_empty() {
             break;
         }
@@ -88,28 +178,20 @@ pub async fn run(
             permit = semaphore.clone().acquire_owned(), if scheduling => {
                 let Ok(permit) = permit else { break };
                 // The permit may have been freed by the unit that just failed.
-                if opts.fail_fast && failed.load(Ordering::SeqCst) {
+                if halt.is_set() {
                     continue;
                 }
                 let index = next;
                 next += 1;
-                let (unit, library, pool, opts, sink, failed, p) = (
-                    units[index].clone(),
-                    library.clone(),
-                    pool.clone(),
-                    opts.clone(),
-                    sink.clone(),
-                    failed.clone(),
-                    progress[index].clone(),
-                );
+                let (unit, shared, p) = (units[index].clone(), shared.clone(), progress[index].clone());
                 set.spawn(async move {
                     let _permit = permit;
-                    let result = run_unit(&unit, &library, &pool, &opts, &sink, &p).await;
-                    if result.status != UnitStatus::Passed {
-                        failed.store(true, Ordering::SeqCst);
+                    let result = shared.run_unit(&unit, &p).await;
+                    if shared.opts.fail_fast && result.status == UnitStatus::Failed {
+                        shared.halt.set();
                     }
                     let result = Arc::new(result);
-                    let _ = sink.send(Event::ScenarioFinished { unit: unit.clone(), result: result.clone() });
+                    let _ = shared.sink.send(Event::ScenarioFinished { unit: unit.clone(), result: result.clone() });
                     (index, result)
                 });
             }
@@ -131,7 +213,6 @@ pub async fn run(
         &opts,
         &sink,
         Stop::of(deadline_hit, interrupted),
-        started,
     );
     RunSummary {
         results,
@@ -141,37 +222,51 @@ pub async fn run(
     }
 }
 
-/// Starts every needed SSH master at once, so handshakes overlap instead of queueing
-/// behind the first step of each host; tells each host which facts its steps read, and
-/// reads them in one command as soon as it is connected.
-fn connect_early(units: &[Arc<Unit>], library: &StepLibrary, pool: &Arc<HostPool>, step_timeout: Duration) {
-    let mut hosts: std::collections::BTreeMap<&str, Arc<HostHandle>> = Default::default();
-    for unit in units {
-        let Some(name) = unit.host.as_deref() else { continue };
-        let Some(handle) = pool.get(name) else { continue };
-        for step in &unit.scenario.steps {
-            if let Match::One(def, raw) = library.find(&step.text) {
-                handle.facts.plan(def.facts.iter().copied().filter(|f| !f.from_args()));
-                if def.facts.iter().any(|f| f.from_args()) {
-                    // What the step's arguments name, after the host's variables are put in
-                    // (a bad placeholder is the step's to report).
-                    let args: Result<Vec<String>, _> = raw
-                        .iter()
-                        .map(|r| crate::steps::substitute(r, Some(&handle.host)))
-                        .collect();
-                    if let Ok(args) = args {
-                        for fact in def.facts.iter().filter(|f| f.from_args()) {
-                            handle.facts.plan_read(*fact, &args);
-                        }
+/// Tells `handle` which facts the steps of `unit` read on it, so that the first read of
+/// any of them reads them all in one command ([`crate::facts::prefetch`]).
+fn plan_facts(handle: &HostHandle, unit: &Unit, library: &StepLibrary) {
+    for step in &unit.scenario.steps {
+        if let Match::One(def, raw) = library.find(&step.text) {
+            handle.facts.plan(def.facts.iter().copied().filter(|f| !f.from_args()));
+            if def.facts.iter().any(|f| f.from_args()) {
+                // What the step's arguments name, after the host's variables are put in
+                // (a bad placeholder is the step's to report).
+                let args: Result<Vec<String>, _> = raw
+                    .iter()
+                    .map(|r| crate::steps::substitute(r, Some(&handle.host)))
+                    .collect();
+                if let Ok(args) = args {
+                    for fact in def.facts.iter().filter(|f| f.from_args()) {
+                        handle.facts.plan_read(*fact, &args);
                     }
                 }
             }
         }
+    }
+}
+
+/// Starts every needed SSH master at once, so handshakes overlap instead of queueing
+/// behind the first step of each host; tells each host which facts its steps read, and
+/// reads them in one command as soon as it is connected (unless `--fail-fast` has halted
+/// the run by then).
+fn connect_early(
+    units: &[Arc<Unit>],
+    library: &StepLibrary,
+    pool: &Arc<HostPool>,
+    step_timeout: Duration,
+    halt: &Halt,
+) {
+    let mut hosts: std::collections::BTreeMap<&str, Arc<HostHandle>> = Default::default();
+    for unit in units {
+        let Some(name) = unit.host.as_deref() else { continue };
+        let Some(handle) = pool.get(name) else { continue };
+        plan_facts(&handle, unit, library);
         hosts.insert(name, handle);
     }
     for handle in hosts.into_values() {
+        let halt = halt.clone();
         tokio::spawn(async move {
-            if handle.connect().await.is_ok() {
+            if handle.connect().await.is_ok() && !halt.is_set() {
                 crate::facts::prefetch(&handle, step_timeout).await;
             }
         });
@@ -197,6 +292,8 @@ impl Stop {
     }
 }
 
+/// The results of the units the run did not see finish: what each had done, and the time
+/// its attempt ran until now (the step it was on gets the time since the step before it).
 fn finish_unfinished(
     units: &[Arc<Unit>],
     results: Vec<Option<Arc<UnitResult>>>,
@@ -204,8 +301,8 @@ fn finish_unfinished(
     opts: &RunOptions,
     sink: &mpsc::UnboundedSender<Event>,
     stopped: Option<Stop>,
-    started: Instant,
 ) -> Vec<Arc<UnitResult>> {
+    let now = Instant::now();
     results
         .into_iter()
         .enumerate()
@@ -214,13 +311,16 @@ fn finish_unfinished(
                 return r;
             }
             let unit = units[i].clone();
-            let mut steps = progress[i].lock().map(|p| p.clone()).unwrap_or_default();
-            let began = !steps.is_empty();
+            let (mut steps, attempts, started, last) = {
+                let p = progress_of(&progress[i]);
+                (p.steps.clone(), p.attempt, p.started, p.last)
+            };
             let status = if stopped.is_some() {
                 UnitStatus::TimedOut
             } else {
                 UnitStatus::Skipped
             };
+            let ran = |since: Option<Instant>| since.map(|s| now.saturating_duration_since(s)).unwrap_or_default();
             if let Some(stop) = stopped.filter(|_| steps.len() < unit.scenario.steps.len()) {
                 let why = match (stop, opts.timeout) {
                     (Stop::Deadline, Some(t)) => {
@@ -228,7 +328,7 @@ fn finish_unfinished(
                     }
                     _ => "run interrupted (SIGINT/SIGTERM)".to_string(),
                 };
-                steps.push((StepResult::Error(why), Duration::ZERO));
+                steps.push((StepResult::Error(why), ran(last.or(started))));
             }
             while steps.len() < unit.scenario.steps.len() {
                 steps.push((StepResult::Skipped, Duration::ZERO));
@@ -237,8 +337,8 @@ fn finish_unfinished(
                 unit: unit.clone(),
                 status,
                 steps,
-                attempts: u32::from(began),
-                duration: if began { started.elapsed() } else { Duration::ZERO },
+                attempts,
+                duration: ran(started),
             });
             let _ = sink.send(Event::ScenarioFinished {
                 unit,
@@ -249,40 +349,82 @@ fn finish_unfinished(
         .collect()
 }
 
-async fn run_unit(
-    unit: &Arc<Unit>,
-    library: &Arc<StepLibrary>,
-    pool: &Arc<HostPool>,
-    opts: &RunOptions,
-    sink: &mpsc::UnboundedSender<Event>,
-    progress: &Progress,
-) -> UnitResult {
-    let mut attempt = 1;
-    loop {
-        if attempt > 1 {
-            let _ = sink.send(Event::ScenarioRetrying {
+/// A unit `--fail-fast` called off before its first step.
+fn not_run(unit: &Arc<Unit>) -> UnitResult {
+    UnitResult {
+        unit: unit.clone(),
+        status: UnitStatus::Skipped,
+        steps: vec![(StepResult::Skipped, Duration::ZERO); unit.scenario.steps.len()],
+        attempts: 0,
+        duration: Duration::ZERO,
+    }
+}
+
+impl Shared {
+    /// Runs one unit: waits for its host's connection, runs its steps, and when they fail
+    /// and retries are left, pauses ([`retry_pause`]) and runs them again against the host
+    /// read afresh ([`HostHandle::afresh`]): the run's facts are read once per host, but a
+    /// retry that saw them again could never change its result.
+    async fn run_unit(&self, unit: &Arc<Unit>, progress: &Progress) -> UnitResult {
+        progress_of(progress).begin(1);
+        let mut start = Instant::now();
+        let shared = unit.host.as_deref().and_then(|h| self.pool.get(h));
+        if let Some(h) = &shared {
+            // Opened early for every host (`connect_early`), at most so many at once: a
+            // failed connect is remembered, and every step then reports it at once.
+            tokio::select! {
+                _ = h.connect() => {}
+                () = self.halt.wait() => return not_run(unit),
+            }
+        }
+        if self.halt.is_set() {
+            return not_run(unit);
+        }
+        let _ = self.sink.send(Event::ScenarioStarted { unit: unit.clone() });
+        let mut host = shared.clone();
+        let mut attempt = 1;
+        loop {
+            let steps =
+                pipeline::run_steps(unit, &self.library, &self.pool, host, &self.opts, &self.sink, progress).await;
+            let failed = steps.iter().any(|(r, _)| r.is_failure());
+            if !failed || attempt > self.opts.retries || !self.pause(attempt).await {
+                return UnitResult {
+                    unit: unit.clone(),
+                    status: if failed { UnitStatus::Failed } else { UnitStatus::Passed },
+                    steps,
+                    attempts: attempt,
+                    duration: start.elapsed(),
+                };
+            }
+            attempt += 1;
+            let _ = self.sink.send(Event::ScenarioRetrying {
                 unit: unit.clone(),
                 attempt,
             });
-        } else {
-            let _ = sink.send(Event::ScenarioStarted { unit: unit.clone() });
+            progress_of(progress).begin(attempt);
+            start = Instant::now();
+            host = shared.as_ref().map(|h| {
+                let fresh = h.afresh();
+                plan_facts(&fresh, unit, &self.library);
+                Arc::new(fresh)
+            });
+            if let Some(h) = &host {
+                h.mysql.forget_failure().await;
+            }
         }
-        if let Ok(mut p) = progress.lock() {
-            p.clear();
+    }
+
+    /// Waits before the attempt after `failed_attempt` (never past the run deadline);
+    /// false when `--fail-fast` halted the run meanwhile: no retry then.
+    async fn pause(&self, failed_attempt: u32) -> bool {
+        let mut pause = retry_pause(failed_attempt);
+        if let Some(deadline) = self.deadline {
+            pause = pause.min(deadline.saturating_duration_since(Instant::now()));
         }
-        let start = Instant::now();
-        let steps = pipeline::run_steps(unit, library, pool, opts, sink, progress).await;
-        let failed = steps.iter().any(|(r, _)| r.is_failure());
-        if !failed || attempt > opts.retries {
-            return UnitResult {
-                unit: unit.clone(),
-                status: if failed { UnitStatus::Failed } else { UnitStatus::Passed },
-                steps,
-                attempts: attempt,
-                duration: start.elapsed(),
-            };
+        tokio::select! {
+            () = tokio::time::sleep(pause) => !self.halt.is_set(),
+            () = self.halt.wait() => false,
         }
-        attempt += 1;
     }
 }
 
@@ -318,5 +460,17 @@ async fn run_step(ctx: &mut StepCtx, library: &StepLibrary, step: &crate::suite:
         Ok(Ok(outcome)) => StepResult::Failed(outcome),
         Ok(Err(e)) => StepResult::Error(e.to_string()),
         Err(_) => StepResult::Error(StepError::Timeout(ctx.step_timeout).to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_pauses_double_from_half_a_second_up_to_eight() {
+        let pauses: Vec<u128> = (1..=7).map(|n| retry_pause(n).as_millis()).collect();
+        assert_eq!(pauses, [500, 1000, 2000, 4000, 8000, 8000, 8000]);
+        assert_eq!(retry_pause(u32::MAX), MAX_RETRY_PAUSE);
     }
 }

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::RunOptions;
-use super::hosts::HostPool;
+use super::hosts::{HostHandle, HostPool};
 use crate::event::Event;
 use crate::steps::{Lane, Match, StepCtx, StepLibrary, StepResult};
 use crate::suite::Unit;
@@ -70,9 +70,7 @@ impl Pipeline<'_> {
             result: result.clone(),
             duration,
         });
-        if let Ok(mut p) = self.progress.lock() {
-            p.push((result.clone(), duration));
-        }
+        super::progress_of(self.progress).push(result.clone(), duration);
         self.out.push((result, duration));
     }
 
@@ -122,22 +120,17 @@ impl Pipeline<'_> {
     }
 }
 
-/// Runs the steps of `unit` pipelined (see the module doc); returns them in order.
+/// Runs the steps of `unit` pipelined (see the module doc) on `host` (the unit's host, or
+/// a retry's fresh look at it); returns them in order.
 pub(crate) async fn run_steps(
     unit: &Arc<Unit>,
     library: &Arc<StepLibrary>,
     pool: &Arc<HostPool>,
+    host: Option<Arc<HostHandle>>,
     opts: &RunOptions,
     sink: &mpsc::UnboundedSender<Event>,
     progress: &super::Progress,
 ) -> Vec<(StepResult, Duration)> {
-    let host = unit.host.as_deref().and_then(|h| pool.get(h));
-    if let Some(h) = &host {
-        // Opened early for every host (`connect_early`), at most so many at once: waiting
-        // for our turn is not the steps' time, so it does not count against their timeout.
-        // A failed connect is remembered; every step then reports it at once.
-        let _ = h.connect().await;
-    }
     let fresh = || StepCtx {
         unit: unit.clone(),
         host: host.clone(),
@@ -329,7 +322,16 @@ mod tests {
         let pool = Arc::new(HostPool::new(&Default::default(), None).expect("empty pool"));
         let (tx, mut rx) = mpsc::unbounded_channel();
         let began = Instant::now();
-        let out = run_steps(&unit, &library, &pool, &RunOptions::default(), &tx, &Default::default()).await;
+        let out = run_steps(
+            &unit,
+            &library,
+            &pool,
+            None,
+            &RunOptions::default(),
+            &tx,
+            &Default::default(),
+        )
+        .await;
         let elapsed = began.elapsed();
         drop(tx);
         let mut order = Vec::new();

@@ -229,3 +229,106 @@ fn sigint_and_sigterm_end_a_run_promptly_with_a_partial_report_and_no_ssh_left()
     assert!(stdout.starts_with("SHAKEDOWN UNKNOWN"), "{stdout}");
     assert!(took < Duration::from_secs(5), "ended {took:?} after SIGTERM");
 }
+
+/// The seconds at the end of the console line holding `head` (`✗ TIMED OUT: hang [web1]
+/// h.feature:3 3.01s`).
+fn console_secs(stdout: &str, head: &str) -> f64 {
+    let line = stdout
+        .lines()
+        .find(|l| l.contains(head))
+        .unwrap_or_else(|| panic!("no line with {head:?} in:\n{stdout}"));
+    let last = line.split_whitespace().last().unwrap_or("");
+    last.trim_end_matches('s')
+        .parse()
+        .unwrap_or_else(|_| panic!("no seconds at the end of {line:?}"))
+}
+
+/// The `time` of the JUnit testcase named `name`, and the seconds of its step log's line
+/// starting with `step`.
+fn junit_secs(xml: &str, name: &str, step: &str) -> (f64, f64) {
+    let at = xml
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no testcase {name:?} in:\n{xml}"));
+    let open = xml[..at].rfind("<testcase").expect("testcase tag");
+    let tag = &xml[open..open + xml[open..].find('>').expect("tag end")];
+    let time = tag
+        .split("time=\"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no time in {tag}"));
+    let end = open + xml[open..].find("</testcase>").expect("testcase end");
+    let log = xml[open..end]
+        .lines()
+        .find(|l| l.trim_start().starts_with(step))
+        .unwrap_or_else(|| panic!("no step line {step:?} in:\n{}", &xml[open..end]));
+    let secs = log
+        .rsplit('(')
+        .next()
+        .and_then(|t| t.trim_end_matches(")").trim_end_matches('s').parse().ok())
+        .unwrap_or_else(|| panic!("no seconds in {log:?}"));
+    (time, secs)
+}
+
+/// A scenario cut by `--timeout` or by SIGINT reports the time it ran, not 0 s: in the
+/// console line, in JUnit's `time`, and for the step that was cut (minimum bounds only).
+#[test]
+fn a_timed_out_or_interrupted_scenario_reports_the_time_it_ran() {
+    let Some(lab) = lab() else { return };
+    let dir = suite(&[("h.feature", HANGING), ("inv.toml", &inventory(&lab))]);
+    let args = [
+        "run",
+        "-i",
+        "inv.toml",
+        "h.feature",
+        "--format",
+        "pretty",
+        "--hosts",
+        "web1",
+        "--step-timeout",
+        "60s",
+        "--junit",
+        "junit.xml",
+    ];
+    let (run, _) = timed(dir.path(), &[&args[..], &["--timeout", "3s"]].concat());
+    run.assert_exit(1).assert_contains("run timed out after 3s (--timeout)");
+    // It ran from its start (after the connection, well under a second) to the deadline.
+    let shown = console_secs(&run.stdout, "TIMED OUT: hang [web1]");
+    assert!(shown >= 2.0, "the timed-out scenario shows {shown}s:\n{}", run.stdout);
+    let xml = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit written");
+    let (time, step) = junit_secs(&xml, "hang [web1]", "ERROR   When I run");
+    assert!(
+        time >= 2.0 && step >= 2.0,
+        "JUnit time {time}s, cut step {step}s:\n{xml}"
+    );
+
+    // Interrupted once it has run at least a second.
+    lab.exec("web1", "rm -f /tmp/sd-hang");
+    let child = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args(&args[..])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("SHAKEDOWN_MYSQL_PASSWORD", lab.mysql_password())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("shakedown starts");
+    wait_until("the hang started on web1", Duration::from_secs(20), || {
+        lab.exec("web1", "test -e /tmp/sd-hang && echo y || true").contains('y')
+    });
+    // Not synchronisation: the least time the scenario will have run when interrupted.
+    std::thread::sleep(Duration::from_secs(1));
+    // SAFETY: kill(2) on the child we spawned and still own (not yet waited for).
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().expect("shakedown ends");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("run interrupted (SIGINT/SIGTERM)"), "{stdout}");
+    let shown = console_secs(&stdout, "TIMED OUT: hang [web1]");
+    assert!(shown >= 1.0, "the interrupted scenario shows {shown}s:\n{stdout}");
+    let xml = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit written");
+    let (time, step) = junit_secs(&xml, "hang [web1]", "ERROR   When I run");
+    assert!(
+        time >= 1.0 && step >= 1.0,
+        "JUnit time {time}s, cut step {step}s:\n{xml}"
+    );
+}

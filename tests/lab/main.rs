@@ -20,6 +20,7 @@ mod ops;
 mod packs;
 mod processes;
 mod reports;
+mod runner;
 mod scale;
 mod serve;
 mod system;
