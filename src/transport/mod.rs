@@ -5,6 +5,7 @@
 mod local;
 mod quote;
 mod ssh;
+mod ssh_config;
 
 use std::time::Duration;
 

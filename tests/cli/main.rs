@@ -4,6 +4,7 @@
 mod util;
 
 mod init;
+mod inventory;
 mod malformed;
 mod packs;
 mod partition;
