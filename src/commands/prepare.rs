@@ -106,7 +106,9 @@ fn unusable_hosts(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> 
         .flat_map(|h| h.unusable())
         .map(|e| crate::inventory::secret::redact(&e.to_string()))
         .collect();
-    problems.dedup();
+    // A setting of [defaults] or a group is one problem, whichever hosts share it.
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|p| seen.insert(p.clone()));
     problems
 }
 

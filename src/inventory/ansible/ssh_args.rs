@@ -244,8 +244,7 @@ pub(super) fn parse(var: &str, value: &str, owner: &Owner, at: &Location, env: E
                 "{of}: unexpected {word:?}; ssh options are written -o Keyword=value"
             ));
         };
-        let mut chars = flags.char_indices();
-        while let Some((i, flag)) = chars.next() {
+        for (i, flag) in flags.char_indices() {
             if let Some(keyword) = valued_flag(flag) {
                 let rest = &flags[i + flag.len_utf8()..];
                 let arg = match rest {

@@ -372,7 +372,7 @@ impl<'de> Visitor<'de> for Vars<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<String>()? {
-            let path = [self.3.as_slice(), &[key.clone()]].concat();
+            let path = [self.3.as_slice(), std::slice::from_ref(&key)].concat();
             let at = match self.0.keys.get(&path) {
                 Some(offset) => self.0.tree.borrow().loc(*offset),
                 None => self.2.clone(),
