@@ -18,6 +18,7 @@ pub fn undefined_message(nearest: &[String]) -> String {
 /// Runs lint; prints a summary on success.
 pub fn lint(args: &SelectArgs) -> Result<ExitStatus, BadInput> {
     let prepared = super::prepare::prepare(args)?;
+    super::prepare::print_warnings(&prepared);
     let review = crate::packs::review(&prepared.library);
     if !review.is_empty() {
         println!("custom steps (what each may run or send; placeholders are quoted or escaped):");

@@ -54,6 +54,7 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared, BadInput> {
         }
     };
     problems.extend(check_steps(&plan, &library, &inventory));
+    problems.extend(unusable_hosts(&plan, &library, &inventory));
     if problems.is_empty() {
         Ok(Prepared {
             inventory,
@@ -63,6 +64,52 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared, BadInput> {
     } else {
         Err(BadInput(problems))
     }
+}
+
+/// Prints the inventory's warnings (Ansible variables shakedown ignores) on stderr, for
+/// `lint` and `run` (not `check`, whose output is a monitoring plugin's).
+pub fn print_warnings(prepared: &Prepared) {
+    for w in &prepared.inventory.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// What makes a host the run uses unusable (an unset secret, a missing key file), one
+/// message per problem. A run uses the hosts its scenarios run on and the hosts its steps
+/// name (`MySQL on "db1"`, `... on all hosts in group "db"`): a host outside the run needs
+/// none of its secrets.
+fn unusable_hosts(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec<String> {
+    let mut used = std::collections::BTreeSet::new();
+    for unit in &plan.units {
+        let host = unit.host.as_deref().and_then(|h| inventory.hosts.get(h));
+        used.extend(unit.host.clone());
+        for step in &unit.scenario.steps {
+            let Match::One(def, args) = library.find(&step.text) else {
+                continue;
+            };
+            let names_a_group = def.sentence.contains("group {string}");
+            for arg in &args {
+                let Ok(value) = crate::steps::substitute(arg, host) else {
+                    continue;
+                };
+                if inventory.hosts.contains_key(&value) {
+                    used.insert(value);
+                } else if let (true, Ok(names)) = (names_a_group, inventory.select(&value)) {
+                    used.extend(names);
+                }
+            }
+        }
+    }
+    let mut problems: Vec<String> = used
+        .iter()
+        .filter_map(|h| inventory.hosts.get(h))
+        .flat_map(|h| h.unusable())
+        .map(|e| crate::inventory::secret::redact(&e.to_string()))
+        .collect();
+    // A setting of [defaults] or a group is one problem, whichever hosts share it.
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|p| seen.insert(p.clone()));
+    problems
 }
 
 fn selection(args: &SelectArgs) -> Result<plan::Selection, BadInput> {

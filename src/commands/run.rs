@@ -16,6 +16,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     // Mail and passive-result options are checked before anything else is done.
     let notifiers = Notifiers::from_args(&args.notify).map_err(BadInput)?;
     let prepared = super::prepare::prepare(&args.select)?;
+    super::prepare::print_warnings(&prepared);
     let format = args.format.unwrap_or(if std::io::stderr().is_terminal() {
         Format::Progress
     } else {

@@ -5,18 +5,23 @@
 //! Variables map onto hosts here, the same for both formats: `ansible_host`, `ansible_port`,
 //! `ansible_user`, `ansible_ssh_private_key_file`, `ansible_connection` (`local`, or
 //! `ssh`/`smart`/`paramiko`) and the `ansible_ssh_*` aliases give the connection;
+//! `ansible_ssh_common_args` and `ansible_ssh_extra_args` add ssh options (`ssh_args.rs`:
+//! those that could run a command are refused);
 //! `shakedown_known_hosts_file`, `shakedown_host_key_checking`, `shakedown_connect_timeout`
 //! the shakedown extensions; `mysql_host`, `mysql_port`, `mysql_user`, `mysql_password_env`,
 //! `mysql_ssl_mode`, `mysql_ca_file`, `mysql_connect_timeout`, `mysql_database` the mysql table
-//! (which exists only when one of them is set). Other `ansible_*` variables are ignored;
+//! (which exists only when one of them is set). Other `ansible_*` variables are ignored with a
+//! warning (`Inventory::warnings`);
 //! everything else becomes a `vars` entry, where `KEY_env = VAR` whose value is an upper-case
 //! variable name reads the secret `KEY` from the environment (so `rails_env=production` stays
 //! a plain variable). A plain `mysql_password` is refused: secrets come from the environment.
 //! Precedence: `all` vars < parent group vars < child group vars (same depth: by name) < host.
+//! A JSON inventory is YAML: `looks_like_yaml` knows it by its `{`.
 //! Nothing here touches the network.
 
 mod hostpattern;
 mod ini;
+mod ssh_args;
 #[cfg(test)]
 mod tests;
 mod yaml;
@@ -26,7 +31,7 @@ use std::path::Path;
 
 use super::build::{self, Draft, GroupDraft, HostDraft, MysqlLayer, Settings};
 use super::validate::{self, Env};
-use super::{Inventory, InventoryError, Location, TransportKind};
+use super::{HostProblem, Inventory, InventoryError, Location, TransportKind};
 
 /// Parses an Ansible INI inventory.
 pub(super) fn parse_ini(path: &Path, text: &str) -> Result<Inventory, InventoryError> {
@@ -38,11 +43,12 @@ pub(super) fn parse_yaml(path: &Path, text: &str) -> Result<Inventory, Inventory
     yaml::parse(path, text, &validate::process_env)
 }
 
-/// Whether text without a telling extension looks like a YAML inventory.
+/// Whether text without a telling extension looks like a YAML inventory, or a JSON one
+/// (JSON is YAML: an object starts with `{`).
 pub(super) fn looks_like_yaml(text: &str) -> bool {
-    meaningful(text)
-        .next()
-        .is_some_and(|l| l == "---" || (l.ends_with(':') && !l.starts_with('[') && !l.contains([' ', '='])))
+    meaningful(text).next().is_some_and(|l| {
+        l == "---" || l.starts_with('{') || (l.ends_with(':') && !l.starts_with('[') && !l.contains([' ', '=']))
+    })
 }
 
 /// Whether text without a telling extension looks like an INI inventory: a first line that
@@ -96,6 +102,7 @@ pub(super) struct Tree<'a> {
     pub env: Env<'a>,
     draft: Draft,
     declared: BTreeSet<String>,
+    warnings: Vec<String>,
 }
 
 impl<'a> Tree<'a> {
@@ -111,6 +118,7 @@ impl<'a> Tree<'a> {
             env,
             draft,
             declared: BTreeSet::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -160,6 +168,10 @@ impl<'a> Tree<'a> {
     /// the error is the message without location.
     pub(super) fn apply(&mut self, owner: &Owner, key: &str, value: &str, at: &Location) -> Result<(), String> {
         let env = self.env;
+        if key.starts_with("ansible_") && !USED_ANSIBLE_VARS.contains(&key) {
+            self.warn(at, &format!("{key} is not used by shakedown (ignored)"));
+            return Ok(());
+        }
         let layer = match owner {
             Owner::Group(g) if g == "all" => &mut self.draft.defaults,
             Owner::Group(g) => {
@@ -175,7 +187,19 @@ impl<'a> Tree<'a> {
                 None => return Err(format!("variable {key} for unknown host {h}")),
             },
         };
-        apply_var(layer, key, value, &owner.to_string(), at, env)
+        let warnings = apply_var(layer, key, value, owner, at, env)?;
+        for w in warnings {
+            self.warn(at, &w);
+        }
+        Ok(())
+    }
+
+    /// A note at `at`, once.
+    fn warn(&mut self, at: &Location, message: &str) {
+        let text = format!("{at}: {message}");
+        if !self.warnings.contains(&text) {
+            self.warnings.push(text);
+        }
     }
 
     /// Checks that every group given vars exists, fills `ungrouped`, resolves.
@@ -212,22 +236,58 @@ impl<'a> Tree<'a> {
                 self.draft.groups.remove("ungrouped");
             }
         }
-        build::finish(self.draft)
+        let mut inv = build::finish(self.draft)?;
+        inv.warnings = self.warnings;
+        Ok(inv)
     }
 }
 
-/// Applies one Ansible variable to a settings layer. `at` is where it is written.
-fn apply_var(s: &mut Settings, key: &str, value: &str, owner: &str, at: &Location, env: Env) -> Result<(), String> {
+/// The `ansible_*` variables that mean something to shakedown; any other is a warning.
+const USED_ANSIBLE_VARS: [&str; 11] = [
+    "ansible_host",
+    "ansible_ssh_host",
+    "ansible_port",
+    "ansible_ssh_port",
+    "ansible_user",
+    "ansible_ssh_user",
+    "ansible_ssh_private_key_file",
+    "ansible_private_key_file",
+    "ansible_connection",
+    "ansible_ssh_common_args",
+    "ansible_ssh_extra_args",
+];
+
+/// Applies one Ansible variable to a settings layer. `at` is where it is written. Returns
+/// what was ignored (warnings, without location).
+fn apply_var(
+    s: &mut Settings,
+    key: &str,
+    value: &str,
+    who: &Owner,
+    at: &Location,
+    env: Env,
+) -> Result<Vec<String>, String> {
+    let owner = &who.to_string();
     let bad = |reason: String| format!("invalid {key} of {owner}: {reason}");
     let text = |check: fn(&str) -> Result<(), String>| check(value).map(|()| value.to_string()).map_err(bad);
+    let problem = |message: String| HostProblem {
+        location: at.clone(),
+        message,
+    };
     match key {
         "ansible_host" | "ansible_ssh_host" => s.address = Some(text(validate::address)?),
         "ansible_port" | "ansible_ssh_port" => s.port = Some(validate::port_text(value).map_err(bad)?),
         "ansible_user" | "ansible_ssh_user" => s.user = Some(text(validate::user)?),
         "ansible_ssh_private_key_file" | "ansible_private_key_file" => {
             s.identity_file = Some(validate::path(value, env).map_err(bad)?);
+            s.identity_file_at = Some(at.clone());
         }
         "ansible_connection" => s.transport = Some(connection(value).map_err(bad)?),
+        "ansible_ssh_common_args" | "ansible_ssh_extra_args" => {
+            let parsed = ssh_args::parse(key, value, who, at, env)?;
+            s.ssh_args[usize::from(key == "ansible_ssh_extra_args")] = Some(parsed.args);
+            return Ok(parsed.warnings);
+        }
         "shakedown_known_hosts_file" => s.known_hosts_file = Some(validate::path(value, env).map_err(bad)?),
         "shakedown_host_key_checking" => s.host_key_checking = Some(validate::host_key_checking(value).map_err(bad)?),
         "shakedown_connect_timeout" => s.connect_timeout = Some(validate::duration(value).map_err(bad)?),
@@ -237,18 +297,15 @@ fn apply_var(s: &mut Settings, key: &str, value: &str, owner: &str, at: &Locatio
             ));
         }
         _ if key.starts_with("mysql_") && mysql_var(s, key, value, owner, at, env)? => {}
-        _ if key.starts_with("ansible_") => {}
         _ => match key.strip_suffix("_env").filter(|_| is_env_name(value)) {
-            Some(plain) => {
-                let secret = validate::secret(value, &format!("{key} of {owner}"), env)?;
-                s.vars.insert(plain.to_string(), secret.expose().to_string());
-            }
-            None => {
-                s.vars.insert(key.to_string(), value.to_string());
-            }
+            Some(plain) => match validate::secret(value, &format!("{key} of {owner}"), env)? {
+                Ok(secret) => s.set_var(plain, secret.expose().to_string()),
+                Err(message) => s.unset_var(plain, problem(message)),
+            },
+            None => s.set_var(key, value.to_string()),
         },
     }
-    Ok(())
+    Ok(Vec::new())
 }
 
 /// An upper-case environment variable name, as `*_env` values are in Ansible inventories.
@@ -284,7 +341,19 @@ fn mysql_var(s: &mut Settings, key: &str, value: &str, owner: &str, at: &Locatio
         "mysql_host" => m.host = Some(validate::address(value).map(|()| value.to_string()).map_err(bad)?),
         "mysql_port" => m.port = Some(validate::port_text(value).map_err(bad)?),
         "mysql_user" => m.user = Some(value.to_string()),
-        "mysql_password_env" => m.password = Some(validate::secret(value, &format!("{key} of {owner}"), env)?),
+        "mysql_password_env" => match validate::secret(value, &format!("{key} of {owner}"), env)? {
+            Ok(secret) => {
+                m.password = Some(secret);
+                m.password_unset = None;
+            }
+            Err(message) => {
+                m.password = None;
+                m.password_unset = Some(HostProblem {
+                    location: at.clone(),
+                    message,
+                });
+            }
+        },
         "mysql_ssl_mode" => m.ssl_mode = Some(validate::ssl_mode(value).map_err(bad)?),
         "mysql_ca_file" => m.ca_file = Some(validate::path(value, env).map_err(bad)?),
         "mysql_connect_timeout" => m.connect_timeout = Some(validate::duration(value).map_err(bad)?),

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{
-    DEFAULT_CONNECT_TIMEOUT, Host, HostKeyChecking, Inventory, InventoryError, Location, MysqlSettings, Secret,
-    SslMode, TransportKind,
+    DEFAULT_CONNECT_TIMEOUT, Host, HostKeyChecking, HostProblem, Inventory, InventoryError, Location, MysqlSettings,
+    Secret, SslMode, TransportKind,
 };
 
 /// One layer of settings; `None` leaves the field to lower layers. The fields mirror
@@ -20,12 +20,45 @@ pub(super) struct Settings {
     pub port: Option<u16>,
     pub user: Option<String>,
     pub identity_file: Option<PathBuf>,
+    /// Where `identity_file` is written (set with it).
+    pub identity_file_at: Option<Location>,
     pub known_hosts_file: Option<PathBuf>,
     pub host_key_checking: Option<HostKeyChecking>,
     pub connect_timeout: Option<Duration>,
     pub transport: Option<TransportKind>,
     pub vars: BTreeMap<String, String>,
+    /// `vars` entries whose `*_env` variable is unset: the problem replaces the value.
+    pub vars_unset: BTreeMap<String, HostProblem>,
     pub mysql: Option<MysqlLayer>,
+    /// Ansible's `ansible_ssh_common_args`, then `ansible_ssh_extra_args`: each variable
+    /// overrides as a whole, and their options rank below every other setting (as on
+    /// Ansible's ssh command line, where the first value of an option wins).
+    pub ssh_args: [Option<SshArgs>; 2],
+}
+
+/// The ssh options of one Ansible `*_ssh_*_args` variable, checked: those shakedown has a
+/// setting for (port, user, identity_file, known_hosts_file, host_key_checking,
+/// connect_timeout), and the rest, passed to ssh as they are.
+#[derive(Debug, Clone, Default)]
+pub(super) struct SshArgs {
+    /// Settings the options give, used where nothing else sets them.
+    pub settings: Box<Settings>,
+    /// `Keyword=value` options for ssh.
+    pub options: Vec<String>,
+}
+
+impl Settings {
+    /// Sets `vars.KEY` (a plain value or a secret read), replacing an unset secret.
+    pub(super) fn set_var(&mut self, key: &str, value: String) {
+        self.vars_unset.remove(key);
+        self.vars.insert(key.to_string(), value);
+    }
+
+    /// Records that `vars.KEY` names an unset variable, replacing any value.
+    pub(super) fn unset_var(&mut self, key: &str, problem: HostProblem) {
+        self.vars.remove(key);
+        self.vars_unset.insert(key.to_string(), problem);
+    }
 }
 
 /// One layer of the `mysql` table; the fields mirror [`MysqlSettings`]'s.
@@ -37,6 +70,8 @@ pub(super) struct MysqlLayer {
     pub port: Option<u16>,
     pub user: Option<String>,
     pub password: Option<Secret>,
+    /// `password_env` names an unset variable (the problem replaces the password).
+    pub password_unset: Option<HostProblem>,
     pub ssl_mode: Option<SslMode>,
     pub ca_file: Option<PathBuf>,
     pub connect_timeout: Option<Duration>,
@@ -55,13 +90,22 @@ impl Settings {
         over(&mut self.address, &top.address);
         over(&mut self.port, &top.port);
         over(&mut self.user, &top.user);
-        over(&mut self.identity_file, &top.identity_file);
+        if top.identity_file.is_some() {
+            self.identity_file.clone_from(&top.identity_file);
+            self.identity_file_at.clone_from(&top.identity_file_at);
+        }
         over(&mut self.known_hosts_file, &top.known_hosts_file);
         over(&mut self.host_key_checking, &top.host_key_checking);
         over(&mut self.connect_timeout, &top.connect_timeout);
         over(&mut self.transport, &top.transport);
         for (k, v) in &top.vars {
-            self.vars.insert(k.clone(), v.clone());
+            self.set_var(k, v.clone());
+        }
+        for (k, p) in &top.vars_unset {
+            self.unset_var(k, p.clone());
+        }
+        for (low, top) in self.ssh_args.iter_mut().zip(&top.ssh_args) {
+            over(low, top);
         }
         if let Some(t) = &top.mysql {
             let m = self.mysql.get_or_insert_with(MysqlLayer::default);
@@ -69,7 +113,14 @@ impl Settings {
             over(&mut m.host, &t.host);
             over(&mut m.port, &t.port);
             over(&mut m.user, &t.user);
-            over(&mut m.password, &t.password);
+            if t.password.is_some() {
+                m.password.clone_from(&t.password);
+                m.password_unset = None;
+            }
+            if t.password_unset.is_some() {
+                m.password_unset.clone_from(&t.password_unset);
+                m.password = None;
+            }
             over(&mut m.ssl_mode, &t.ssl_mode);
             over(&mut m.ca_file, &t.ca_file);
             over(&mut m.connect_timeout, &t.connect_timeout);
@@ -285,7 +336,16 @@ fn memberships(draft: &Draft, depth: &BTreeMap<String, usize>) -> BTreeMap<Strin
 
 /// Applies defaults to a host's merged settings. Mysql settings without a user are an error
 /// when the host sets mysql settings itself; inherited ones only leave the host without any.
-fn resolve(name: &str, at: &Location, s: Settings, own_mysql: bool) -> Result<Host, InventoryError> {
+fn resolve(name: &str, at: &Location, mut s: Settings, own_mysql: bool) -> Result<Host, InventoryError> {
+    let mut ssh_options = Vec::new();
+    for args in std::mem::take(&mut s.ssh_args).into_iter().flatten() {
+        // Below every other setting, and the first variable's option before the second's.
+        let mut under = *args.settings;
+        under.overlay(&s);
+        s = under;
+        ssh_options.extend(args.options);
+    }
+    let mut unset_secrets: Vec<HostProblem> = s.vars_unset.into_values().collect();
     let transport = s.transport.unwrap_or_default();
     let address = match (s.address, transport) {
         (Some(a), _) => a,
@@ -304,6 +364,7 @@ fn resolve(name: &str, at: &Location, s: Settings, own_mysql: bool) -> Result<Ho
                     format!("the mysql settings of host {name} have no user"),
                 ));
             };
+            unset_secrets.extend(m.password_unset);
             Some(MysqlSettings {
                 host: m.host,
                 port: m.port.unwrap_or(3306),
@@ -322,12 +383,15 @@ fn resolve(name: &str, at: &Location, s: Settings, own_mysql: bool) -> Result<Ho
         port: s.port.unwrap_or(22),
         user: s.user,
         identity_file: s.identity_file,
+        identity_file_at: s.identity_file_at,
         known_hosts_file: s.known_hosts_file,
         host_key_checking: s.host_key_checking.unwrap_or_default(),
         connect_timeout,
         transport,
+        ssh_options,
         groups: Vec::new(),
         vars: s.vars,
         mysql,
+        unset_secrets,
     })
 }

@@ -25,6 +25,9 @@ pub struct Inventory {
     pub hosts: BTreeMap<String, Host>,
     /// Group name → member host names.
     pub groups: BTreeMap<String, BTreeSet<String>>,
+    /// `file:line:column: ...` notes on what the file says that shakedown does not use
+    /// (an Ansible variable it ignores): shown by `lint` and `run`, never an error.
+    pub warnings: Vec<String>,
 }
 
 /// How shakedown reaches a host.
@@ -62,6 +65,8 @@ pub struct Host {
     pub user: Option<String>,
     /// SSH private key file.
     pub identity_file: Option<PathBuf>,
+    /// Where `identity_file` is written, so a missing key is named at its place.
+    pub identity_file_at: Option<Location>,
     /// Known-hosts file to check host keys against (shakedown extension; default: ssh's own).
     pub known_hosts_file: Option<PathBuf>,
     /// Host key policy.
@@ -70,12 +75,29 @@ pub struct Host {
     pub connect_timeout: Duration,
     /// SSH or local.
     pub transport: TransportKind,
+    /// More ssh options (`Keyword=value`, as `ssh -o` takes them) from an Ansible
+    /// inventory's `ansible_ssh_common_args`/`ansible_ssh_extra_args`: already checked,
+    /// none can run a command (`ansible/ssh_args.rs`).
+    pub ssh_options: Vec<String>,
     /// Groups the host belongs to.
     pub groups: Vec<String>,
     /// `{vars.KEY}` values; values read through `*_env` keys are redacted everywhere.
     pub vars: BTreeMap<String, String>,
     /// MySQL connection settings for the MySQL steps.
     pub mysql: Option<MysqlSettings>,
+    /// Secrets this host's settings name whose variable is unset: an error only when the
+    /// run uses the host ([`Host::unusable`]), so one host's missing secret never blocks
+    /// a run that does not go near it.
+    pub unset_secrets: Vec<HostProblem>,
+}
+
+/// Something wrong with one host that matters only when a run uses that host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostProblem {
+    /// Where the setting at fault is written.
+    pub location: Location,
+    /// What is wrong (never a secret's value).
+    pub message: String,
 }
 
 /// TLS mode of a MySQL connection.
@@ -203,14 +225,49 @@ impl Host {
             port: 22,
             user: None,
             identity_file: None,
+            identity_file_at: None,
             known_hosts_file: None,
             host_key_checking: HostKeyChecking::Strict,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             transport: TransportKind::Local,
+            ssh_options: Vec::new(),
             groups: Vec::new(),
             vars: BTreeMap::new(),
             mysql: None,
+            unset_secrets: Vec::new(),
         }
+    }
+
+    /// Why this host cannot be used by a run, checked before anything is contacted: a
+    /// secret whose variable is unset, an SSH key file that does not exist or cannot be
+    /// read (which ssh would only report as `Permission denied (publickey)`).
+    pub fn unusable(&self) -> Vec<InventoryError> {
+        let mut out: Vec<InventoryError> = self
+            .unset_secrets
+            .iter()
+            .map(|p| InventoryError::At {
+                location: p.location.clone(),
+                message: p.message.clone(),
+            })
+            .collect();
+        if let (TransportKind::Ssh, Some(key)) = (self.transport, &self.identity_file) {
+            let why = match std::fs::File::open(key) {
+                Ok(f) if f.metadata().is_ok_and(|m| m.is_dir()) => Some("a directory, not a key file".to_string()),
+                Ok(_) => None,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("no such file".to_string()),
+                Err(e) => Some(format!("cannot be read ({e})")),
+            };
+            if let Some(why) = why {
+                let message = format!("identity_file {} of host {}: {why}", key.display(), self.name);
+                let location = self.identity_file_at.clone().unwrap_or_else(|| Location {
+                    path: PathBuf::from("(inventory)"),
+                    line: 1,
+                    column: 1,
+                });
+                out.push(InventoryError::At { location, message });
+            }
+        }
+        out
     }
 
     /// `address:port` as shown in connection errors.

@@ -1,14 +1,15 @@
 //! The native TOML inventory format (INVENTORY.md): `[defaults]`, `[hosts.NAME]`,
 //! `[hosts.NAME.mysql]`, plus `[groups.NAME]` tables. The document is parsed with spans
 //! (`toml::de::DeTable`) and walked here, so every error has `file:line:column`: unknown
-//! keys (with the nearest valid key), bad values, unset `*_env` variables.
+//! keys (with the nearest valid key), bad values; unset `*_env` variables are located too.
 //!
 //! Keys of `[defaults]`, `[groups.NAME]` and `[hosts.NAME]`: `address`, `user`, `port`,
 //! `identity_file` and `known_hosts_file` (a leading `~/` is `$HOME/`), `host_key_checking`
 //! (`strict` | `accept-new` | `off`), `connect_timeout` ("5s", "900ms"), `transport`
 //! (`ssh` | `local`), `vars` (strings, numbers, booleans; `KEY_env = "VAR"` reads the secret
 //! `vars.KEY` from the environment) and `mysql` (`host`, `port`, `user`, `password_env`,
-//! `ssl_mode`, `ca_file`, `connect_timeout`, `database`). A host also takes `groups = [...]`;
+//! `ssl_mode`, `ca_file`, `connect_timeout`, `database`); an unset `*_env` variable is an
+//! error only for a run that uses the host. A host also takes `groups = [...]`;
 //! a group takes `hosts = [...]`. Layers apply as defaults < groups (by name) < host, the
 //! `mysql` and `vars` tables key by key. A host without `address` is reached at its name
 //! (`127.0.0.1` for `transport = "local"`). This module never touches the network.
@@ -21,7 +22,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::build::{self, Draft, GroupDraft, HostDraft, MysqlLayer, Settings};
 use super::validate::{self, Env};
-use super::{Inventory, InventoryError};
+use super::{HostProblem, Inventory, InventoryError};
 
 /// Parses a native TOML inventory.
 pub(super) fn parse(path: &Path, text: &str) -> Result<Inventory, InventoryError> {
@@ -69,6 +70,14 @@ struct Table {
 impl Ctx<'_> {
     fn err(&self, span: Range<usize>, message: String) -> InventoryError {
         InventoryError::At {
+            location: validate::location(self.path, self.text, span.start),
+            message,
+        }
+    }
+
+    /// A problem of one host (an unset secret) at `span`, reported if the run uses it.
+    fn problem(&self, span: Range<usize>, message: String) -> HostProblem {
+        HostProblem {
             location: validate::location(self.path, self.text, span.start),
             message,
         }
@@ -313,7 +322,10 @@ fn settings<'i>(
             "address" => s.address = Some(cx.checked(value, k, t, |v| validate::address(v).map(|()| v.to_string()))?),
             "user" => s.user = Some(cx.checked(value, k, t, |v| validate::user(v).map(|()| v.to_string()))?),
             "port" => s.port = Some(cx.port(value, k, t)?),
-            "identity_file" => s.identity_file = Some(cx.checked(value, k, t, |v| validate::path(v, cx.env))?),
+            "identity_file" => {
+                s.identity_file = Some(cx.checked(value, k, t, |v| validate::path(v, cx.env))?);
+                s.identity_file_at = Some(validate::location(cx.path, cx.text, value.span().start));
+            }
             "known_hosts_file" => s.known_hosts_file = Some(cx.checked(value, k, t, |v| validate::path(v, cx.env))?),
             "host_key_checking" => s.host_key_checking = Some(cx.checked(value, k, t, validate::host_key_checking)?),
             "connect_timeout" => s.connect_timeout = Some(cx.checked(value, k, t, validate::duration)?),
@@ -341,7 +353,10 @@ fn vars(cx: &Ctx, table: &DeTable, t: &Table, s: &mut Settings) -> Result<(), In
                     format!("vars.{plain} and {full} are both set in {}", t.header),
                 ));
             }
-            s.vars.insert(plain.to_string(), secret.expose().to_string());
+            match secret {
+                Ok(secret) => s.set_var(plain, secret.expose().to_string()),
+                Err(message) => s.unset_var(plain, cx.problem(value.span(), message)),
+            }
             continue;
         }
         let text = match value.get_ref() {
@@ -383,7 +398,10 @@ fn mysql(cx: &Ctx, at: Range<usize>, table: &DeTable, parent: &Table) -> Result<
             "password_env" => {
                 let var = cx.str(value, k, &t)?;
                 let used_at = format!("mysql.password_env of {}", t.owner);
-                m.password = Some(validate::secret(var, &used_at, cx.env).map_err(|e| cx.err(value.span(), e))?);
+                match validate::secret(var, &used_at, cx.env).map_err(|e| cx.err(value.span(), e))? {
+                    Ok(secret) => m.password = Some(secret),
+                    Err(message) => m.password_unset = Some(cx.problem(value.span(), message)),
+                }
             }
             "ssl_mode" => m.ssl_mode = Some(cx.checked(value, k, &t, validate::ssl_mode)?),
             "ca_file" => m.ca_file = Some(cx.checked(value, k, &t, |v| validate::path(v, cx.env))?),

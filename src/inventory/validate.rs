@@ -150,16 +150,18 @@ pub(super) fn path(value: &str, env: Env<'_>) -> Result<PathBuf, String> {
     }
 }
 
-/// Reads the variable an `*_env` key names. The error names the variable and `used_at`
-/// (like `mysql.password_env of host db1`), never the value.
-pub(super) fn secret(var: &str, used_at: &str, env: Env<'_>) -> Result<Secret, String> {
+/// Reads the variable an `*_env` key names. The outer error is a bad name (an error at
+/// once); the inner one says the variable is unset, naming it and `used_at` (like
+/// `mysql.password_env of host db1`) but never a value: the caller records it against
+/// the host, an error only for a run that uses that host.
+pub(super) fn secret(var: &str, used_at: &str, env: Env<'_>) -> Result<Result<Secret, String>, String> {
     if var.is_empty() || var.contains(['=', '\0']) {
         return Err(format!("{var:?} is not an environment variable name ({used_at})"));
     }
     match env(var) {
-        None => Err(format!("{var} is not set ({used_at})")),
+        None => Ok(Err(format!("{var} is not set ({used_at})"))),
         Some(value) => match value.into_string() {
-            Ok(value) => Ok(Secret::new(value)),
+            Ok(value) => Ok(Ok(Secret::new(value))),
             Err(_) => Err(format!("{var} is not valid UTF-8 ({used_at})")),
         },
     }

@@ -24,6 +24,8 @@ pub struct PackStep {
     pub line: usize,
     /// Line and column of its example's value.
     pub example_at: (usize, usize),
+    /// Line and column of its sentence's value (where a collision is reported).
+    pub sentence_at: (usize, usize),
     /// Shipped with shakedown.
     pub builtin: bool,
     /// The Cucumber Expression.
@@ -66,7 +68,7 @@ pub enum Action {
 pub struct HttpAction {
     /// Method.
     pub method: Method,
-    /// URL (captures percent-encoded).
+    /// URL (a capture escaped for the part it lands in; never the scheme or host).
     pub url: Template,
     /// Extra headers.
     pub headers: Vec<(String, Template)>,
@@ -90,8 +92,8 @@ pub enum Stream {
 pub enum Expectation {
     /// Exit status of the command.
     Exit(i64),
-    /// HTTP status.
-    Status(u16),
+    /// HTTP status: a number, or a placeholder that gives one (`"{code}"`).
+    Status(Template),
     /// Trimmed text equals.
     Equals(Stream, Template),
     /// Text contains (or not).
@@ -135,8 +137,8 @@ pub enum Limit {
 /// A measured value.
 #[derive(Debug)]
 pub struct Measure {
-    /// Label.
-    pub label: String,
+    /// Label (placeholders substituted as they are: `count of {what}`).
+    pub label: Template,
     /// Source.
     pub source: MeasureSource,
     /// Unit.
@@ -149,6 +151,11 @@ impl PackStep {
     /// `steps/deploy.toml:12`.
     pub fn location(&self) -> String {
         format!("{}:{}", self.file, self.line)
+    }
+
+    /// Where the sentence is (`file:line:col` of its value), for collision errors.
+    pub fn sentence_location(&self) -> String {
+        format!("{}:{}:{}", self.file, self.sentence_at.0, self.sentence_at.1)
     }
 
     /// Where the example is (`file:line:col` of its value), for example errors.
@@ -236,6 +243,7 @@ fn compile_step(spec: &StepSpec, span: Range<usize>, source: &PackSource, line: 
         file: source.file.clone(),
         line,
         example_at: super::line_col(&source.text, spec.example.span().start),
+        sentence_at: super::line_col(&source.text, spec.sentence.span().start),
         builtin: source.builtin,
         sentence: spec.sentence.get_ref().clone(),
         example: spec.example.get_ref().trim().to_string(),
@@ -393,6 +401,10 @@ fn http(h: &HttpSpec, params: &[String], errors: &mut Errors) -> Option<HttpActi
         },
     };
     let url = tpl(&h.url, params, errors)?;
+    if let Err((off, msg)) = template::check_url(h.url.get_ref(), params) {
+        errors.push(PackError::at(value_span(h.url.span(), off), msg));
+        return None;
+    }
     let headers = h
         .headers
         .iter()

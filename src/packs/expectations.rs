@@ -9,7 +9,7 @@ use toml::Spanned;
 
 use super::PackError;
 use super::compile::{Action, Errors, Expectation, Limit, Measure, MeasureSource, Stream, tpl};
-use super::format::{ExpectSpec, MeasureSpec};
+use super::format::{ExpectSpec, MeasureSpec, Status};
 use super::template::{self, Template};
 
 /// The expectations of a step, each checked against its action (`status` only for http...).
@@ -28,7 +28,7 @@ pub(super) fn expectations(
     }
     if let Some(x) = &e.status {
         if fits.http(x.span(), "status", errors) {
-            out.push(Expectation::Status(*x.get_ref()));
+            out.extend(status(x, params, errors).map(Expectation::Status));
         }
     }
     out.extend(texts(e, &fits, params, errors));
@@ -37,6 +37,24 @@ pub(super) fn expectations(
         out.insert(0, Expectation::Exit(0));
     }
     out
+}
+
+/// `expect.status`: a code, or text with placeholders that must give one when rendered;
+/// text without placeholders must be a code now.
+fn status(x: &Spanned<Status>, params: &[String], errors: &mut Errors) -> Option<Template> {
+    let text = match x.get_ref() {
+        Status::Code(n) => n.to_string(),
+        Status::Text(t) => t.clone(),
+    };
+    let t = tpl(&Spanned::new(x.span(), text.clone()), params, errors)?;
+    if !t.has_placeholders() && text.trim().parse::<u16>().is_err() {
+        errors.push(PackError::at(
+            x.span(),
+            format!("`expect.status` {text:?} is not a status code or a placeholder (200, \"{{code}}\")"),
+        ));
+        return None;
+    }
+    Some(t)
 }
 
 /// Says when an expectation key does not apply to the step's action.
@@ -178,7 +196,7 @@ pub(super) fn measure(
         errors.push(PackError::at(span.clone(), "a macro step cannot measure: its steps do"));
     }
     Some(Measure {
-        label: m.label.get_ref().clone(),
+        label: tpl(&m.label, params, errors)?,
         source,
         unit: m.unit.as_ref().map(|u| u.get_ref().clone()).unwrap_or_default(),
         limit: limit(m, span, params, errors),

@@ -100,9 +100,9 @@ pub struct ExpectSpec {
     /// Exit status of the command (default 0 for a command without other expectations).
     #[serde(default)]
     pub exit: Option<Spanned<i64>>,
-    /// HTTP status.
+    /// HTTP status: `200`, or text with a placeholder (`"{code}"`).
     #[serde(default)]
-    pub status: Option<Spanned<u16>>,
+    pub status: Option<Spanned<Status>>,
     /// Standard output, trimmed, equals.
     #[serde(default)]
     pub stdout_equals: Option<Spanned<String>>,
@@ -144,12 +144,22 @@ pub struct ExpectSpec {
     pub json_equals: Option<Spanned<String>>,
 }
 
+/// `expect.status`: a number, or a template that gives one.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Status {
+    /// `status = 200`.
+    Code(u16),
+    /// `status = "{code}"`.
+    Text(String),
+}
+
 /// `measure = { ... }`: a number read from the result, reported like built-in measured
 /// values and compared with one limit.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MeasureSpec {
-    /// Perfdata label (`nginx workers`).
+    /// Perfdata label (`nginx workers`, `count of {what}`).
     pub label: Spanned<String>,
     /// A regex over stdout (command) or the body (http); its first group is the number.
     #[serde(default)]

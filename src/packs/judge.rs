@@ -99,13 +99,22 @@ impl<'a> Judge<'a> {
                 let ok = seen.exit.map(i64::from) == Some(*n);
                 Outcome::check(ok, format!("{named} to exit {n}"), status_text(seen))
             }
-            Expectation::Status(n) => Outcome::check(
-                seen.status == Some(*n),
-                format!("{} to answer status {n}", seen.what),
-                format!("status {}", seen.status_line),
-            ),
+            Expectation::Status(t) => {
+                let text = self.render(t, Context::Raw)?;
+                let n: u16 = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| StepError::Other(format!("expect.status {text:?} is not a status code")))?;
+                Outcome::check(
+                    seen.status == Some(n),
+                    format!("{} to answer status {n}", seen.what),
+                    format!("status {}", seen.status_line),
+                )
+            }
             Expectation::Equals(s, t) => {
-                let want = self.render(t, Context::Raw)?;
+                // Both sides trimmed: a TOML multi-line string ends with a line break too.
+                let rendered = self.render(t, Context::Raw)?;
+                let want = rendered.trim();
                 let found = self.text(*s).trim();
                 Outcome::check(
                     found == want,
@@ -157,6 +166,7 @@ impl<'a> Judge<'a> {
         } else {
             &seen.stdout
         };
+        let label = self.render(&m.label, Context::Raw)?;
         let (how, number) = match &m.source {
             MeasureSource::Regex(t) => {
                 let pattern = self.render(t, Context::Regex)?;
@@ -176,7 +186,7 @@ impl<'a> Judge<'a> {
         Ok(match number.as_deref().map(str::parse::<f64>) {
             Some(Ok(v)) => Ok(v),
             _ => Err(Outcome::fail(
-                format!("{}: a number from {how}", m.label),
+                format!("{label}: a number from {how}"),
                 number
                     .map(|n| format!("{n:?}"))
                     .unwrap_or_else(|| format!("no match in {}", excerpt(haystack))),
@@ -192,7 +202,7 @@ impl<'a> Judge<'a> {
         let unit = &m.unit;
         let show = |v: f64| format!("{v}{}{unit}", if unit.is_empty() || unit == "%" { "" } else { " " });
         let limit = |t: &Template| limit_value(&self.render(t, Context::Raw)?, unit);
-        let label = &m.label;
+        let label = &self.render(&m.label, Context::Raw)?;
         let (ok, expected, crit) = match &m.limit {
             None => (true, format!("{label} measured"), None),
             Some(Limit::Between(lo, hi)) => {
@@ -322,6 +332,20 @@ mod tests {
         );
         let none = Judge::new(&s, &cmd(0, "nothing\n"), &caps, None).outcome().unwrap();
         assert_eq!(none.found, "no match in \"nothing\"");
+    }
+
+    #[test]
+    fn measure_labels_take_placeholders_and_equals_trims_both_sides() {
+        let s = step(
+            "[[step]]\nsentence = \"count {string}\"\nparams = [\"what\"]\nexample = 'Then count \"x\"'\ncommand = \"ls\"\nexpect.stdout_equals = \"\"\"\n3\n\"\"\"\nmeasure = { label = \"count of {what} on {name}\", regex = '(\\d+)' }\n",
+        );
+        let caps = ["files".to_string()];
+        let host = crate::inventory::Host::local("web1");
+        let out = Judge::new(&s, &cmd(0, "3\n"), &caps, Some(&host)).outcome().unwrap();
+        assert!(out.passed, "the expected value is trimmed as the output is: {out:?}");
+        assert_eq!(out.measured[0].label, "count of files on web1");
+        let bad = Judge::new(&s, &cmd(0, "4\n"), &caps, Some(&host)).outcome().unwrap();
+        assert_eq!(bad.expected, "output of `crontab -l -u deploy` to be \"3\"");
     }
 
     #[test]

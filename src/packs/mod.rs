@@ -130,7 +130,7 @@ pub fn add_packs(mut library: StepLibrary, sources: Vec<PackSource>) -> Result<S
             }
         };
         for step in steps {
-            let at = step.location();
+            let at = step.sentence_location();
             if let Some(clash) = collision(&library, &step) {
                 problems.push(format!("{at}: {clash}"));
                 continue;

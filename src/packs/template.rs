@@ -1,7 +1,8 @@
 //! Templates of a pack step: text with `{PARAM}` (a capture named in `params`), `{name}`,
 //! `{address}` and `{vars.KEY}` placeholders, and how a value is escaped for each place it
-//! lands: shell-quoted as one word in a command, percent-encoded in a URL, JSON-escaped in
-//! a JSON body, regex-escaped in a regex. `{{`/`}}` write braces; `${...}` and braces
+//! lands: shell-quoted as one word in a command, escaped for its part of a URL (a path keeps
+//! its `/`, a query value is encoded whole, never the scheme or host), JSON-escaped in a JSON
+//! body, regex-escaped in a regex. `{{`/`}}` write braces; `${...}` and braces
 //! around anything that is not an identifier (`{7}`, `{print $1}`) are left as written.
 
 use crate::inventory::Host;
@@ -24,7 +25,8 @@ pub enum Context {
     Raw,
     /// One shell word (POSIX quoting).
     Shell,
-    /// A URL: captures percent-encoded, inventory values verbatim (they are addresses).
+    /// A URL: captures escaped for the part they land in (path, query), inventory values
+    /// verbatim (they are addresses and base URLs).
     Url,
     /// Inside a JSON string.
     Json,
@@ -56,6 +58,12 @@ fn is_identifier(s: &str) -> bool {
 /// Parses `text`; an unknown `{identifier}` is an error naming the nearest known one.
 /// Returns the byte offset of the bad placeholder with the message.
 pub fn parse(text: &str, params: &[String]) -> Result<Template, (usize, String)> {
+    parse_with_offsets(text, params).map(|(t, _)| t)
+}
+
+/// [`parse`], with the byte offset in `text` of each placeholder piece, in order.
+fn parse_with_offsets(text: &str, params: &[String]) -> Result<(Template, Vec<usize>), (usize, String)> {
+    let mut offsets = Vec::new();
     let mut pieces = Vec::new();
     let mut buf = String::new();
     let mut i = 0;
@@ -75,6 +83,7 @@ pub fn parse(text: &str, params: &[String]) -> Result<Template, (usize, String)>
                     let piece = placeholder(inner, params).map_err(|e| (i, e))?;
                     pieces.push(Piece::Text(std::mem::take(&mut buf)));
                     pieces.push(piece);
+                    offsets.push(i);
                     i += end + 1;
                     continue;
                 }
@@ -86,10 +95,11 @@ pub fn parse(text: &str, params: &[String]) -> Result<Template, (usize, String)>
     }
     pieces.push(Piece::Text(buf));
     pieces.retain(|p| !matches!(p, Piece::Text(t) if t.is_empty()));
-    Ok(Template {
+    let template = Template {
         source: text.to_string(),
         pieces,
-    })
+    };
+    Ok((template, offsets))
 }
 
 fn placeholder(inner: &str, params: &[String]) -> Result<Piece, String> {
@@ -136,7 +146,11 @@ impl Template {
                 Piece::Text(t) => out.push_str(t),
                 Piece::Capture(i) => {
                     let value = captures.get(*i).map(String::as_str).unwrap_or("");
-                    out.push_str(&escape(ctx, value, true)?);
+                    let escaped = match ctx {
+                        Context::Url => url_capture(&out, value)?,
+                        _ => escape(ctx, value, true)?,
+                    };
+                    out.push_str(&escaped);
                 }
                 Piece::Inventory(key) if ctx == Context::Step => {
                     out.push('{');
@@ -184,6 +198,101 @@ fn escape(ctx: Context, value: &str, capture: bool) -> Result<String, String> {
             value.to_string()
         }
     })
+}
+
+/// A capture's value in a URL, escaped for the part of the URL it lands in, as decided by
+/// the URL rendered before it (`prefix`): in the query or fragment it is one value,
+/// percent-encoded whole; in the path it keeps its `/` and encodes only what would leave the
+/// path (`?`, `#`, `%`, spaces, non-ASCII), and a `..` segment is refused; right after the
+/// host it is the path and must start with `/`. It can never become the scheme or host.
+fn url_capture(prefix: &str, value: &str) -> Result<String, String> {
+    let Some(scheme_end) = prefix.find("://") else {
+        return Err(format!(
+            "{value:?} would become part of the scheme of {prefix}{value}: a capture goes after the host"
+        ));
+    };
+    let rest = &prefix[scheme_end + 3..];
+    if rest.contains(['?', '#']) {
+        return Ok(percent_encode(value));
+    }
+    if !rest.contains('/') && !value.starts_with('/') {
+        return Err(format!(
+            "{value:?} would become part of the host of {prefix}: a path that follows the host starts with \"/\""
+        ));
+    }
+    // The segment the value ends up in starts in the prefix (`/items/{id}`).
+    let last = rest.rsplit('/').next().filter(|_| rest.contains('/')).unwrap_or("");
+    if format!("{last}{value}").split('/').any(|segment| segment == "..") {
+        return Err(format!("{value:?} has a \"..\" segment: refused in a URL path"));
+    }
+    let mut out = String::new();
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Ok(out)
+}
+
+/// Checks, when a pack is loaded, that no capture of a URL template can land in its scheme
+/// or host (or port): a capture before `://` with no inventory base URL before it, right
+/// after `://`, or inside the host (text of the host follows it, or host text written in the
+/// pack precedes it and the path follows). Whatever the template, [`url_capture`] still
+/// refuses at run time a value that would reach the host. Returns the byte offset of the
+/// capture in `text` with the message.
+pub fn check_url(text: &str, params: &[String]) -> Result<(), (usize, String)> {
+    let (t, offsets) = parse_with_offsets(text, params)?;
+    let mut before = String::new();
+    let mut placeholders = offsets.iter();
+    for (i, piece) in t.pieces.iter().enumerate() {
+        let capture = match piece {
+            Piece::Text(text) => {
+                before.push_str(text);
+                continue;
+            }
+            Piece::Inventory(_) => {
+                before.push('\0');
+                placeholders.next();
+                continue;
+            }
+            Piece::Capture(c) => *c,
+        };
+        let offset = placeholders.next().copied().unwrap_or(0);
+        let name = params.get(capture).map(String::as_str).unwrap_or("?");
+        let fail = |part: &str| {
+            Err((
+                offset,
+                format!(
+                    "the capture {{{name}}} would be the {part} of the URL: put captures after the host (`http://{{address}}{{{name}}}`, `http://{{address}}/items/{{{name}}}`) or in the query (`?q={{{name}}}`)"
+                ),
+            ))
+        };
+        let Some(scheme_end) = before.find("://") else {
+            if before.contains('\0') {
+                before.push('\0');
+                continue;
+            }
+            return fail("scheme");
+        };
+        let authority = &before[scheme_end + 3..];
+        if !authority.contains(['/', '?', '#']) {
+            let next = t.pieces.get(i + 1);
+            let continues_host = match next {
+                Some(Piece::Text(text)) => !text.starts_with(['/', '?', '#']),
+                Some(_) => true,
+                None => false,
+            };
+            let after_inventory = matches!(t.pieces.get(i.wrapping_sub(1)), Some(Piece::Inventory(_)));
+            let glued = !after_inventory && matches!(next, Some(Piece::Text(text)) if text.starts_with('/'));
+            if authority.is_empty() || continues_host || glued {
+                return fail("host");
+            }
+        }
+        before.push('\0');
+    }
+    Ok(())
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
@@ -349,6 +458,39 @@ mod tests {
         }
         // Without placeholders anything goes: the pack author wrote it, lint shows it.
         check_shell(&parse("sh -c 'echo hi'", &params).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_url_capture_in_the_path_keeps_its_slashes() {
+        let mut host = crate::inventory::Host::local("web1");
+        host.address = "10.0.0.1".into();
+        let t = parse("http://{address}{path}", &p(&["path"])).unwrap();
+        let url = |v: &str| t.render(Context::Url, &[v.to_string()], Some(&host));
+        assert_eq!(url("/health").unwrap(), "http://10.0.0.1/health");
+        assert_eq!(
+            url("/a b/c?d#e%f/é").unwrap(),
+            "http://10.0.0.1/a%20b/c%3Fd%23e%25f/%C3%A9",
+            "what would leave the path is encoded"
+        );
+        assert_eq!(url("/a:b@c!$&'()*+,;=~").unwrap(), "http://10.0.0.1/a:b@c!$&'()*+,;=~");
+        for bad in ["/../etc/passwd", "/a/..", "/a/../b"] {
+            let e = url(bad).unwrap_err();
+            assert!(e.contains("has a \"..\" segment"), "{bad}: {e}");
+        }
+        let e = url("evil.example/x").unwrap_err();
+        assert!(e.contains("would become part of the host of http://10.0.0.1"), "{e}");
+        assert!(url(":8080/x").is_err() && url("@evil/x").is_err());
+        // After a literal path: the capture continues it.
+        let t = parse("http://{address}/items/{id}", &p(&["id"])).unwrap();
+        let got = t.render(Context::Url, &["a/b c".to_string()], Some(&host)).unwrap();
+        assert_eq!(got, "http://10.0.0.1/items/a/b%20c");
+        let err = t.render(Context::Url, &["..".to_string()], Some(&host)).unwrap_err();
+        assert!(err.contains("\"..\""), "{err}");
+        // After a base URL from the inventory.
+        host.vars.insert("base".into(), "http://10.0.0.1:8080/app".into());
+        let t = parse("{vars.base}{path}", &p(&["path"])).unwrap();
+        let got = t.render(Context::Url, &["/x y".to_string()], Some(&host)).unwrap();
+        assert_eq!(got, "http://10.0.0.1:8080/app/x%20y");
     }
 
     #[test]

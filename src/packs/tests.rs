@@ -44,7 +44,7 @@ fn five_line_example_loads() {
 fn collision_with_a_builtin_names_both_places() {
     let err = load("[[step]]\nsentence = \"the service {string} should be running\"\nparams = [\"s\"]\nexample = 'Then the service \"x\" should be running'\ncommand = \"true\"\n")
         .err().expect("an error");
-    assert!(err[0].starts_with("steps/x.toml:1: sentence"), "{err:?}");
+    assert!(err[0].starts_with("steps/x.toml:2:12: sentence"), "{err:?}");
     assert!(err[0].contains("src/steps/system"), "{err:?}");
 }
 
@@ -56,7 +56,7 @@ fn collision_between_user_packs_names_both_files_and_lines() {
         .err()
         .expect("an error");
     assert_eq!(err.len(), 1, "{err:?}");
-    assert!(err[0].starts_with("steps/b.toml:2: "), "{err:?}");
+    assert!(err[0].starts_with("steps/b.toml:3:12: "), "{err:?}");
     assert!(err[0].contains("(steps/a.toml:1)"), "{err:?}");
 }
 
@@ -108,6 +108,27 @@ fn errors_carry_line_and_column() {
             "{fixture}: want {want:?}, got {err:?}"
         );
     }
+}
+
+#[test]
+fn url_captures_stay_out_of_the_scheme_and_host_and_status_takes_a_capture() {
+    let step = |url: &str, status: &str| {
+        format!(
+            "[[step]]\nsentence = \"page {{string}} {{int}}\"\nparams = [\"p\", \"code\"]\nexample = 'Then page \"/\" 200'\nhttp = {{ url = \"{url}\" }}\nexpect.status = {status}\n"
+        )
+    };
+    assert!(load(&step("http://{address}{p}", "\"{code}\"")).is_ok());
+    assert!(load(&step("http://{address}{p}", "200")).is_ok());
+    let err = load(&step("http://{p}/", "200")).err().expect("an error");
+    assert!(
+        err[0].starts_with("steps/x.toml:5:24: the capture {p} would be the host of the URL"),
+        "{err:?}"
+    );
+    let err = load(&step("http://{address}{p}", "\"2xx\"")).err().expect("an error");
+    assert!(
+        err[0].starts_with("steps/x.toml:6:17: `expect.status` \"2xx\" is not a status code or a placeholder"),
+        "{err:?}"
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@
 mod local;
 mod quote;
 mod ssh;
+mod ssh_config;
 mod ssh_processes;
 
 use std::time::Duration;

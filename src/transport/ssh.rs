@@ -128,6 +128,10 @@ impl SshMaster {
         if let Some(kh) = &h.known_hosts_file {
             b.user_known_hosts_file(kh);
         }
+        let config = super::ssh_config::write(&self.options.control_dir, h);
+        if let Some(file) = config.map_err(|e| self.connect_error(format!("cannot write its ssh options: {e}")))? {
+            b.config_file(file);
+        }
         // The inventory validated the address (no leading '-', no spaces), so it can only
         // be a destination, never an option.
         let deadline = h.connect_timeout + Duration::from_secs(3);

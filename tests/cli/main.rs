@@ -5,6 +5,7 @@ mod util;
 
 mod catalogue;
 mod init;
+mod inventory;
 mod malformed;
 mod options;
 mod packs;

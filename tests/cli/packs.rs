@@ -97,7 +97,7 @@ fn colliding_user_packs_are_lint_errors_naming_both_files_and_lines() {
     ]);
     shakedown_in(dir.path(), &["lint", "f.feature"], &[])
         .assert_exit(2)
-        .assert_contains("steps/b.toml:4: sentence \"the file {string} should hold {string}\" collides with")
+        .assert_contains("steps/b.toml:5:12: sentence \"the file {string} should hold {string}\" collides with")
         .assert_contains("(steps/a.toml:2)");
     let builtin = suite(&[(
         "steps/x.toml",
@@ -105,7 +105,7 @@ fn colliding_user_packs_are_lint_errors_naming_both_files_and_lines() {
     )]);
     shakedown_in(builtin.path(), &["steps"], &[])
         .assert_exit(2)
-        .assert_contains("steps/x.toml:1: sentence \"the user {string} should exist\" collides with \"the user {string} should exist\" (src/steps/system/mod.rs:");
+        .assert_contains("steps/x.toml:2:12: sentence \"the user {string} should exist\" collides with \"the user {string} should exist\" (src/steps/system/mod.rs:");
 }
 
 #[test]
@@ -141,6 +141,83 @@ fn help_format_prints_the_pack_format() {
         .assert_exit(0)
         .assert_contains("# Custom steps: the step pack format")
         .assert_contains("| `command` | one shell word, POSIX-quoted");
+}
+
+#[test]
+fn help_format_documents_every_action_and_expectation() {
+    let run = shakedown(&["steps", "--help-format"]);
+    run.assert_exit(0)
+        .assert_contains("- `mysql = { query = ")
+        .assert_contains("| `value_equals = \"1\"` | mysql |")
+        .assert_contains("| `rows_at_least = 1` | mysql |")
+        .assert_contains("`status = \"{code}\"`");
+    // Every key of `expect` and of an action is in the document.
+    for key in [
+        "exit",
+        "status",
+        "stdout_equals",
+        "stdout_contains",
+        "stdout_not_contains",
+        "stdout_matches",
+        "stderr_contains",
+        "stderr_matches",
+        "body_contains",
+        "body_not_contains",
+        "body_matches",
+        "json_path",
+        "json_equals",
+        "value_equals",
+        "rows_at_least",
+        "command",
+        "http",
+        "mysql",
+        "steps",
+    ] {
+        run.assert_contains(&format!("`{key}"));
+    }
+}
+
+#[test]
+fn a_url_capture_can_never_reach_the_scheme_or_host() {
+    let pack = |url: &str| {
+        format!(
+            "[[step]]\nsentence = \"the page {{string}} is up\"\nparams = [\"p\"]\nexample = 'Then the page \"a\" is up'\nhttp = {{ url = \"{url}\" }}\n"
+        )
+    };
+    let feature = "Feature: F\n  Scenario: S\n    Then the page \"a\" is up\n";
+    for (url, want) in [
+        (
+            "http://{p}/health",
+            "steps/x.toml:5:24: the capture {p} would be the host of the URL",
+        ),
+        (
+            "http://web{p}.example/",
+            "steps/x.toml:5:27: the capture {p} would be the host of the URL",
+        ),
+        (
+            "http://{address}:{p}/",
+            "steps/x.toml:5:34: the capture {p} would be the host of the URL",
+        ),
+        (
+            "{p}://x/",
+            "steps/x.toml:5:17: the capture {p} would be the scheme of the URL",
+        ),
+    ] {
+        let dir = suite(&[("steps/x.toml", &pack(url)), ("f.feature", feature)]);
+        shakedown_in(dir.path(), &["lint", "f.feature"], &[])
+            .assert_exit(2)
+            .assert_contains(want);
+    }
+    for url in [
+        "http://{address}{p}",
+        "http://{address}/items/{p}?x=1",
+        "http://x.example/?q={p}",
+        "{vars.base}{p}",
+    ] {
+        let dir = suite(&[("steps/x.toml", &pack(url)), ("f.feature", feature)]);
+        let run = shakedown_in(dir.path(), &["steps", "the page"], &[]);
+        run.assert_exit(0);
+    }
 }
 
 #[test]

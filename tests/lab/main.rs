@@ -16,6 +16,7 @@ mod fault;
 mod faults;
 mod init;
 mod injection;
+mod inventory;
 mod ops;
 mod packs;
 mod processes;

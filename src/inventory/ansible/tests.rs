@@ -75,8 +75,12 @@ fn lab_ini() {
 
 #[test]
 fn ini_and_yaml_read_the_same_inventory() {
-    let ini = load("ansible.ini").unwrap();
+    let mut ini = load("ansible.ini").unwrap();
     let mut yaml = load("ansible.yml").unwrap();
+    for inv in [&mut ini, &mut yaml] {
+        let key = &mut inv.hosts.get_mut("db2").unwrap().identity_file_at;
+        assert!(key.take().is_some(), "where the key is written, in each file");
+    }
     let control = yaml.hosts.get_mut("control").unwrap();
     assert_eq!(control.vars.remove("packages").unwrap(), r#"["nginx","haproxy"]"#);
     assert!(
@@ -254,10 +258,6 @@ fn ini_value_errors() {
             "2:20: mysql_password of host db1 is not read from the inventory: put the password in an environment variable and name it with mysql_password_env",
         ),
         (
-            "bad-ini-unset-env.ini",
-            "4:43: SHAKEDOWN_MYSQL_PASSWORD is not set (mysql_password_env of host db1)",
-        ),
-        (
             "bad-ini-name-clash.ini",
             "1:2: group \"web\" has the same name as host \"web\" at bad-ini-name-clash.ini:3:1; hosts and groups share one namespace",
         ),
@@ -266,6 +266,193 @@ fn ini_value_errors() {
         assert_eq!(err(file), format!("{file}:{want}"));
     }
     assert!(!err("bad-ini-mysql-password.ini").contains("hunter2"));
+}
+
+#[test]
+fn unset_secrets_are_problems_of_their_host_only() {
+    for (file, want) in [
+        (
+            "bad-ini-unset-env.ini",
+            "4:43: SHAKEDOWN_MYSQL_PASSWORD is not set (mysql_password_env of host db1)",
+        ),
+        (
+            "bad-yaml-unset-env.yml",
+            "7:11: SHAKEDOWN_MYSQL_PASSWORD is not set (mysql_password_env of host db1)",
+        ),
+    ] {
+        let inv = load(file).unwrap();
+        let problems: Vec<String> = inv.hosts["db1"].unusable().iter().map(|e| e.to_string()).collect();
+        assert_eq!(problems, [format!("fixtures/inventory/{file}:{want}")]);
+        assert!(
+            inv.hosts
+                .values()
+                .filter(|h| h.name != "db1")
+                .all(|h| h.unusable().is_empty())
+        );
+    }
+    // A host's own setting replaces a group's unset one, whatever the order of the lines.
+    let text = "[db]\ndb1 mysql_password_env=SHAKEDOWN_TEST_PW token_env=SHAKEDOWN_API_TOKEN\ndb2\n[db:vars]\nmysql_user=m\nmysql_password_env=NOPE\ntoken_env=NOPE_TOO\n";
+    let inv = parse("u.ini", text).unwrap();
+    assert!(inv.hosts["db1"].unusable().is_empty());
+    assert_eq!(inv.hosts["db1"].vars["token"], "canary-token-9b1c");
+    let db2: Vec<String> = inv.hosts["db2"].unusable().iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        db2,
+        [
+            "u.ini:7:11: NOPE_TOO is not set (token_env of group db)",
+            "u.ini:6:20: NOPE is not set (mysql_password_env of group db)",
+        ]
+    );
+}
+
+#[test]
+fn ssh_args_become_settings_and_options() {
+    let text = "[web]\n\
+        web1 ansible_host=10.0.0.11 ansible_ssh_extra_args='-o ServerAliveCountMax=3 -p 2200'\n\
+        web2 ansible_port=2222 ansible_ssh_common_args='-o Port=1 -o StrictHostKeyChecking=no'\n\
+        [all:vars]\n\
+        ansible_ssh_common_args='-o UserKnownHostsFile=~/lab/kh -o StrictHostKeyChecking=yes -o ControlMaster=auto -o ControlPersist=60s -oHostKeyAlias=w -C -i /k -o \"ConnectTimeout 7\"'\n";
+    let inv = parse("s.ini", text).unwrap();
+    let web1 = &inv.hosts["web1"];
+    assert_eq!(web1.known_hosts_file, Some(PathBuf::from("/home/lab/lab/kh")));
+    assert_eq!(web1.host_key_checking, HostKeyChecking::Strict);
+    assert_eq!(web1.identity_file, Some(PathBuf::from("/k")));
+    assert_eq!(web1.identity_file_at.as_ref().unwrap().to_string(), "s.ini:5:25");
+    assert_eq!(web1.connect_timeout, std::time::Duration::from_secs(7));
+    assert_eq!(web1.port, 2200, "the extra args' -p");
+    assert_eq!(
+        web1.ssh_options,
+        ["HostKeyAlias=w", "Compression=yes", "ServerAliveCountMax=3"],
+        "common args first, then extra args"
+    );
+    // The host's own variable replaces the group's as a whole; ansible_port wins over -o Port.
+    let web2 = &inv.hosts["web2"];
+    assert_eq!((web2.port, web2.host_key_checking), (2222, HostKeyChecking::Off));
+    assert_eq!((web2.known_hosts_file.as_ref(), web2.ssh_options.len()), (None, 0));
+    assert_eq!(
+        inv.warnings,
+        [
+            "s.ini:5:25: ansible_ssh_common_args of group all: ControlMaster is ignored: shakedown keeps one connection per host its own way",
+            "s.ini:5:25: ansible_ssh_common_args of group all: ControlPersist is ignored: shakedown keeps one connection per host its own way",
+        ]
+    );
+    // The jump-host form of ProxyCommand only runs ssh: it is passed on.
+    let jump = "[web]\nweb1 ansible_ssh_common_args='-o ProxyCommand=\"ssh -q -p 2222 -l admin -W %h:%p bastion.example.org\"'\n";
+    let inv = parse("j.ini", jump).unwrap();
+    assert_eq!(
+        inv.hosts["web1"].ssh_options,
+        ["ProxyCommand=ssh -q -p 2222 -l admin -W %h:%p bastion.example.org"]
+    );
+}
+
+#[test]
+fn ssh_args_that_could_run_a_command_are_refused() {
+    let refused = [
+        (
+            "-o ProxyCommand='nc %h %p'",
+            "ProxyCommand runs a command on this machine; shakedown does not pass it (it runs \"nc\", not ssh; only the jump-host form",
+        ),
+        (
+            "-o 'ProxyCommand ssh -W %h:%p -oProxyCommand=/tmp/x bastion'",
+            "(the jump command: ProxyCommand runs a command on this machine; shakedown does not pass it",
+        ),
+        (
+            "-o ProxyCommand='ssh -W %h:%p bastion;id'",
+            "(\"bastion;id\" is not a plain word;",
+        ),
+        (
+            "-oLocalCommand=id",
+            "LocalCommand runs a command on this machine; shakedown does not pass it",
+        ),
+        (
+            "-o PermitLocalCommand=yes",
+            "PermitLocalCommand=yes lets LocalCommand run a command",
+        ),
+        (
+            "-o KnownHostsCommand=/bin/id",
+            "KnownHostsCommand runs a command on this machine",
+        ),
+        ("-X", "ForwardX11=yes runs xauth on this machine"),
+        (
+            "-o PKCS11Provider=/tmp/evil.so",
+            "PKCS11Provider loads a library into ssh on this machine",
+        ),
+        (
+            "-o 'Match exec id'",
+            "Match runs a command (Match exec) or opens a block",
+        ),
+        ("-o Include=/tmp/x", "Include reads more ssh configuration"),
+        (
+            "-F /tmp/cfg",
+            "-F reads another ssh configuration, which could run a command",
+        ),
+        ("-L 80:localhost:80", "LocalForward opens a tunnel"),
+        ("-o HostName=x;id", "HostName: \"x;id\" contains ';'"),
+        (
+            "-o ProxyJump=-oProxyCommand=x",
+            "ProxyJump: \"-oProxyCommand=x\" starts with \"-\"",
+        ),
+        (
+            "-o ProxyComand=x",
+            "\"ProxyComand\" is not an ssh option (did you mean \"ProxyCommand\"?)",
+        ),
+        ("web1", "unexpected \"web1\"; ssh options are written -o Keyword=value"),
+    ];
+    for (args, want) in refused {
+        let text = format!("[web]\nweb1\n[web:vars]\nansible_ssh_common_args={args}\n");
+        let e = parse("r.ini", &text).unwrap_err().to_string();
+        let prefix = "r.ini:4:25: ansible_ssh_common_args of group web: ";
+        assert!(e.starts_with(prefix) && e.contains(want), "{args}: {e}");
+    }
+    // A YAML value may hold a line break: it could start a line of ssh configuration.
+    let yaml = "all:\n  hosts:\n    web1:\n      ansible_ssh_extra_args: \"-o 'SetEnv A=1\\nProxyCommand x'\"\n";
+    let e = parse("n.yml", yaml).unwrap_err().to_string();
+    assert!(
+        e.ends_with("ansible_ssh_extra_args of host web1: the value of SetEnv contains '\\n'"),
+        "{e}"
+    );
+    // Turned off, they are harmless.
+    let text = "[web]\nweb1 ansible_ssh_common_args='-o ProxyCommand=none -o PermitLocalCommand=no -x'\n";
+    let web1 = &parse("o.ini", text).unwrap().hosts["web1"];
+    assert_eq!(
+        web1.ssh_options,
+        ["ProxyCommand=none", "PermitLocalCommand=no", "ForwardX11=no"]
+    );
+}
+
+#[test]
+fn unused_ansible_variables_are_warnings() {
+    let text = "[web]\nweb[1:2] ansible_python_interpreter=/usr/bin/python3 ansible_password=hunter2\n[all:vars]\nansible_become=true\n";
+    let inv = parse("w.ini", text).unwrap();
+    assert_eq!(
+        inv.warnings,
+        [
+            "w.ini:2:37: ansible_python_interpreter is not used by shakedown (ignored)",
+            "w.ini:2:71: ansible_password is not used by shakedown (ignored)",
+            "w.ini:4:16: ansible_become is not used by shakedown (ignored)",
+        ]
+    );
+    assert!(inv.hosts["web1"].vars.is_empty());
+}
+
+#[test]
+fn a_json_inventory_is_yaml() {
+    let json = r#"{"all": {"children": {"web": {"hosts": {"web1": {"ansible_host": "10.0.0.11", "port": 8080}}}}}}"#;
+    assert!(super::looks_like_yaml(json) && super::looks_like_yaml(&format!("\n  {json}")));
+    for name in ["hosts.json", "hosts"] {
+        let inv = Inventory::parse_text(Path::new(name), json).unwrap();
+        assert_eq!(inv.hosts["web1"].address, "10.0.0.11");
+        assert_eq!(inv.hosts["web1"].vars["port"], "8080");
+        assert_eq!(inv.groups["web"].len(), 1);
+    }
+    let e = Inventory::parse_text(
+        Path::new("h.json"),
+        "{\"all\": {\"hosts\": {\"web1\": {\"ansible_port\": \"x\"}}}}",
+    );
+    assert_eq!(
+        e.unwrap_err().to_string(),
+        "h.json:1:45: invalid ansible_port of host web1: \"x\" is not a port (1 to 65535)"
+    );
 }
 
 #[test]
@@ -278,10 +465,6 @@ fn yaml_errors() {
         (
             "bad-yaml-unknown-key.yml",
             "4:7: unknown key \"host\" in group web (did you mean \"hosts\"?)",
-        ),
-        (
-            "bad-yaml-unset-env.yml",
-            "7:31: SHAKEDOWN_MYSQL_PASSWORD is not set (mysql_password_env of host db1)",
         ),
         (
             "bad-yaml-address.yml",
@@ -336,8 +519,15 @@ fn load_picks_the_format() {
     ] {
         let path = dir.path().join(name);
         std::fs::copy(fixtures.join(file), &path).unwrap();
-        // SHAKEDOWN_* are unset in the test process: only the error says which format was read.
-        let e = Inventory::load(&path).map(|_| ()).unwrap_err().to_string();
+        // SHAKEDOWN_* are unset in the test process: only the problem says which format was read.
+        let inv = Inventory::load(&path).unwrap();
+        let e = inv
+            .hosts
+            .values()
+            .flat_map(|h| h.unusable())
+            .next()
+            .unwrap()
+            .to_string();
         let want = match file {
             "ansible.ini" => "SHAKEDOWN_TEST_PW is not set (mysql_password_env of host db1)",
             "ansible.yml" => "SHAKEDOWN_TEST_PW is not set (mysql_password_env of host db1)",
@@ -386,8 +576,19 @@ fn real_world_ini_patterns() {
         ("192.168.0.11", Some("ubuntu"))
     );
     assert_eq!(node1.groups, ["k8s-cluster", "kube-node"]);
-    // ansible_* variables that shakedown does not use never reach vars (nor ssh).
+    // ansible_* variables that shakedown does not use never reach vars: they are warnings.
     assert!(inv.hosts.values().all(|h| h.vars.is_empty()), "{:?}", node1.vars);
+    let warned: Vec<&str> = inv.warnings.iter().filter_map(|w| w.split(": ").nth(1)).collect();
+    assert_eq!(
+        warned,
+        [
+            "ansible_password is not used by shakedown (ignored)",
+            "ansible_python_interpreter is not used by shakedown (ignored)"
+        ]
+    );
+    // The ssh options of ansible_ssh_common_args reach ssh: a jump host through ProxyCommand.
+    assert_eq!(node1.host_key_checking, HostKeyChecking::Off);
+    assert_eq!(node1.ssh_options, ["ProxyCommand=ssh -W %h:%p bastion"]);
 }
 
 #[test]

@@ -235,7 +235,7 @@ impl<'de> Visitor<'de> for Group<'_, '_> {
             let path = [self.path.as_slice(), &[key.to_string()]].concat();
             match key {
                 "hosts" => map.next_value_seed(Hosts { st, group: name, path })?,
-                "vars" => map.next_value_seed(Vars(st, vec![Owner::Group(name.to_string())], at.clone()))?,
+                "vars" => map.next_value_seed(Vars(st, vec![Owner::Group(name.to_string())], at.clone(), path))?,
                 _ => map.next_value_seed(Children { st, parent: name, path })?,
             }
         }
@@ -280,7 +280,8 @@ impl<'de> Visitor<'de> for Hosts<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some((key, names, port)) = map.next_key_seed(HostKey(self.st))? {
-            let at = self.st.at(&[self.path.as_slice(), &[key]].concat());
+            let path = [self.path.as_slice(), &[key]].concat();
+            let at = self.st.at(&path);
             let mut tree = self.st.tree.borrow_mut();
             for name in &names {
                 tree.add_host(name, self.group, &at);
@@ -292,7 +293,7 @@ impl<'de> Visitor<'de> for Hosts<'_, '_> {
             }
             drop(tree);
             let owners = names.into_iter().map(Owner::Host).collect();
-            map.next_value_seed(Vars(self.st, owners, at))?;
+            map.next_value_seed(Vars(self.st, owners, at, path))?;
         }
         Ok(())
     }
@@ -353,8 +354,9 @@ impl<'de> Visitor<'de> for Children<'_, '_> {
     }
 }
 
-/// The variables of a host or group (or nothing).
-struct Vars<'s, 'a>(St<'s, 'a>, Vec<Owner>, Location);
+/// The variables of a host or group (or nothing): its owners, where the owner is written
+/// and the path of the mapping (for where each variable is written).
+struct Vars<'s, 'a>(St<'s, 'a>, Vec<Owner>, Location, Vec<String>);
 seed_by_any!(Vars);
 
 impl<'de> Visitor<'de> for Vars<'_, '_> {
@@ -370,11 +372,16 @@ impl<'de> Visitor<'de> for Vars<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<String>()? {
+            let path = [self.3.as_slice(), std::slice::from_ref(&key)].concat();
+            let at = match self.0.keys.get(&path) {
+                Some(offset) => self.0.tree.borrow().loc(*offset),
+                None => self.2.clone(),
+            };
             map.next_value_seed(Var {
                 st: self.0,
                 owners: &self.1,
                 key: &key,
-                at: &self.2,
+                at: &at,
             })?;
         }
         Ok(())

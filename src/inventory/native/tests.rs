@@ -165,22 +165,80 @@ fn unknown_keys_name_the_nearest() {
     );
 }
 
+/// The problems of every host, as `lint` and `run` report them for the hosts they use.
+fn unusable(inv: &Inventory) -> Vec<String> {
+    inv.hosts
+        .values()
+        .flat_map(|h| h.unusable())
+        .map(|e| e.to_string())
+        .collect()
+}
+
 #[test]
 fn unset_env_names_the_variable_and_where() {
+    // An unset secret is not an error of the file: only of a run that uses the host.
     let f = "fixtures/inventory/bad-unset-env.toml";
+    let inv = load_with("bad-unset-env.toml", &no_secrets).unwrap();
     assert_eq!(
-        err("bad-unset-env.toml"),
-        format!("{f}:6:16: SHAKEDOWN_MYSQL_PASSWORD is not set (mysql.password_env of host db1)")
+        unusable(&inv),
+        [format!(
+            "{f}:6:16: SHAKEDOWN_MYSQL_PASSWORD is not set (mysql.password_env of host db1)"
+        )]
     );
+    assert!(inv.hosts["db1"].mysql.as_ref().unwrap().password.is_none());
+    let inv = parse_with(
+        Path::new("i.toml"),
+        "[defaults]\nvars = { token_env = \"NOPE\" }\n[hosts.a]\n",
+        &no_secrets,
+    )
+    .unwrap();
+    assert_eq!(
+        unusable(&inv),
+        ["i.toml:2:22: NOPE is not set (vars.token_env of [defaults])"]
+    );
+    assert!(!inv.hosts["a"].vars.contains_key("token"));
+    // A layer above that sets the value (or a variable that is set) replaces the problem.
+    let inv = parse_with(
+        Path::new("i.toml"),
+        "[defaults]\nvars = { token_env = \"NOPE\" }\n[defaults.mysql]\nuser = \"m\"\npassword_env = \"NOPE\"\n[hosts.a]\nvars = { token = \"t\" }\n[hosts.a.mysql]\npassword_env = \"HOME\"\n[hosts.b]\n",
+        &no_secrets,
+    )
+    .unwrap();
+    assert!(inv.hosts["a"].unusable().is_empty(), "{:?}", inv.hosts["a"].unusable());
+    assert_eq!(inv.hosts["a"].vars["token"], "t");
+    assert_eq!(inv.hosts["b"].unusable().len(), 2);
+    // A bad variable name is still an error at once.
     let e = parse_with(
         Path::new("i.toml"),
-        "[defaults]\nvars = { token_env = \"NOPE\" }\n",
+        "[defaults]\nvars = { token_env = \"A=B\" }\n",
         &no_secrets,
     );
     assert_eq!(
         e.unwrap_err().to_string(),
-        "i.toml:2:22: NOPE is not set (vars.token_env of [defaults])"
+        "i.toml:2:22: \"A=B\" is not an environment variable name (vars.token_env of [defaults])"
     );
+}
+
+#[test]
+fn a_missing_identity_file_is_named_at_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id");
+    let text = format!(
+        "[defaults]\nidentity_file = \"{}\"\n[hosts.a]\n[hosts.b]\nidentity_file = \"~/nope\"\n[hosts.c]\ntransport = \"local\"\n",
+        key.display()
+    );
+    let inv = parse_with(Path::new("i.toml"), &text, &no_secrets).unwrap();
+    assert_eq!(
+        inv.hosts["a"].unusable()[0].to_string(),
+        format!("i.toml:2:17: identity_file {} of host a: no such file", key.display())
+    );
+    assert_eq!(
+        inv.hosts["b"].unusable()[0].to_string(),
+        "i.toml:5:17: identity_file /home/lab/nope of host b: no such file"
+    );
+    std::fs::write(&key, "key").unwrap();
+    assert!(inv.hosts["a"].unusable().is_empty());
+    assert!(inv.hosts["c"].unusable().is_empty(), "a local host uses no key");
 }
 
 #[test]
