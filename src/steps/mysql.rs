@@ -33,7 +33,7 @@ pub const STEPS: &[StepDef] = &[
     },
     StepDef {
         line: line!(),
-        sentence: "MySQL on {string} should be accepting connections",
+        sentence: "MySQL on {host} should be accepting connections",
         example: r#"Then MySQL on "db1" should be accepting connections"#,
         doc: "As above, for the named inventory host (no @hosts: needed).",
         module: MODULE,
@@ -137,7 +137,7 @@ pub const STEPS: &[StepDef] = &[
     },
     StepDef {
         line: line!(),
-        sentence: "the table {string} should be the same on all hosts in group {string}",
+        sentence: "the table {string} should be the same on all hosts in group {group}",
         example: r#"Then the table "app.users" should be the same on all hosts in group "db""#,
         doc: "Runs CHECKSUM TABLE on every host of the group (or host pattern) at once. The failure names the odd hosts out and lists each host's checksum, grouped; a host where the table is missing or MySQL does not answer is named with the reason.",
         module: MODULE,
