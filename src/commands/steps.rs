@@ -37,7 +37,7 @@ pub fn steps(args: &StepsArgs) -> Result<ExitStatus, BadInput> {
     }
     println!("Placeholders {{name}}, {{address}}, {{vars.KEY}} work in every quoted argument and doc string.");
     println!(
-        "Parameters: {{string}} = \"text\", {{int}} = 42, {{regex}} = /pattern/, {{duration}} = 500 ms | 5 s | 2 minutes | 25 hours."
+        "Parameters: {{string}} = \"text\", {{int}} = 42, {{regex}} = /pattern/, {{duration}} = 500 ms | 5 s | 2 minutes | 25 hours; {{host}} = \"db1\" and {{group}} = \"web\" are quoted inventory names that lint resolves (a group, host or glob for {{group}}, as @hosts:)."
     );
     println!("Custom steps: TOML files in ./steps or --steps DIR; `shakedown steps --help-format` shows the format.");
     Ok(ExitStatus::Ok)

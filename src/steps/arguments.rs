@@ -57,10 +57,11 @@ pub fn targets(def: &StepDef) -> Vec<(usize, Target)> {
 /// nearest name; `None` when it does.
 pub fn resolve(target: Target, value: &str, inventory: &Inventory) -> Option<String> {
     let no_inventory = || {
-        inventory
-            .is_implicit()
-            .then_some(" (no inventory given: -i FILE)")
-            .unwrap_or_default()
+        if inventory.is_implicit() {
+            " (no inventory given: -i FILE)"
+        } else {
+            ""
+        }
     };
     match target {
         Target::Host if inventory.hosts.contains_key(value) => None,
