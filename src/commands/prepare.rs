@@ -37,12 +37,21 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared, BadInput> {
     let library = crate::packs::library(args.steps.as_deref()).map_err(BadInput)?;
     let paths: Vec<PathBuf> = args.paths.clone();
     let files = load::discover(&paths).map_err(|e| BadInput::one(e.to_string()))?;
+    if files.is_empty() {
+        let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(BadInput::one(format!(
+            "no scenario selected: no .feature file in {}",
+            paths.join(", ")
+        )));
+    }
     let mut features: Vec<Feature> = Vec::new();
     let mut problems: Vec<String> = Vec::new();
     for file in files {
         match load::load_file(&file) {
-            Ok(Some(f)) => features.push(f),
-            Ok(None) => {}
+            Ok(loaded) => {
+                problems.extend(loaded.refused.iter().map(ToString::to_string));
+                features.extend(loaded.feature);
+            }
             Err(e) => problems.push(e.to_string()),
         }
     }
@@ -53,8 +62,12 @@ pub fn prepare(args: &SelectArgs) -> Result<Prepared, BadInput> {
             return Err(BadInput(problems));
         }
     };
+    if plan.selected == 0 && problems.is_empty() {
+        return Err(BadInput::one(nothing_selected(&plan, &selection, args)));
+    }
     problems.extend(check_steps(&plan, &library, &inventory));
     problems.extend(unusable_hosts(&plan, &library, &inventory));
+    problems.extend(check_targets(&plan, &library, &inventory));
     if problems.is_empty() {
         Ok(Prepared {
             inventory,
@@ -145,6 +158,33 @@ fn selection(args: &SelectArgs) -> Result<plan::Selection, BadInput> {
     })
 }
 
+/// Why the paths and options selected no scenario (an empty `--partition` shard is not
+/// this: the other shards hold the scenarios).
+fn nothing_selected(plan: &Plan, selection: &plan::Selection, args: &SelectArgs) -> String {
+    let all: Vec<_> = plan.features.iter().flat_map(|f| &f.scenarios).collect();
+    let count = match all.len() {
+        0 => return "no scenario selected: the features have no scenarios".into(),
+        1 => "1 scenario".to_string(),
+        n => format!("{n} scenarios"),
+    };
+    let mut filters = Vec::new();
+    if let Some(t) = &args.tags {
+        filters.push(format!("--tags {t:?}"));
+    }
+    if let Some(n) = &args.name {
+        filters.push(format!("--name {n:?}"));
+    }
+    match &args.hosts {
+        Some(h) if all.iter().any(|s| plan::selected(s, selection)) => {
+            format!("no scenario selected: --hosts {h:?} matches no host of the {count} selected")
+        }
+        _ => format!(
+            "no scenario selected: {} matches none of {count}",
+            filters.join(" with ")
+        ),
+    }
+}
+
 fn parse_partition(p: &str) -> Option<(u64, u64)> {
     let (k, n) = p.split_once('/')?;
     let (k, n): (u64, u64) = (k.trim().parse().ok()?, n.trim().parse().ok()?);
@@ -167,6 +207,11 @@ fn check_steps(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec
                     Match::One(def, args) => {
                         if let Some(e) = library.keyword_error(def, step.kind) {
                             problems.push(format!("{at}: {}{}: {e}", step.keyword, step.text));
+                        }
+                        let doc_string = library.takes_doc_string(def);
+                        if let Some(e) = crate::steps::arguments::block_error(doc_string, step) {
+                            let text = step.text.strip_suffix(':').unwrap_or(&step.text);
+                            problems.push(format!("{at}: {}{text}: {e}", step.keyword));
                         }
                         if let Some(check) = def.check {
                             if let Err(e) = check(&args) {
@@ -215,6 +260,42 @@ fn check_steps(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec
             for text in texts {
                 if let Err(e) = crate::steps::substitute(text, host) {
                     problems.push(format!("{at}: {e}"));
+                }
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|p| seen.insert(p.clone()));
+    problems
+}
+
+/// Resolves every `{host}` and `{group}` argument (after placeholders, per unit) against
+/// the inventory, as `@hosts:` tags are: one message per problem, at the argument's column.
+fn check_targets(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec<String> {
+    use crate::steps::arguments;
+    let mut problems = Vec::new();
+    // Steps with host arguments, by text: a scenario's steps are matched once, not per host.
+    let mut matched = std::collections::HashMap::new();
+    for unit in &plan.units {
+        let host = unit.host.as_deref().and_then(|h| inventory.hosts.get(h));
+        for step in &unit.scenario.steps {
+            let found = matched
+                .entry(step.text.as_str())
+                .or_insert_with(|| match library.find(&step.text) {
+                    Match::One(def, args) if !arguments::targets(def).is_empty() => Some((def, args)),
+                    _ => None,
+                });
+            let Some((def, args)) = found else {
+                continue;
+            };
+            for (index, target) in arguments::targets(def) {
+                let Some(Ok(value)) = args.get(index).map(|a| crate::steps::substitute(a, host)) else {
+                    continue; // a bad placeholder is reported by check_steps
+                };
+                if let Some(e) = arguments::resolve(target, &value, inventory) {
+                    let column = arguments::column(def, step, index);
+                    let at = format!("{}:{}:{column}", unit.feature.path.display(), step.line);
+                    problems.push(format!("{at}: {}{}: {e}", step.keyword, step.text));
                 }
             }
         }

@@ -53,7 +53,7 @@ pub fn steps(args: &StepsArgs) -> Result<ExitStatus, BadInput> {
     }
     println!("Placeholders {{name}}, {{address}}, {{vars.KEY}} work in every quoted argument and doc string.");
     println!(
-        "Parameters: {{string}} = \"text\", {{int}} = 42, {{regex}} = /pattern/, {{duration}} = 500ms | 1.5s | 2m | 2 minutes | 1h 30m (as in --timeout)."
+        "Parameters: {{string}} = \"text\", {{int}} = 42, {{regex}} = /pattern/, {{duration}} = 500ms | 1.5s | 2m | 2 minutes | 1h 30m (as in --timeout); {{host}} = \"db1\" and {{group}} = \"web\" are quoted inventory names that lint resolves (a group, host or glob for {{group}}, as @hosts:)."
     );
     println!("Custom steps: TOML files in ./steps or --steps DIR; `shakedown steps --help-format` shows the format.");
     Ok(ExitStatus::Ok)

@@ -24,7 +24,7 @@ const SHOWN: usize = 24;
 pub const STEPS: &[StepDef] = &[
     StepDef {
         line: line!(),
-        sentence: "the output of {string} should be the same on all hosts in group {string}",
+        sentence: "the output of {string} should be the same on all hosts in group {group}",
         example: r#"Then the output of "md5sum /etc/app.conf" should be the same on all hosts in group "web""#,
         doc: "Runs the command line with `sh -c` on every host of the group (a group, host name or glob, as `@hosts:`) at once and compares their standard output (trailing whitespace ignored); a host where it exits non-zero has that as its value. The failure groups hosts by value and names the odd ones out: `web1, web2: \"3f2a…\"; web3: \"9c1e…\"; odd one out: web3` (one against one blames neither: `no majority`). A host that cannot be reached is not a difference: with no host reached, or the others agreeing, the step could not check, naming each host and why.",
         module: MODULE,
@@ -37,7 +37,7 @@ pub const STEPS: &[StepDef] = &[
     },
     StepDef {
         line: line!(),
-        sentence: "the file {string} should be the same on all hosts in group {string}",
+        sentence: "the file {string} should be the same on all hosts in group {group}",
         example: r#"Then the file "/etc/app.conf" should be the same on all hosts in group "web""#,
         doc: "`sha256sum FILE` on every host of the group at once (only the checksum comes back); a missing file counts as its own value. The failure groups hosts by checksum and names the odd ones out, as above; unreachable hosts as above.",
         module: MODULE,

@@ -43,7 +43,12 @@ pub struct StepLibrary {
 
 /// Compiles a Cucumber Expression with shakedown's parameter types into an anchored regex.
 pub fn compile(sentence: &str) -> Result<Regex, String> {
-    let params: HashMap<&str, &str> = PARAMETERS.iter().copied().collect();
+    let mut params: HashMap<&str, &str> = PARAMETERS.iter().copied().collect();
+    // `{host}` and `{group}` match as `{string}` does; lint resolves their values.
+    let string = params.get("string").copied().unwrap_or_default();
+    for &(name, _) in super::arguments::TARGET_PARAMETERS {
+        params.insert(name, string);
+    }
     Expression::regex_with_parameters(sentence, &params).map_err(|e| format!("{e}"))
 }
 
@@ -112,6 +117,12 @@ impl StepLibrary {
             def.module,
             names.join("/")
         ))
+    }
+
+    /// Whether `def` takes a doc string: a built-in sentence ending with `:` (`... with
+    /// body:`); pack steps take none.
+    pub fn takes_doc_string(&self, def: &StepDef) -> bool {
+        self.pack(def).is_none() && def.sentence.ends_with(':')
     }
 
     /// Every definition, in catalogue order.

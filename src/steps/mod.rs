@@ -3,6 +3,7 @@
 //! `shakedown steps` all use. Step bodies get a fact or probe, compare, and return an
 //! [`Outcome`]; they never format failure text themselves beyond expected/found.
 
+pub mod arguments;
 pub mod command;
 pub mod consistency;
 mod context;
@@ -207,7 +208,8 @@ pub struct StepDef {
     /// on the next line): `shakedown steps` and pack collision errors point there.
     pub line: u32,
     /// The Cucumber Expression, with shakedown's parameter types (`{string}`, `{int}`,
-    /// `{float}`, `{word}`, `{regex}`, `{duration}`); `/` written as `\/`.
+    /// `{float}`, `{word}`, `{regex}`, `{duration}`, and `{host}`/`{group}` for quoted host
+    /// names and patterns, see [`arguments`]); `/` written as `\/`.
     pub sentence: &'static str,
     /// An example as a user writes it (the catalogue shows it; tests match it).
     pub example: &'static str,

@@ -34,7 +34,7 @@ pub const STEPS: &[StepDef] = &[
     },
     StepDef {
         line: line!(),
-        sentence: "MySQL on {string} should be accepting connections",
+        sentence: "MySQL on {host} should be accepting connections",
         example: r#"Then MySQL on "db1" should be accepting connections"#,
         doc: "As above, for the named inventory host (no @hosts: needed).",
         module: MODULE,
@@ -138,7 +138,7 @@ pub const STEPS: &[StepDef] = &[
     },
     StepDef {
         line: line!(),
-        sentence: "the table {string} should be the same on all hosts in group {string}",
+        sentence: "the table {string} should be the same on all hosts in group {group}",
         example: r#"Then the table "app.users" should be the same on all hosts in group "db""#,
         doc: "Runs CHECKSUM TABLE on every host of the group (or host pattern) at once. The failure lists each host's checksum, grouped, and names the odd hosts out when most hosts agree (one against one blames neither: `no majority`); a missing table is an answer (`table missing`) that fails. A host where MySQL does not answer is not a difference: with no host answering, or the others agreeing, the step could not check, naming each host and why.",
         module: MODULE,

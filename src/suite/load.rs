@@ -5,21 +5,32 @@
 
 use std::path::{Path, PathBuf};
 
+use super::gherkin_ast::GherkinDocument;
 use super::model::Feature;
-use super::{gherkin_parser, pickles};
+use super::{gherkin_parser, pickles, refusals};
 
-/// A feature file that cannot be read or parsed.
+/// A feature file that cannot be read or parsed. Shown as `file:line:column: message`, or
+/// `file: message` for what concerns the whole file (missing, unreadable): line 0.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}:{column}: {message}", path.display())]
+#[error("{}{}: {message}", path.display(), position(*line, *column))]
 pub struct FeatureError {
     /// The file.
     pub path: PathBuf,
-    /// 1-based line (0 when the file could not be read).
+    /// 1-based line (0 for the whole file: it could not be found or read).
     pub line: usize,
     /// 1-based column (0 when unknown: the end of the file, or the file is unreadable).
     pub column: usize,
     /// What was wrong.
     pub message: String,
+}
+
+/// `:line:column`, or nothing for an error about the whole file.
+fn position(line: usize, column: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(":{line}:{column}")
+    }
 }
 
 /// Every `.feature` file under `paths` (files as given, directories searched recursively,
@@ -66,23 +77,57 @@ fn read_error(path: &Path, e: std::io::Error) -> FeatureError {
     }
 }
 
-/// Reads and compiles one feature file; `Ok(None)` for a file with no Feature (empty or
-/// only comments), which the official parsers accept.
-pub fn load_file(path: &Path) -> Result<Option<Feature>, FeatureError> {
-    let text = std::fs::read_to_string(path).map_err(|e| read_error(path, e))?;
-    load_str(path, &text)
+/// A feature file read: its compiled Feature (`None` for a file without one: empty or only
+/// comments, which the official parsers accept) and what shakedown refuses in it although
+/// it is valid Gherkin ([`refusals`]).
+#[derive(Debug)]
+pub struct Loaded {
+    /// The compiled feature.
+    pub feature: Option<Feature>,
+    /// Refusals, in file order; the file is bad input when there is any.
+    pub refused: Vec<FeatureError>,
+}
+
+/// Reads, compiles and checks one feature file. The error is the first syntax error, where
+/// the official parsers report it; a file that is not UTF-8 is refused at its first bad byte.
+pub fn load_file(path: &Path) -> Result<Loaded, FeatureError> {
+    let bytes = std::fs::read(path).map_err(|e| read_error(path, e))?;
+    let text = String::from_utf8(bytes).map_err(|e| not_utf8(path, e.as_bytes(), e.utf8_error()))?;
+    let doc = parse(path, &text)?;
+    Ok(Loaded {
+        refused: refusals::refusals(path, &text, &doc),
+        feature: pickles::compile(path, &doc),
+    })
+}
+
+/// Where the first byte that is not UTF-8 is, and which byte it is.
+fn not_utf8(path: &Path, bytes: &[u8], e: std::str::Utf8Error) -> FeatureError {
+    let good = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
+    let line_start = good.rfind('\n').map_or(0, |i| i + 1);
+    FeatureError {
+        path: path.to_path_buf(),
+        line: good.matches('\n').count() + 1,
+        column: good[line_start..].chars().count() + 1,
+        message: format!(
+            "not UTF-8: byte 0x{:02X} here; feature files are UTF-8 (convert one written in another encoding, e.g. `iconv -f ISO-8859-1 -t UTF-8`)",
+            bytes[e.valid_up_to()]
+        ),
+    }
 }
 
 /// Parses and compiles feature text read from `path`: `Ok(None)` for a file without a
 /// Feature, the first syntax error where the official parsers report it otherwise.
 pub fn load_str(path: &Path, text: &str) -> Result<Option<Feature>, FeatureError> {
-    let doc = gherkin_parser::parse(text).map_err(|e| FeatureError {
+    Ok(pickles::compile(path, &parse(path, text)?))
+}
+
+fn parse(path: &Path, text: &str) -> Result<GherkinDocument, FeatureError> {
+    gherkin_parser::parse(text).map_err(|e| FeatureError {
         path: path.to_path_buf(),
         line: e.location.line,
         column: e.location.column.unwrap_or(0),
         message: e.kind.to_string(),
-    })?;
-    Ok(pickles::compile(path, &doc))
+    })
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod load;
 pub mod model;
 pub mod pickles;
 pub mod plan;
+pub mod refusals;
 pub mod syntax_error;
 
 pub use load::FeatureError;

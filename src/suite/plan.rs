@@ -40,6 +40,9 @@ pub struct Plan {
     pub features: Vec<Arc<Feature>>,
     /// The units, feature by feature, scenario by scenario, host by host.
     pub units: Vec<Unit>,
+    /// How many units the paths, `--tags`, `--name` and `--hosts` selected, before
+    /// `--partition`: none is bad input, an empty shard is not.
+    pub selected: usize,
 }
 
 /// How the user narrowed the selection.
@@ -59,7 +62,7 @@ pub struct Selection {
 pub fn build(features: Vec<Feature>, inventory: &Inventory, sel: &Selection) -> Result<Plan, FeatureError> {
     let narrow = match &sel.hosts {
         Some(p) => Some(inventory.select(p).map_err(|e| FeatureError {
-            path: PathBuf::from("--hosts"),
+            path: PathBuf::from(format!("--hosts {p:?}")),
             line: 0,
             column: 0,
             message: e.to_string(),
@@ -89,13 +92,15 @@ pub fn build(features: Vec<Feature>, inventory: &Inventory, sel: &Selection) -> 
             }
         }
     }
+    plan.selected = plan.units.len();
     if let Some((k, n)) = sel.partition {
         plan.units.retain(|u| shard_of(&u.id, n) == k);
     }
     Ok(plan)
 }
 
-fn selected(s: &Scenario, sel: &Selection) -> bool {
+/// Whether `--tags` and `--name` select the scenario.
+pub fn selected(s: &Scenario, sel: &Selection) -> bool {
     if let Some(expr) = &sel.tags {
         let bare: Vec<String> = s.tags.iter().map(|t| t.trim_start_matches('@').to_string()).collect();
         if !eval_tags(expr, &bare) {
