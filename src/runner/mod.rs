@@ -155,11 +155,7 @@ fn connect_early(units: &[Arc<Unit>], library: &StepLibrary, pool: &Arc<HostPool
                 if def.facts.iter().any(|f| f.from_args()) {
                     // What the step's arguments name, after the host's variables are put in
                     // (a bad placeholder is the step's to report).
-                    let args: Result<Vec<String>, _> = raw
-                        .iter()
-                        .map(|r| crate::steps::substitute(r, Some(&handle.host)))
-                        .collect();
-                    if let Ok(args) = args {
+                    if let Ok(args) = library.substitute_args(def, &raw, Some(&handle.host)) {
                         for fact in def.facts.iter().filter(|f| f.from_args()) {
                             handle.facts.plan_read(*fact, &args);
                         }
@@ -289,7 +285,13 @@ async fn run_unit(
 async fn run_step(ctx: &mut StepCtx, library: &StepLibrary, step: &crate::suite::Step) -> StepResult {
     let (def, raw) = match library.find(&step.text) {
         Match::One(def, raw) => (def, raw),
-        Match::None(near) => return StepResult::Error(crate::commands::lint::undefined_message(&near)),
+        Match::None(near) => {
+            return StepResult::Error(
+                library
+                    .quote_hint(&step.text)
+                    .unwrap_or_else(|| crate::commands::lint::undefined_message(&near)),
+            );
+        }
         Match::Ambiguous(defs) => {
             return StepResult::Error(format!("ambiguous step: matches {} definitions", defs.len()));
         }
@@ -298,7 +300,7 @@ async fn run_step(ctx: &mut StepCtx, library: &StepLibrary, step: &crate::suite:
     let subst = |t: &str| crate::steps::substitute(t, host).map_err(|e| e.to_string());
     let args = (|| -> Result<Args, String> {
         Ok(Args {
-            values: raw.iter().map(|v| subst(v)).collect::<Result<_, _>>()?,
+            values: library.substitute_args(def, &raw, host)?,
             doc_string: step.doc_string.as_ref().map(|d| subst(&d.content)).transpose()?,
             table: step.table.clone(),
         })

@@ -7,6 +7,7 @@ mod init;
 mod malformed;
 mod packs;
 mod partition;
+mod quoting;
 mod serve;
 
 use util::{shakedown, shakedown_in, suite};
