@@ -85,18 +85,21 @@ fn catalogue() -> Vec<String> {
         .collect()
 }
 
-/// A feature of one scenario per (step, payload) on web1.
-fn feature(steps: &[String], keys: &[String]) -> String {
+/// The step with the payload of `key` in place of `{vars.P}`.
+fn with_key(step: &str, key: &str) -> String {
+    step.replace("{vars.P}", &format!("{{vars.{key}}}"))
+}
+
+/// A feature of one scenario per (step, payload key) on web1.
+fn feature(pairs: &[(&String, &String)]) -> String {
     let mut f = String::from("@hosts:web1\nFeature: Injection\n");
-    for (i, step) in steps.iter().enumerate() {
-        for key in keys {
-            let step = step.replace("{vars.P}", &format!("{{vars.{key}}}"));
-            f.push_str(&format!(
-                "\n  Scenario: s{i} {key}\n    When I run \"true\"\n    {step}\n"
-            ));
-            if step.ends_with(':') {
-                f.push_str(&format!("      \"\"\"\n      {{vars.{key}}}\n      \"\"\"\n"));
-            }
+    for (i, (step, key)) in pairs.iter().enumerate() {
+        let step = with_key(step, key);
+        f.push_str(&format!(
+            "\n  Scenario: s{i} {key}\n    When I run \"true\"\n    {step}\n"
+        ));
+        if step.ends_with(':') {
+            f.push_str(&format!("      \"\"\"\n      {{vars.{key}}}\n      \"\"\"\n"));
         }
     }
     f
@@ -143,15 +146,17 @@ fn hostile_step_arguments_never_run_and_fail_cleanly() {
         all.len()
     );
     let inv = inventory(&lab, &payloads);
-    // Steps whose lint check refuses a `{vars.KEY}` argument (a MySQL variable name must be
-    // letters and digits) never see a payload at run time: lint stops them (exit 2).
-    let probe = suite(&[("i.feature", &feature(&all, &keys[..1])), ("inv.toml", &inv)]);
+    // A step whose lint check refuses a payload (checks run on each host's values: a MySQL
+    // variable name must be letters and digits, a header value has no line break) never
+    // sends it: lint stops the run (exit 2). The run takes every other (step, payload).
+    let pairs: Vec<(&String, &String)> = all.iter().flat_map(|s| keys.iter().map(move |k| (s, k))).collect();
+    let probe = suite(&[("i.feature", &feature(&pairs)), ("inv.toml", &inv)]);
     let lint = cli_util_shakedown_in(probe.path(), &["lint", "-i", "inv.toml", "i.feature"]);
     assert_clean(&lint, "lint of the corpus");
-    let (refused, steps): (Vec<String>, Vec<String>) = all
+    let (refused, pairs): (Vec<_>, Vec<_>) = pairs
         .into_iter()
-        .partition(|s| lint.stderr.contains(&s.replace("{vars.P}", "{vars.p0}")));
-    let dir = suite(&[("i.feature", &feature(&steps, &keys)), ("inv.toml", &inv)]);
+        .partition(|(s, k)| lint.stderr.contains(&with_key(s, k)));
+    let dir = suite(&[("i.feature", &feature(&pairs)), ("inv.toml", &inv)]);
     let start = Instant::now();
     let run = cli_util_shakedown_in(
         dir.path(),
@@ -185,12 +190,15 @@ fn hostile_step_arguments_never_run_and_fail_cleanly() {
     );
     assert!(took < Duration::from_secs(240), "took {took:?}");
     assert_no_canary(&lab, "step arguments");
-    let total = steps.len() * payloads.len();
+    let mut refusing: Vec<&str> = refused.iter().map(|(s, _)| s.as_str()).collect();
+    refusing.dedup();
     println!(
-        "injection corpus: {} steps x {} payloads = {total} scenarios in {took:?}, {sent} host commands carried a payload, 0 executed; {} steps refuse a placeholder at lint: {refused:?}",
-        steps.len(),
+        "injection corpus: {} steps x {} payloads: {} scenarios in {took:?}, {sent} host commands carried a payload, 0 executed; {} (step, payload) pairs refused at lint, by {} steps: {refusing:?}",
+        all.len(),
         payloads.len(),
-        refused.len()
+        pairs.len(),
+        refused.len(),
+        refusing.len()
     );
 }
 
