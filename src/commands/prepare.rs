@@ -213,7 +213,8 @@ fn check_steps(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec
                             let text = step.text.strip_suffix(':').unwrap_or(&step.text);
                             problems.push(format!("{at}: {}{text}: {e}", step.keyword));
                         }
-                        if let Some(check) = def.check {
+                        // Arguments with placeholders are checked per host, below.
+                        if let (Some(check), Ok(args)) = (def.check, library.substitute_args(def, &args, None)) {
                             if let Err(e) = check(&args) {
                                 problems.push(format!("{at}: {}{}: {e}", step.keyword, step.text));
                             }
@@ -223,7 +224,9 @@ fn check_steps(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec
                         problems.push(format!(
                             "{at}: undefined step \"{}\"; {}",
                             step.text,
-                            super::lint::undefined_message(&near)
+                            library
+                                .quote_hint(&step.text)
+                                .unwrap_or_else(|| super::lint::undefined_message(&near))
                         ));
                     }
                     Match::Ambiguous(defs) => {
@@ -256,11 +259,24 @@ fn check_steps(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec
                 ));
                 continue;
             }
-            let texts = args.iter().chain(step.doc_string.as_ref().map(|d| &d.content));
-            for text in texts {
-                if let Err(e) = crate::steps::substitute(text, host) {
-                    problems.push(format!("{at}: {e}"));
+            // As the run does: this host's values in, then the step's own checks on them
+            // (`"{vars.app_url}health"` is a URL only once app_url is in).
+            match library.substitute_args(def, &args, host) {
+                Err(e) => problems.push(format!("{at}: {e}")),
+                Ok(values) if library.substitute_args(def, &args, None).is_err() => {
+                    if let Some(Err(e)) = def.check.map(|check| check(&values)) {
+                        let on = unit.host.as_deref().unwrap_or("no host");
+                        problems.push(format!("{at}: {}{}: on {on}: {e}", step.keyword, step.text));
+                    }
                 }
+                Ok(_) => {}
+            }
+            if let Some(Err(e)) = step
+                .doc_string
+                .as_ref()
+                .map(|d| crate::steps::substitute(&d.content, host))
+            {
+                problems.push(format!("{at}: {e}"));
             }
         }
     }

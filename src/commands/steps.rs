@@ -55,6 +55,12 @@ pub fn steps(args: &StepsArgs) -> Result<ExitStatus, BadInput> {
     println!(
         "Parameters: {{string}} = \"text\", {{int}} = 42, {{regex}} = /pattern/, {{duration}} = 500ms | 1.5s | 2m | 2 minutes | 1h 30m (as in --timeout); {{host}} = \"db1\" and {{group}} = \"web\" are quoted inventory names that lint resolves (a group, host or glob for {{group}}, as @hosts:)."
     );
+    println!(
+        "Quotes: \"say \\\"hi\\\"\" or 'say \"hi\"' (and 'it\\'s'); only the enclosing quote is unescaped, other backslashes stay as written."
+    );
+    println!(
+        "{{command}} = a quoted shell command line, run by sh -c: a placeholder in it is ONE quoted shell word, never shell syntax (write it bare: grep -- {{name}} /etc/hosts, not \"{{name}}\")."
+    );
     println!("Custom steps: TOML files in ./steps or --steps DIR; `shakedown steps --help-format` shows the format.");
     Ok(ExitStatus::Ok)
 }

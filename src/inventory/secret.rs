@@ -19,11 +19,13 @@ impl Secret {
     pub fn new(value: String) -> Self {
         if !value.is_empty() {
             let mut known = registry().lock().unwrap_or_else(|e| e.into_inner());
-            if !known.contains(&value) {
-                known.push(value.clone());
-                // Longest first, so a secret containing another is replaced whole.
-                known.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            for form in written_forms(&value) {
+                if !known.contains(&form) {
+                    known.push(form);
+                }
             }
+            // Longest first, so a secret containing another is replaced whole.
+            known.sort_by_key(|s| std::cmp::Reverse(s.len()));
         }
         Secret(value)
     }
@@ -44,6 +46,27 @@ impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
     }
+}
+
+/// `value` and the other forms in which shakedown may write it: shell-quoted as one word
+/// (a `{vars.KEY}` in a command line), that line quoted again for `sh -c` (`--trace`), and
+/// Rust-escaped (a command's output in a failure's `found`, quotes and newlines escaped,
+/// trimmed as output excerpts are).
+fn written_forms(value: &str) -> Vec<String> {
+    let quoted = crate::transport::quote(value);
+    let requoted = quoted.replace('\'', r"'\''");
+    let escaped = |v: &str| {
+        let debug = format!("{v:?}");
+        debug[1..debug.len() - 1].to_string()
+    };
+    let trimmed = value.trim();
+    let mut forms = vec![value.to_string()];
+    for form in [quoted, requoted, escaped(value), trimmed.to_string(), escaped(trimmed)] {
+        if !form.is_empty() && !forms.contains(&form) {
+            forms.push(form);
+        }
+    }
+    forms
 }
 
 /// Replaces every known secret value in `text` by `***`: the last line of defence applied
@@ -69,5 +92,21 @@ mod tests {
         assert_eq!(format!("{s} {s:?}"), "*** ***");
         assert_eq!(redact("password=canary-7f3a;"), "password=***;");
         assert_eq!(s.expose(), "canary-7f3a");
+    }
+
+    #[test]
+    fn a_secret_is_redacted_quoted_and_escaped_too() {
+        let value = "it's \"x\"\nSECRET-9c1d\n";
+        let _s = Secret::new(value.into());
+        let quoted = crate::transport::quote(value);
+        let line = format!("printf %s {quoted}");
+        for text in [
+            line.clone(),
+            crate::transport::Cmd::shell(line.as_str()).to_shell(),
+            format!("found {value:?}"),
+            format!("found {:?}", value.trim_end()),
+        ] {
+            assert!(!redact(&text).contains("SECRET-9c1d"), "{text} -> {}", redact(&text));
+        }
     }
 }

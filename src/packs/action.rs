@@ -183,9 +183,7 @@ pub fn resolve<'a>(
     if let Some(e) = library.keyword_error(def, kind) {
         return Err(e);
     }
-    let shell_line = ["run {string}", "command {string}", "output of {string}"]
-        .iter()
-        .any(|m| def.sentence.contains(m));
+    let shell_line = def.sentence.contains("{command}");
     if shell_line
         && sub
             .pieces
@@ -231,10 +229,9 @@ async fn macro_steps(
     let mut last = Outcome::pass(format!("{} steps to pass", list.len()), "all passed");
     for (i, sub) in list.iter().enumerate() {
         let (def, raw) = resolve(library, sub, caps, host.as_ref(), depth).map_err(StepError::Other)?;
-        let mut values = Vec::new();
-        for v in raw {
-            values.push(crate::steps::substitute(&v, host.as_ref()).map_err(|e| StepError::Other(e.to_string()))?);
-        }
+        let values = library
+            .substitute_args(def, &raw, host.as_ref())
+            .map_err(StepError::Other)?;
         if def.needs_host && ctx.host.is_none() {
             return Err(StepError::NoHost);
         }

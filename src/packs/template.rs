@@ -117,6 +117,12 @@ fn placeholder(inner: &str, params: &[String]) -> Result<Piece, String> {
     let hint = crate::nearest::nearest(inner, known.iter().copied())
         .map(|n| format!(" (did you mean {{{n}}}?)"))
         .unwrap_or_default();
+    if params.is_empty() {
+        // A feature's command line (`crate::steps::vars::substitute_command`): no captures.
+        return Err(format!(
+            "unknown placeholder {{{inner}}}{hint}: use {{name}}, {{address}} or {{vars.KEY}}; write {{{{ and }}}} for literal braces"
+        ));
+    }
     Err(format!(
         "unknown placeholder {{{inner}}}{hint}: use a name from `params` ({}), {{name}}, {{address}} or {{vars.KEY}}; write {{{{ and }}}} for literal braces",
         if params.is_empty() {
@@ -187,6 +193,12 @@ fn escape(ctx: Context, value: &str, capture: bool) -> Result<String, String> {
             if value.contains('"') {
                 return Err(format!(
                     "{value:?} cannot be passed on to another step: it contains a double quote"
+                ));
+            }
+            if value.ends_with('\\') {
+                // Before the closing quote it would read as `\"`, an escaped quote.
+                return Err(format!(
+                    "{value:?} cannot be passed on to another step: it ends with a backslash"
                 ));
             }
             value.replace('{', "{{").replace('}', "}}")
@@ -511,5 +523,15 @@ mod tests {
         assert_eq!(t.render(Context::Regex, &["a.b*".into()], None).unwrap(), r"^a\.b\*$");
         let t = parse("{u}", &p(&["u"])).unwrap();
         assert!(t.render(Context::Header, &["a\r\nX: y".into()], None).is_err());
+        let t = parse("Then the file \"{u}\" should exist", &p(&["u"])).unwrap();
+        assert!(
+            t.render(Context::Step, &["C:\\".into()], None)
+                .unwrap_err()
+                .contains("backslash")
+        );
+        assert_eq!(
+            t.render(Context::Step, &["a\\b".into()], None).unwrap(),
+            "Then the file \"a\\b\" should exist"
+        );
     }
 }

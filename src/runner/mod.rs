@@ -231,11 +231,7 @@ fn plan_facts(handle: &HostHandle, unit: &Unit, library: &StepLibrary) {
             if def.facts.iter().any(|f| f.from_args()) {
                 // What the step's arguments name, after the host's variables are put in
                 // (a bad placeholder is the step's to report).
-                let args: Result<Vec<String>, _> = raw
-                    .iter()
-                    .map(|r| crate::steps::substitute(r, Some(&handle.host)))
-                    .collect();
-                if let Ok(args) = args {
+                if let Ok(args) = library.substitute_args(def, &raw, Some(&handle.host)) {
                     for fact in def.facts.iter().filter(|f| f.from_args()) {
                         handle.facts.plan_read(*fact, &args);
                     }
@@ -431,7 +427,13 @@ impl Shared {
 async fn run_step(ctx: &mut StepCtx, library: &StepLibrary, step: &crate::suite::Step) -> StepResult {
     let (def, raw) = match library.find(&step.text) {
         Match::One(def, raw) => (def, raw),
-        Match::None(near) => return StepResult::Error(crate::commands::lint::undefined_message(&near)),
+        Match::None(near) => {
+            return StepResult::Error(
+                library
+                    .quote_hint(&step.text)
+                    .unwrap_or_else(|| crate::commands::lint::undefined_message(&near)),
+            );
+        }
         Match::Ambiguous(defs) => {
             return StepResult::Error(format!("ambiguous step: matches {} definitions", defs.len()));
         }
@@ -440,7 +442,7 @@ async fn run_step(ctx: &mut StepCtx, library: &StepLibrary, step: &crate::suite:
     let subst = |t: &str| crate::steps::substitute(t, host).map_err(|e| e.to_string());
     let args = (|| -> Result<Args, String> {
         Ok(Args {
-            values: raw.iter().map(|v| subst(v)).collect::<Result<_, _>>()?,
+            values: library.substitute_args(def, &raw, host)?,
             doc_string: step.doc_string.as_ref().map(|d| subst(&d.content)).transpose()?,
             table: step.table.clone(),
         })

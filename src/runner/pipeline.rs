@@ -215,11 +215,11 @@ mod tests {
         assert_eq!(def("the service {string} should be running").lane, Lane::Ahead);
         assert_eq!(def("the package {string} should be installed").lane, Lane::Ahead);
         assert_eq!(def("port {int} should be listening").lane, Lane::Ahead);
-        assert_eq!(def("the command {string} should succeed").lane, Lane::Ahead);
-        assert_eq!(def("the output of {string} should contain {string}").lane, Lane::Ahead);
+        assert_eq!(def("the command {command} should succeed").lane, Lane::Ahead);
+        assert_eq!(def("the output of {command} should contain {string}").lane, Lane::Ahead);
         assert_eq!(def("I request {string}").lane, Lane::Chain);
         assert_eq!(def("the response status should be {int}").lane, Lane::Chain);
-        assert_eq!(def("I run {string}").lane, Lane::Barrier);
+        assert_eq!(def("I run {command}").lane, Lane::Barrier);
         assert_eq!(def("the output should contain {string}").lane, Lane::Barrier);
     }
 

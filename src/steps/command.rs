@@ -1,6 +1,8 @@
 //! Command steps: run a shell command line on the current host and check its exit status
-//! and output. The command argument IS a shell command line by design (STEPS.md), run by
-//! `sh -c` on the host; "output" means stdout followed by stderr.
+//! and output. The command argument (`{command}`) IS a shell command line by design
+//! (STEPS.md), run by `sh -c` on the host; a `{name}`, `{address}` or `{vars.KEY}` inside it
+//! is one quoted shell word (`StepLibrary::substitute_args`). "output" means stdout followed
+//! by stderr.
 
 use futures::future::BoxFuture;
 
@@ -14,9 +16,9 @@ const MODULE: &str = "src/steps/command.rs";
 pub const STEPS: &[StepDef] = &[
     StepDef {
         line: line!(),
-        sentence: "I run {string}",
+        sentence: "I run {command}",
         example: r#"When I run "uptime""#,
-        doc: "Runs the command line with `sh -c` on the current host and keeps its exit status and output for the steps below. Passes whatever the exit status; the Then steps check it.",
+        doc: "Runs the command line with `sh -c` on the current host and keeps its exit status and output for the steps below. Passes whatever the exit status; the Then steps check it. A {name}, {address} or {vars.KEY} in it is one quoted shell word (write it bare, not inside quotes).",
         module: MODULE,
         file: MODULE,
         lane: Lane::Barrier,
@@ -105,7 +107,7 @@ pub const STEPS: &[StepDef] = &[
     },
     StepDef {
         line: line!(),
-        sentence: "the command {string} should succeed",
+        sentence: "the command {command} should succeed",
         example: r#"Then the command "test -d /srv/app/current" should succeed"#,
         doc: "Runs the command line with `sh -c` on the current host; it must exit 0. The failure shows the exit status and output.",
         module: MODULE,
@@ -118,7 +120,7 @@ pub const STEPS: &[StepDef] = &[
     },
     StepDef {
         line: line!(),
-        sentence: "the output of {string} should contain {string}",
+        sentence: "the output of {command} should contain {string}",
         example: r#"Then the output of "php -v" should contain "8.2""#,
         doc: "Runs the command line with `sh -c` on the current host; its output (stdout then stderr) must contain the text.",
         module: MODULE,

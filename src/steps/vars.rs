@@ -1,7 +1,8 @@
 //! `{name}`, `{address}` and `{vars.KEY}` in quoted arguments and doc strings, replaced
 //! by the current host's values before a step runs. `{{`/`}}` write literal braces; braces
 //! around anything that is not an identifier are left alone; any other `{identifier}` is
-//! an error naming it (and `lint` reports it at the step's line).
+//! an error naming it (and `lint` reports it at the step's line). In a shell command line
+//! (the command steps) each value is one quoted shell word: [`substitute_command`].
 
 use crate::inventory::Host;
 
@@ -68,6 +69,20 @@ pub fn substitute(text: &str, host: Option<&Host>) -> Result<String, VarError> {
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// Replaces placeholders in a shell command line (the command of `I run`, `the command
+/// ...`, `the output of ...`): each value is inserted as ONE quoted shell word, the way
+/// step packs insert theirs ([`crate::packs::template`]), so an inventory value is data to
+/// the shell, never syntax: `echo {vars.x}` with x = `$(touch /tmp/p)` prints that text.
+/// Refused, because the quoting would be undone there: a placeholder inside quotes or
+/// backticks (`grep "{name}"`: write `grep {name}`), and a line with placeholders that
+/// re-reads text as code (`eval`, `sh -c`, a heredoc). `${VAR}` is the shell's, left as is.
+pub fn substitute_command(line: &str, host: Option<&Host>) -> Result<String, String> {
+    use crate::packs::template::{self, Context};
+    let t = template::parse(line, &[]).map_err(|(_, e)| e)?;
+    template::check_shell(&t)?;
+    t.render(Context::Shell, &[], host)
 }
 
 fn lookup(key: &str, host: Option<&Host>) -> Result<String, VarError> {
@@ -138,5 +153,66 @@ mod tests {
             "host web1 has no variable \"app_ulr\" (did you mean \"app_url\"?)"
         );
         assert!(matches!(substitute("{name}", None), Err(VarError::NoHost(_))));
+    }
+
+    #[test]
+    fn a_placeholder_in_a_command_line_is_one_quoted_word() {
+        let mut h = host();
+        h.vars.insert("evil".into(), "$(touch /tmp/pwned2)".into());
+        assert_eq!(
+            substitute_command("echo {vars.evil} {name}", Some(&h)).unwrap(),
+            "echo '$(touch /tmp/pwned2)' web1"
+        );
+        // Shell braces stay; literal braces as everywhere.
+        assert_eq!(
+            substitute_command("echo ${HOME} {{x}} [0-9]{7} awk '{print $1}'", Some(&h)).unwrap(),
+            "echo ${HOME} {x} [0-9]{7} awk '{print $1}'"
+        );
+        // Inside quotes or backticks the quoting would be undone: refused, with the fix.
+        for bad in [
+            "echo \"{vars.evil}\"",
+            "echo '{name}'",
+            "echo `{name}`",
+            "eval {vars.evil}",
+        ] {
+            let err = substitute_command(bad, Some(&h)).unwrap_err();
+            assert!(
+                err.contains("{vars.evil}") || err.contains("{name}") || err.contains("eval"),
+                "{bad}: {err}"
+            );
+        }
+        assert!(
+            substitute_command("echo {nmae}", Some(&h))
+                .unwrap_err()
+                .starts_with("unknown placeholder {nmae} (did you mean {name}?): use {name}, {address} or {vars.KEY}")
+        );
+        assert_eq!(
+            substitute_command("echo {vars.app_ulr}", Some(&h)).unwrap_err(),
+            "host web1 has no variable \"app_ulr\" (did you mean \"app_url\"?)"
+        );
+        assert!(substitute_command("echo {name}", None).is_err());
+        assert_eq!(substitute_command("echo plain", None).unwrap(), "echo plain");
+    }
+
+    #[test]
+    fn hostile_values_in_a_command_line_reach_a_real_shell_as_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let canary = dir.path().join("pwned");
+        let c = canary.to_str().unwrap();
+        for value in [
+            format!("$(touch {c})"),
+            format!("`touch {c}`"),
+            format!("'; touch {c}; echo '"),
+            format!("\"; touch {c}; \""),
+            format!("a\ntouch {c}\n"),
+            format!("$HOME; touch {c}"),
+        ] {
+            let mut h = host();
+            h.vars.insert("v".into(), value.clone());
+            let line = substitute_command("printf %s {vars.v}", Some(&h)).unwrap();
+            let out = std::process::Command::new("sh").arg("-c").arg(&line).output().unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), value, "{line}");
+            assert!(!canary.exists(), "{line} ran a command");
+        }
     }
 }

@@ -10,6 +10,7 @@ mod malformed;
 mod options;
 mod packs;
 mod partition;
+mod quoting;
 mod serve;
 
 use util::{shakedown, shakedown_in, suite};

@@ -6,8 +6,11 @@
 //! create is never created; every run ends cleanly (exit 0, 1 or 2, no panic, in time).
 //!
 //! The command of the command steps (`I run`, `the command ...`, `the output of ...`) is a
-//! shell command line by design and is left out. Custom steps: after the packs branch
-//! merges, add their catalogue (`shakedown steps --steps DIR`) to [`catalogue`].
+//! shell command line by design and is left out of the catalogue sweep; the placeholders
+//! inside it are one quoted shell word, which
+//! [`placeholders_in_command_lines_are_one_quoted_word`] checks with the same payloads and
+//! with `*_env` secrets. Custom steps: after the packs branch merges, add their catalogue
+//! (`shakedown steps --steps DIR`) to [`catalogue`].
 
 use std::time::{Duration, Instant};
 
@@ -82,18 +85,21 @@ fn catalogue() -> Vec<String> {
         .collect()
 }
 
-/// A feature of one scenario per (step, payload) on web1.
-fn feature(steps: &[String], keys: &[String]) -> String {
+/// The step with the payload of `key` in place of `{vars.P}`.
+fn with_key(step: &str, key: &str) -> String {
+    step.replace("{vars.P}", &format!("{{vars.{key}}}"))
+}
+
+/// A feature of one scenario per (step, payload key) on web1.
+fn feature(pairs: &[(&String, &String)]) -> String {
     let mut f = String::from("@hosts:web1\nFeature: Injection\n");
-    for (i, step) in steps.iter().enumerate() {
-        for key in keys {
-            let step = step.replace("{vars.P}", &format!("{{vars.{key}}}"));
-            f.push_str(&format!(
-                "\n  Scenario: s{i} {key}\n    When I run \"true\"\n    {step}\n"
-            ));
-            if step.ends_with(':') {
-                f.push_str(&format!("      \"\"\"\n      {{vars.{key}}}\n      \"\"\"\n"));
-            }
+    for (i, (step, key)) in pairs.iter().enumerate() {
+        let step = with_key(step, key);
+        f.push_str(&format!(
+            "\n  Scenario: s{i} {key}\n    When I run \"true\"\n    {step}\n"
+        ));
+        if step.ends_with(':') {
+            f.push_str(&format!("      \"\"\"\n      {{vars.{key}}}\n      \"\"\"\n"));
         }
     }
     f
@@ -140,15 +146,17 @@ fn hostile_step_arguments_never_run_and_fail_cleanly() {
         all.len()
     );
     let inv = inventory(&lab, &payloads);
-    // Steps whose lint check refuses a `{vars.KEY}` argument (a MySQL variable name must be
-    // letters and digits) never see a payload at run time: lint stops them (exit 2).
-    let probe = suite(&[("i.feature", &feature(&all, &keys[..1])), ("inv.toml", &inv)]);
+    // A step whose lint check refuses a payload (checks run on each host's values: a MySQL
+    // variable name must be letters and digits, a header value has no line break) never
+    // sends it: lint stops the run (exit 2). The run takes every other (step, payload).
+    let pairs: Vec<(&String, &String)> = all.iter().flat_map(|s| keys.iter().map(move |k| (s, k))).collect();
+    let probe = suite(&[("i.feature", &feature(&pairs)), ("inv.toml", &inv)]);
     let lint = cli_util_shakedown_in(probe.path(), &["lint", "-i", "inv.toml", "i.feature"]);
     assert_clean(&lint, "lint of the corpus");
-    let (refused, steps): (Vec<String>, Vec<String>) = all
+    let (refused, pairs): (Vec<_>, Vec<_>) = pairs
         .into_iter()
-        .partition(|s| lint.stderr.contains(&s.replace("{vars.P}", "{vars.p0}")));
-    let dir = suite(&[("i.feature", &feature(&steps, &keys)), ("inv.toml", &inv)]);
+        .partition(|(s, k)| lint.stderr.contains(&with_key(s, k)));
+    let dir = suite(&[("i.feature", &feature(&pairs)), ("inv.toml", &inv)]);
     let start = Instant::now();
     let run = cli_util_shakedown_in(
         dir.path(),
@@ -182,12 +190,15 @@ fn hostile_step_arguments_never_run_and_fail_cleanly() {
     );
     assert!(took < Duration::from_secs(240), "took {took:?}");
     assert_no_canary(&lab, "step arguments");
-    let total = steps.len() * payloads.len();
+    let mut refusing: Vec<&str> = refused.iter().map(|(s, _)| s.as_str()).collect();
+    refusing.dedup();
     println!(
-        "injection corpus: {} steps x {} payloads = {total} scenarios in {took:?}, {sent} host commands carried a payload, 0 executed; {} steps refuse a placeholder at lint: {refused:?}",
-        steps.len(),
+        "injection corpus: {} steps x {} payloads: {} scenarios in {took:?}, {sent} host commands carried a payload, 0 executed; {} (step, payload) pairs refused at lint, by {} steps: {refusing:?}",
+        all.len(),
         payloads.len(),
-        refused.len()
+        pairs.len(),
+        refused.len(),
+        refusing.len()
     );
 }
 
@@ -243,6 +254,141 @@ fn hostile_inventory_values_never_run_and_fail_cleanly() {
     println!(
         "injection through inventory values: {} cases, exit codes {codes:?}, 0 executed",
         edits.len()
+    );
+}
+
+/// Issue 18, item 7: a `{vars.KEY}` inside the command line of `I run`, `the command ...`
+/// and `the output of ...` is inserted as one quoted shell word. Every payload of the corpus
+/// that can be a command-line argument at all (not NUL, not 200 kB) and five `*_env`
+/// secrets holding `'`, `"`, `$`, backticks and newlines are printed by web1's shell as
+/// written (every scenario passes); the issue's own `$(touch /tmp/pwned2)` too; nothing
+/// runs there or here; a failing step that shows such a command line leaks no secret.
+#[test]
+fn placeholders_in_command_lines_are_one_quoted_word() {
+    let Some(lab) = lab() else { return };
+    const PWNED: &str = "/tmp/pwned2";
+    lab.exec("web1", &format!("rm -f {CANARY} {PWNED}"));
+    let _ = std::fs::remove_file(CANARY);
+    let _ = std::fs::remove_file(PWNED);
+    let t = format!("touch {CANARY}");
+    let plain: Vec<String> = payloads()
+        .into_iter()
+        .filter(|p| !p.contains("\\u0000") && p.len() < 1000)
+        .collect();
+    let secrets: Vec<String> = [
+        format!("it's; {t}; echo '"),
+        format!("say \"hi\"; {t}; \""),
+        format!("$({t}) $HOME ${{PATH}}"),
+        format!("`{t}`"),
+        format!("x\n{t}\n"),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, v)| format!("SECRETMARK{i} {v}"))
+    .collect();
+    let env: Vec<(String, String)> = secrets
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (format!("SD_INJECTION_SECRET_{i}"), v.clone()))
+        .collect();
+    let mut vars: Vec<String> = plain
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("p{i} = \"{p}\""))
+        .collect();
+    vars.extend(
+        env.iter()
+            .enumerate()
+            .map(|(i, (name, _))| format!("s{i}_env = \"{name}\"")),
+    );
+    vars.push(format!("evil = \"$(touch {PWNED})\""));
+    let inv = std::fs::read_to_string(lab.inventory()).expect("inventory");
+    let inv = inv.replacen("vars = { ", &format!("vars = {{ {}, ", vars.join(", ")), 1);
+    let keys: Vec<String> = (0..plain.len())
+        .map(|i| format!("p{i}"))
+        .chain((0..secrets.len()).map(|i| format!("s{i}")))
+        .collect();
+    let mut feature = String::from(
+        "@hosts:web1\nFeature: Command lines\n\n  Scenario: the issue's example\n    When I run \"echo {vars.evil}\"\n    Then the output should contain \"$(touch /tmp/pwned2)\"\n",
+    );
+    for key in &keys {
+        feature.push_str(&format!(
+            "\n  Scenario: {key}\n    When I run \"printf %s {{vars.{key}}}\"\n    Then the command should succeed\n    And the output should contain \"{{vars.{key}}}\"\n    And the command \"test -n {{vars.{key}}}\" should succeed\n    And the output of \"printf %s {{vars.{key}}}\" should contain \"{{vars.{key}}}\"\n"
+        ));
+    }
+    let dir = suite(&[("c.feature", &feature), ("inv.toml", &inv)]);
+    let shakedown = |args: &[&str]| -> crate::util::Run {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_shakedown"));
+        cmd.args(args)
+            .current_dir(dir.path())
+            .env_remove("SHAKEDOWN_INVENTORY")
+            .env("NO_COLOR", "1");
+        cmd.env("SHAKEDOWN_MYSQL_PASSWORD", lab.mysql_password());
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("shakedown runs").into()
+    };
+    let run = shakedown(&[
+        "run",
+        "-i",
+        "inv.toml",
+        "c.feature",
+        "--format",
+        "pretty",
+        "--step-timeout",
+        "5s",
+        "--trace",
+        "trace.log",
+    ]);
+    assert_clean(&run, "command lines");
+    run.assert_exit(0);
+    let trace = std::fs::read_to_string(dir.path().join("trace.log")).expect("trace");
+    assert!(
+        trace.contains("sd-injected"),
+        "the payloads did not reach web1:\n{trace:.2000}"
+    );
+    assert!(!trace.contains("SECRETMARK"), "a secret in the trace:\n{trace}");
+    assert!(
+        !run.all().contains("SECRETMARK"),
+        "a secret in the output:\n{}",
+        run.all()
+    );
+    assert_no_canary(&lab, "command lines");
+    let remote = lab.exec("web1", &format!("test -e {PWNED} && echo FOUND || true"));
+    assert!(!remote.contains("FOUND"), "$(touch {PWNED}) ran on web1");
+    // A failing step shows the command line and the output: still no secret.
+    let failing: String = (0..secrets.len())
+        .map(|i| format!("\n  Scenario: f{i}\n    Then the output of \"printf %s {{vars.s{i}}}\" should contain \"nothing like it\"\n"))
+        .collect();
+    std::fs::write(
+        dir.path().join("f.feature"),
+        format!("@hosts:web1\nFeature: Failing\n{failing}"),
+    )
+    .expect("write");
+    let run = shakedown(&[
+        "run",
+        "-i",
+        "inv.toml",
+        "f.feature",
+        "--format",
+        "pretty",
+        "--trace",
+        "trace2.log",
+    ]);
+    run.assert_exit(1).assert_contains("expected: output of `printf %s ");
+    let trace = std::fs::read_to_string(dir.path().join("trace2.log")).expect("trace");
+    assert!(
+        !run.all().contains("SECRETMARK"),
+        "a secret in the output:\n{}",
+        run.all()
+    );
+    assert!(!trace.contains("SECRETMARK"), "a secret in the trace:\n{trace}");
+    assert_no_canary(&lab, "failing command lines");
+    println!(
+        "command lines: {} plain values and {} secrets through I run, the command and the output of; 0 executed",
+        plain.len(),
+        secrets.len()
     );
 }
 

@@ -111,6 +111,30 @@ fn the_web_feature_passes_on_the_lab_with_measured_response_times() {
     }
 }
 
+/// Issue 18, items 6 and 8: a whole URL from `{vars.app_url}` passes lint (URLs are checked
+/// after each host's values are put in, as the run does) and the run; quotes inside quoted
+/// arguments, escaped in `"..."` or bare in `'...'`, match the JSON body.
+#[test]
+fn a_url_from_a_variable_and_quotes_in_arguments_pass_lint_and_run() {
+    let Some(lab) = lab() else { return };
+    let text = feature(
+        "web",
+        &[(
+            "health from app_url",
+            r#"When I request "{vars.app_url}health"
+            Then the response status should be 200
+            And the response should contain "\"status\":\"ok\""
+            And the response should contain '"host":"{name}"'
+            And the JSON at 'status' should be "ok""#,
+        )],
+    );
+    let dir = suite(&[("web.feature", &text)]);
+    lab.shakedown_in(dir.path(), &["lint", "web.feature"]).assert_exit(0);
+    run_suite(&lab, &text, &[])
+        .assert_exit(0)
+        .assert_contains("2 scenarios (2 passed) on 2 hosts");
+}
+
 #[test]
 fn nginx_answering_500_on_web2_fails_every_content_sentence_there_only() {
     let Some(lab) = lab() else { return };
