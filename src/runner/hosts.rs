@@ -177,9 +177,28 @@ impl HostPool {
         self.handles.get(name).cloned()
     }
 
-    /// The hosts selected by a group name, host name or glob (as `@hosts:`), in order.
+    /// The hosts selected by a group name, host name or glob (as `@hosts:`), in order; a
+    /// pattern that selects nothing as a whole is read as a comma list of such patterns
+    /// (as lint reads it: `steps::arguments::resolve`).
     pub fn select(&self, pattern: &str) -> Result<Vec<Arc<HostHandle>>, String> {
-        let names: Vec<String> = if let Some(members) = self.groups.get(pattern) {
+        let mut names = self.select_whole(pattern);
+        if names.is_empty() && pattern.contains(',') {
+            for part in pattern.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                for name in self.select_whole(part) {
+                    if !names.contains(&name) {
+                        names.push(name);
+                    }
+                }
+            }
+        }
+        if names.is_empty() {
+            return Err(format!("no host or group \"{pattern}\" in the inventory"));
+        }
+        Ok(names.iter().filter_map(|n| self.get(n)).collect())
+    }
+
+    fn select_whole(&self, pattern: &str) -> Vec<String> {
+        if let Some(members) = self.groups.get(pattern) {
             members.clone()
         } else if self.handles.contains_key(pattern) {
             vec![pattern.to_string()]
@@ -192,11 +211,7 @@ impl HostPool {
                 .collect()
         } else {
             Vec::new()
-        };
-        if names.is_empty() {
-            return Err(format!("no host or group \"{pattern}\" in the inventory"));
         }
-        Ok(names.iter().filter_map(|n| self.get(n)).collect())
     }
 
     /// The address to reach `name_or_address` at: the inventory address of a host of
