@@ -207,42 +207,7 @@ EOF
 # Numbers a pack measures against each kind of limit, inside, on and beyond it: the
 # Nagios service below checks every threshold with the Monitoring Plugins' range parser.
 mkdir -p "$S/steps"
-cat >"$S/steps/numbers.toml" <<'EOF'
-[[step]]
-sentence = "the number {int} should be between {int} and {int}"
-params = ["n", "lo", "hi"]
-example = "Then the number 5 should be between 1 and 8"
-command = "echo {n}"
-measure = { label = "number", regex = '(-?\d+)', between = ["{lo}", "{hi}"] }
-
-[[step]]
-sentence = "the number {int} should be under {int}"
-params = ["n", "limit"]
-example = "Then the number 5 should be under 8"
-command = "echo {n}"
-measure = { label = "number", regex = '(-?\d+)', less_than = "{limit}" }
-
-[[step]]
-sentence = "the number {int} should be at most {int}"
-params = ["n", "limit"]
-example = "Then the number 5 should be at most 8"
-command = "echo {n}"
-measure = { label = "number", regex = '(-?\d+)', at_most = "{limit}" }
-
-[[step]]
-sentence = "the number {int} should be over {int}"
-params = ["n", "limit"]
-example = "Then the number 5 should be over 1"
-command = "echo {n}"
-measure = { label = "number", regex = '(-?\d+)', more_than = "{limit}" }
-
-[[step]]
-sentence = "the number {int} should be at least {int}"
-params = ["n", "limit"]
-example = "Then the number 5 should be at least 1"
-command = "echo {n}"
-measure = { label = "number", regex = '(-?\d+)', at_least = "{limit}" }
-EOF
+cp fixtures/measure/numbers.toml "$S/steps/numbers.toml"
 cat >"$S/numbers.feature" <<'EOF'
 Feature: Numbers
   Scenario Outline: between <n>

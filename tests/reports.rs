@@ -386,49 +386,7 @@ fn perfdata_and_failures(stdout: &str) -> (Vec<shakedown::report::perfdata::Perf
 
 /// A pack of one sentence per comparison a pack's `measure` offers; the number is the
 /// step's own argument (`echo`), so a scenario passes or fails by its numbers alone.
-const NUMBER_PACK: &str = r#"
-[[step]]
-sentence = "the number {int} should be between {int} and {int}"
-params = ["n", "lo", "hi"]
-example = "Then the number 5 should be between 1 and 8"
-command = "echo {n}"
-measure = { label = "number", regex = '(-?\d+)', between = ["{lo}", "{hi}"] }
-
-[[step]]
-sentence = "the number {int} should be under {int}"
-params = ["n", "limit"]
-example = "Then the number 5 should be under 8"
-command = "echo {n}"
-measure = { label = "number", regex = '(-?\d+)', less_than = "{limit}" }
-
-[[step]]
-sentence = "the number {int} should be at most {int}"
-params = ["n", "limit"]
-example = "Then the number 5 should be at most 8"
-command = "echo {n}"
-measure = { label = "number", regex = '(-?\d+)', at_most = "{limit}" }
-
-[[step]]
-sentence = "the number {int} should be over {int}"
-params = ["n", "limit"]
-example = "Then the number 5 should be over 1"
-command = "echo {n}"
-measure = { label = "number", regex = '(-?\d+)', more_than = "{limit}" }
-
-[[step]]
-sentence = "the number {int} should be at least {int}"
-params = ["n", "limit"]
-example = "Then the number 5 should be at least 1"
-command = "echo {n}"
-measure = { label = "number", regex = '(-?\d+)', at_least = "{limit}" }
-
-[[step]]
-sentence = "the number {int} should be exactly {int}"
-params = ["n", "limit"]
-example = "Then the number 5 should be exactly 5"
-command = "echo {n}"
-measure = { label = "number", regex = '(-?\d+)', equals = "{limit}" }
-"#;
+const NUMBER_PACK: &str = include_str!("../fixtures/measure/numbers.toml");
 
 /// Every comparison, with values inside, on and beyond each limit (a pack's `between =
 /// [1, 8]` used to emit `;;8`, which reads a failed 0 as OK, and `at_least = 1` `;;1`,
