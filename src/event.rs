@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::steps::StepResult;
+use crate::outcome::StepResult;
 use crate::suite::Unit;
 
 /// One thing that happened during a run.

@@ -19,6 +19,7 @@ pub mod facts;
 pub mod inventory;
 pub mod nearest;
 pub mod notify;
+pub mod outcome;
 pub mod packs;
 pub mod probes;
 pub mod report;

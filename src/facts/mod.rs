@@ -173,16 +173,13 @@ pub(crate) async fn run_ok(host: &HostHandle, cmd: &Cmd, timeout: Duration) -> R
 
 /// A [`FactError::Command`] describing `out`.
 pub(crate) fn failed(cmd: &Cmd, out: &Output) -> FactError {
-    let status = out
-        .status
-        .map(|s| format!("exit status {s}"))
-        .unwrap_or_else(|| "killed by a signal".into());
+    let status = crate::outcome::exit_status(out.status);
     let err = out.stderr_text();
     let err = err.trim();
     let why = if err.is_empty() {
         status
     } else {
-        format!("{status}: {}", crate::steps::expect::excerpt(err))
+        format!("{status}: {}", crate::outcome::excerpt(err))
     };
     FactError::Command {
         cmd: cmd.to_shell(),

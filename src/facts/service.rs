@@ -11,7 +11,7 @@ use super::platform::{InitSystem, Platform};
 use super::prefetch::Alternatives;
 use super::{FactError, run};
 use crate::runner::hosts::HostHandle;
-use crate::steps::expect::excerpt;
+use crate::outcome::excerpt;
 use crate::transport::{Cmd, Output};
 
 /// Whether a service starts at boot.

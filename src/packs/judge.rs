@@ -237,16 +237,7 @@ impl<'a> Judge<'a> {
 
 /// `exit status 1, output "..."` as the command steps word it.
 fn status_text(seen: &Seen) -> String {
-    let status = match seen.exit {
-        Some(s) => format!("exit status {s}"),
-        None => "killed by a signal".into(),
-    };
-    let out = format!("{}{}", seen.stdout, seen.stderr);
-    if out.trim().is_empty() {
-        status
-    } else {
-        format!("{status}, output {}", excerpt(&out))
-    }
+    crate::outcome::exit_text(seen.exit, &format!("{}{}", seen.stdout, seen.stderr))
 }
 
 /// A limit: a number, or a duration (`10 minutes`) in the measure's unit (`ms` or seconds).

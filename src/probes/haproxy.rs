@@ -181,7 +181,7 @@ pub async fn read_stats(host: &HostHandle, timeout: Duration) -> Result<(Vec<Sta
     if !out.success() || stdout.trim().is_empty() {
         let why: Vec<&str> = err_lines.collect();
         let why = if why.is_empty() {
-            format!("exit status {:?}, no output", out.status)
+            format!("{}, no output", crate::outcome::exit_status(out.status))
         } else {
             why.join(" ")
         };

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::Format;
 use crate::event::{Event, RunSummary, UnitResult, UnitStatus};
 use crate::inventory::secret::redact;
-use crate::steps::StepResult;
+use crate::outcome::StepResult;
 
 use super::{Report, ReportError};
 

@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::{Report, ReportError};
 use crate::event::{Event, RunSummary, UnitResult};
 use crate::inventory::secret::redact;
-use crate::steps::StepResult;
+use crate::outcome::StepResult;
 use crate::suite::Step;
 
 /// The Cucumber JSON report: writes the file in `finish`.

@@ -19,7 +19,7 @@ use junit_report::{OffsetDateTime, Report as JunitReport, TestCase, TestCaseBuil
 use super::{Report, ReportError, RetryNotes};
 use crate::event::{Event, RunSummary, UnitResult, UnitStatus};
 use crate::inventory::secret::redact;
-use crate::steps::StepResult;
+use crate::outcome::StepResult;
 
 /// The JUnit report: collects the stream, writes the file in `finish`.
 pub struct Junit {

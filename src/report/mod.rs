@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::event::{Event, RunSummary, UnitResult};
-use crate::steps::Measurement;
+use crate::outcome::Measurement;
 use crate::suite::{Feature, Unit};
 
 /// A report could not be written.
@@ -203,12 +203,4 @@ pub fn measured_line(m: &Measurement) -> String {
     }
 }
 
-/// A number without exponent or trailing zeros (`812`, `0.25`, `1.5`), at most 6 decimals.
-pub fn number(value: f64) -> String {
-    if !value.is_finite() {
-        return value.to_string();
-    }
-    let text = format!("{value:.6}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    if text == "-0" { "0".into() } else { text.to_string() }
-}
+pub use crate::outcome::number;

@@ -12,7 +12,7 @@ use super::{Report, ReportError};
 use crate::error::ExitStatus;
 use crate::event::{Event, RunSummary, UnitResult, UnitStatus};
 use crate::inventory::secret::redact;
-use crate::steps::StepResult;
+use crate::outcome::StepResult;
 
 /// Largest output, in bytes (the guidelines' 4 KB, with room to spare).
 pub const MAX_OUTPUT: usize = 4000;

@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 
 use crate::event::{RunSummary, UnitResult};
-use crate::steps::Measurement;
+use crate::outcome::Measurement;
 
 /// Longest `HOST SCENARIO` or `MEASURE` part, in characters.
 pub const MAX_PART: usize = 60;

@@ -18,7 +18,7 @@ use super::Snapshot;
 use crate::event::{UnitResult, UnitStatus};
 use crate::inventory::secret::redact;
 use crate::report::{feature_title, step_title};
-use crate::steps::StepResult;
+use crate::outcome::StepResult;
 
 #[derive(Serialize)]
 struct Health<'a> {

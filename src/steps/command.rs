@@ -6,7 +6,7 @@
 
 use futures::future::BoxFuture;
 
-use super::expect::{check_last_regex, contains, excerpt, matches};
+use super::expect::{check_last_regex, contains, matches};
 use super::{Args, CommandRun, Lane, Outcome, StepCtx, StepDef, StepError, StepOutput};
 use crate::transport::Cmd;
 
@@ -150,16 +150,7 @@ fn combined(run: &CommandRun) -> String {
 }
 
 fn status_text(run: &CommandRun) -> String {
-    let status = match run.output.status {
-        Some(s) => format!("exit status {s}"),
-        None => "killed by a signal".into(),
-    };
-    let out = combined(run);
-    if out.trim().is_empty() {
-        status
-    } else {
-        format!("{status}, output {}", excerpt(&out))
-    }
+    crate::outcome::exit_text(run.output.status, &combined(run))
 }
 
 fn run_command(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {

@@ -7,18 +7,7 @@ use regex::Regex;
 
 use super::{Outcome, StepError};
 
-/// Longest `found` text shown before truncation.
-pub const FOUND_MAX: usize = 400;
-
-/// Shortens `text` for a failure message, keeping its start and saying how much was cut.
-pub fn excerpt(text: &str) -> String {
-    let text = text.trim_end();
-    if text.chars().count() <= FOUND_MAX {
-        return format!("{text:?}");
-    }
-    let head: String = text.chars().take(FOUND_MAX).collect();
-    format!("{head:?}... ({} more bytes)", text.len() - head.len())
-}
+pub use crate::outcome::{FOUND_MAX, excerpt};
 
 /// Compiles a regex argument, as a step error when it does not compile.
 pub fn regex(pattern: &str) -> Result<Regex, StepError> {

@@ -23,79 +23,11 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-pub use crate::report::perfdata::Range;
+pub use crate::outcome::{Measurement, Outcome, Range, StepResult};
 
 pub use context::{CommandRun, StepCtx};
 pub use library::{Match, StepLibrary};
 pub use vars::{VarError, substitute};
-
-/// A value a step measured: response time, lag, filesystem use. Feeds the console's
-/// expected/found, JUnit and Nagios perfdata alike.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Measurement {
-    /// Short label (`response time`, `filesystem / use`).
-    pub label: String,
-    /// The value.
-    pub value: f64,
-    /// Unit as Nagios spells it (`ms`, `s`, `%`, `B`, `c` or empty).
-    pub unit: String,
-    /// Warning threshold, if the step has one.
-    pub warn: Option<Range>,
-    /// Critical threshold: the values the step lets pass, in the Monitoring Plugins range
-    /// syntax (`1:` at least 1, `1:8` between, `@500:` under 500).
-    pub crit: Option<Range>,
-}
-
-/// What a step found: passed or not, with what was expected and what was found.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Outcome {
-    /// Whether the check held.
-    pub passed: bool,
-    /// What the step expected, in words.
-    pub expected: String,
-    /// What it found (truncated to a readable length by the reports).
-    pub found: String,
-    /// Values measured on the way.
-    pub measured: Vec<Measurement>,
-}
-
-impl Outcome {
-    /// A passed check.
-    pub fn pass(expected: impl Into<String>, found: impl Into<String>) -> Self {
-        Outcome {
-            passed: true,
-            expected: expected.into(),
-            found: found.into(),
-            measured: Vec::new(),
-        }
-    }
-
-    /// A failed check.
-    pub fn fail(expected: impl Into<String>, found: impl Into<String>) -> Self {
-        Outcome {
-            passed: false,
-            expected: expected.into(),
-            found: found.into(),
-            measured: Vec::new(),
-        }
-    }
-
-    /// Passed when `ok`.
-    pub fn check(ok: bool, expected: impl Into<String>, found: impl Into<String>) -> Self {
-        Outcome {
-            passed: ok,
-            expected: expected.into(),
-            found: found.into(),
-            measured: Vec::new(),
-        }
-    }
-
-    /// Adds a measured value.
-    pub fn with(mut self, m: Measurement) -> Self {
-        self.measured.push(m);
-        self
-    }
-}
 
 /// A step that could not check at all (as opposed to checking and finding it wrong).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -112,43 +44,6 @@ pub enum StepError {
     /// Anything else, in words.
     #[error("{0}")]
     Other(String),
-}
-
-/// The result of one step, as events and reports carry it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StepResult {
-    /// Checked and held.
-    Passed(Outcome),
-    /// Checked and did not hold.
-    Failed(Outcome),
-    /// Could not check.
-    Error(String),
-    /// Not run (an earlier step failed, or the run stopped).
-    Skipped,
-}
-
-impl StepResult {
-    /// Failed or errored.
-    pub fn is_failure(&self) -> bool {
-        matches!(self, StepResult::Failed(_) | StepResult::Error(_))
-    }
-
-    /// Measured values, if the step ran.
-    pub fn measured(&self) -> &[Measurement] {
-        match self {
-            StepResult::Passed(o) | StepResult::Failed(o) => &o.measured,
-            _ => &[],
-        }
-    }
-
-    /// One line saying why the step failed: `expected X, found Y` or the error.
-    pub fn reason(&self) -> Option<String> {
-        match self {
-            StepResult::Failed(o) => Some(format!("expected {}, found {}", o.expected, o.found)),
-            StepResult::Error(e) => Some(e.clone()),
-            _ => None,
-        }
-    }
 }
 
 /// The arguments a step was matched with, after `{name}`/`{address}`/`{vars.KEY}`
