@@ -16,6 +16,7 @@ pub mod duration;
 pub mod error;
 pub mod event;
 pub mod facts;
+pub mod host;
 pub mod inventory;
 pub mod nearest;
 pub mod notify;

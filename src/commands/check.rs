@@ -10,9 +10,10 @@ use tokio::sync::mpsc;
 use crate::cli::CheckArgs;
 use crate::error::ExitStatus;
 use crate::event::Event;
+use crate::host::HostPool;
 use crate::notify::Notifiers;
 use crate::report::{Reports, RetryNotes, nagios};
-use crate::runner::{self, RunOptions, hosts::HostPool};
+use crate::runner::{self, RunOptions};
 
 /// Time allowed to close SSH masters after the run before the output is printed anyway.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);

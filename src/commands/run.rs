@@ -7,9 +7,10 @@ use tokio::sync::mpsc;
 
 use crate::cli::{Format, RunArgs};
 use crate::error::{BadInput, ExitStatus};
+use crate::host::HostPool;
 use crate::notify::Notifiers;
 use crate::report::{Reports, RetryNotes, console::Console};
-use crate::runner::{self, RunOptions, hosts::HostPool};
+use crate::runner::{self, RunOptions};
 
 /// Runs the suites; returns 0 when all passed, 1 otherwise.
 pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {

@@ -9,8 +9,9 @@ use tokio::sync::{mpsc, watch};
 
 use crate::cli::ServeArgs;
 use crate::error::{BadInput, ExitStatus};
+use crate::host::HostPool;
 use crate::report::RetryNotes;
-use crate::runner::{self, RunOptions, hosts::HostPool};
+use crate::runner::{self, RunOptions};
 use crate::serve::{Snapshot, flight::Flight, http};
 
 /// What every run shares: read and checked once, at startup.

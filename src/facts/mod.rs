@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
-use crate::runner::hosts::HostHandle;
+use crate::host::HostHandle;
 use crate::transport::{Cmd, Output, TransportError};
 
 pub use mount::{FstabEntry, Mount};
@@ -131,15 +131,31 @@ impl HostFacts {
     }
 }
 
+impl crate::host::Resource for HostFacts {}
+
+/// The host's fact cache for this attempt (a retry's host has its own: `HostHandle::afresh`).
+pub fn of(host: &HostHandle) -> Arc<HostFacts> {
+    host.attempt.get::<HostFacts>()
+}
+
 /// Reads the host's planned facts in one command, once: the runner calls it as soon as
 /// the host is connected; every fact read waits for it first.
 pub async fn prefetch(host: &HostHandle, timeout: Duration) {
-    host.facts.prefetched.get_or_init(|| prefetch::run(host, timeout)).await;
+    of(host).prefetched.get_or_init(|| prefetch::run(host, timeout)).await;
 }
 
 /// Runs `cmd` on `host`, mapping a transport error.
 pub(crate) async fn run(host: &HostHandle, cmd: &Cmd, timeout: Duration) -> Result<Output, FactError> {
-    Ok(host.run(cmd, timeout).await?)
+    Ok(read(host, cmd, timeout).await?)
+}
+
+/// Runs a reading command on `host`, answered from the host's facts batch when the batch
+/// ran it for a step ([`read_ahead`]): every step that reads a host sends its commands here.
+pub async fn read(host: &HostHandle, cmd: &Cmd, timeout: Duration) -> Result<Output, TransportError> {
+    if let Some(out) = read_ahead(host, cmd, timeout).await {
+        return Ok(out);
+    }
+    host.run(cmd, timeout).await
 }
 
 /// The output of `cmd` when the host's facts batch ran it for a step (waiting for the
@@ -147,8 +163,8 @@ pub(crate) async fn run(host: &HostHandle, cmd: &Cmd, timeout: Duration) -> Resu
 /// send the same command share its output, as they share a fact.
 pub(crate) async fn read_ahead(host: &HostHandle, cmd: &Cmd, timeout: Duration) -> Option<Output> {
     let key = cmd.to_shell();
-    let planned = host
-        .facts
+    let facts = of(host);
+    let planned = facts
         .read_commands
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -157,7 +173,7 @@ pub(crate) async fn read_ahead(host: &HostHandle, cmd: &Cmd, timeout: Duration) 
         return None;
     }
     prefetch(host, timeout).await;
-    host.facts
+    facts
         .read_outputs
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -215,18 +231,18 @@ fn keyed<T>(map: &Keyed<T>, key: &str) -> Arc<Cell<T>> {
 
 /// The host's init system and package manager (one detection script).
 pub async fn platform(host: &HostHandle, timeout: Duration) -> Result<Arc<Platform>, FactError> {
-    cached(host, &host.facts.platform, timeout, || platform::read(host, timeout)).await
+    cached(host, &of(host).platform, timeout, || platform::read(host, timeout)).await
 }
 
 /// The installed packages, from the host's package manager.
 pub async fn packages(host: &HostHandle, timeout: Duration) -> Result<Arc<PackageDb>, FactError> {
     let p = platform(host, timeout).await?;
-    cached(host, &host.facts.packages, timeout, || package::read(host, &p, timeout)).await
+    cached(host, &of(host).packages, timeout, || package::read(host, &p, timeout)).await
 }
 
 /// The PHP modules `php -m` lists; `None` when the host has no `php`.
 pub async fn php_modules(host: &HostHandle, timeout: Duration) -> Result<Arc<Option<Vec<String>>>, FactError> {
-    cached(host, &host.facts.php_modules, timeout, || {
+    cached(host, &of(host).php_modules, timeout, || {
         package::read_php_modules(host, timeout)
     })
     .await
@@ -234,28 +250,28 @@ pub async fn php_modules(host: &HostHandle, timeout: Duration) -> Result<Arc<Opt
 
 /// The mount table (`/proc/self/mountinfo`).
 pub async fn mounts(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Mount>>, FactError> {
-    cached(host, &host.facts.mounts, timeout, || mount::read_mounts(host, timeout)).await
+    cached(host, &of(host).mounts, timeout, || mount::read_mounts(host, timeout)).await
 }
 
 /// The entries of `/etc/fstab`.
 pub async fn fstab(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<FstabEntry>>, FactError> {
-    cached(host, &host.facts.fstab, timeout, || mount::read_fstab(host, timeout)).await
+    cached(host, &of(host).fstab, timeout, || mount::read_fstab(host, timeout)).await
 }
 
 /// The listening TCP sockets.
 pub async fn ports(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Listener>>, FactError> {
-    cached(host, &host.facts.ports, timeout, || ports::read(host, timeout)).await
+    cached(host, &of(host).ports, timeout, || ports::read(host, timeout)).await
 }
 
 /// The process table.
 pub async fn processes(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Process>>, FactError> {
-    cached(host, &host.facts.processes, timeout, || process::read(host, timeout)).await
+    cached(host, &of(host).processes, timeout, || process::read(host, timeout)).await
 }
 
 /// Whether a service starts at boot, by the host's init system.
 pub async fn enablement(host: &HostHandle, name: &str, timeout: Duration) -> Result<Arc<Enablement>, FactError> {
     let p = platform(host, timeout).await?;
-    let cell = keyed(&host.facts.enablement, name);
+    let cell = keyed(&of(host).enablement, name);
     cached(host, &cell, timeout, || {
         service::read_enablement(host, &p, name, timeout)
     })
@@ -265,7 +281,7 @@ pub async fn enablement(host: &HostHandle, name: &str, timeout: Duration) -> Res
 /// Whether a service is running, and how that was found out.
 pub async fn running(host: &HostHandle, name: &str, timeout: Duration) -> Result<Arc<Running>, FactError> {
     let p = platform(host, timeout).await?;
-    let cell = keyed(&host.facts.running, name);
+    let cell = keyed(&of(host).running, name);
     cached(host, &cell, timeout, || service::read_running(host, &p, name, timeout)).await
 }
 
@@ -275,5 +291,5 @@ pub(crate) async fn sysv_table(
     p: &Platform,
     timeout: Duration,
 ) -> Result<Arc<service::BootTable>, FactError> {
-    cached(host, &host.facts.sysv, timeout, || service::read_sysv(host, p, timeout)).await
+    cached(host, &of(host).sysv, timeout, || service::read_sysv(host, p, timeout)).await
 }

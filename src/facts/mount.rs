@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::{FactError, run_ok};
-use crate::runner::hosts::HostHandle;
+use crate::host::HostHandle;
 use crate::transport::Cmd;
 
 /// One mounted filesystem.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::platform::Platform;
 use super::{FactError, failed, run, run_ok};
-use crate::runner::hosts::HostHandle;
+use crate::host::HostHandle;
 use crate::transport::Cmd;
 
 /// The package managers shakedown reads.

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::{FactError, run_ok, script};
-use crate::runner::hosts::HostHandle;
+use crate::host::HostHandle;
 
 /// Prints `key=value` lines: PID 1's name, whether systemd is booted (`sd_booted()`'s
 /// test), the tools present, the default runlevel. Always exits 0.

@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use super::{FactError, failed, run};
-use crate::runner::hosts::HostHandle;
+use crate::host::HostHandle;
 use crate::transport::Cmd;
 
 /// One listening TCP socket.

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{PackageManager, file, mount, package, platform, ports, process, service};
-use crate::runner::hosts::HostHandle;
+use crate::host::HostHandle;
 use crate::transport::{Cmd, Output};
 
 /// A whole-host fact a step declares that it reads.
@@ -147,12 +147,12 @@ fn split(out: &Output, b: &str) -> Vec<Output> {
 /// part succeeded) and the outputs kept for steps' reads. Returns at once when nothing is planned; a
 /// transport error leaves every fact to its own read.
 pub(crate) async fn run(host: &HostHandle, timeout: Duration) {
-    let mut wanted: BTreeSet<Fact> = host.facts.planned();
+    let mut wanted: BTreeSet<Fact> = super::of(host).planned();
     if wanted.contains(&Fact::Packages) {
         wanted.insert(Fact::Platform);
     }
     let facts: Vec<Fact> = wanted.into_iter().filter(|f| !f.from_args()).collect();
-    let reads = step_reads(&host.facts.planned_reads());
+    let reads = step_reads(&super::of(host).planned_reads());
     if facts.is_empty() && reads.is_empty() {
         return;
     }
@@ -163,13 +163,13 @@ pub(crate) async fn run(host: &HostHandle, timeout: Duration) {
         let parts: Vec<String> = reads.iter().map(read_part).collect();
         script.push_str(&reads_section(&parts, &b, (timeout.as_secs() / 3).max(1)));
     }
-    let Ok(out) = host.send(&Cmd::new("sh").arg("-c").arg(script), timeout).await else {
+    let Ok(out) = host.run(&Cmd::new("sh").arg("-c").arg(script), timeout).await else {
         return;
     };
     let mut parts = split(&out, &b);
     let read_parts = parts.split_off(parts.len().min(facts.len()));
-    host.facts.keep_outputs(read_outputs(&reads, read_parts));
-    let f = &host.facts;
+    super::of(host).keep_outputs(read_outputs(&reads, read_parts));
+    let f = &*super::of(host);
     let mut detected = None;
     for (fact, part) in facts.iter().zip(parts) {
         if part.status != Some(0) {

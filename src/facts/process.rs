@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::{FactError, run_ok};
-use crate::runner::hosts::HostHandle;
+use crate::host::HostHandle;
 use crate::transport::Cmd;
 
 /// The kernel keeps at most this many characters of a process name.

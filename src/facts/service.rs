@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::platform::{InitSystem, Platform};
 use super::prefetch::Alternatives;
 use super::{FactError, run};
-use crate::runner::hosts::HostHandle;
+use crate::host::HostHandle;
 use crate::outcome::excerpt;
 use crate::transport::{Cmd, Output};
 

@@ -45,6 +45,32 @@ impl Inventory {
         Ok(out)
     }
 
+    /// Host names selected by a step's host or group argument: the whole value as a group,
+    /// host or glob (`{web*,app1}`), else a comma list as [`Inventory::select`] reads it.
+    /// Lint and the run both read arguments through here.
+    pub fn select_argument(&self, value: &str) -> Result<Vec<String>, PatternError> {
+        let whole = self.select_whole(value);
+        if whole.is_empty() {
+            self.select(value)
+        } else {
+            Ok(whole)
+        }
+    }
+
+    /// The whole value as a group, host name or glob (any glob syntax, braces included).
+    fn select_whole(&self, value: &str) -> Vec<String> {
+        if let Some(members) = self.groups.get(value) {
+            return members.iter().cloned().collect();
+        }
+        if self.hosts.contains_key(value) {
+            return vec![value.to_string()];
+        }
+        globset::Glob::new(value)
+            .map(|g| g.compile_matcher())
+            .map(|m| self.hosts.keys().filter(|h| m.is_match(h.as_str())).cloned().collect())
+            .unwrap_or_default()
+    }
+
     fn select_one(&self, part: &str) -> Vec<String> {
         if let Some(members) = self.groups.get(part) {
             return members.iter().cloned().collect();

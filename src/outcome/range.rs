@@ -151,7 +151,6 @@ impl fmt::Display for Range {
     }
 }
 
-
 /// A number without exponent or trailing zeros (`812`, `0.25`, `1.5`), at most 6 decimals.
 pub fn number(value: f64) -> String {
     if !value.is_finite() {

@@ -59,7 +59,7 @@ fn render(t: &Template, ctx: Context, caps: &[String], host: Option<&Host>) -> R
 async fn command(ctx: &StepCtx, t: &Template, caps: &[String]) -> Result<Seen, StepError> {
     let handle = ctx.host()?;
     let line = render(t, Context::Shell, caps, Some(&handle.host))?;
-    let out = handle.run(&Cmd::shell(line.clone()), ctx.step_timeout).await?;
+    let out = crate::facts::read(&handle, &Cmd::shell(line.clone()), ctx.step_timeout).await?;
     Ok(Seen {
         what: format!("`{line}`"),
         exit: out.status,
@@ -90,7 +90,10 @@ async fn mysql(
     } else {
         format!("query {sql:?} with {values:?}")
     };
-    let rows = match handle.mysql.query_with(&handle.host, sql, &values, deadline).await {
+    let rows = match crate::probes::mysql::session(&handle)
+        .query_with(&handle.host, sql, &values, deadline)
+        .await
+    {
         Ok(rows) => rows,
         Err(e) => return Ok(Err(Outcome::fail(format!("an answer to {what}"), e.to_string()))),
     };

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::runner::hosts::HostHandle;
+use crate::host::HostHandle;
 use crate::transport::Cmd;
 
 /// The socket path used when the host has no `haproxy_socket` variable.

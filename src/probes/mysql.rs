@@ -114,6 +114,17 @@ pub fn endpoint(host: &Host) -> String {
     }
 }
 
+/// The host's MySQL session, opened on first use and kept for the run (closed with the pool).
+pub fn session(host: &crate::host::HostHandle) -> std::sync::Arc<MysqlCache> {
+    host.run_scope.get::<MysqlCache>()
+}
+
+impl crate::host::Resource for MysqlCache {
+    fn close(&self) -> futures::future::BoxFuture<'_, ()> {
+        Box::pin(MysqlCache::close(self))
+    }
+}
+
 impl MysqlCache {
     /// Runs one statement and returns its first result set as text. A statement that is not
     /// a plain read ([`parse::reads_only`]) may have changed the session, so the session is

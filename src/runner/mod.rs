@@ -3,7 +3,6 @@
 //! whole run under `--timeout`, with retries (after a growing pause, against the host read
 //! afresh) and fail-fast. It only emits [`Event`]s; it never formats anything.
 
-pub mod hosts;
 mod pipeline;
 
 use std::sync::{Arc, Mutex};
@@ -12,9 +11,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::event::{Event, RunSummary, UnitResult, UnitStatus};
+use crate::host::{HostHandle, HostPool};
 use crate::steps::{Args, Match, StepCtx, StepError, StepLibrary, StepResult};
 use crate::suite::{Plan, Unit};
-use hosts::{HostHandle, HostPool};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -227,13 +226,13 @@ pub async fn run(
 fn plan_facts(handle: &HostHandle, unit: &Unit, library: &StepLibrary) {
     for step in &unit.scenario.steps {
         if let Match::One(def, raw) = library.find(&step.text) {
-            handle.facts.plan(def.facts.iter().copied().filter(|f| !f.from_args()));
+            crate::facts::of(handle).plan(def.facts.iter().copied().filter(|f| !f.from_args()));
             if def.facts.iter().any(|f| f.from_args()) {
                 // What the step's arguments name, after the host's variables are put in
                 // (a bad placeholder is the step's to report).
                 if let Ok(args) = library.substitute_args(def, &raw, Some(&handle.host)) {
                     for fact in def.facts.iter().filter(|f| f.from_args()) {
-                        handle.facts.plan_read(*fact, &args);
+                        crate::facts::of(handle).plan_read(*fact, &args);
                     }
                 }
             }
@@ -405,7 +404,7 @@ impl Shared {
                 Arc::new(fresh)
             });
             if let Some(h) = &host {
-                h.mysql.forget_failure().await;
+                crate::probes::mysql::session(&h).forget_failure().await;
             }
         }
     }

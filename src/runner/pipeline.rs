@@ -15,8 +15,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::RunOptions;
-use super::hosts::{HostHandle, HostPool};
 use crate::event::Event;
+use crate::host::{HostHandle, HostPool};
 use crate::steps::{Lane, Match, StepCtx, StepLibrary, StepResult};
 use crate::suite::Unit;
 

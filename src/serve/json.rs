@@ -17,8 +17,8 @@ use serde::Serialize;
 use super::Snapshot;
 use crate::event::{UnitResult, UnitStatus};
 use crate::inventory::secret::redact;
-use crate::report::{feature_title, step_title};
 use crate::outcome::StepResult;
+use crate::report::{feature_title, step_title};
 
 #[derive(Serialize)]
 struct Health<'a> {

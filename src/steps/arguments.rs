@@ -78,20 +78,12 @@ pub fn resolve(target: Target, value: &str, inventory: &Inventory) -> Option<Str
             };
             Some(format!("unknown host \"{value}\"{hint}"))
         }
-        // As the run reads it (`HostPool::select`): the whole value as a group, host or
-        // glob (`{web*,app1}`), else a comma list of them.
-        Target::Group if whole_pattern_selects(value, inventory) => None,
-        Target::Group => inventory.select(value).err().map(|e| format!("{e}{}", no_inventory())),
+        // As the run reads it (`HostPool::select`): one matcher for both.
+        Target::Group => inventory
+            .select_argument(value)
+            .err()
+            .map(|e| format!("{e}{}", no_inventory())),
     }
-}
-
-/// Whether `value` as a whole names a group or host, or is a glob matching some host.
-fn whole_pattern_selects(value: &str, inventory: &Inventory) -> bool {
-    inventory.groups.contains_key(value)
-        || inventory.hosts.contains_key(value)
-        || globset::Glob::new(value)
-            .map(|g| g.compile_matcher())
-            .is_ok_and(|m| inventory.hosts.keys().any(|h| m.is_match(h.as_str())))
 }
 
 /// Why the doc string or data table under `step` does not fit its definition, if it does

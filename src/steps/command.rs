@@ -136,7 +136,7 @@ pub const STEPS: &[StepDef] = &[
 /// Runs `line` with `sh -c` on the current host.
 pub async fn run_line(ctx: &StepCtx, line: &str) -> Result<CommandRun, StepError> {
     let host = ctx.host()?;
-    let output = host.run(&Cmd::shell(line), ctx.step_timeout).await?;
+    let output = crate::facts::read(&host, &Cmd::shell(line), ctx.step_timeout).await?;
     Ok(CommandRun {
         line: line.to_string(),
         output,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use super::{Args, Lane, Outcome, StepCtx, StepDef, StepError, StepOutput};
-use crate::runner::hosts::HostHandle;
+use crate::host::HostHandle;
 use crate::transport::{Cmd, Output, TransportError};
 
 const MODULE: &str = "src/steps/consistency.rs";
@@ -104,7 +104,7 @@ pub type Answer = (String, Said);
 async fn ask(ctx: &StepCtx, group: &str, cmd: Cmd, value: Value) -> Result<Vec<Answer>, StepError> {
     let hosts: Vec<Arc<HostHandle>> = ctx.pool.select(group).map_err(StepError::Other)?;
     let t = ctx.step_timeout;
-    let answers = futures::future::join_all(hosts.iter().map(|h| h.run(&cmd, t))).await;
+    let answers = futures::future::join_all(hosts.iter().map(|h| crate::facts::read(h, &cmd, t))).await;
     Ok(hosts
         .iter()
         .zip(answers)

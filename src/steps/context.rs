@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::StepError;
-use crate::runner::hosts::{HostHandle, HostPool};
+use crate::host::{HostHandle, HostPool};
 use crate::suite::Unit;
 use crate::transport::Output;
 

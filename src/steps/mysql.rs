@@ -11,9 +11,9 @@ use tokio::time::Instant;
 
 use super::consistency::{self, Said};
 use super::{Args, Lane, Measurement, Outcome, StepCtx, StepDef, StepError, StepOutput};
+use crate::host::HostHandle;
 use crate::probes::mysql::parse::{self, ReplicaStatus, TextRows};
 use crate::probes::mysql::{MysqlError, endpoint};
-use crate::runner::hosts::HostHandle;
 
 const MODULE: &str = "src/steps/mysql.rs";
 
@@ -186,15 +186,18 @@ fn step_error(e: MysqlError) -> StepError {
 
 /// Runs a statement of ours (not the feature's): any failure means the step could not check.
 async fn internal(h: &HostHandle, sql: &str, until: Instant) -> Result<TextRows, StepError> {
-    h.mysql.query(&h.host, sql, until).await.map_err(|e| match e {
-        MysqlError::Server { .. } => StepError::Other(format!("{sql} on {}: {e}", h.host.name)),
-        other => step_error(other),
-    })
+    crate::probes::mysql::session(&h)
+        .query(&h.host, sql, until)
+        .await
+        .map_err(|e| match e {
+            MysqlError::Server { .. } => StepError::Other(format!("{sql} on {}: {e}", h.host.name)),
+            other => step_error(other),
+        })
 }
 
 async fn check_accepting(h: &HostHandle, until: Instant) -> Outcome {
     let expected = format!("MySQL on {} ({}) accepting connections", h.host.name, endpoint(&h.host));
-    match h.mysql.ping(&h.host, until).await {
+    match crate::probes::mysql::session(&h).ping(&h.host, until).await {
         Ok(info) => Outcome::pass(expected, format!("connected: server {}", info.version.text)),
         Err(e) => Outcome::fail(expected, e.to_string()),
     }
@@ -219,7 +222,10 @@ fn accepting_on(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
 async fn user_query(ctx: &StepCtx, sql: &str) -> Result<Result<TextRows, String>, StepError> {
     parse::single_statement(sql).map_err(StepError::Other)?;
     let h = ctx.host()?;
-    match h.mysql.query(&h.host, sql, deadline(ctx)).await {
+    match crate::probes::mysql::session(&h)
+        .query(&h.host, sql, deadline(ctx))
+        .await
+    {
         Ok(rows) => Ok(Ok(rows)),
         Err(e @ MysqlError::Server { .. }) => Ok(Err(e.to_string())),
         Err(e) => Err(step_error(e)),
@@ -335,7 +341,10 @@ fn fewer_connections(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
 async fn replica(ctx: &StepCtx) -> Result<(Arc<HostHandle>, Option<ReplicaStatus>), StepError> {
     let h = ctx.host()?;
     let until = deadline(ctx);
-    let version = h.mysql.version(&h.host, until).await.map_err(step_error)?;
+    let version = crate::probes::mysql::session(&h)
+        .version(&h.host, until)
+        .await
+        .map_err(step_error)?;
     let rows = internal(&h, parse::replica_status_statement(&version), until).await?;
     let status = parse::parse_replica_status(&rows).map_err(|e| StepError::Other(format!("{}: {e}", h.host.name)))?;
     Ok((h, status))
@@ -492,13 +501,19 @@ pub fn judge_checksums(table: &str, group: &str, results: &[(String, Checksum)])
 
 async fn checksum_of(h: Arc<HostHandle>, quoted: String, until: Instant) -> (String, Checksum) {
     let name = h.host.name.clone();
-    let result = match h.mysql.query(&h.host, &format!("CHECKSUM TABLE {quoted}"), until).await {
+    let result = match crate::probes::mysql::session(&h)
+        .query(&h.host, &format!("CHECKSUM TABLE {quoted}"), until)
+        .await
+    {
         Err(e) => Checksum::Error(e.to_string()),
         Ok(rows) => match parse::parse_checksum(&rows) {
             Err(e) => Checksum::Error(e),
             Ok(Some(sum)) => Checksum::Value(sum),
             Ok(None) => {
-                let warning = h.mysql.query(&h.host, "SHOW WARNINGS", until).await.ok();
+                let warning = crate::probes::mysql::session(&h)
+                    .query(&h.host, "SHOW WARNINGS", until)
+                    .await
+                    .ok();
                 let message = warning
                     .as_ref()
                     .and_then(|w| w.row(0))

@@ -137,7 +137,7 @@ async fn getent(
     name: &str,
 ) -> Result<Result<Option<Vec<String>>, String>, crate::steps::StepError> {
     let (host, t) = host(ctx)?;
-    let out = host.run(&Cmd::new("getent").args([db, name]), t).await?;
+    let out = crate::facts::read(&host, &Cmd::new("getent").args([db, name]), t).await?;
     Ok(match out.status {
         Some(0) => Ok(out
             .stdout_text()
@@ -204,10 +204,10 @@ pub(super) fn kernel_parameter(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, Step
             return Ok(Outcome::fail(expected, e));
         }
         let (host, t) = host(ctx)?;
-        let mut out = host.run(&Cmd::new("sysctl").args(["-n", name]), t).await?;
+        let mut out = crate::facts::read(&host, &Cmd::new("sysctl").args(["-n", name]), t).await?;
         if out.status == Some(127) {
             let path = format!("/proc/sys/{}", name.replace('.', "/"));
-            out = host.run(&Cmd::new("cat").arg(path), t).await?;
+            out = crate::facts::read(&host, &Cmd::new("cat").arg(path), t).await?;
         }
         if !out.success() {
             return Ok(Outcome::fail(

@@ -100,7 +100,7 @@ enum Stat {
 async fn stat(ctx: &StepCtx, path: &str) -> Result<Stat, StepError> {
     path_ok(path).map_err(StepError::Other)?;
     let (host, t) = host(ctx)?;
-    let out = host.run(&file::stat_command(path), t).await?;
+    let out = crate::facts::read(&host, &file::stat_command(path), t).await?;
     let text = out.stdout_text();
     let mut lines = text.lines();
     let now = lines.next().and_then(|l| l.trim().parse::<i64>().ok());
@@ -252,7 +252,7 @@ pub(super) fn contains(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> 
             return Ok(Outcome::fail(expected, e));
         }
         let (host, t) = host(ctx)?;
-        let out = host.run(&file::contains_command(path, text), t).await?;
+        let out = crate::facts::read(&host, &file::contains_command(path, text), t).await?;
         match out.status {
             Some(0) => return Ok(Outcome::pass(expected, "contains it")),
             Some(1) => {}
@@ -315,7 +315,7 @@ pub(super) fn matches(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
         }
         let (host, t) = host(ctx)?;
         let limit = (READ_LIMIT + 1).to_string();
-        let out = host.run(&Cmd::new("head").args(["-c", &limit, "--", path]), t).await?;
+        let out = crate::facts::read(&host, &Cmd::new("head").args(["-c", &limit, "--", path]), t).await?;
         if let Some(why) = read_failure(&out) {
             return Ok(Outcome::fail(expected, why));
         }
@@ -343,7 +343,7 @@ pub(super) fn last_lines_match(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, Step
             return Ok(Outcome::fail(expected, e));
         }
         let (host, t) = host(ctx)?;
-        let out = host.run(&script(TAIL, &[n, path]), t).await?;
+        let out = crate::facts::read(&host, &script(TAIL, &[n, path]), t).await?;
         if let Some(why) = read_failure(&out) {
             return Ok(Outcome::fail(expected, why));
         }

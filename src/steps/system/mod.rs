@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use super::{Lane, StepCtx, StepDef, StepError, expect};
 use crate::facts::Fact;
-use crate::runner::hosts::HostHandle;
+use crate::host::HostHandle;
 
 /// The file holding this table (the bodies are in the submodules named by `module`).
 const TABLE: &str = "src/steps/system/mod.rs";

@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use super::{host, path_ok};
 use crate::facts::mount::{mounted_at, normalise};
 use crate::facts::{self, FstabEntry, Mount};
-use crate::runner::hosts::HostHandle;
+use crate::host::HostHandle;
 use crate::steps::expect::excerpt;
 use crate::steps::{Args, Measurement, Outcome, StepCtx, StepError, StepOutput};
 use crate::transport::Cmd;
@@ -122,7 +122,7 @@ async fn same_device(
     if !a.starts_with('/') || !b.starts_with('/') {
         return Ok((false, None));
     }
-    let out = host.run(&Cmd::new("readlink").args(["-f", "--", &a, &b]), t).await?;
+    let out = crate::facts::read(host, &Cmd::new("readlink").args(["-f", "--", &a, &b]), t).await?;
     let text = out.stdout_text();
     let lines: Vec<&str> = text.lines().collect();
     match lines.as_slice() {
@@ -263,7 +263,7 @@ pub(super) fn filesystem_use(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOu
             return Ok(Outcome::fail(expected, e));
         }
         let (host, t) = host(ctx)?;
-        let out = host.run(&Cmd::new("df").args(["-P", "--", path]), t).await?;
+        let out = crate::facts::read(&host, &Cmd::new("df").args(["-P", "--", path]), t).await?;
         let Some(df) = parse_df(&out.stdout_text()).filter(|_| out.success()) else {
             return Ok(Outcome::fail(
                 expected,

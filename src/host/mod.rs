@@ -1,6 +1,15 @@
 //! The hosts of a run: one [`HostHandle`] per inventory host, each with its transport
-//! (one SSH master, opened once) and its fact cache. Every command any step sends goes
-//! through [`HostHandle::run`], which is also where `--trace` records it.
+//! (one SSH master, opened once) and two scopes of per-host state that the layers above
+//! keep there without this one knowing them (the facts cache per attempt, the MySQL session
+//! per run: [`Scope`]). Every command any step sends goes through [`HostHandle::run`], which
+//! is also where `--trace` records it. Host patterns are read by the inventory's one
+//! matcher ([`crate::inventory::pattern`]).
+
+mod control_dir;
+mod scope;
+
+pub use control_dir::ControlDir;
+pub use scope::{Resource, Scope};
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -8,7 +17,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::facts::HostFacts;
 use crate::inventory::{Host, Inventory, TransportKind};
 use crate::transport::{Cmd, Local, Output, SshMaster, SshOptions, SshProcesses, Transport, TransportError};
 
@@ -17,27 +25,18 @@ pub struct HostHandle {
     /// Its inventory entry.
     pub host: Host,
     transport: Arc<dyn Transport>,
-    /// Facts read at most once per run (per attempt for a retry, see [`HostHandle::afresh`]).
-    pub facts: HostFacts,
-    /// The host's MySQL connection, opened once per run.
-    pub mysql: Arc<crate::probes::mysql::MysqlCache>,
+    /// State kept for one attempt of the host's scenarios (the facts cache): a retry starts
+    /// with an empty one ([`HostHandle::afresh`]).
+    pub attempt: Scope,
+    /// State kept for the whole run (the MySQL session), closed with the pool.
+    pub run_scope: Arc<Scope>,
     trace: Option<Arc<Mutex<std::fs::File>>>,
     started: Instant,
 }
 
 impl HostHandle {
     /// Runs a command on this host (bounded by `timeout`), recording it in the trace.
-    /// A command the host's facts batch already ran for a step answers from its output.
     pub async fn run(&self, cmd: &Cmd, timeout: Duration) -> Result<Output, TransportError> {
-        if let Some(out) = crate::facts::read_ahead(self, cmd, timeout).await {
-            return Ok(out);
-        }
-        self.send(cmd, timeout).await
-    }
-
-    /// Sends a command to this host (bounded by `timeout`), recording it in the trace: the
-    /// facts batch itself goes this way.
-    pub(crate) async fn send(&self, cmd: &Cmd, timeout: Duration) -> Result<Output, TransportError> {
         let start = Instant::now();
         let result = self.transport.run(cmd, timeout).await;
         if let Some(trace) = &self.trace {
@@ -72,8 +71,8 @@ impl HostHandle {
         HostHandle {
             host: self.host.clone(),
             transport: self.transport.clone(),
-            facts: HostFacts::default(),
-            mysql: self.mysql.clone(),
+            attempt: Scope::default(),
+            run_scope: self.run_scope.clone(),
             trace: self.trace.clone(),
             started: self.started,
         }
@@ -83,44 +82,9 @@ impl HostHandle {
 /// Every host of the inventory, by name.
 pub struct HostPool {
     handles: BTreeMap<String, Arc<HostHandle>>,
-    groups: BTreeMap<String, Vec<String>>,
+    inventory: Inventory,
     /// The run's SSH control directory (removed at the end).
-    pub control_dir: Option<tempfile_dir::ControlDir>,
-}
-
-/// Where the control sockets live: a short per-run directory, removed when dropped.
-pub mod tempfile_dir {
-    use std::path::{Path, PathBuf};
-
-    /// A per-run directory for SSH control sockets.
-    #[derive(Debug)]
-    pub struct ControlDir(PathBuf);
-
-    impl ControlDir {
-        /// Creates `/tmp/shakedown-<pid>-<n>` (short: unix socket paths are limited).
-        pub fn create() -> std::io::Result<Self> {
-            use std::sync::atomic::{AtomicU32, Ordering};
-            static N: AtomicU32 = AtomicU32::new(0);
-            let dir = std::env::temp_dir().join(format!(
-                "sd-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::Relaxed)
-            ));
-            std::fs::create_dir_all(&dir)?;
-            Ok(ControlDir(dir))
-        }
-
-        /// The path.
-        pub fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for ControlDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    pub control_dir: Option<ControlDir>,
 }
 
 impl HostPool {
@@ -131,11 +95,7 @@ impl HostPool {
             None => None,
         };
         let needs_ssh = inventory.hosts.values().any(|h| h.transport == TransportKind::Ssh);
-        let control_dir = if needs_ssh {
-            Some(tempfile_dir::ControlDir::create()?)
-        } else {
-            None
-        };
+        let control_dir = if needs_ssh { Some(ControlDir::create()?) } else { None };
         let started = Instant::now();
         let mut handles = BTreeMap::new();
         for (name, host) in &inventory.hosts {
@@ -153,21 +113,16 @@ impl HostPool {
                 Arc::new(HostHandle {
                     host: host.clone(),
                     transport,
-                    facts: HostFacts::default(),
-                    mysql: Default::default(),
+                    attempt: Scope::default(),
+                    run_scope: Default::default(),
                     trace: trace.clone(),
                     started,
                 }),
             );
         }
-        let groups = inventory
-            .groups
-            .iter()
-            .map(|(g, m)| (g.clone(), m.iter().cloned().collect()))
-            .collect();
         Ok(HostPool {
             handles,
-            groups,
+            inventory: inventory.clone(),
             control_dir,
         })
     }
@@ -177,40 +132,12 @@ impl HostPool {
         self.handles.get(name).cloned()
     }
 
-    /// The hosts selected by a group name, host name or glob (as `@hosts:`), in order; a
-    /// pattern that selects nothing as a whole is read as a comma list of such patterns
-    /// (as lint reads it: `steps::arguments::resolve`).
+    /// The hosts selected by a step's host or group argument, read by the inventory's one
+    /// matcher ([`Inventory::select_argument`]), as lint reads it.
     pub fn select(&self, pattern: &str) -> Result<Vec<Arc<HostHandle>>, String> {
-        let mut names = self.select_whole(pattern);
-        if names.is_empty() && pattern.contains(',') {
-            for part in pattern.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                for name in self.select_whole(part) {
-                    if !names.contains(&name) {
-                        names.push(name);
-                    }
-                }
-            }
-        }
-        if names.is_empty() {
-            return Err(format!("no host or group \"{pattern}\" in the inventory"));
-        }
-        Ok(names.iter().filter_map(|n| self.get(n)).collect())
-    }
-
-    fn select_whole(&self, pattern: &str) -> Vec<String> {
-        if let Some(members) = self.groups.get(pattern) {
-            members.clone()
-        } else if self.handles.contains_key(pattern) {
-            vec![pattern.to_string()]
-        } else if let Ok(glob) = globset::Glob::new(pattern) {
-            let m = glob.compile_matcher();
-            self.handles
-                .keys()
-                .filter(|h| m.is_match(h.as_str()))
-                .cloned()
-                .collect()
-        } else {
-            Vec::new()
+        match self.inventory.select_argument(pattern) {
+            Ok(names) => Ok(names.iter().filter_map(|n| self.get(n)).collect()),
+            Err(_) => Err(format!("no host or group \"{pattern}\" in the inventory")),
         }
     }
 
@@ -241,7 +168,7 @@ impl HostPool {
         let _ = tokio::time::timeout(STOP_GRACE, stopped).await;
         // A master still carrying a command we stopped waiting for, an ssh still connecting.
         left.end().await;
-        futures::future::join_all(self.handles.values().map(|h| h.mysql.close())).await;
+        futures::future::join_all(self.handles.values().map(|h| h.run_scope.close())).await;
     }
 }
 
