@@ -29,4 +29,5 @@ pub mod serve;
 pub mod signal;
 pub mod steps;
 pub mod suite;
+pub mod template;
 pub mod transport;

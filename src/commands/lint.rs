@@ -5,16 +5,6 @@
 use crate::cli::SelectArgs;
 use crate::error::{BadInput, ExitStatus};
 
-/// The text shown for an undefined step: the nearest known sentences.
-pub fn undefined_message(nearest: &[String]) -> String {
-    if nearest.is_empty() {
-        "no step matches; `shakedown steps` lists them all".to_string()
-    } else {
-        let list: Vec<String> = nearest.iter().map(|n| format!("\"{n}\"")).collect();
-        format!("did you mean {}?", list.join(" or "))
-    }
-}
-
 /// Runs lint; prints a summary on success.
 pub fn lint(args: &SelectArgs) -> Result<ExitStatus, BadInput> {
     let prepared = super::prepare::prepare(args)?;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::SelectArgs;
 use crate::error::BadInput;
 use crate::inventory::Inventory;
-use crate::steps::{Match, StepLibrary};
+use crate::steps::StepLibrary;
 use crate::suite::{Feature, Plan, load, plan};
 
 /// Everything a run needs, checked.
@@ -97,12 +97,12 @@ fn unusable_hosts(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> 
         let host = unit.host.as_deref().and_then(|h| inventory.hosts.get(h));
         used.extend(unit.host.clone());
         for step in &unit.scenario.steps {
-            let Match::One(def, args) = library.find(&step.text) else {
+            let Ok((def, args)) = library.resolve(&step.text) else {
                 continue;
             };
             let names_a_group = def.sentence.contains("group {string}");
             for arg in &args {
-                let Ok(value) = crate::steps::substitute(arg, host) else {
+                let Ok(value) = crate::template::substitute(arg, host) else {
                     continue;
                 };
                 if inventory.hosts.contains_key(&value) {
@@ -203,8 +203,8 @@ fn check_steps(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec
                 if !seen.insert((at.clone(), step.text.clone())) {
                     continue;
                 }
-                match library.find(&step.text) {
-                    Match::One(def, args) => {
+                match library.resolve(&step.text) {
+                    Ok((def, args)) => {
                         if let Some(e) = library.keyword_error(def, step.kind) {
                             problems.push(format!("{at}: {}{}: {e}", step.keyword, step.text));
                         }
@@ -220,26 +220,7 @@ fn check_steps(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec
                             }
                         }
                     }
-                    Match::None(near) => {
-                        problems.push(format!(
-                            "{at}: undefined step \"{}\"; {}",
-                            step.text,
-                            library
-                                .quote_hint(&step.text)
-                                .unwrap_or_else(|| super::lint::undefined_message(&near))
-                        ));
-                    }
-                    Match::Ambiguous(defs) => {
-                        let list: Vec<String> = defs
-                            .iter()
-                            .map(|d| format!("\"{}\" ({})", d.sentence, d.module))
-                            .collect();
-                        problems.push(format!(
-                            "{at}: ambiguous step \"{}\" matches {}",
-                            step.text,
-                            list.join(" and ")
-                        ));
-                    }
+                    Err(unmatched) => problems.push(format!("{at}: {unmatched}")),
                 }
             }
         }
@@ -249,7 +230,7 @@ fn check_steps(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec
         let host = unit.host.as_deref().and_then(|h| inventory.hosts.get(h));
         for step in &unit.scenario.steps {
             let at = format!("{}:{}:{}", unit.feature.path.display(), step.line, step.column);
-            let Match::One(def, args) = library.find(&step.text) else {
+            let Ok((def, args)) = library.resolve(&step.text) else {
                 continue;
             };
             if def.needs_host && host.is_none() {
@@ -274,7 +255,7 @@ fn check_steps(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec
             if let Some(Err(e)) = step
                 .doc_string
                 .as_ref()
-                .map(|d| crate::steps::substitute(&d.content, host))
+                .map(|d| crate::template::substitute(&d.content, host))
             {
                 problems.push(format!("{at}: {e}"));
             }
@@ -297,15 +278,15 @@ fn check_targets(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> V
         for step in &unit.scenario.steps {
             let found = matched
                 .entry(step.text.as_str())
-                .or_insert_with(|| match library.find(&step.text) {
-                    Match::One(def, args) if !arguments::targets(def).is_empty() => Some((def, args)),
+                .or_insert_with(|| match library.resolve(&step.text) {
+                    Ok((def, args)) if !arguments::targets(def).is_empty() => Some((def, args)),
                     _ => None,
                 });
             let Some((def, args)) = found else {
                 continue;
             };
             for (index, target) in arguments::targets(def) {
-                let Some(Ok(value)) = args.get(index).map(|a| crate::steps::substitute(a, host)) else {
+                let Some(Ok(value)) = args.get(index).map(|a| crate::template::substitute(a, host)) else {
                     continue; // a bad placeholder is reported by check_steps
                 };
                 if let Some(e) = arguments::resolve(target, &value, inventory) {

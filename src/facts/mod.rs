@@ -51,15 +51,6 @@ pub enum FactError {
     Unsupported(String),
 }
 
-impl From<FactError> for crate::steps::StepError {
-    fn from(e: FactError) -> Self {
-        match e {
-            FactError::Transport(t) => crate::steps::StepError::Transport(t),
-            other => crate::steps::StepError::Other(other.to_string()),
-        }
-    }
-}
-
 type Cell<T> = OnceCell<Arc<T>>;
 type Keyed<T> = Mutex<HashMap<String, Arc<Cell<T>>>>;
 

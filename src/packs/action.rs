@@ -7,10 +7,10 @@ use futures::future::BoxFuture;
 
 use super::compile::{Action, HttpAction, PackStep};
 use super::judge::{Judge, Seen};
-use super::template::{Context, Template};
 use crate::inventory::Host;
-use crate::steps::{Args, Match, Outcome, StepCtx, StepDef, StepError, StepLibrary, StepOutput};
+use crate::steps::{Args, Outcome, StepCtx, StepDef, StepError, StepLibrary, StepOutput};
 use crate::suite::StepKind;
+use crate::template::{Context, Template};
 use crate::transport::Cmd;
 
 /// How deep macro steps may nest (a deeper chain is a cycle).
@@ -178,11 +178,7 @@ pub fn resolve<'a>(
     }
     let text = sub.render(Context::Step, caps, host)?;
     let (kind, text) = split_keyword(&text);
-    let (def, raw) = match library.find(text) {
-        Match::One(def, raw) => (def, raw),
-        Match::None(near) => return Err(crate::commands::lint::undefined_message(&near)),
-        Match::Ambiguous(defs) => return Err(format!("ambiguous: matches {} definitions", defs.len())),
-    };
+    let (def, raw) = library.resolve(text).map_err(|e| e.to_string())?;
     if let Some(e) = library.keyword_error(def, kind) {
         return Err(e);
     }
@@ -191,13 +187,13 @@ pub fn resolve<'a>(
         && sub
             .pieces
             .iter()
-            .any(|p| matches!(p, super::template::Piece::Capture(_)))
+            .any(|p| matches!(p, crate::template::Piece::Capture(_)))
     {
         return Err(
             "a capture cannot go into a command step's command line (it runs as written by sh -c); use `command =`, where captures are shell-quoted".into(),
         );
     }
-    if let Some(inner) = library.pack(def) {
+    if let Some(inner) = super::pack_of(library, def) {
         if let Action::Steps(list) = &inner.action {
             for s in list {
                 resolve(library, s, &raw, None, depth + 1)?;
@@ -243,7 +239,7 @@ async fn macro_steps(
             doc_string: None,
             table: None,
         };
-        let outcome = match library.pack(def) {
+        let outcome = match super::pack_of(library, def) {
             Some(inner) => run(inner, library, ctx, args, depth + 1).await,
             None => (def.run)(ctx, args).await,
         }

@@ -10,10 +10,10 @@ use toml::Spanned;
 
 use super::expectations::{expectations, measure};
 use super::format::{HttpSpec, MysqlSpec, StepSpec, parse_pack};
-use super::template::{self, Context, Template};
 use super::{PackError, PackSource};
 use crate::steps::{Lane, Match, StepDef, StepLibrary};
 use crate::suite::StepKind;
+use crate::template::{self, Context, Template};
 
 /// One pack step, checked and ready to run.
 #[derive(Debug)]
@@ -432,7 +432,9 @@ fn http(h: &HttpSpec, params: &[String], errors: &mut Errors) -> Option<HttpActi
 pub fn check_macros(library: &StepLibrary, sources: &[PackSource]) -> Vec<String> {
     let mut problems = Vec::new();
     for def in library.defs() {
-        let Some(step) = library.pack(def) else { continue };
+        let Some(step) = super::pack_of(library, def) else {
+            continue;
+        };
         let Action::Steps(list) = &step.action else { continue };
         if !sources.iter().any(|s| s.file == step.file) {
             continue;

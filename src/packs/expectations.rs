@@ -10,7 +10,7 @@ use toml::Spanned;
 use super::PackError;
 use super::compile::{Action, Errors, Expectation, Limit, Measure, MeasureSource, Stream, tpl};
 use super::format::{ExpectSpec, MeasureSpec, Status};
-use super::template::{self, Template};
+use crate::template::{self, Template};
 
 /// The expectations of a step, each checked against its action (`status` only for http...).
 pub(super) fn expectations(

@@ -4,12 +4,12 @@
 //! Pure: no host, no network, so every wording is unit-tested here.
 
 use super::compile::{Expectation, Limit, Measure, MeasureSource, PackStep, Stream};
-use super::template::{Context, Template};
 use crate::inventory::Host;
 use crate::probes::http::{json_at, json_text};
 use crate::probes::mysql::parse::TextRows;
 use crate::steps::expect::{contains, excerpt, matches};
 use crate::steps::{Measurement, Outcome, Range, StepError, StepOutput};
+use crate::template::{Context, Template};
 
 /// What an action produced, for the expectations.
 #[derive(Debug, Default)]

@@ -11,7 +11,6 @@ pub mod compile;
 mod expectations;
 pub mod format;
 mod judge;
-pub mod template;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -59,6 +58,30 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// The pack step behind `def`, when `def` is one.
+pub fn pack_of<'a>(library: &'a StepLibrary, def: &StepDef) -> Option<&'a PackStep> {
+    library.body(def)?.as_any().downcast_ref::<PackStep>()
+}
+
+impl crate::steps::StepBody for PackStep {
+    fn call<'a>(
+        &'a self,
+        library: &'a StepLibrary,
+        ctx: &'a mut crate::steps::StepCtx,
+        args: crate::steps::Args,
+    ) -> futures::future::BoxFuture<'a, crate::steps::StepOutput> {
+        action::run(self, library, ctx, args, 0)
+    }
+
+    fn keywords(&self) -> Option<&[crate::suite::StepKind]> {
+        self.keywords.as_deref()
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 /// One pack file to load: its name as shown in messages, and its text.
 #[derive(Debug, Clone)]
 pub struct PackSource {
@@ -73,9 +96,7 @@ pub struct PackSource {
 /// The built-in Rust steps plus the built-in packs. Panics only if a shipped pack is
 /// broken, which a unit test rules out.
 pub fn builtin_library() -> StepLibrary {
-    let base = StepLibrary::from_defs(crate::steps::builtin_tables().into_iter().flatten().cloned().collect())
-        .expect("built-in step sentences compile");
-    add_packs(base, builtin::sources()).expect("the shipped step packs compile")
+    add_packs(StepLibrary::builtin_steps(), builtin::sources()).expect("the shipped step packs compile")
 }
 
 /// The full library of a command: built-ins, built-in packs, and the user's packs from
@@ -136,7 +157,7 @@ pub fn add_packs(mut library: StepLibrary, sources: Vec<PackSource>) -> Result<S
                 continue;
             }
             let def = step.def();
-            if let Err(e) = library.add_pack(def, Arc::new(step)) {
+            if let Err(e) = library.add_body(def, Arc::new(step)) {
                 problems.push(format!("{at}: {e}"));
             }
         }
@@ -176,7 +197,7 @@ fn collision(library: &StepLibrary, step: &PackStep) -> Option<String> {
 fn check_examples(library: &StepLibrary, sources: &[PackSource]) -> Vec<String> {
     let mut problems = Vec::new();
     for def in library.defs() {
-        let Some(step) = library.pack(def) else { continue };
+        let Some(step) = pack_of(library, def) else { continue };
         if !sources.iter().any(|s| s.file == step.file) {
             continue;
         }
@@ -198,7 +219,7 @@ fn check_examples(library: &StepLibrary, sources: &[PackSource]) -> Vec<String> 
 pub fn review(library: &StepLibrary) -> Vec<String> {
     let mut out = Vec::new();
     for def in library.defs() {
-        let Some(step) = library.pack(def) else { continue };
+        let Some(step) = pack_of(library, def) else { continue };
         if step.builtin {
             continue;
         }

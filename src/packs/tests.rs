@@ -17,7 +17,7 @@ fn load(text: &str) -> Result<StepLibrary, Vec<String>> {
 #[test]
 fn shipped_packs_load_and_their_examples_match() {
     let lib = builtin_library();
-    let packs: Vec<_> = lib.defs().filter(|d| lib.pack(d).is_some()).collect();
+    let packs: Vec<_> = lib.defs().filter(|d| super::pack_of(&lib, d).is_some()).collect();
     assert!(packs.len() >= 7, "{}", packs.len());
     for def in packs {
         match lib.find(def.example_text()) {
@@ -184,4 +184,14 @@ fn http_steps_need_a_host_only_when_they_use_its_values() {
     };
     assert!(needs("w is up"));
     assert!(!needs("x.example is up"));
+}
+
+#[test]
+fn a_pack_step_keeps_its_own_location() {
+    let library = builtin_library();
+    let def = library
+        .defs()
+        .find(|d| d.module.starts_with("steps/"))
+        .expect("shipped packs are built in");
+    assert_eq!(crate::steps::location(def), def.module);
 }

@@ -149,7 +149,7 @@ pub struct Source(pub String);
 /// default [`DEFAULT_SOCKET`]) over SSH.
 pub async fn read_stats(host: &HostHandle, timeout: Duration) -> Result<(Vec<StatRow>, Source), String> {
     if let Some(url) = host.host.vars.get("haproxy_stats_url") {
-        let url = crate::steps::substitute(url, Some(&host.host)).map_err(|e| e.to_string())?;
+        let url = crate::template::substitute(url, Some(&host.host)).map_err(|e| e.to_string())?;
         let req = super::http::Request {
             method: reqwest::Method::GET,
             url: url.clone(),

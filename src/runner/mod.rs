@@ -12,7 +12,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::event::{Event, RunSummary, UnitResult, UnitStatus};
 use crate::host::{HostHandle, HostPool};
-use crate::steps::{Args, Match, StepCtx, StepError, StepLibrary, StepResult};
+use crate::steps::{Args, Resolved, StepCtx, StepError, StepLibrary, StepResult, Unmatched};
 use crate::suite::{Plan, Unit};
 
 /// How to run.
@@ -140,9 +140,10 @@ pub async fn run(
 ) -> RunSummary {
     let started = Instant::now();
     let units: Vec<Arc<Unit>> = plan.units.iter().cloned().map(Arc::new).collect();
+    let resolved = resolve_steps(&units, &library);
     let _ = sink.send(Event::RunStarted { total: units.len() });
     let halt = Halt::new();
-    connect_early(&units, &library, &pool, opts.step_timeout, &halt);
+    connect_early(&units, &resolved, &library, &pool, opts.step_timeout, &halt);
 
     let semaphore = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let shared = Arc::new(Shared {
@@ -183,9 +184,10 @@ pub async fn run(
                 let index = next;
                 next += 1;
                 let (unit, shared, p) = (units[index].clone(), shared.clone(), progress[index].clone());
+                let steps = resolved[index].clone();
                 set.spawn(async move {
                     let _permit = permit;
-                    let result = shared.run_unit(&unit, &p).await;
+                    let result = shared.run_unit(&unit, &steps, &p).await;
                     if shared.opts.fail_fast && result.status == UnitStatus::Failed {
                         shared.halt.set();
                     }
@@ -221,16 +223,43 @@ pub async fn run(
     }
 }
 
-/// Tells `handle` which facts the steps of `unit` read on it, so that the first read of
+/// A scenario's steps, each resolved to its definition once for the run (or why it has
+/// none), shared by every unit of the scenario.
+pub(crate) type ResolvedSteps = Arc<Vec<Result<Resolved, Unmatched>>>;
+
+/// Resolves the steps of every scenario of the run once; one entry per unit.
+fn resolve_steps(units: &[Arc<Unit>], library: &StepLibrary) -> Vec<ResolvedSteps> {
+    let mut by_scenario: std::collections::HashMap<*const crate::suite::Scenario, ResolvedSteps> = Default::default();
+    units
+        .iter()
+        .map(|unit| {
+            by_scenario
+                .entry(Arc::as_ptr(&unit.scenario))
+                .or_insert_with(|| {
+                    Arc::new(
+                        unit.scenario
+                            .steps
+                            .iter()
+                            .map(|s| library.resolve_step(&s.text))
+                            .collect(),
+                    )
+                })
+                .clone()
+        })
+        .collect()
+}
+
+/// Tells `handle` which facts the steps of a unit read on it, so that the first read of
 /// any of them reads them all in one command ([`crate::facts::prefetch`]).
-fn plan_facts(handle: &HostHandle, unit: &Unit, library: &StepLibrary) {
-    for step in &unit.scenario.steps {
-        if let Match::One(def, raw) = library.find(&step.text) {
+fn plan_facts(handle: &HostHandle, steps: &[Result<Resolved, Unmatched>], library: &StepLibrary) {
+    for step in steps.iter().flatten() {
+        let (def, raw) = (library.def(step), &step.raw);
+        {
             crate::facts::of(handle).plan(def.facts.iter().copied().filter(|f| !f.from_args()));
             if def.facts.iter().any(|f| f.from_args()) {
                 // What the step's arguments name, after the host's variables are put in
                 // (a bad placeholder is the step's to report).
-                if let Ok(args) = library.substitute_args(def, &raw, Some(&handle.host)) {
+                if let Ok(args) = library.substitute_args(def, raw, Some(&handle.host)) {
                     for fact in def.facts.iter().filter(|f| f.from_args()) {
                         crate::facts::of(handle).plan_read(*fact, &args);
                     }
@@ -246,16 +275,17 @@ fn plan_facts(handle: &HostHandle, unit: &Unit, library: &StepLibrary) {
 /// the run by then).
 fn connect_early(
     units: &[Arc<Unit>],
+    resolved: &[ResolvedSteps],
     library: &StepLibrary,
     pool: &Arc<HostPool>,
     step_timeout: Duration,
     halt: &Halt,
 ) {
     let mut hosts: std::collections::BTreeMap<&str, Arc<HostHandle>> = Default::default();
-    for unit in units {
+    for (unit, steps) in units.iter().zip(resolved) {
         let Some(name) = unit.host.as_deref() else { continue };
         let Some(handle) = pool.get(name) else { continue };
-        plan_facts(&handle, unit, library);
+        plan_facts(&handle, steps, library);
         hosts.insert(name, handle);
     }
     for handle in hosts.into_values() {
@@ -360,7 +390,7 @@ impl Shared {
     /// and retries are left, pauses ([`retry_pause`]) and runs them again against the host
     /// read afresh ([`HostHandle::afresh`]): the run's facts are read once per host, but a
     /// retry that saw them again could never change its result.
-    async fn run_unit(&self, unit: &Arc<Unit>, progress: &Progress) -> UnitResult {
+    async fn run_unit(&self, unit: &Arc<Unit>, resolved: &ResolvedSteps, progress: &Progress) -> UnitResult {
         progress_of(progress).begin(1);
         let mut start = Instant::now();
         let shared = unit.host.as_deref().and_then(|h| self.pool.get(h));
@@ -379,8 +409,17 @@ impl Shared {
         let mut host = shared.clone();
         let mut attempt = 1;
         loop {
-            let steps =
-                pipeline::run_steps(unit, &self.library, &self.pool, host, &self.opts, &self.sink, progress).await;
+            let steps = pipeline::run_steps(
+                unit,
+                resolved,
+                &self.library,
+                &self.pool,
+                host,
+                &self.opts,
+                &self.sink,
+                progress,
+            )
+            .await;
             let failed = steps.iter().any(|(r, _)| r.is_failure());
             if !failed || attempt > self.opts.retries || !self.pause(attempt).await {
                 return UnitResult {
@@ -400,7 +439,7 @@ impl Shared {
             start = Instant::now();
             host = shared.as_ref().map(|h| {
                 let fresh = h.afresh();
-                plan_facts(&fresh, unit, &self.library);
+                plan_facts(&fresh, resolved, &self.library);
                 Arc::new(fresh)
             });
             if let Some(h) = &host {
@@ -423,25 +462,21 @@ impl Shared {
     }
 }
 
-async fn run_step(ctx: &mut StepCtx, library: &StepLibrary, step: &crate::suite::Step) -> StepResult {
-    let (def, raw) = match library.find(&step.text) {
-        Match::One(def, raw) => (def, raw),
-        Match::None(near) => {
-            return StepResult::Error(
-                library
-                    .quote_hint(&step.text)
-                    .unwrap_or_else(|| crate::commands::lint::undefined_message(&near)),
-            );
-        }
-        Match::Ambiguous(defs) => {
-            return StepResult::Error(format!("ambiguous step: matches {} definitions", defs.len()));
-        }
+async fn run_step(
+    ctx: &mut StepCtx,
+    library: &StepLibrary,
+    step: &crate::suite::Step,
+    resolved: &Result<Resolved, Unmatched>,
+) -> StepResult {
+    let (def, raw) = match resolved {
+        Ok(r) => (library.def(r), &r.raw),
+        Err(unmatched) => return StepResult::Error(unmatched.to_string()),
     };
     let host = ctx.host.as_ref().map(|h| &h.host);
-    let subst = |t: &str| crate::steps::substitute(t, host).map_err(|e| e.to_string());
+    let subst = |t: &str| crate::template::substitute(t, host).map_err(|e| e.to_string());
     let args = (|| -> Result<Args, String> {
         Ok(Args {
-            values: library.substitute_args(def, &raw, host)?,
+            values: library.substitute_args(def, raw, host)?,
             doc_string: step.doc_string.as_ref().map(|d| subst(&d.content)).transpose()?,
             table: step.table.clone(),
         })

@@ -17,14 +17,14 @@ use tokio::task::JoinSet;
 use super::RunOptions;
 use crate::event::Event;
 use crate::host::{HostHandle, HostPool};
-use crate::steps::{Lane, Match, StepCtx, StepLibrary, StepResult};
+use crate::steps::{Lane, Resolved, StepCtx, StepLibrary, StepResult, Unmatched};
 use crate::suite::Unit;
 
-fn lane_of(library: &StepLibrary, text: &str) -> Lane {
-    match library.find(text) {
-        Match::One(def, _) => def.lane,
+fn lane_of(library: &StepLibrary, resolved: &Result<Resolved, Unmatched>) -> Lane {
+    match resolved {
+        Ok(r) => library.def(r).lane,
         // Undefined or ambiguous: an error either way, reported in order.
-        _ => Lane::Barrier,
+        Err(_) => Lane::Barrier,
     }
 }
 
@@ -122,8 +122,10 @@ impl Pipeline<'_> {
 
 /// Runs the steps of `unit` pipelined (see the module doc) on `host` (the unit's host, or
 /// a retry's fresh look at it); returns them in order.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn run_steps(
     unit: &Arc<Unit>,
+    resolved: &super::ResolvedSteps,
     library: &Arc<StepLibrary>,
     pool: &Arc<HostPool>,
     host: Option<Arc<HostHandle>>,
@@ -140,7 +142,7 @@ pub(crate) async fn run_steps(
         http: Default::default(),
     };
     let steps = &unit.scenario.steps;
-    let lanes: Vec<Lane> = steps.iter().map(|s| lane_of(library, &s.text)).collect();
+    let lanes: Vec<Lane> = resolved.iter().map(|r| lane_of(library, r)).collect();
     let mut ctx = fresh();
     let mut p = Pipeline {
         unit,
@@ -158,10 +160,10 @@ pub(crate) async fn run_steps(
             .find(|&i| lanes[i] == Lane::Barrier)
             .unwrap_or(steps.len());
         for index in (start..end).filter(|&i| lanes[i] == Lane::Ahead) {
-            let (library, unit, mut c) = (library.clone(), unit.clone(), fresh());
+            let (library, unit, resolved, mut c) = (library.clone(), unit.clone(), resolved.clone(), fresh());
             let handle = p.ahead.spawn(async move {
                 let began = Instant::now();
-                let result = super::run_step(&mut c, &library, &unit.scenario.steps[index]).await;
+                let result = super::run_step(&mut c, &library, &unit.scenario.steps[index], &resolved[index]).await;
                 (index, result, began.elapsed())
             });
             p.tasks.insert(handle.id(), index);
@@ -172,13 +174,13 @@ pub(crate) async fn run_steps(
                 break;
             }
             let began = Instant::now();
-            let result = super::run_step(&mut ctx, library, &steps[index]).await;
+            let result = super::run_step(&mut ctx, library, &steps[index], &resolved[index]).await;
             p.store((index, result, began.elapsed()));
         }
         p.settle(end).await;
         if end < steps.len() && p.first_failure.is_none() {
             let began = Instant::now();
-            let result = super::run_step(&mut ctx, library, &steps[end]).await;
+            let result = super::run_step(&mut ctx, library, &steps[end], &resolved[end]).await;
             p.store((end, result, began.elapsed()));
         }
         start = end + 1;
@@ -203,7 +205,7 @@ mod tests {
     use crate::suite::{Feature, Scenario, Step, StepKind};
 
     fn def(sentence: &str) -> StepDef {
-        StepLibrary::builtin()
+        crate::packs::builtin_library()
             .defs()
             .find(|d| d.sentence == sentence)
             .cloned()
@@ -227,7 +229,7 @@ mod tests {
     /// HTTP request family keeps the scenario's response, every pack step acts.
     #[test]
     fn whole_families_keep_their_lane() {
-        let library = StepLibrary::builtin();
+        let library = crate::packs::builtin_library();
         for (prefix, lane) in [
             ("src/steps/system/", Lane::Ahead),
             ("src/steps/http/mod.rs", Lane::Chain),
@@ -322,8 +324,16 @@ mod tests {
         let pool = Arc::new(HostPool::new(&Default::default(), None).expect("empty pool"));
         let (tx, mut rx) = mpsc::unbounded_channel();
         let began = Instant::now();
+        let resolved = Arc::new(
+            unit.scenario
+                .steps
+                .iter()
+                .map(|s| library.resolve_step(&s.text))
+                .collect(),
+        );
         let out = run_steps(
             &unit,
+            &resolved,
             &library,
             &pool,
             None,

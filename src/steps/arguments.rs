@@ -128,7 +128,7 @@ mod tests {
 
     #[test]
     fn built_in_host_arguments_are_typed() {
-        let lib = crate::steps::StepLibrary::builtin();
+        let lib = crate::steps::StepLibrary::builtin_steps();
         let typed: Vec<(&str, Vec<(usize, Target)>)> = lib
             .defs()
             .map(|d| (d.sentence, targets(d)))

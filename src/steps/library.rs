@@ -3,6 +3,7 @@
 //! text matches (exactly one, none with the nearest sentences, or several), with its
 //! arguments unquoted; and how those arguments take the current host's values.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
@@ -13,7 +14,6 @@ use regex::Regex;
 
 use super::{Args, StepCtx, StepDef, StepOutput};
 use crate::inventory::Host;
-use crate::packs::PackStep;
 use crate::suite::StepKind;
 
 /// A quoted argument, as Cucumber's `{string}`: `"..."` in which `\"` writes a double quote,
@@ -50,10 +50,78 @@ pub enum Match<'a> {
     Ambiguous(Vec<&'a StepDef>),
 }
 
-/// Every step definition, compiled; pack steps (`steps/*.toml`) carry their data.
+/// A step body defined above the steps layer (a pack step, `steps/*.toml`): the library
+/// holds and calls it without knowing what it is. A built-in's body is its `StepDef::run`.
+pub trait StepBody: Send + Sync {
+    /// Runs the step (it may run other steps of `library`: a macro step).
+    fn call<'a>(&'a self, library: &'a StepLibrary, ctx: &'a mut StepCtx, args: Args) -> BoxFuture<'a, StepOutput>;
+    /// The keyword kinds it may be used with; `None`: any.
+    fn keywords(&self) -> Option<&[StepKind]> {
+        None
+    }
+    /// Whether it takes a doc string.
+    fn takes_doc_string(&self) -> bool {
+        false
+    }
+    /// Itself, for the layer that defined it to read its own data back.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// Why a step text has no one definition to run: undefined (with the nearest sentences,
+/// or how to escape a bare quote) or ambiguous. The one wording of both, for lint, the
+/// runner and pack macro steps alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unmatched {
+    /// No sentence matches `text`; `hint` says what might have been meant.
+    Undefined {
+        /// The step text.
+        text: String,
+        /// `did you mean "..."?`, the escaped-quote form, or where to list the sentences.
+        hint: String,
+    },
+    /// Several sentences match `text`: each `"sentence" (source)`.
+    Ambiguous {
+        /// The step text.
+        text: String,
+        /// The matching sentences with their sources.
+        candidates: Vec<String>,
+    },
+}
+
+impl std::fmt::Display for Unmatched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unmatched::Undefined { text, hint } => write!(f, "undefined step \"{text}\"; {hint}"),
+            Unmatched::Ambiguous { text, candidates } => {
+                write!(f, "ambiguous step \"{text}\" matches {}", candidates.join(" and "))
+            }
+        }
+    }
+}
+
+/// A step text resolved to its definition in one library ([`StepLibrary::def`]), with its
+/// raw arguments (placeholders not yet filled: that is per host).
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    def: usize,
+    /// The captured arguments, unquoted.
+    pub raw: Vec<String>,
+}
+
+/// The nearest known sentences as a hint for an undefined step.
+fn nearest_hint(nearest: &[String]) -> String {
+    if nearest.is_empty() {
+        "no step matches; `shakedown steps` lists them all".to_string()
+    } else {
+        let list: Vec<String> = nearest.iter().map(|n| format!("\"{n}\"")).collect();
+        format!("did you mean {}?", list.join(" or "))
+    }
+}
+
+/// Every step definition, compiled; pack steps (`steps/*.toml`) carry their body.
 pub struct StepLibrary {
     defs: Vec<(StepDef, Regex)>,
-    packs: Vec<Option<Arc<PackStep>>>,
+    bodies: Vec<Option<Arc<dyn StepBody>>>,
     /// Each sentence with quoted arguments that may hold bare quotes (built on the first
     /// undefined step).
     loose: OnceLock<Vec<Option<Regex>>>,
@@ -156,10 +224,12 @@ fn requote(value: &str, q: char) -> String {
 }
 
 impl StepLibrary {
-    /// The built-in library: Rust steps and the packs shipped in `steps/`. Panics only if
-    /// a built-in sentence or pack does not compile, which unit tests rule out.
-    pub fn builtin() -> Self {
-        crate::packs::builtin_library()
+    /// The built-in Rust steps alone (the packs shipped in `steps/` are added by
+    /// `packs::builtin_library`). Panics only if a built-in sentence does not compile, which
+    /// unit tests rule out.
+    pub fn builtin_steps() -> Self {
+        Self::from_defs(super::builtin_tables().into_iter().flatten().cloned().collect())
+            .expect("built-in sentences compile")
     }
 
     /// A library of the given definitions.
@@ -169,10 +239,10 @@ impl StepLibrary {
             let re = compile(def.sentence).map_err(|e| format!("{}: {e}", def.sentence))?;
             out.push((def, re));
         }
-        let packs = vec![None; out.len()];
+        let bodies = vec![None; out.len()];
         Ok(StepLibrary {
             defs: out,
-            packs,
+            bodies,
             loose: OnceLock::new(),
         })
     }
@@ -182,32 +252,72 @@ impl StepLibrary {
         compile(sentence)
     }
 
-    /// Appends a pack step.
-    pub fn add_pack(&mut self, def: StepDef, pack: Arc<PackStep>) -> Result<(), String> {
+    /// Appends a step whose body is defined above this layer (a pack step).
+    pub fn add_body(&mut self, def: StepDef, body: Arc<dyn StepBody>) -> Result<(), String> {
         let re = compile(def.sentence).map_err(|e| format!("sentence does not compile: {e}"))?;
         self.defs.push((def, re));
-        self.packs.push(Some(pack));
+        self.bodies.push(Some(body));
         self.loose = OnceLock::new();
         Ok(())
     }
 
-    /// The pack data of `def`, when it comes from a pack.
-    pub fn pack(&self, def: &StepDef) -> Option<&Arc<PackStep>> {
+    /// The body of `def`, when it is not a built-in's fn.
+    pub fn body(&self, def: &StepDef) -> Option<&Arc<dyn StepBody>> {
         let i = self.defs.iter().position(|(d, _)| std::ptr::eq(d, def))?;
-        self.packs[i].as_ref()
+        self.bodies[i].as_ref()
     }
 
-    /// Runs `def` (a built-in's fn, or a pack step with its data).
+    /// Runs `def` (a built-in's fn, or its body).
     pub fn call<'a>(&'a self, def: &'a StepDef, ctx: &'a mut StepCtx, args: Args) -> BoxFuture<'a, StepOutput> {
-        match self.pack(def) {
-            Some(pack) => crate::packs::action::run(pack, self, ctx, args, 0),
+        match self.body(def) {
+            Some(body) => body.call(self, ctx, args),
             None => (def.run)(ctx, args),
         }
     }
 
+    /// The one definition `text` (a step without its keyword) names, with its raw
+    /// arguments, or why there is none: the matching every caller uses (lint, the runner,
+    /// pack macro steps), so all word a problem alike. The keyword is checked apart
+    /// ([`keyword_error`](Self::keyword_error)).
+    pub fn resolve(&self, text: &str) -> Result<(&StepDef, Vec<String>), Unmatched> {
+        let found = self.resolve_step(text)?;
+        Ok((self.def(&found), found.raw))
+    }
+
+    /// As [`resolve`](Self::resolve), as a value that outlives the borrow of the library
+    /// (the runner resolves each scenario's steps once and carries them to every unit).
+    pub fn resolve_step(&self, text: &str) -> Result<Resolved, Unmatched> {
+        match self.find(text) {
+            Match::One(def, raw) => Ok(Resolved {
+                def: self
+                    .defs
+                    .iter()
+                    .position(|(d, _)| std::ptr::eq(d, def))
+                    .unwrap_or_default(),
+                raw,
+            }),
+            Match::None(near) => Err(Unmatched::Undefined {
+                text: text.to_string(),
+                hint: self.quote_hint(text).unwrap_or_else(|| nearest_hint(&near)),
+            }),
+            Match::Ambiguous(defs) => Err(Unmatched::Ambiguous {
+                text: text.to_string(),
+                candidates: defs
+                    .iter()
+                    .map(|d| format!("\"{}\" ({})", d.sentence, d.module))
+                    .collect(),
+            }),
+        }
+    }
+
+    /// The definition a step was resolved to.
+    pub fn def(&self, resolved: &Resolved) -> &StepDef {
+        &self.defs[resolved.def].0
+    }
+
     /// Why `def` cannot be used with a keyword of `kind` (pack steps may restrict them).
     pub fn keyword_error(&self, def: &StepDef, kind: StepKind) -> Option<String> {
-        let allowed = self.pack(def)?.keywords.as_ref()?;
+        let allowed = self.body(def)?.keywords()?;
         if kind == StepKind::Unknown || allowed.contains(&kind) {
             return None;
         }
@@ -230,7 +340,10 @@ impl StepLibrary {
     /// Whether `def` takes a doc string: a built-in sentence ending with `:` (`... with
     /// body:`); pack steps take none.
     pub fn takes_doc_string(&self, def: &StepDef) -> bool {
-        self.pack(def).is_none() && def.sentence.ends_with(':')
+        match self.body(def) {
+            Some(body) => body.takes_doc_string(),
+            None => def.sentence.ends_with(':'),
+        }
     }
 
     /// Every definition, in catalogue order.
@@ -274,14 +387,14 @@ impl StepLibrary {
     /// The arguments `raw` of `def` (as [`find`](Self::find) gave them) with `{name}`,
     /// `{address}` and `{vars.KEY}` replaced by `host`'s values: as they are in a
     /// `{string}`; as one quoted shell word each in a `{command}`, so an inventory value can
-    /// never add shell syntax to a command line ([`super::vars::substitute_command`]).
+    /// never add shell syntax to a command line ([`crate::template::substitute_command`]).
     pub fn substitute_args(&self, def: &StepDef, raw: &[String], host: Option<&Host>) -> Result<Vec<String>, String> {
         let kinds = kinds(def.sentence);
         raw.iter()
             .enumerate()
             .map(|(i, value)| match kinds.get(i) {
-                Some(Kind::Command) => super::vars::substitute_command(value, host),
-                _ => super::vars::substitute(value, host).map_err(|e| e.to_string()),
+                Some(Kind::Command) => crate::template::substitute_command(value, host),
+                _ => crate::template::substitute(value, host).map_err(|e| e.to_string()),
             })
             .collect()
     }
@@ -347,7 +460,7 @@ mod tests {
 
     #[test]
     fn builtin_library_builds_and_every_example_matches_its_own_sentence() {
-        let lib = StepLibrary::builtin();
+        let lib = StepLibrary::builtin_steps();
         for def in lib.defs() {
             match lib.find(def.example_text()) {
                 Match::One(found, _) => assert_eq!(found.sentence, def.sentence, "example {:?}", def.example),
@@ -370,7 +483,7 @@ mod tests {
 
     #[test]
     fn quoted_arguments_take_escaped_quotes_and_single_quotes() {
-        let lib = StepLibrary::builtin();
+        let lib = StepLibrary::builtin_steps();
         let args = |text: &str| match lib.find(text) {
             Match::One(_, args) => args,
             other => panic!("{text}: {other:?}"),
@@ -398,7 +511,7 @@ mod tests {
 
     #[test]
     fn an_unescaped_quote_suggests_the_escaped_form() {
-        let lib = StepLibrary::builtin();
+        let lib = StepLibrary::builtin_steps();
         let text = r#"the output should contain ""status":"ok"""#;
         assert!(matches!(lib.find(text), Match::None(_)));
         let hint = lib.quote_hint(text).expect("a hint");
@@ -426,7 +539,7 @@ mod tests {
 
     #[test]
     fn command_lines_quote_placeholders_other_arguments_take_them_as_written() {
-        let lib = StepLibrary::builtin();
+        let lib = StepLibrary::builtin_steps();
         let mut h = crate::inventory::Host::local("web1");
         h.vars.insert("v".into(), "a b;c".into());
         let sub = |text: &str| match lib.find(text) {
@@ -448,7 +561,7 @@ mod tests {
 
     #[test]
     fn unknown_text_suggests_nearest() {
-        let lib = StepLibrary::builtin();
+        let lib = StepLibrary::builtin_steps();
         match lib.find("the comand should succeed") {
             Match::None(near) => assert_eq!(near.first().map(String::as_str), Some("the command should succeed")),
             other => panic!("{other:?}"),

@@ -15,7 +15,6 @@ pub mod mysql;
 pub mod network;
 mod source;
 pub mod system;
-mod vars;
 
 pub use source::location;
 
@@ -25,9 +24,9 @@ use futures::future::BoxFuture;
 
 pub use crate::outcome::{Measurement, Outcome, Range, StepResult};
 
+pub use crate::template::{VarError, substitute};
 pub use context::{CommandRun, StepCtx};
-pub use library::{Match, StepLibrary};
-pub use vars::{VarError, substitute};
+pub use library::{Match, Resolved, StepBody, StepLibrary, Unmatched};
 
 /// A step that could not check at all (as opposed to checking and finding it wrong).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,6 +43,15 @@ pub enum StepError {
     /// Anything else, in words.
     #[error("{0}")]
     Other(String),
+}
+
+impl From<crate::facts::FactError> for StepError {
+    fn from(e: crate::facts::FactError) -> Self {
+        match e {
+            crate::facts::FactError::Transport(t) => StepError::Transport(t),
+            other => StepError::Other(other.to_string()),
+        }
+    }
 }
 
 /// The arguments a step was matched with, after `{name}`/`{address}`/`{vars.KEY}`

@@ -1,4 +1,5 @@
-//! Templates of a pack step: text with `{PARAM}` (a capture named in `params`), `{name}`,
+//! Placeholders, in one place: a host's `{name}`, `{address}`, `{vars.KEY}` in step
+//! arguments ([`substitute`], [`substitute_command`]) and the templates of a pack step: text with `{PARAM}` (a capture named in `params`), `{name}`,
 //! `{address}` and `{vars.KEY}` placeholders, and how a value is escaped for each place it
 //! lands: shell-quoted as one word in a command, escaped for its part of a URL (a path keeps
 //! its `/`, a query value is encoded whole, never the scheme or host), JSON-escaped in a JSON
@@ -6,6 +7,10 @@
 //! around anything that is not an identifier (`{7}`, `{print $1}`) are left as written.
 
 use crate::inventory::Host;
+
+mod vars;
+
+pub use vars::{VarError, substitute, substitute_command};
 
 /// One piece of a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,7 +169,7 @@ impl Template {
                     out.push('}');
                 }
                 Piece::Inventory(key) => {
-                    let value = crate::steps::substitute(&format!("{{{key}}}"), host).map_err(|e| e.to_string())?;
+                    let value = vars::substitute(&format!("{{{key}}}"), host).map_err(|e| e.to_string())?;
                     out.push_str(&escape(ctx, &value, false)?);
                 }
             }

@@ -73,13 +73,13 @@ pub fn substitute(text: &str, host: Option<&Host>) -> Result<String, VarError> {
 
 /// Replaces placeholders in a shell command line (the command of `I run`, `the command
 /// ...`, `the output of ...`): each value is inserted as ONE quoted shell word, the way
-/// step packs insert theirs ([`crate::packs::template`]), so an inventory value is data to
+/// step packs insert theirs ([`crate::template`]), so an inventory value is data to
 /// the shell, never syntax: `echo {vars.x}` with x = `$(touch /tmp/p)` prints that text.
 /// Refused, because the quoting would be undone there: a placeholder inside quotes or
 /// backticks (`grep "{name}"`: write `grep {name}`), and a line with placeholders that
 /// re-reads text as code (`eval`, `sh -c`, a heredoc). `${VAR}` is the shell's, left as is.
 pub fn substitute_command(line: &str, host: Option<&Host>) -> Result<String, String> {
-    use crate::packs::template::{self, Context};
+    use crate::template::{self, Context};
     let t = template::parse(line, &[]).map_err(|(_, e)| e)?;
     template::check_shell(&t)?;
     t.render(Context::Shell, &[], host)
