@@ -443,7 +443,7 @@ impl Shared {
                 Arc::new(fresh)
             });
             if let Some(h) = &host {
-                crate::probes::mysql::session(&h).forget_failure().await;
+                crate::probes::mysql::session(h).forget_failure().await;
             }
         }
     }

@@ -186,7 +186,7 @@ fn step_error(e: MysqlError) -> StepError {
 
 /// Runs a statement of ours (not the feature's): any failure means the step could not check.
 async fn internal(h: &HostHandle, sql: &str, until: Instant) -> Result<TextRows, StepError> {
-    crate::probes::mysql::session(&h)
+    crate::probes::mysql::session(h)
         .query(&h.host, sql, until)
         .await
         .map_err(|e| match e {
@@ -197,7 +197,7 @@ async fn internal(h: &HostHandle, sql: &str, until: Instant) -> Result<TextRows,
 
 async fn check_accepting(h: &HostHandle, until: Instant) -> Outcome {
     let expected = format!("MySQL on {} ({}) accepting connections", h.host.name, endpoint(&h.host));
-    match crate::probes::mysql::session(&h).ping(&h.host, until).await {
+    match crate::probes::mysql::session(h).ping(&h.host, until).await {
         Ok(info) => Outcome::pass(expected, format!("connected: server {}", info.version.text)),
         Err(e) => Outcome::fail(expected, e.to_string()),
     }
