@@ -23,6 +23,7 @@ pub mod notify;
 pub mod outcome;
 pub mod packs;
 pub mod probes;
+pub mod quote;
 pub mod report;
 pub mod runner;
 pub mod serve;

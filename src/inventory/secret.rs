@@ -53,7 +53,7 @@ impl fmt::Display for Secret {
 /// Rust-escaped (a command's output in a failure's `found`, quotes and newlines escaped,
 /// trimmed as output excerpts are).
 fn written_forms(value: &str) -> Vec<String> {
-    let quoted = crate::transport::quote(value);
+    let quoted = crate::quote::quote(value);
     let requoted = quoted.replace('\'', r"'\''");
     let escaped = |v: &str| {
         let debug = format!("{v:?}");
@@ -98,11 +98,11 @@ mod tests {
     fn a_secret_is_redacted_quoted_and_escaped_too() {
         let value = "it's \"x\"\nSECRET-9c1d\n";
         let _s = Secret::new(value.into());
-        let quoted = crate::transport::quote(value);
+        let quoted = crate::quote::quote(value);
         let line = format!("printf %s {quoted}");
         for text in [
             line.clone(),
-            crate::transport::Cmd::shell(line.as_str()).to_shell(),
+            format!("sh -c {}", crate::quote::quote(&line)),
             format!("found {value:?}"),
             format!("found {:?}", value.trim_end()),
         ] {

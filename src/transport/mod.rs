@@ -3,7 +3,6 @@
 //! implementations. Quoting happens in exactly one place, [`Cmd::to_shell`].
 
 mod local;
-mod quote;
 mod ssh;
 mod ssh_config;
 mod ssh_processes;
@@ -12,8 +11,8 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
+pub use crate::quote::quote;
 pub use local::Local;
-pub use quote::quote;
 pub use ssh::{SshMaster, SshOptions};
 pub use ssh_processes::SshProcesses;
 

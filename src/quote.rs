@@ -1,4 +1,7 @@
 //! POSIX shell quoting: the one function through which every argument reaches a shell.
+//! It sits at the bottom of the layering (it depends on nothing) because two concerns need
+//! it: `transport`, which builds every command line with it, and the secrets register
+//! (`inventory::secret`), which must know how a secret looks once quoted to redact it.
 
 /// Quotes `word` for a POSIX shell: left bare when made only of safe characters, otherwise
 /// in single quotes with embedded single quotes written as `'\''`.
