@@ -1,7 +1,10 @@
 //! How commands reach a host: [`Cmd`] (a program and its arguments, never a shell string
 //! built by hand), [`Output`], and the [`Transport`] trait with its `local` and `ssh`
-//! implementations. Quoting happens in exactly one place, [`Cmd::to_shell`].
+//! implementations (and a `fake` one for tests). Quoting happens in exactly one place,
+//! [`Cmd::to_shell`].
 
+#[cfg(test)]
+mod fake;
 mod local;
 mod quote;
 mod ssh;
@@ -12,6 +15,8 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
+#[cfg(test)]
+pub(crate) use fake::Fake;
 pub use local::Local;
 pub use quote::quote;
 pub use ssh::{SshMaster, SshOptions};
