@@ -203,13 +203,6 @@ pub(crate) fn failed(cmd: &Cmd, out: &Output) -> FactError {
     }
 }
 
-/// A constant POSIX shell script run with `sh -c`, its arguments passed as `$1`, `$2`...
-/// (each quoted by [`Cmd::to_shell`]): used where one round trip replaces several. The
-/// script text is always a constant of this crate, never built from input.
-pub(crate) fn script(text: &'static str, args: &[&str]) -> Cmd {
-    Cmd::new("sh").arg("-c").arg(text).arg("sh").args(args.iter().copied())
-}
-
 /// The cell's value, read by `read` unless the host's batch (or an earlier read) filled it.
 async fn cached<T, F, Fut>(host: &HostHandle, cell: &Cell<T>, timeout: Duration, read: F) -> Result<Arc<T>, FactError>
 where

@@ -5,8 +5,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use super::{FactError, run_ok, script};
+use super::{FactError, run_ok};
 use crate::host::HostHandle;
+use crate::transport::script;
 
 /// Prints `key=value` lines: PID 1's name, whether systemd is booted (`sd_booted()`'s
 /// test), the tools present, the default runlevel. Always exits 0.
