@@ -20,78 +20,26 @@
 //! their steps alone. Commands a user wrote are never run ahead: they run once, in order.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
 use std::time::Duration;
 
-use super::{PackageManager, file, mount, package, platform, ports, process, service};
+use super::fact::{Fact, WholeHost};
+use super::reads::{Alternatives, reads_of};
+use super::service;
 use crate::host::HostHandle;
-use crate::transport::{Batch, Cmd, Output, Test, chosen, first_available, first_of};
-
-/// A whole-host fact a step declares that it reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Fact {
-    /// The init system and package manager ([`super::platform`]); first in a batch, since
-    /// the package part is parsed by the manager it names.
-    Platform,
-    /// The package database ([`super::packages`]); brings [`Fact::Platform`] along.
-    Packages,
-    /// `php -m` ([`super::php_modules`]).
-    PhpModules,
-    /// The mount table ([`super::mounts`]).
-    Mounts,
-    /// `/etc/fstab` ([`super::fstab`]).
-    Fstab,
-    /// The listening TCP sockets ([`super::ports`]).
-    Ports,
-    /// The process table ([`super::processes`]).
-    Processes,
-    /// Whether the service named by the step's first argument runs ([`super::running`]).
-    ServiceRunning,
-    /// Whether the service named by the step's first argument starts at boot
-    /// ([`super::enablement`]).
-    ServiceEnabled,
-    /// `stat` of the path that is the step's first argument ([`super::file::stat_command`]).
-    FileStat,
-    /// Whether the file (first argument) has a line containing the text (second argument)
-    /// ([`super::file::contains_command`]).
-    FileContains,
-}
-
-impl Fact {
-    /// Whether this is a fact about what the step's arguments name (a service, a file),
-    /// not about the whole host: the batch runs the step's own first command for it.
-    pub fn from_args(self) -> bool {
-        matches!(
-            self,
-            Fact::ServiceRunning | Fact::ServiceEnabled | Fact::FileStat | Fact::FileContains
-        )
-    }
-
-    /// The shell text of this whole-host fact's part: the same command its own read sends.
-    fn part(self) -> String {
-        match self {
-            Fact::Platform => platform::command().to_shell(),
-            // The manager chosen on the host as `Platform::package_manager` chooses it.
-            Fact::Packages => first_available(PackageManager::PREFERENCE.map(|m| (m.tool(), m.list_command()))),
-            Fact::PhpModules => package::php_command().to_shell(),
-            Fact::Mounts => mount::mounts_command().to_shell(),
-            Fact::Fstab => mount::fstab_command().to_shell(),
-            Fact::Ports => ports::command().to_shell(),
-            Fact::Processes => process::command().to_shell(),
-            f => unreachable!("{f:?} is read by the step's own command, not a whole-host part"),
-        }
-    }
-}
+use crate::transport::{Batch, Output, chosen, first_of};
 
 /// Reads the host's planned facts in one command and fills their cells (the ones whose
 /// part succeeded) and the outputs kept for steps' reads. Returns at once when nothing is planned; a
 /// transport error leaves every fact to its own read.
 pub(crate) async fn run(host: &HostHandle, timeout: Duration) {
     let mut wanted: BTreeSet<Fact> = super::of(host).planned();
-    if wanted.contains(&Fact::Packages) {
-        wanted.insert(Fact::Platform);
-    }
-    let facts: Vec<Fact> = wanted.into_iter().filter(|f| !f.from_args()).collect();
+    let needed: Vec<Fact> = wanted
+        .iter()
+        .filter_map(|f| f.host_fact())
+        .flat_map(|f| f.needs().iter().copied())
+        .collect();
+    wanted.extend(needed);
+    let facts: Vec<&dyn WholeHost> = wanted.into_iter().filter_map(Fact::host_fact).collect();
     let reads = step_reads(&super::of(host).planned_reads());
     if facts.is_empty() && reads.is_empty() {
         return;
@@ -110,56 +58,10 @@ pub(crate) async fn run(host: &HostHandle, timeout: Duration) {
     let read_parts = parts.split_off(parts.len().min(facts.len()));
     super::of(host).keep_outputs(read_outputs(&reads, read_parts));
     let f = &*super::of(host);
-    let mut detected = None;
     for (fact, part) in facts.iter().zip(parts) {
-        if part.status != Some(0) {
-            continue;
+        if part.status == Some(0) {
+            fact.fill(&part.stdout_text(), f);
         }
-        let text = part.stdout_text();
-        let _ = match fact {
-            Fact::Platform => {
-                let p = Arc::new(platform::parse_platform(&text));
-                detected = Some(p.clone());
-                f.platform.set(p).map_err(drop)
-            }
-            Fact::Packages => match detected.as_ref().and_then(|p| p.package_manager()) {
-                Some(m) => f.packages.set(Arc::new(m.parse_list(&text))).map_err(drop),
-                None => Ok(()),
-            },
-            Fact::PhpModules => f
-                .php_modules
-                .set(Arc::new(Some(package::parse_php_modules(&text))))
-                .map_err(drop),
-            Fact::Mounts => f.mounts.set(Arc::new(mount::parse_mountinfo(&text))).map_err(drop),
-            Fact::Fstab => f.fstab.set(Arc::new(mount::parse_fstab(&text))).map_err(drop),
-            Fact::Ports => f.ports.set(Arc::new(ports::parse_ss(&text))).map_err(drop),
-            Fact::Processes => f.processes.set(Arc::new(process::parse_ps(&text))).map_err(drop),
-            _ => Ok(()),
-        };
-    }
-}
-
-/// A read whose command may depend on the host: shell tests in order, each with the
-/// command the read sends first when the test holds (none: nothing to read ahead). The
-/// tests say on the host what [`super::Platform`] says here, so the batch runs the command
-/// the read would; when they disagree, the read simply sends its own.
-pub(crate) type Alternatives = Vec<(Test, Option<Cmd>)>;
-
-/// What the batch runs for a fact named by a step's arguments: the step's own first
-/// command, or the alternatives of a service read; `None` for arguments its step would
-/// refuse (a bad service name, a relative path) or a whole-host fact.
-pub(crate) fn reads_of(fact: Fact, args: &[String]) -> Option<Alternatives> {
-    let first = args.first()?;
-    let path_ok = || first.starts_with('/');
-    match fact {
-        Fact::ServiceRunning | Fact::ServiceEnabled if service::check_service_name(first).is_err() => None,
-        Fact::ServiceRunning => Some(service::running_reads(first)),
-        Fact::ServiceEnabled => Some(service::enablement_reads(first)),
-        Fact::FileStat if path_ok() => Some(vec![(Test::Always, Some(file::stat_command(first)))]),
-        Fact::FileContains if path_ok() => {
-            Some(vec![(Test::Always, Some(file::contains_command(first, args.get(1)?)))])
-        }
-        _ => None,
     }
 }
 
@@ -196,9 +98,12 @@ fn read_outputs(alts: &[Alternatives], parts: Vec<Output>) -> HashMap<String, Ou
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use super::super::{PackageManager, file, platform, ports, process};
     use super::*;
     use crate::inventory::Host;
-    use crate::transport::Fake;
+    use crate::transport::{Cmd, Fake, Test};
 
     /// Runs `script` with the local shell, as a host's shell would.
     fn sh(script: &str) -> Output {
@@ -216,7 +121,7 @@ mod tests {
 
     #[test]
     fn the_package_part_picks_the_manager_the_platform_would() {
-        let part = Fact::Packages.part();
+        let part = Fact::Packages.host_fact().expect("a whole-host fact").part();
         let order: Vec<usize> = PackageManager::PREFERENCE
             .iter()
             .map(|m| part.find(&format!("command -v {} ", m.tool())).expect("each manager"))

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::platform::{InitSystem, Platform};
-use super::prefetch::Alternatives;
+use super::reads::Alternatives;
 use super::{FactError, run};
 use crate::host::HostHandle;
 use crate::outcome::excerpt;
