@@ -37,10 +37,14 @@ fn platform_cmd() -> String {
     crate::facts::platform::command().to_shell()
 }
 
-/// The built-in library, compiled once for every test (it takes a while unoptimised).
+/// The built-in Rust steps (no pack), compiled once for every test (it takes a while
+/// unoptimised).
 fn library() -> &'static StepLibrary {
     static LIBRARY: std::sync::OnceLock<StepLibrary> = std::sync::OnceLock::new();
-    LIBRARY.get_or_init(StepLibrary::builtin)
+    LIBRARY.get_or_init(|| {
+        StepLibrary::from_defs(crate::steps::builtin_tables().into_iter().flatten().cloned().collect())
+            .expect("built-in sentences compile")
+    })
 }
 
 /// Fake hosts by name, in one pool (groups: name → members), and the fakes to inspect.
