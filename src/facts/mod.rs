@@ -1,9 +1,13 @@
 //! Facts about a host that many steps need (platform, services, packages, PHP modules,
 //! mounts, fstab, listening ports, processes), each read at most once per host per run
 //! behind a `OnceCell`, so concurrent steps share one read in flight. A retry reads them
-//! again, through a fresh cache of its own (`HostHandle::afresh`). Each fact file is a
-//! pure `parse_*` function tested on captured output plus one async read through
-//! [`HostHandle::run`]. A read that fails is not cached: the next step tries again.
+//! again, through a fresh cache of its own (`HostHandle::afresh`). Each whole-host fact is
+//! one file implementing [`HostFact`] (its command, which is also its part in the host's
+//! facts batch, a pure parse tested on captured output, and its own read) and naming it
+//! with a [`Fact`] constant for the step tables; reads named by a step's arguments (a
+//! service, a file) are kept apart ([`reads`]). Which commands run is decided here; their
+//! shell text and the batch's framing are the transport's ([`crate::transport`]). A read
+//! that fails is not cached: the next step tries again.
 
 mod fact;
 pub(crate) mod file;
