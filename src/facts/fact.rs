@@ -167,3 +167,69 @@ impl std::hash::Hash for Fact {
         (self.rank, self.name).hash(state);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::Host;
+    use crate::transport::{Batch, Cmd, Fake, Output};
+
+    /// A whole-host fact added as a new file would add it: this struct, its trait impl and
+    /// its `Fact` constant, and nothing else anywhere.
+    struct Uptime;
+
+    const UPTIME: Fact = Fact::whole_host(11, "Uptime", &Uptime);
+
+    fn uptime_command() -> Cmd {
+        Cmd::new("cat").arg("/proc/uptime")
+    }
+
+    impl HostFact for Uptime {
+        type Value = String;
+
+        fn part(&self) -> String {
+            uptime_command().to_shell()
+        }
+
+        fn parse(&self, text: &str, _: &HostFacts) -> Option<String> {
+            text.split_whitespace().next().map(str::to_string)
+        }
+
+        fn read<'a>(&'a self, host: &'a HostHandle, timeout: Duration) -> BoxFuture<'a, Result<String, FactError>> {
+            Box::pin(async move {
+                let out = super::super::run_ok(host, &uptime_command(), timeout).await?;
+                self.parse(&out.stdout_text(), &HostFacts::default())
+                    .ok_or_else(|| FactError::Unsupported("empty /proc/uptime".into()))
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_new_fact_is_read_in_the_batch_when_planned_and_alone_otherwise() {
+        let t = Duration::from_secs(5);
+        let batch = Arc::new(
+            Fake::new()
+                .responding(|cmd| Batch::replay(cmd.arguments().get(1)?, &[Fake::output(0, "4242.5 100.0\n", "")])),
+        );
+        let host = HostHandle::new(Host::local("web1"), batch.clone());
+        super::super::of(&host).plan([UPTIME]);
+        assert_eq!(
+            *super::super::get(&host, &Uptime, t).await.expect("from the batch"),
+            "4242.5"
+        );
+        assert_eq!(batch.ran().len(), 1);
+        assert!(batch.ran()[0].contains("cat /proc/uptime"), "{:?}", batch.ran());
+
+        let alone = Arc::new(Fake::new().on_cmd(
+            &uptime_command(),
+            Output {
+                status: Some(0),
+                stdout: b"7.0 1.0\n".to_vec(),
+                stderr: Vec::new(),
+            },
+        ));
+        let host = HostHandle::new(Host::local("web1"), alone.clone());
+        assert_eq!(*super::super::get(&host, &Uptime, t).await.expect("read alone"), "7.0");
+        assert_eq!(alone.ran(), ["cat /proc/uptime"]);
+    }
+}
