@@ -2,8 +2,7 @@
 //! [`super::Fact::FileStat`]): the step sends the same command when the batch did not
 //! answer it, so both are built here, once.
 
-use super::script;
-use crate::transport::Cmd;
+use crate::transport::{Cmd, script};
 
 /// The host's clock, then the file's metadata, in one round trip.
 const STAT: &str = r#"date +%s && exec stat -L -c '%u|%U|%g|%G|%a|%Y|%s|%F' -- "$1""#;

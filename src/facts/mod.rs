@@ -1,10 +1,15 @@
 //! Facts about a host that many steps need (platform, services, packages, PHP modules,
 //! mounts, fstab, listening ports, processes), each read at most once per host per run
 //! behind a `OnceCell`, so concurrent steps share one read in flight. A retry reads them
-//! again, through a fresh cache of its own (`HostHandle::afresh`). Each fact file is a
-//! pure `parse_*` function tested on captured output plus one async read through
-//! [`HostHandle::run`]. A read that fails is not cached: the next step tries again.
+//! again, through a fresh cache of its own (`HostHandle::afresh`). Each whole-host fact is
+//! one file implementing [`HostFact`] (its command, which is also its part in the host's
+//! facts batch, a pure parse tested on captured output, and its own read) and naming it
+//! with a [`Fact`] constant for the step tables; reads named by a step's arguments (a
+//! service, a file) are kept apart ([`reads`]). Which commands run is decided here; their
+//! shell text and the batch's framing are the transport's ([`crate::transport`]). A read
+//! that fails is not cached: the next step tries again.
 
+mod fact;
 pub(crate) mod file;
 pub mod mount;
 pub mod package;
@@ -12,8 +17,10 @@ pub mod platform;
 pub mod ports;
 mod prefetch;
 pub mod process;
+mod reads;
 pub mod service;
 
+use std::any::{Any, TypeId};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -24,11 +31,12 @@ use tokio::sync::OnceCell;
 use crate::host::HostHandle;
 use crate::transport::{Cmd, Output, TransportError};
 
+pub use fact::Fact;
+pub(crate) use fact::HostFact;
 pub use mount::{FstabEntry, Mount};
 pub use package::{PackageDb, PackageManager};
 pub use platform::{InitSystem, Platform};
 pub use ports::Listener;
-pub use prefetch::Fact;
 pub use process::Process;
 pub use service::{Enablement, Running};
 
@@ -54,8 +62,9 @@ pub enum FactError {
 type Cell<T> = OnceCell<Arc<T>>;
 type Keyed<T> = Mutex<HashMap<String, Arc<Cell<T>>>>;
 
-/// The per-host fact cache: one cell per whole-host fact, one per service name, and the
-/// facts the run's steps will read on the host (read together, see [`prefetch`]).
+/// The per-host fact cache: one cell per whole-host fact (by its type, [`HostFacts::cell`]),
+/// one per service name, and the facts the run's steps will read on the host (read
+/// together, see [`prefetch`]).
 #[derive(Debug, Default)]
 pub struct HostFacts {
     planned: Mutex<BTreeSet<Fact>>,
@@ -66,13 +75,8 @@ pub struct HostFacts {
     read_commands: Mutex<HashSet<String>>,
     /// What the batch printed for them, by command, for the reads that send it.
     read_outputs: Mutex<HashMap<String, Output>>,
-    platform: Cell<Platform>,
-    packages: Cell<PackageDb>,
-    php_modules: Cell<Option<Vec<String>>>,
-    mounts: Cell<Vec<Mount>>,
-    fstab: Cell<Vec<FstabEntry>>,
-    ports: Cell<Vec<Listener>>,
-    processes: Cell<Vec<Process>>,
+    /// A `Cell<F::Value>` per whole-host fact `F` read or planned.
+    cells: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     sysv: Cell<service::BootTable>,
     enablement: Keyed<Enablement>,
     running: Keyed<Running>,
@@ -84,6 +88,17 @@ impl HostFacts {
         self.planned.lock().unwrap_or_else(|e| e.into_inner()).extend(facts);
     }
 
+    /// The cell of the whole-host fact `F`.
+    pub(crate) fn cell<F: HostFact>(&self) -> Arc<Cell<F::Value>> {
+        let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
+        let cell = cells
+            .entry(TypeId::of::<F>())
+            .or_insert_with(|| Arc::new(Cell::<F::Value>::new()))
+            .clone();
+        cell.downcast()
+            .unwrap_or_else(|_| unreachable!("a cell is keyed by its fact's type"))
+    }
+
     fn planned(&self) -> BTreeSet<Fact> {
         self.planned.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -91,7 +106,7 @@ impl HostFacts {
     /// Adds a fact named by a step's arguments ([`Fact::from_args`]) that the step will read
     /// on the host (before the run starts; arguments its step would refuse are left to it).
     pub fn plan_read(&self, fact: Fact, args: &[String]) {
-        let Some(mut alternatives) = prefetch::reads_of(fact, args) else {
+        let Some(mut alternatives) = reads::reads_of(fact, args) else {
             return;
         };
         if fact == Fact::ServiceEnabled {
@@ -194,13 +209,6 @@ pub(crate) fn failed(cmd: &Cmd, out: &Output) -> FactError {
     }
 }
 
-/// A constant POSIX shell script run with `sh -c`, its arguments passed as `$1`, `$2`...
-/// (each quoted by [`Cmd::to_shell`]): used where one round trip replaces several. The
-/// script text is always a constant of this crate, never built from input.
-pub(crate) fn script(text: &'static str, args: &[&str]) -> Cmd {
-    Cmd::new("sh").arg("-c").arg(text).arg("sh").args(args.iter().copied())
-}
-
 /// The cell's value, read by `read` unless the host's batch (or an earlier read) filled it.
 async fn cached<T, F, Fut>(host: &HostHandle, cell: &Cell<T>, timeout: Duration, read: F) -> Result<Arc<T>, FactError>
 where
@@ -220,43 +228,51 @@ fn keyed<T>(map: &Keyed<T>, key: &str) -> Arc<Cell<T>> {
     map.entry(key.to_string()).or_default().clone()
 }
 
+/// The whole-host fact `F`, read by `fact`'s own command unless the host's batch (or an
+/// earlier read) filled its cell.
+pub(crate) async fn get<F: HostFact>(
+    host: &HostHandle,
+    fact: &F,
+    timeout: Duration,
+) -> Result<Arc<F::Value>, FactError> {
+    let cell = of(host).cell::<F>();
+    cached(host, &cell, timeout, || fact.read(host, timeout)).await
+}
+
 /// The host's init system and package manager (one detection script).
 pub async fn platform(host: &HostHandle, timeout: Duration) -> Result<Arc<Platform>, FactError> {
-    cached(host, &of(host).platform, timeout, || platform::read(host, timeout)).await
+    get(host, &platform::PlatformFact, timeout).await
 }
 
 /// The installed packages, from the host's package manager.
 pub async fn packages(host: &HostHandle, timeout: Duration) -> Result<Arc<PackageDb>, FactError> {
-    let p = platform(host, timeout).await?;
-    cached(host, &of(host).packages, timeout, || package::read(host, &p, timeout)).await
+    platform(host, timeout).await?;
+    get(host, &package::PackagesFact, timeout).await
 }
 
 /// The PHP modules `php -m` lists; `None` when the host has no `php`.
 pub async fn php_modules(host: &HostHandle, timeout: Duration) -> Result<Arc<Option<Vec<String>>>, FactError> {
-    cached(host, &of(host).php_modules, timeout, || {
-        package::read_php_modules(host, timeout)
-    })
-    .await
+    get(host, &package::PhpModulesFact, timeout).await
 }
 
 /// The mount table (`/proc/self/mountinfo`).
 pub async fn mounts(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Mount>>, FactError> {
-    cached(host, &of(host).mounts, timeout, || mount::read_mounts(host, timeout)).await
+    get(host, &mount::MountsFact, timeout).await
 }
 
 /// The entries of `/etc/fstab`.
 pub async fn fstab(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<FstabEntry>>, FactError> {
-    cached(host, &of(host).fstab, timeout, || mount::read_fstab(host, timeout)).await
+    get(host, &mount::FstabFact, timeout).await
 }
 
 /// The listening TCP sockets.
 pub async fn ports(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Listener>>, FactError> {
-    cached(host, &of(host).ports, timeout, || ports::read(host, timeout)).await
+    get(host, &ports::PortsFact, timeout).await
 }
 
 /// The process table.
 pub async fn processes(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Process>>, FactError> {
-    cached(host, &of(host).processes, timeout, || process::read(host, timeout)).await
+    get(host, &process::ProcessesFact, timeout).await
 }
 
 /// Whether a service starts at boot, by the host's init system.

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use futures::future::BoxFuture;
+
 use super::{FactError, run_ok};
 use crate::host::HostHandle;
 use crate::transport::Cmd;
@@ -153,6 +155,56 @@ pub async fn read_mounts(host: &HostHandle, timeout: Duration) -> Result<Vec<Mou
 pub async fn read_fstab(host: &HostHandle, timeout: Duration) -> Result<Vec<FstabEntry>, FactError> {
     let out = run_ok(host, &fstab_command(), timeout).await?;
     Ok(parse_fstab(&out.stdout_text()))
+}
+
+/// The mount table as a whole-host fact ([`super::HostFact`]).
+pub(crate) struct MountsFact;
+
+/// `/etc/fstab` as a whole-host fact ([`super::HostFact`]).
+pub(crate) struct FstabFact;
+
+#[allow(non_upper_case_globals)]
+impl super::Fact {
+    /// The mount table ([`super::mounts`]).
+    pub const Mounts: super::Fact = super::Fact::whole_host(3, "Mounts", &MountsFact);
+    /// `/etc/fstab` ([`super::fstab`]).
+    pub const Fstab: super::Fact = super::Fact::whole_host(4, "Fstab", &FstabFact);
+}
+
+impl super::HostFact for MountsFact {
+    type Value = Vec<Mount>;
+
+    fn part(&self) -> String {
+        mounts_command().to_shell()
+    }
+
+    fn parse(&self, text: &str, _: &super::HostFacts) -> Option<Vec<Mount>> {
+        Some(parse_mountinfo(text))
+    }
+
+    fn read<'a>(&'a self, host: &'a HostHandle, timeout: Duration) -> BoxFuture<'a, Result<Vec<Mount>, FactError>> {
+        Box::pin(read_mounts(host, timeout))
+    }
+}
+
+impl super::HostFact for FstabFact {
+    type Value = Vec<FstabEntry>;
+
+    fn part(&self) -> String {
+        fstab_command().to_shell()
+    }
+
+    fn parse(&self, text: &str, _: &super::HostFacts) -> Option<Vec<FstabEntry>> {
+        Some(parse_fstab(text))
+    }
+
+    fn read<'a>(
+        &'a self,
+        host: &'a HostHandle,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<Vec<FstabEntry>, FactError>> {
+        Box::pin(read_fstab(host, timeout))
+    }
 }
 
 #[cfg(test)]

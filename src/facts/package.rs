@@ -7,6 +7,8 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
+
 use super::platform::Platform;
 use super::{FactError, failed, run, run_ok};
 use crate::host::HostHandle;
@@ -394,6 +396,62 @@ pub async fn read_php_modules(host: &HostHandle, timeout: Duration) -> Result<Op
         Some(0) => Ok(Some(parse_php_modules(&out.stdout_text()))),
         Some(127) => Ok(None),
         _ => Err(failed(&cmd, &out)),
+    }
+}
+
+/// The package database as a whole-host fact ([`super::HostFact`]).
+pub(crate) struct PackagesFact;
+
+/// `php -m` as a whole-host fact ([`super::HostFact`]).
+pub(crate) struct PhpModulesFact;
+
+#[allow(non_upper_case_globals)]
+impl super::Fact {
+    /// The package database ([`super::packages`]); brings [`super::Fact::Platform`] along.
+    pub const Packages: super::Fact = super::Fact::whole_host(1, "Packages", &PackagesFact);
+    /// `php -m` ([`super::php_modules`]).
+    pub const PhpModules: super::Fact = super::Fact::whole_host(2, "PhpModules", &PhpModulesFact);
+}
+
+impl super::HostFact for PackagesFact {
+    type Value = PackageDb;
+
+    /// The manager chosen on the host as `Platform::package_manager` chooses it.
+    fn part(&self) -> String {
+        crate::transport::first_available(PackageManager::PREFERENCE.map(|m| (m.tool(), m.list_command())))
+    }
+
+    /// Parsed by the manager the batch's platform part names.
+    fn parse(&self, text: &str, facts: &super::HostFacts) -> Option<PackageDb> {
+        let platform = facts.cell::<super::platform::PlatformFact>().get().cloned()?;
+        Some(platform.package_manager()?.parse_list(text))
+    }
+
+    fn read<'a>(&'a self, host: &'a HostHandle, timeout: Duration) -> BoxFuture<'a, Result<PackageDb, FactError>> {
+        Box::pin(async move {
+            let p = super::platform(host, timeout).await?;
+            read(host, &p, timeout).await
+        })
+    }
+
+    fn needs(&self) -> &'static [super::Fact] {
+        &[super::Fact::Platform]
+    }
+}
+
+impl super::HostFact for PhpModulesFact {
+    type Value = Option<Vec<String>>;
+
+    fn part(&self) -> String {
+        php_command().to_shell()
+    }
+
+    fn parse(&self, text: &str, _: &super::HostFacts) -> Option<Self::Value> {
+        Some(Some(parse_php_modules(text)))
+    }
+
+    fn read<'a>(&'a self, host: &'a HostHandle, timeout: Duration) -> BoxFuture<'a, Result<Self::Value, FactError>> {
+        Box::pin(read_php_modules(host, timeout))
     }
 }
 

@@ -5,8 +5,11 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use super::{FactError, run_ok, script};
+use futures::future::BoxFuture;
+
+use super::{FactError, run_ok};
 use crate::host::HostHandle;
+use crate::transport::script;
 
 /// Prints `key=value` lines: PID 1's name, whether systemd is booted (`sd_booted()`'s
 /// test), the tools present, the default runlevel. Always exits 0.
@@ -120,6 +123,32 @@ pub(crate) fn command() -> crate::transport::Cmd {
 pub async fn read(host: &HostHandle, timeout: Duration) -> Result<Platform, FactError> {
     let out = run_ok(host, &command(), timeout).await?;
     Ok(parse_platform(&out.stdout_text()))
+}
+
+/// The platform as a whole-host fact ([`super::HostFact`]).
+pub(crate) struct PlatformFact;
+
+#[allow(non_upper_case_globals)]
+impl super::Fact {
+    /// The init system and package manager ([`super::platform`]); first in a batch, since
+    /// the package part is parsed by the manager it names.
+    pub const Platform: super::Fact = super::Fact::whole_host(0, "Platform", &PlatformFact);
+}
+
+impl super::HostFact for PlatformFact {
+    type Value = Platform;
+
+    fn part(&self) -> String {
+        command().to_shell()
+    }
+
+    fn parse(&self, text: &str, _: &super::HostFacts) -> Option<Platform> {
+        Some(parse_platform(text))
+    }
+
+    fn read<'a>(&'a self, host: &'a HostHandle, timeout: Duration) -> BoxFuture<'a, Result<Platform, FactError>> {
+        Box::pin(read(host, timeout))
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
+use futures::future::BoxFuture;
+
 use super::{FactError, failed, run};
 use crate::host::HostHandle;
 use crate::transport::Cmd;
@@ -108,6 +110,31 @@ pub async fn read(host: &HostHandle, timeout: Duration) -> Result<Vec<Listener>,
             Ok(parse_proc_net_tcp(&out.stdout_text()))
         }
         _ => Err(failed(&cmd, &out)),
+    }
+}
+
+/// The listening TCP sockets as a whole-host fact ([`super::HostFact`]).
+pub(crate) struct PortsFact;
+
+#[allow(non_upper_case_globals)]
+impl super::Fact {
+    /// The listening TCP sockets ([`super::ports`]).
+    pub const Ports: super::Fact = super::Fact::whole_host(5, "Ports", &PortsFact);
+}
+
+impl super::HostFact for PortsFact {
+    type Value = Vec<Listener>;
+
+    fn part(&self) -> String {
+        command().to_shell()
+    }
+
+    fn parse(&self, text: &str, _: &super::HostFacts) -> Option<Vec<Listener>> {
+        Some(parse_ss(text))
+    }
+
+    fn read<'a>(&'a self, host: &'a HostHandle, timeout: Duration) -> BoxFuture<'a, Result<Vec<Listener>, FactError>> {
+        Box::pin(read(host, timeout))
     }
 }
 

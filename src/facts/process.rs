@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use futures::future::BoxFuture;
+
 use super::{FactError, run_ok};
 use crate::host::HostHandle;
 use crate::transport::Cmd;
@@ -82,6 +84,31 @@ pub(crate) fn command() -> Cmd {
 pub async fn read(host: &HostHandle, timeout: Duration) -> Result<Vec<Process>, FactError> {
     let out = run_ok(host, &command(), timeout).await?;
     Ok(parse_ps(&out.stdout_text()))
+}
+
+/// The process table as a whole-host fact ([`super::HostFact`]).
+pub(crate) struct ProcessesFact;
+
+#[allow(non_upper_case_globals)]
+impl super::Fact {
+    /// The process table ([`super::processes`]).
+    pub const Processes: super::Fact = super::Fact::whole_host(6, "Processes", &ProcessesFact);
+}
+
+impl super::HostFact for ProcessesFact {
+    type Value = Vec<Process>;
+
+    fn part(&self) -> String {
+        command().to_shell()
+    }
+
+    fn parse(&self, text: &str, _: &super::HostFacts) -> Option<Vec<Process>> {
+        Some(parse_ps(text))
+    }
+
+    fn read<'a>(&'a self, host: &'a HostHandle, timeout: Duration) -> BoxFuture<'a, Result<Vec<Process>, FactError>> {
+        Box::pin(read(host, timeout))
+    }
 }
 
 #[cfg(test)]

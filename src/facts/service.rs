@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::platform::{InitSystem, Platform};
-use super::prefetch::Alternatives;
+use super::reads::Alternatives;
 use super::{FactError, run};
 use crate::host::HostHandle;
 use crate::outcome::excerpt;
-use crate::transport::{Cmd, Output};
+use crate::transport::{Cmd, Output, Test};
 
 /// Whether a service starts at boot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,7 +199,7 @@ fn init_script_cmd(name: &str) -> Cmd {
 }
 
 /// The shell test for `Platform::has("systemctl")`.
-const HAS_SYSTEMCTL: &str = "command -v systemctl >/dev/null 2>&1";
+const HAS_SYSTEMCTL: Test = Test::Has("systemctl");
 
 /// What [`read_enablement`] sends first for `name` (`Platform::init` picks systemd first).
 pub(crate) fn enablement_reads(name: &str) -> Alternatives {
@@ -210,9 +210,9 @@ pub(crate) fn enablement_reads(name: &str) -> Alternatives {
 pub(crate) fn boot_table_reads() -> Alternatives {
     vec![
         (HAS_SYSTEMCTL, None),
-        ("command -v rc-update >/dev/null 2>&1", Some(rc_update_cmd())),
-        ("command -v chkconfig >/dev/null 2>&1", Some(chkconfig_cmd())),
-        ("[ -d /etc/init.d ]", Some(rc_links_cmd())),
+        (Test::Has("rc-update"), Some(rc_update_cmd())),
+        (Test::Has("chkconfig"), Some(chkconfig_cmd())),
+        (Test::Dir("/etc/init.d"), Some(rc_links_cmd())),
     ]
 }
 
@@ -220,11 +220,11 @@ pub(crate) fn boot_table_reads() -> Alternatives {
 pub(crate) fn running_reads(name: &str) -> Alternatives {
     vec![
         (
-            "[ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1",
+            Test::All(&[Test::Dir("/run/systemd/system"), HAS_SYSTEMCTL]),
             Some(is_active_cmd(name)),
         ),
-        ("command -v rc-service >/dev/null 2>&1", Some(rc_service_cmd(name))),
-        ("[ -d /etc/init.d ]", Some(init_script_cmd(name))),
+        (Test::Has("rc-service"), Some(rc_service_cmd(name))),
+        (Test::Dir("/etc/init.d"), Some(init_script_cmd(name))),
     ]
 }
 

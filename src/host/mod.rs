@@ -35,6 +35,19 @@ pub struct HostHandle {
 }
 
 impl HostHandle {
+    /// A session on `host` through `transport` (any: a test passes a fake one), with empty
+    /// scopes and no trace; outside a pool, for steps and facts that need one host only.
+    pub(crate) fn new(host: Host, transport: Arc<dyn Transport>) -> Self {
+        HostHandle {
+            host,
+            transport,
+            attempt: Scope::default(),
+            run_scope: Default::default(),
+            trace: None,
+            started: Instant::now(),
+        }
+    }
+
     /// Runs a command on this host (bounded by `timeout`), recording it in the trace.
     pub async fn run(&self, cmd: &Cmd, timeout: Duration) -> Result<Output, TransportError> {
         let start = Instant::now();
@@ -96,35 +109,45 @@ impl HostPool {
         };
         let needs_ssh = inventory.hosts.values().any(|h| h.transport == TransportKind::Ssh);
         let control_dir = if needs_ssh { Some(ControlDir::create()?) } else { None };
+        let options = SshOptions {
+            control_dir: control_dir.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default(),
+        };
+        let mut pool = HostPool::build(inventory, trace, |host| match host.transport {
+            TransportKind::Local => Arc::new(Local),
+            TransportKind::Ssh => Arc::new(SshMaster::new(host.clone(), options.clone())),
+        });
+        pool.control_dir = control_dir;
+        Ok(pool)
+    }
+
+    /// Handles for every host of `inventory`, each reaching its host through the transport
+    /// `transport_of` gives it (a fake one in tests), with no trace and no control directory.
+    #[cfg(test)]
+    pub(crate) fn with_transports(inventory: &Inventory, transport_of: impl Fn(&Host) -> Arc<dyn Transport>) -> Self {
+        HostPool::build(inventory, None, transport_of)
+    }
+
+    fn build(
+        inventory: &Inventory,
+        trace: Option<Arc<Mutex<std::fs::File>>>,
+        transport_of: impl Fn(&Host) -> Arc<dyn Transport>,
+    ) -> Self {
         let started = Instant::now();
-        let mut handles = BTreeMap::new();
-        for (name, host) in &inventory.hosts {
-            let transport: Arc<dyn Transport> = match host.transport {
-                TransportKind::Local => Arc::new(Local),
-                TransportKind::Ssh => Arc::new(SshMaster::new(
-                    host.clone(),
-                    SshOptions {
-                        control_dir: control_dir.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default(),
-                    },
-                )),
-            };
-            handles.insert(
-                name.clone(),
-                Arc::new(HostHandle {
-                    host: host.clone(),
-                    transport,
-                    attempt: Scope::default(),
-                    run_scope: Default::default(),
-                    trace: trace.clone(),
-                    started,
-                }),
-            );
-        }
-        Ok(HostPool {
+        let handles = inventory
+            .hosts
+            .iter()
+            .map(|(name, host)| {
+                let mut handle = HostHandle::new(host.clone(), transport_of(host));
+                handle.trace = trace.clone();
+                handle.started = started;
+                (name.clone(), Arc::new(handle))
+            })
+            .collect();
+        HostPool {
             handles,
             inventory: inventory.clone(),
-            control_dir,
-        })
+            control_dir: None,
+        }
     }
 
     /// The handle of an inventory host.

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::host::HostHandle;
-use crate::transport::Cmd;
+use crate::transport::script;
 
 /// The socket path used when the host has no `haproxy_socket` variable.
 pub const DEFAULT_SOCKET: &str = "/run/haproxy/admin.sock";
@@ -171,7 +171,7 @@ pub async fn read_stats(host: &HostHandle, timeout: Duration) -> Result<(Vec<Sta
         .get("haproxy_socket")
         .map(String::as_str)
         .unwrap_or(DEFAULT_SOCKET);
-    let cmd = Cmd::new("sh").arg("-c").arg(READ_SOCKET).arg("sh").arg(socket);
+    let cmd = script(READ_SOCKET, &[socket]);
     let out = host.run(&cmd, timeout).await.map_err(|e| e.to_string())?;
     let stderr = out.stderr_text();
     let mut err_lines = stderr.lines();

@@ -8,6 +8,8 @@ pub mod command;
 pub mod consistency;
 mod context;
 pub mod expect;
+#[cfg(test)]
+mod fake_tests;
 pub mod haproxy;
 pub mod http;
 mod library;

@@ -1,8 +1,14 @@
 //! How commands reach a host: [`Cmd`] (a program and its arguments, never a shell string
 //! built by hand), [`Output`], and the [`Transport`] trait with its `local` and `ssh`
-//! implementations. Quoting happens in exactly one place, [`Cmd::to_shell`].
+//! implementations (and a `fake` one for tests). Quoting happens in exactly one place,
+//! [`Cmd::to_shell`]; every other piece of shell text sent to a host (constant scripts,
+//! the remote `timeout`, the framing of a batch of commands) is built in this module too.
 
+mod batch;
+#[cfg(test)]
+mod fake;
 mod local;
+mod shell;
 mod ssh;
 mod ssh_config;
 mod ssh_processes;
@@ -11,8 +17,12 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-pub use crate::quote::quote;
+pub(crate) use batch::{Batch, chosen, first_available, first_of};
+#[cfg(test)]
+pub(crate) use fake::Fake;
 pub use local::Local;
+pub use crate::quote::quote;
+pub(crate) use shell::{Test, bounded, script};
 pub use ssh::{SshMaster, SshOptions};
 pub use ssh_processes::SshProcesses;
 

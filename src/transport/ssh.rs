@@ -206,8 +206,7 @@ fn clean_ssh_message(text: &str) -> String {
 /// so a command we stopped waiting for does not keep running there.
 fn remote_line(cmd: &Cmd, timeout: Duration) -> String {
     let secs = timeout.as_secs_f64().ceil().max(1.0) as u64;
-    let inner = cmd.to_shell();
-    format!("if command -v timeout >/dev/null 2>&1; then exec timeout -k 1 {secs} {inner}; else exec {inner}; fi")
+    super::bounded(&cmd.to_shell(), secs, true)
 }
 
 impl Transport for SshMaster {

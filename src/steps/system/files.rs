@@ -7,9 +7,10 @@ use futures::future::BoxFuture;
 use regex::bytes::RegexBuilder;
 
 use super::{host, path_ok};
-use crate::facts::{file, script};
+use crate::facts::file;
 use crate::steps::expect::{self, excerpt};
 use crate::steps::{Args, Measurement, Outcome, StepCtx, StepError, StepOutput};
+use crate::transport::script;
 use crate::transport::{Cmd, Output};
 
 /// At most this many bytes of a file are brought back for a regex check (1 MiB).
