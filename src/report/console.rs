@@ -115,8 +115,7 @@ impl Console {
                     StepResult::Skipped => out.push_str(&format!("    {}\n", st.dim(&format!("- {text} (skipped)")))),
                     StepResult::Failed(o) => {
                         out.push_str(&format!("    {} {text} {}\n", st.red("✗"), st.dim(&loc)));
-                        out.push_str(&format!("        expected: {}\n", o.expected));
-                        out.push_str(&format!("        found:    {}\n", o.found));
+                        out.push_str(&o.expected_found_lines("        "));
                     }
                     StepResult::Error(e) => {
                         out.push_str(&format!("    {} {text} {}\n", st.red("✗"), st.dim(&loc)));

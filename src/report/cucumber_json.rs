@@ -206,7 +206,8 @@ fn step(result: &UnitResult, index: usize, s: &Step) -> JsonStep {
             match r {
                 StepResult::Passed(_) => ("passed", ns, None),
                 StepResult::Failed(o) => {
-                    let mut msg = format!("expected: {}\nfound:    {}", o.expected, o.found);
+                    let lines = o.expected_found_lines("");
+                    let mut msg = lines.strip_suffix('\n').unwrap_or(&lines).to_string();
                     if let Some(h) = &result.unit.host {
                         msg = format!("host:     {h}\n{msg}");
                     }

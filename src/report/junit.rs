@@ -157,12 +157,7 @@ fn testcase(result: &UnitResult, name: &str, retry_notes: &[String]) -> TestCase
         (UnitStatus::Passed, _) => TestCaseBuilder::success(name, time),
         (UnitStatus::Skipped, _) => TestCaseBuilder::skipped(name),
         (_, Some((i, StepResult::Failed(o)))) => {
-            let message = format!(
-                "{}: expected {}, found {}",
-                super::step_title(&result.unit, i),
-                o.expected,
-                o.found
-            );
+            let message = format!("{}: {}", super::step_title(&result.unit, i), o.expected_then_found());
             let mut b = TestCaseBuilder::failure(name, time, "check failed", &clean(&message));
             b.set_trace(&cdata(&failure_detail(result, i)));
             b
@@ -192,7 +187,7 @@ fn failure_detail(result: &UnitResult, index: usize) -> String {
         out.push_str(&format!("host:     {host}\n"));
     }
     match &result.steps[index].0 {
-        StepResult::Failed(o) => out.push_str(&format!("expected: {}\nfound:    {}\n", o.expected, o.found)),
+        StepResult::Failed(o) => out.push_str(&o.expected_found_lines("")),
         StepResult::Error(e) => out.push_str(&format!("error:    {e}\n")),
         _ => {}
     }
@@ -222,10 +217,7 @@ fn system_out(result: &UnitResult, retry_notes: &[String]) -> String {
             StepResult::Passed(_) => out.push_str(&format!("passed  {text} ({:.3}s)\n", d.as_secs_f64())),
             StepResult::Failed(o) => {
                 out.push_str(&format!("FAILED  {text} ({:.3}s)\n", d.as_secs_f64()));
-                out.push_str(&format!(
-                    "        expected: {}\n        found:    {}\n",
-                    o.expected, o.found
-                ));
+                out.push_str(&o.expected_found_lines("        "));
             }
             StepResult::Error(e) => {
                 out.push_str(&format!("ERROR   {text} ({:.3}s)\n        {e}\n", d.as_secs_f64()));

@@ -252,7 +252,7 @@ fn failure_line(r: &UnitResult, cut: &str) -> String {
     let host = r.unit.host.as_deref().unwrap_or("-");
     let why = match r.failure() {
         Some((i, StepResult::Failed(o))) => {
-            format!("{}, expected {} ({})", o.found, o.expected, step_at(r, i))
+            format!("{} ({})", o.found_then_expected(), step_at(r, i))
         }
         Some((i, StepResult::Error(_))) if r.status == UnitStatus::TimedOut => {
             format!("not finished: {cut} ({})", step_at(r, i))
