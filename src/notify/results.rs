@@ -1,6 +1,6 @@
 //! One passive service result per (host, feature): what `shakedown check` would say about
 //! that host's scenarios of that feature alone (state, status line, perfdata, long output,
-//! all from [`crate::report::nagios::output`]), for NSCA and the Icinga 2 API.
+//! all from the structured [`crate::report::nagios::result`]), for NSCA and the Icinga 2 API.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,28 +65,17 @@ pub fn service_results(summary: &RunSummary, timeout: Option<Duration>) -> Vec<S
         .into_iter()
         .map(|(host, part)| {
             let service = crate::report::feature_title(&part.results[0].unit.feature);
-            let (state, text) = nagios::output(&part, timeout, &[]);
-            split(host, service, state, &text)
+            let plugin = nagios::result(&part, timeout, &[]);
+            ServiceResult {
+                host,
+                service,
+                state: plugin.state,
+                status: plugin.status,
+                long: plugin.long,
+                perfdata: plugin.perfdata,
+            }
         })
         .collect()
-}
-
-/// Splits plugin output into status line, perfdata items and long output.
-fn split(host: String, service: String, state: State, text: &str) -> ServiceResult {
-    let mut lines = text.lines();
-    let first = lines.next().unwrap_or_default();
-    let (status, perf) = first.split_once(" | ").unwrap_or((first, ""));
-    let perfdata = crate::report::perfdata::parse_perfdata(perf)
-        .map(|items| items.iter().map(ToString::to_string).collect())
-        .unwrap_or_default();
-    ServiceResult {
-        host,
-        service,
-        state,
-        status: status.to_string(),
-        long: lines.map(str::to_string).collect(),
-        perfdata,
-    }
 }
 
 #[cfg(test)]
@@ -94,12 +83,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn split_separates_status_perfdata_and_long_output() {
+    fn plugin_output_is_the_nagios_text_without_its_last_newline() {
+        let r = ServiceResult {
+            host: "web2".into(),
+            service: "Web".into(),
+            state: State::Critical,
+            status: "SHAKEDOWN CRITICAL - 1 of 2 scenarios failed: Home [web2]".into(),
+            long: vec!["CRITICAL web2: Home: slow".into()],
+            perfdata: vec!["scenarios=2".into(), "'web2 home time'=812ms;;500".into()],
+        };
         let text = "SHAKEDOWN CRITICAL - 1 of 2 scenarios failed: Home [web2] | scenarios=2 'web2 home time'=812ms;;500\nCRITICAL web2: Home: slow\n";
-        let r = split("web2".into(), "Web".into(), State::Critical, text);
-        assert_eq!(r.status, "SHAKEDOWN CRITICAL - 1 of 2 scenarios failed: Home [web2]");
-        assert_eq!(r.perfdata, vec!["scenarios=2", "'web2 home time'=812ms;;500"]);
-        assert_eq!(r.long, vec!["CRITICAL web2: Home: slow"]);
         assert_eq!(r.plugin_output(), text.trim_end());
+        let plugin = nagios::PluginResult {
+            state: r.state,
+            status: r.status.clone(),
+            perfdata: r.perfdata.clone(),
+            long: r.long.clone(),
+        };
+        assert_eq!(plugin.render(), text);
     }
 }
