@@ -45,7 +45,7 @@ async fn run_check(
     args: &CheckArgs,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<nagios::State, Vec<String>> {
-    let notifiers = Notifiers::from_args(&pipeline::notify_options(&args.notify))?;
+    let notifiers = Notifiers::from_options(&pipeline::notify_options(&args.notify))?;
     let prepared = super::prepare::prepare(&args.select).map_err(|e| e.0)?;
     let reports = crate::report::open(&Asked {
         junit: args.junit.clone(),

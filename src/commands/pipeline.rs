@@ -15,7 +15,7 @@ use crate::cli;
 use crate::event::{Event, RunSummary};
 use crate::host::HostPool;
 use crate::inventory::Inventory;
-use crate::notify::{NotifyOptions, Notifiers};
+use crate::notify::{Notifiers, NotifyOptions};
 use crate::report::console::Format;
 use crate::report::{ReportError, Reports};
 use crate::runner::{self, RunOptions};

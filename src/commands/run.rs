@@ -15,7 +15,7 @@ use super::pipeline::{self, Run};
 /// Runs the suites; returns 0 when all passed, 1 otherwise.
 pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     // Mail and passive-result options are checked before anything else is done.
-    let notifiers = Notifiers::from_args(&pipeline::notify_options(&args.notify)).map_err(BadInput)?;
+    let notifiers = Notifiers::from_options(&pipeline::notify_options(&args.notify)).map_err(BadInput)?;
     let prepared = super::prepare::prepare(&args.select)?;
     super::prepare::print_warnings(&prepared);
     let format = args.format.unwrap_or(if std::io::stderr().is_terminal() {

@@ -7,14 +7,13 @@
 //! own timeout to the TCP connect only (a server that accepts and stays silent would
 //! otherwise hold the run for ever).
 
-
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::{SMTP_PASSWORD_ENV, TIMEOUT, chain, this_host};
 use super::NotifyOptions;
+use super::{SMTP_PASSWORD_ENV, TIMEOUT, chain, this_host};
 use crate::event::RunSummary;
 use crate::inventory::secret::Secret;
 use crate::report::{console, junit};
@@ -99,7 +98,7 @@ pub struct Mailer {
 impl Mailer {
     /// The mailer the options ask for (`None` without `--mail-to`); `password` is
     /// `SHAKEDOWN_SMTP_PASSWORD`.
-    pub fn from_args(args: &NotifyOptions, password: Option<Secret>) -> Result<Option<Self>, String> {
+    pub(crate) fn from_options(args: &NotifyOptions, password: Option<Secret>) -> Result<Option<Self>, String> {
         let Some(url) = &args.smtp else {
             if !args.mail_to.is_empty() || args.mail_from.is_some() {
                 return Err(

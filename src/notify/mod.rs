@@ -1,7 +1,7 @@
 //! After a run, tell the people and the monitoring that are not watching the console: a
 //! mail after a failed run (`--mail-to`, [`mail`]) and one passive service result per host
 //! and feature to NSCA ([`nsca`]) or the Icinga 2 API ([`icinga`]). The options are checked
-//! when the command starts ([`Notifiers::from_args`]), before any host is contacted; at the
+//! when the command starts ([`Notifiers::from_options`]), before any host is contacted; at the
 //! end, delivery problems come back as messages (secrets redacted), never as a panic, and
 //! never change what the run found. Every message leaves through
 //! [`crate::report::target::scrub`], the redaction of every report (see that module).
@@ -21,7 +21,7 @@ use crate::report::target::scrub;
 /// The notification options of a command (`--mail-to`, `--smtp`, `--nsca`, ...), as
 /// `commands` maps them from the command line.
 #[derive(Debug, Clone, Default)]
-pub struct NotifyOptions {
+pub(crate) struct NotifyOptions {
     /// `--mail-to ADDR` (repeatable).
     pub mail_to: Vec<String>,
     /// `--mail-from ADDR`.
@@ -63,25 +63,25 @@ fn secret_env(name: &str) -> Option<Secret> {
 impl Notifiers {
     /// Checks every notification option (URLs, addresses, passwords present, CA file
     /// readable); every problem is returned, each naming its option.
-    pub fn from_args(args: &NotifyOptions) -> Result<Self, Vec<String>> {
+    pub(crate) fn from_options(options: &NotifyOptions) -> Result<Self, Vec<String>> {
         let mut problems = Vec::new();
         let mut out = Notifiers::default();
-        match mail::Mailer::from_args(args, secret_env(SMTP_PASSWORD_ENV)) {
+        match mail::Mailer::from_options(options, secret_env(SMTP_PASSWORD_ENV)) {
             Ok(m) => out.mail = m,
             Err(p) => problems.push(p),
         }
-        if let Some(target) = &args.nsca {
+        if let Some(target) = &options.nsca {
             match nsca::Nsca::new(target, secret_env(NSCA_PASSWORD_ENV)) {
                 Ok(n) => out.nsca = Some(n),
                 Err(p) => problems.push(p),
             }
         }
-        if let Some(url) = &args.icinga_api {
-            match icinga::Icinga::new(url, args.icinga_ca.as_deref(), secret_env(ICINGA_PASSWORD_ENV)) {
+        if let Some(url) = &options.icinga_api {
+            match icinga::Icinga::new(url, options.icinga_ca.as_deref(), secret_env(ICINGA_PASSWORD_ENV)) {
                 Ok(i) => out.icinga = Some(i),
                 Err(p) => problems.push(p),
             }
-        } else if args.icinga_ca.is_some() {
+        } else if options.icinga_ca.is_some() {
             problems.push("--icinga-ca needs --icinga-api URL".into());
         }
         if problems.is_empty() {

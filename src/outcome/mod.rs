@@ -93,7 +93,10 @@ impl Outcome {
     /// aligned: `expected: X` / `found:    Y` (the console, JUnit's trace and step log,
     /// Cucumber JSON's error message).
     pub fn expected_found_lines(&self, indent: &str) -> String {
-        format!("{indent}expected: {}\n{indent}found:    {}\n", self.expected, self.found)
+        format!(
+            "{indent}expected: {}\n{indent}found:    {}\n",
+            self.expected, self.found
+        )
     }
 }
 

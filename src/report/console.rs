@@ -63,7 +63,7 @@ fn secs(d: Duration) -> String {
 
 impl Console {
     /// A console report in this format.
-    pub fn new(format: Format, color: bool) -> Self {
+    pub(crate) fn new(format: Format, color: bool) -> Self {
         Console {
             format,
             color,

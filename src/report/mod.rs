@@ -92,10 +92,15 @@ pub struct Entry {
     /// How a command asks for it.
     pub asked_by: &'static str,
     /// Makes the report when `asked` asks for it (`None` otherwise), its target opened.
-    pub make: fn(&Asked) -> Option<Result<Box<dyn Report>, ReportError>>,
+    pub make: fn(&Asked) -> Made,
 }
 
-/// Every report, in the order their output is written.
+/// What an [`Entry`] makes: nothing when not asked for, else the report or why its target
+/// could not be opened.
+pub type Made = Option<Result<Box<dyn Report>, ReportError>>;
+
+/// Every report, in the order their output is written (public, like [`Entry`], so that
+/// documentation and tests can list the reports).
 pub const REGISTRY: &[Entry] = &[
     Entry {
         name: "console",
@@ -126,13 +131,16 @@ pub const REGISTRY: &[Entry] = &[
     Entry {
         name: "Nagios",
         asked_by: "the Nagios plugin output on stdout",
-        make: |a| a.nagios.map(|t| Ok(Box::new(nagios::Nagios::new(t)) as Box<dyn Report>)),
+        make: |a| {
+            a.nagios
+                .map(|t| Ok(Box::new(nagios::Nagios::new(t)) as Box<dyn Report>))
+        },
     },
 ];
 
 /// The reports `asked` asks for, from [`REGISTRY`], their files opened now (before any host
 /// is contacted: a bad path is bad input).
-pub fn open(asked: &Asked) -> Result<Reports, ReportError> {
+pub(crate) fn open(asked: &Asked) -> Result<Reports, ReportError> {
     let mut list = Vec::new();
     for entry in REGISTRY {
         if let Some(report) = (entry.make)(asked) {
@@ -144,7 +152,7 @@ pub fn open(asked: &Asked) -> Result<Reports, ReportError> {
 
 /// Why the earlier attempts of a retried unit failed, read from its result:
 /// `attempt 1 failed: <step>: <why>` per earlier attempt (the first failure of each).
-pub fn retry_notes(result: &UnitResult) -> Vec<String> {
+pub(crate) fn retry_notes(result: &UnitResult) -> Vec<String> {
     result
         .earlier
         .iter()

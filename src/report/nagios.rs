@@ -60,7 +60,7 @@ impl State {
 /// cleaned (secrets redacted, no `|`, no line breaks) and limited to the 4 KB of the
 /// guidelines; [`PluginResult::render`] gives the text byte for byte.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PluginResult {
+pub(crate) struct PluginResult {
     /// The state.
     pub state: State,
     /// The status line without perfdata: `SHAKEDOWN CRITICAL - 1 of 2 scenarios failed: ...`.
@@ -74,7 +74,7 @@ pub struct PluginResult {
 
 impl PluginResult {
     /// The summary part of the status line: what follows `SHAKEDOWN <STATE> - `.
-    pub fn summary(&self) -> &str {
+    pub(crate) fn summary(&self) -> &str {
         match self.status.split_once(" - ") {
             Some((_, rest)) => rest,
             None => &self.status,
@@ -83,7 +83,7 @@ impl PluginResult {
 
     /// The plugin text: the status line, ` | ` and the perfdata when there is any, then each
     /// long-output line, every line ending in a newline.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = self.status.clone();
         if !self.perfdata.is_empty() {
             out.push_str(" | ");
@@ -184,7 +184,7 @@ pub fn output(summary: &RunSummary, timeout: Option<Duration>, problems: &[Strin
 
 /// The plugin output of a run. `problems` (reports that could not be written) are added as
 /// long output and turn OK into UNKNOWN.
-pub fn result(summary: &RunSummary, timeout: Option<Duration>, problems: &[String]) -> PluginResult {
+pub(crate) fn result(summary: &RunSummary, timeout: Option<Duration>, problems: &[String]) -> PluginResult {
     let mut state = state(summary);
     if !problems.is_empty() && state == State::Ok {
         state = State::Unknown;
@@ -465,7 +465,10 @@ mod tests {
             long: Vec::new(),
             ..r
         };
-        assert_eq!(bare.render(), "SHAKEDOWN CRITICAL - 1 of 2 scenarios failed: Home [web2]\n");
+        assert_eq!(
+            bare.render(),
+            "SHAKEDOWN CRITICAL - 1 of 2 scenarios failed: Home [web2]\n"
+        );
     }
 
     #[test]
@@ -473,7 +476,10 @@ mod tests {
         let summary = RunSummary::default();
         let r = result(&summary, None, &["cannot write r.xml".into()]);
         assert_eq!(r.state, State::Unknown);
-        assert_eq!(output(&summary, None, &["cannot write r.xml".into()]), (r.state, r.render()));
+        assert_eq!(
+            output(&summary, None, &["cannot write r.xml".into()]),
+            (r.state, r.render())
+        );
         assert_eq!(r.long, vec!["UNKNOWN cannot write r.xml"]);
     }
 

@@ -21,13 +21,13 @@ use std::path::{Path, PathBuf};
 use super::ReportError;
 
 /// Every known secret in `text` replaced by `***` ([`crate::inventory::secret::redact`]).
-pub fn scrub(text: &str) -> String {
+pub(crate) fn scrub(text: &str) -> String {
     crate::inventory::secret::redact(text)
 }
 
 /// A report's output: stdout, or a file opened when the report was made.
 #[derive(Debug)]
-pub struct Target {
+pub(crate) struct Target {
     /// The report writing here (named in errors: `cannot write the JUnit report to ...`).
     report: &'static str,
     place: Place,
@@ -41,7 +41,7 @@ enum Place {
 
 impl Target {
     /// Standard output.
-    pub fn stdout(report: &'static str) -> Self {
+    pub(crate) fn stdout(report: &'static str) -> Self {
         Target {
             report,
             place: Place::Stdout,
@@ -50,7 +50,7 @@ impl Target {
 
     /// Creates (or empties) `path` now, before any host is contacted, so a bad path is bad
     /// input.
-    pub fn file(report: &'static str, path: &Path) -> Result<Self, ReportError> {
+    pub(crate) fn file(report: &'static str, path: &Path) -> Result<Self, ReportError> {
         let file = File::create(path).map_err(|source| ReportError {
             report,
             target: path.display().to_string(),
@@ -67,7 +67,7 @@ impl Target {
 
     /// Writes `text` with every secret redacted, and flushes. A closed stdout (a pipe whose
     /// reader left, `| head`) is not an error.
-    pub fn write(&mut self, text: &str) -> Result<(), ReportError> {
+    pub(crate) fn write(&mut self, text: &str) -> Result<(), ReportError> {
         let text = scrub(text);
         let (result, target) = match &mut self.place {
             Place::Stdout => {

@@ -16,8 +16,8 @@ use serde::Serialize;
 
 use super::Snapshot;
 use crate::event::{UnitResult, UnitStatus};
-use crate::report::target::scrub;
 use crate::outcome::StepResult;
+use crate::report::target::scrub;
 use crate::report::{feature_title, step_title};
 
 #[derive(Serialize)]

@@ -8,8 +8,8 @@ use std::fmt::Write;
 use super::Snapshot;
 use super::json::status_word;
 use crate::event::{UnitResult, UnitStatus};
-use crate::report::target::scrub;
 use crate::report::feature_title;
+use crate::report::target::scrub;
 
 /// What the server knows besides the last run.
 #[derive(Debug, Clone, Copy)]

@@ -38,7 +38,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// The Nagios plugin result of the run (problems included): the `/healthz` plugin text,
     /// the state and the summary line, read from its fields.
-    pub fn plugin(&self) -> nagios::PluginResult {
+    pub(crate) fn plugin(&self) -> nagios::PluginResult {
         nagios::result(&self.summary, Some(self.timeout), &self.problems)
     }
 
