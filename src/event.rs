@@ -78,16 +78,37 @@ pub struct UnitResult {
     pub attempts: u32,
     /// Wall time of the last attempt.
     pub duration: Duration,
+    /// The attempts before the last, in order (empty without retries): the retry history
+    /// every report reads from here, instead of following the event stream.
+    pub earlier: Vec<Attempt>,
+}
+
+/// One attempt of a unit that was retried: its steps as they were reported.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Attempt {
+    /// Each step's result, in the order reported (the attempt's first failure among them).
+    pub steps: Vec<(StepResult, Duration)>,
+}
+
+impl Attempt {
+    /// The first failed or errored step of the attempt: (index, result).
+    pub fn failure(&self) -> Option<(usize, &StepResult)> {
+        first_failure(&self.steps)
+    }
+}
+
+fn first_failure(steps: &[(StepResult, Duration)]) -> Option<(usize, &StepResult)> {
+    steps
+        .iter()
+        .enumerate()
+        .find(|(_, (r, _))| r.is_failure())
+        .map(|(i, (r, _))| (i, r))
 }
 
 impl UnitResult {
     /// The first failed or errored step: (index, result).
     pub fn failure(&self) -> Option<(usize, &StepResult)> {
-        self.steps
-            .iter()
-            .enumerate()
-            .find(|(_, (r, _))| r.is_failure())
-            .map(|(i, (r, _))| (i, r))
+        first_failure(&self.steps)
     }
 }
 

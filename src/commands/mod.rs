@@ -3,6 +3,7 @@
 pub mod check;
 pub mod init;
 pub mod lint;
+mod pipeline;
 pub mod prepare;
 pub mod run;
 pub mod serve;

@@ -5,14 +5,15 @@
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::cli::ServeArgs;
 use crate::error::{BadInput, ExitStatus};
-use crate::host::HostPool;
-use crate::report::RetryNotes;
-use crate::runner::{self, RunOptions};
+use crate::report::Reports;
+use crate::runner::RunOptions;
 use crate::serve::{Snapshot, flight::Flight, http};
+
+use super::pipeline::{self, Run};
 
 /// What every run shares: read and checked once, at startup.
 struct Suite {
@@ -46,7 +47,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
     };
     let flight = Flight::new(args.cache, Arc::new(run));
     // Handlers first: a signal sent as soon as the address is printed is caught.
-    let signal = super::run::shutdown_signal();
+    let signal = crate::signal::stop();
     eprintln!("listening on {addr}");
     http::serve(listener, flight, async move {
         signal.await;
@@ -80,7 +81,6 @@ async fn one_run(
     let timeout = opts.timeout.unwrap_or_default();
     let mut snapshot = Snapshot {
         summary: Default::default(),
-        retries: Default::default(),
         problems: Vec::new(),
         timeout,
         number,
@@ -88,27 +88,21 @@ async fn one_run(
         finished_at: SystemTime::now(),
         finished: Instant::now(),
     };
-    let pool = match HostPool::new(&suite.inventory, None) {
-        Ok(pool) => Arc::new(pool),
-        Err(e) => {
-            snapshot.problems.push(format!("cannot start: {e}"));
+    let run = Run {
+        inventory: &suite.inventory,
+        plan: &suite.plan,
+        library: suite.library.clone(),
+        trace: None,
+        opts,
+        close_grace: Some(std::time::Duration::from_secs(2)),
+    };
+    match pipeline::execute(run, Reports::new(Vec::new()), None, None, move || stop).await {
+        Ok(finished) => snapshot.summary = Arc::unwrap_or_clone(finished.summary),
+        Err(problem) => {
+            snapshot.problems.push(problem);
             return snapshot;
         }
-    };
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let drain = tokio::spawn(async move {
-        let mut notes = RetryNotes::default();
-        while let Some(ev) = rx.recv().await {
-            notes.on_event(&ev);
-        }
-        notes
-    });
-    let summary = runner::run(&suite.plan, suite.library.clone(), pool.clone(), opts, tx, stop).await;
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), pool.close()).await;
-    if let Ok(notes) = drain.await {
-        snapshot.retries = notes.notes().clone();
     }
-    snapshot.summary = summary;
     snapshot.finished_at = SystemTime::now();
     snapshot.finished = Instant::now();
     snapshot

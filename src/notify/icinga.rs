@@ -149,7 +149,7 @@ pub fn request_body(r: &ServiceResult, source: &str) -> serde_json::Value {
     json!({
         "type": "Service",
         "service": format!("{}!{}", r.host, r.service),
-        "exit_status": r.state as i32,
+        "exit_status": i32::from(r.state.code()),
         "plugin_output": output,
         "performance_data": r.perfdata,
         "check_source": source,

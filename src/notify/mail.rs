@@ -7,15 +7,13 @@
 //! own timeout to the TCP connect only (a server that accepts and stays silent would
 //! otherwise hold the run for ever).
 
-use std::collections::HashMap;
-
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use super::NotifyOptions;
 use super::{SMTP_PASSWORD_ENV, TIMEOUT, chain, this_host};
-use crate::cli::NotifyArgs;
 use crate::event::RunSummary;
 use crate::inventory::secret::Secret;
 use crate::report::{console, junit};
@@ -100,7 +98,7 @@ pub struct Mailer {
 impl Mailer {
     /// The mailer the options ask for (`None` without `--mail-to`); `password` is
     /// `SHAKEDOWN_SMTP_PASSWORD`.
-    pub fn from_args(args: &NotifyArgs, password: Option<Secret>) -> Result<Option<Self>, String> {
+    pub(crate) fn from_options(args: &NotifyOptions, password: Option<Secret>) -> Result<Option<Self>, String> {
         let Some(url) = &args.smtp else {
             if !args.mail_to.is_empty() || args.mail_from.is_some() {
                 return Err(
@@ -130,9 +128,9 @@ impl Mailer {
     }
 
     /// Sends the mail about this (failed) run.
-    pub async fn send(&self, summary: &RunSummary, retries: &HashMap<String, Vec<String>>) -> Result<(), String> {
+    pub async fn send(&self, summary: &RunSummary) -> Result<(), String> {
         let where_ = self.server.display();
-        let xml = junit::render(summary, retries, &junit::Meta::now());
+        let xml = junit::render(summary, &junit::Meta::now());
         let message = self
             .message(summary, xml)
             .map_err(|e| format!("mail: cannot build the message: {e}"))?;

@@ -1,21 +1,40 @@
 //! After a run, tell the people and the monitoring that are not watching the console: a
 //! mail after a failed run (`--mail-to`, [`mail`]) and one passive service result per host
 //! and feature to NSCA ([`nsca`]) or the Icinga 2 API ([`icinga`]). The options are checked
-//! when the command starts ([`Notifiers::from_args`]), before any host is contacted; at the
+//! when the command starts ([`Notifiers::from_options`]), before any host is contacted; at the
 //! end, delivery problems come back as messages (secrets redacted), never as a panic, and
-//! never change what the run found.
+//! never change what the run found. Every message leaves through
+//! [`crate::report::target::scrub`], the redaction of every report (see that module).
 
 pub mod icinga;
 pub mod mail;
 pub mod nsca;
 pub mod results;
 
-use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::NotifyArgs;
 use crate::event::RunSummary;
-use crate::inventory::secret::{Secret, redact};
+use crate::inventory::secret::Secret;
+use crate::report::target::scrub;
+
+/// The notification options of a command (`--mail-to`, `--smtp`, `--nsca`, ...), as
+/// `commands` maps them from the command line.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NotifyOptions {
+    /// `--mail-to ADDR` (repeatable).
+    pub mail_to: Vec<String>,
+    /// `--mail-from ADDR`.
+    pub mail_from: Option<String>,
+    /// `--smtp URL`.
+    pub smtp: Option<String>,
+    /// `--nsca HOST:PORT`.
+    pub nsca: Option<String>,
+    /// `--icinga-api URL`.
+    pub icinga_api: Option<String>,
+    /// `--icinga-ca FILE`.
+    pub icinga_ca: Option<PathBuf>,
+}
 
 /// Time allowed to each network operation of a notifier: a connect, one SMTP command, the
 /// NSCA exchange, one API request. A dead server costs at most this per target.
@@ -44,31 +63,31 @@ fn secret_env(name: &str) -> Option<Secret> {
 impl Notifiers {
     /// Checks every notification option (URLs, addresses, passwords present, CA file
     /// readable); every problem is returned, each naming its option.
-    pub fn from_args(args: &NotifyArgs) -> Result<Self, Vec<String>> {
+    pub(crate) fn from_options(options: &NotifyOptions) -> Result<Self, Vec<String>> {
         let mut problems = Vec::new();
         let mut out = Notifiers::default();
-        match mail::Mailer::from_args(args, secret_env(SMTP_PASSWORD_ENV)) {
+        match mail::Mailer::from_options(options, secret_env(SMTP_PASSWORD_ENV)) {
             Ok(m) => out.mail = m,
             Err(p) => problems.push(p),
         }
-        if let Some(target) = &args.nsca {
+        if let Some(target) = &options.nsca {
             match nsca::Nsca::new(target, secret_env(NSCA_PASSWORD_ENV)) {
                 Ok(n) => out.nsca = Some(n),
                 Err(p) => problems.push(p),
             }
         }
-        if let Some(url) = &args.icinga_api {
-            match icinga::Icinga::new(url, args.icinga_ca.as_deref(), secret_env(ICINGA_PASSWORD_ENV)) {
+        if let Some(url) = &options.icinga_api {
+            match icinga::Icinga::new(url, options.icinga_ca.as_deref(), secret_env(ICINGA_PASSWORD_ENV)) {
                 Ok(i) => out.icinga = Some(i),
                 Err(p) => problems.push(p),
             }
-        } else if args.icinga_ca.is_some() {
+        } else if options.icinga_ca.is_some() {
             problems.push("--icinga-ca needs --icinga-api URL".into());
         }
         if problems.is_empty() {
             Ok(out)
         } else {
-            Err(problems.iter().map(|p| redact(p)).collect())
+            Err(problems.iter().map(|p| scrub(p)).collect())
         }
     }
 
@@ -78,20 +97,14 @@ impl Notifiers {
     }
 
     /// Sends what the options ask for about a finished run: the mail only when something
-    /// failed, passive results always. `retries` are the retry notes for the JUnit
-    /// attachment, `timeout` the run deadline (named in UNKNOWN results). Returns the
-    /// delivery problems, one line each, secrets redacted.
-    pub async fn send(
-        &self,
-        summary: &RunSummary,
-        retries: &HashMap<String, Vec<String>>,
-        timeout: Option<Duration>,
-    ) -> Vec<String> {
+    /// failed, passive results always. `timeout` is the run deadline (named in UNKNOWN
+    /// results). Returns the delivery problems, one line each, secrets redacted.
+    pub async fn send(&self, summary: &RunSummary, timeout: Option<Duration>) -> Vec<String> {
         let mut problems = Vec::new();
         if let Some(m) = &self.mail
             && !summary.all_passed()
         {
-            if let Err(e) = m.send(summary, retries).await {
+            if let Err(e) = m.send(summary).await {
                 problems.push(e);
             }
         }
@@ -104,7 +117,7 @@ impl Notifiers {
                 problems.extend(i.send(&services).await);
             }
         }
-        problems.iter().map(|p| redact(p)).collect()
+        problems.iter().map(|p| scrub(p)).collect()
     }
 }
 

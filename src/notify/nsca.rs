@@ -127,7 +127,7 @@ pub fn encode(init: &[u8; INIT_PACKET], result: &ServiceResult, password: Option
     p[0..2].copy_from_slice(&3i16.to_be_bytes());
     p[OFF_CRC..OFF_CRC + 4].copy_from_slice(&[0; 4]);
     p[OFF_TIME..OFF_TIME + 4].copy_from_slice(&init[IV_SIZE..INIT_PACKET]);
-    p[OFF_CODE..OFF_CODE + 2].copy_from_slice(&(result.state as i16).to_be_bytes());
+    p[OFF_CODE..OFF_CODE + 2].copy_from_slice(&i16::from(result.state.code()).to_be_bytes());
     put(&mut p[OFF_HOST..OFF_SERVICE], "host name", &result.host, false)?;
     put(&mut p[OFF_SERVICE..OFF_OUTPUT], "service name", &result.service, false)?;
     put(

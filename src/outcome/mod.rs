@@ -76,6 +76,28 @@ impl Outcome {
         self.measured.push(m);
         self
     }
+
+    /// The one-line wording of expected/found: `expected X, found Y` (the `Failed:` list,
+    /// JUnit's failure message, [`StepResult::reason`]).
+    pub fn expected_then_found(&self) -> String {
+        format!("expected {}, found {}", self.expected, self.found)
+    }
+
+    /// The same, found first, for a line that leads with what is wrong: `Y, expected X`
+    /// (the Nagios long output).
+    pub fn found_then_expected(&self) -> String {
+        format!("{}, expected {}", self.found, self.expected)
+    }
+
+    /// The two-line wording, each line after `indent` and ending in a newline, the values
+    /// aligned: `expected: X` / `found:    Y` (the console, JUnit's trace and step log,
+    /// Cucumber JSON's error message).
+    pub fn expected_found_lines(&self, indent: &str) -> String {
+        format!(
+            "{indent}expected: {}\n{indent}found:    {}\n",
+            self.expected, self.found
+        )
+    }
 }
 
 /// The result of one step, as events and reports carry it.
@@ -108,7 +130,7 @@ impl StepResult {
     /// One line saying why the step failed: `expected X, found Y` or the error.
     pub fn reason(&self) -> Option<String> {
         match self {
-            StepResult::Failed(o) => Some(format!("expected {}, found {}", o.expected, o.found)),
+            StepResult::Failed(o) => Some(o.expected_then_found()),
             StepResult::Error(e) => Some(e.clone()),
             _ => None,
         }

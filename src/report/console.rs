@@ -3,17 +3,26 @@
 //! happen) and `quiet` (nothing when everything passed, for cron). Output for one unit is
 //! printed whole when it finishes, so concurrent hosts never interleave.
 
-use std::io::Write;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::Format;
 use crate::event::{Event, RunSummary, UnitResult, UnitStatus};
-use crate::inventory::secret::redact;
 use crate::outcome::StepResult;
 
+use super::target::{Target, scrub};
 use super::{Report, ReportError};
+
+/// Console report styles (`run --format`, mapped from the command line by `commands`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Every scenario and host; failing steps with expected/found.
+    Pretty,
+    /// A progress bar, failures as they happen.
+    Progress,
+    /// Nothing when every scenario passed; the failures otherwise (for cron).
+    Quiet,
+}
 
 /// The console report.
 pub struct Console {
@@ -22,6 +31,7 @@ pub struct Console {
     bar: Option<ProgressBar>,
     /// Failed units' text, kept to print again in the quiet report.
     failures: Vec<String>,
+    target: Target,
 }
 
 struct Style {
@@ -53,12 +63,13 @@ fn secs(d: Duration) -> String {
 
 impl Console {
     /// A console report in this format.
-    pub fn new(format: Format, color: bool) -> Self {
+    pub(crate) fn new(format: Format, color: bool) -> Self {
         Console {
             format,
             color,
             bar: None,
             failures: Vec::new(),
+            target: Target::stdout("console"),
         }
     }
 
@@ -66,7 +77,8 @@ impl Console {
         Style { color: self.color }
     }
 
-    /// The text of one finished unit: one line when it passed, its steps when it failed.
+    /// The text of one finished unit: one line when it passed, its steps when it failed
+    /// (secrets not yet redacted: the target, or [`failure_report`], does it).
     pub fn unit_text(result: &UnitResult, style_color: bool) -> String {
         let st = Style { color: style_color };
         let unit = &result.unit;
@@ -115,8 +127,7 @@ impl Console {
                     StepResult::Skipped => out.push_str(&format!("    {}\n", st.dim(&format!("- {text} (skipped)")))),
                     StepResult::Failed(o) => {
                         out.push_str(&format!("    {} {text} {}\n", st.red("✗"), st.dim(&loc)));
-                        out.push_str(&format!("        expected: {}\n", o.expected));
-                        out.push_str(&format!("        found:    {}\n", o.found));
+                        out.push_str(&o.expected_found_lines("        "));
                     }
                     StepResult::Error(e) => {
                         out.push_str(&format!("    {} {text} {}\n", st.red("✗"), st.dim(&loc)));
@@ -125,18 +136,16 @@ impl Console {
                 }
             }
         }
-        redact(&out)
+        out
     }
 
     fn emit(&mut self, text: &str) {
         match &self.bar {
             // A hidden bar (stderr is not a terminal) drops println: write directly then.
-            Some(bar) if !bar.is_hidden() => bar.println(text.trim_end()),
-            _ => {
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(text.as_bytes());
-                let _ = out.flush();
-            }
+            Some(bar) if !bar.is_hidden() => bar.println(scrub(text).trim_end()),
+            // A unit's text that cannot be written is not worth stopping for: the closing
+            // text's error is reported.
+            _ => drop(self.target.write(text)),
         }
     }
 }
@@ -178,7 +187,7 @@ pub fn failure_report(summary: &RunSummary) -> String {
         .filter(|r| matches!(r.status, UnitStatus::Failed | UnitStatus::TimedOut))
         .map(|r| Console::unit_text(r, false))
         .collect();
-    redact(&closing_text(&failures, summary, &Style { color: false }))
+    scrub(&closing_text(&failures, summary, &Style { color: false }))
 }
 
 /// The end of the console report: the failed units' texts given, the deadline notes, the
@@ -255,7 +264,7 @@ impl Report for Console {
         }
     }
 
-    fn finish(self: Box<Self>, summary: &RunSummary) -> Result<(), ReportError> {
+    fn finish(mut self: Box<Self>, summary: &RunSummary) -> Result<(), ReportError> {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
@@ -263,14 +272,6 @@ impl Report for Console {
             return Ok(());
         }
         let out = closing_text(&self.failures, summary, &self.style());
-        let mut stdout = std::io::stdout().lock();
-        match stdout.write_all(redact(&out).as_bytes()).and_then(|_| stdout.flush()) {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(ReportError {
-                report: "console",
-                target: "stdout".into(),
-                source: e,
-            }),
-            _ => Ok(()),
-        }
+        self.target.write(&out)
     }
 }

@@ -7,36 +7,27 @@
 //! that could not check is `failed` with its error; measured values of a failing step are
 //! appended to its `error_message`.
 
-use std::fs::File;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::target::{Target, scrub};
 use super::{Report, ReportError};
 use crate::event::{Event, RunSummary, UnitResult};
-use crate::inventory::secret::redact;
 use crate::outcome::StepResult;
 use crate::suite::Step;
 
 /// The Cucumber JSON report: writes the file in `finish`.
 pub struct CucumberJson {
-    target: PathBuf,
-    file: File,
+    target: Target,
 }
 
 impl CucumberJson {
     /// Opens (creates) `path` now, before any host is contacted, so a bad path is bad input.
     pub fn create(path: &Path) -> Result<Self, ReportError> {
-        let file = File::create(path).map_err(|source| ReportError {
-            report: "Cucumber JSON",
-            target: path.display().to_string(),
-            source,
-        })?;
         Ok(CucumberJson {
-            target: path.to_path_buf(),
-            file,
+            target: Target::file("Cucumber JSON", path)?,
         })
     }
 }
@@ -46,15 +37,7 @@ impl Report for CucumberJson {
 
     fn finish(mut self: Box<Self>, summary: &RunSummary) -> Result<(), ReportError> {
         let text = render(summary);
-        let err = |source| ReportError {
-            report: "Cucumber JSON",
-            target: self.target.display().to_string(),
-            source,
-        };
-        self.file
-            .write_all(text.as_bytes())
-            .and_then(|()| self.file.flush())
-            .map_err(err)
+        self.target.write(&text)
     }
 }
 
@@ -144,7 +127,7 @@ pub fn render(summary: &RunSummary) -> String {
 /// Secrets redacted in every string (before escaping, so a secret with a quote is found).
 fn redact_strings(value: &mut serde_json::Value) {
     match value {
-        serde_json::Value::String(s) => *s = redact(s),
+        serde_json::Value::String(s) => *s = scrub(s),
         serde_json::Value::Array(items) => items.iter_mut().for_each(redact_strings),
         serde_json::Value::Object(map) => map.values_mut().for_each(redact_strings),
         _ => {}
@@ -206,7 +189,8 @@ fn step(result: &UnitResult, index: usize, s: &Step) -> JsonStep {
             match r {
                 StepResult::Passed(_) => ("passed", ns, None),
                 StepResult::Failed(o) => {
-                    let mut msg = format!("expected: {}\nfound:    {}", o.expected, o.found);
+                    let lines = o.expected_found_lines("");
+                    let mut msg = lines.strip_suffix('\n').unwrap_or(&lines).to_string();
                     if let Some(h) = &result.unit.host {
                         msg = format!("host:     {h}\n{msg}");
                     }

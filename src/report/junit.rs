@@ -9,24 +9,19 @@
 //! `<skipped/>`. Measured values go into `<system-out>` (one `label = value unit` line each)
 //! beside the step log, where Jenkins and GitLab show them; retries are noted there too.
 
-use std::collections::HashMap;
-use std::fs::File;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use junit_report::{OffsetDateTime, Report as JunitReport, TestCase, TestCaseBuilder, TestSuite};
 
-use super::{Report, ReportError, RetryNotes};
+use super::target::{Target, scrub};
+use super::{Report, ReportError};
 use crate::event::{Event, RunSummary, UnitResult, UnitStatus};
-use crate::inventory::secret::redact;
 use crate::outcome::StepResult;
 
-/// The JUnit report: collects the stream, writes the file in `finish`.
+/// The JUnit report: writes the file in `finish`.
 pub struct Junit {
-    target: PathBuf,
-    file: File,
+    target: Target,
     meta: Meta,
-    retries: RetryNotes,
 }
 
 /// What the XML says about the run itself (fixed in golden tests).
@@ -56,16 +51,9 @@ impl Meta {
 impl Junit {
     /// Opens (creates) `path` now, before any host is contacted, so a bad path is bad input.
     pub fn create(path: &Path) -> Result<Self, ReportError> {
-        let file = File::create(path).map_err(|source| ReportError {
-            report: "JUnit",
-            target: path.display().to_string(),
-            source,
-        })?;
         Ok(Junit {
-            target: path.to_path_buf(),
-            file,
+            target: Target::file("JUnit", path)?,
             meta: Meta::now(),
-            retries: RetryNotes::default(),
         })
     }
 
@@ -77,26 +65,16 @@ impl Junit {
 }
 
 impl Report for Junit {
-    fn on_event(&mut self, event: &Event) {
-        self.retries.on_event(event);
-    }
+    fn on_event(&mut self, _event: &Event) {}
 
     fn finish(mut self: Box<Self>, summary: &RunSummary) -> Result<(), ReportError> {
-        let xml = render(summary, self.retries.notes(), &self.meta);
-        let err = |source| ReportError {
-            report: "JUnit",
-            target: self.target.display().to_string(),
-            source,
-        };
-        self.file
-            .write_all(xml.as_bytes())
-            .and_then(|()| self.file.flush())
-            .map_err(err)
+        let xml = render(summary, &self.meta);
+        self.target.write(&xml)
     }
 }
 
 /// The whole XML document for a run (pure: golden tests call it).
-pub fn render(summary: &RunSummary, retries: &HashMap<String, Vec<String>>, meta: &Meta) -> String {
+pub fn render(summary: &RunSummary, meta: &Meta) -> String {
     let mut report = JunitReport::new();
     let groups = super::by_feature(summary);
     let titles = super::unique_feature_titles(&groups);
@@ -109,8 +87,7 @@ pub fn render(summary: &RunSummary, retries: &HashMap<String, Vec<String>>, meta
         let names = unique_names(&results);
         let classname = clean(&suite_name.replace('.', "_"));
         for (result, name) in results.iter().zip(names) {
-            let notes = retries.get(&result.unit.id).map(Vec::as_slice).unwrap_or(&[]);
-            let mut case = testcase(result, &name, notes);
+            let mut case = testcase(result, &name);
             case.set_classname(&classname);
             case.set_filepath(&clean(&feature.path.display().to_string()));
             suite.add_testcase(case);
@@ -150,19 +127,14 @@ fn unique_names(results: &[&std::sync::Arc<UnitResult>]) -> Vec<String> {
         .collect()
 }
 
-fn testcase(result: &UnitResult, name: &str, retry_notes: &[String]) -> TestCase {
+fn testcase(result: &UnitResult, name: &str) -> TestCase {
     let time = junit_report::Duration::seconds_f64(result.duration.as_secs_f64());
     let failure = result.failure();
     let mut builder = match (result.status, failure) {
         (UnitStatus::Passed, _) => TestCaseBuilder::success(name, time),
         (UnitStatus::Skipped, _) => TestCaseBuilder::skipped(name),
         (_, Some((i, StepResult::Failed(o)))) => {
-            let message = format!(
-                "{}: expected {}, found {}",
-                super::step_title(&result.unit, i),
-                o.expected,
-                o.found
-            );
+            let message = format!("{}: {}", super::step_title(&result.unit, i), o.expected_then_found());
             let mut b = TestCaseBuilder::failure(name, time, "check failed", &clean(&message));
             b.set_trace(&cdata(&failure_detail(result, i)));
             b
@@ -180,7 +152,7 @@ fn testcase(result: &UnitResult, name: &str, retry_notes: &[String]) -> TestCase
         }
         (_, _) => TestCaseBuilder::error(name, time, "timed out", "not finished"),
     };
-    builder.set_system_out(&cdata(&system_out(result, retry_notes)));
+    builder.set_system_out(&cdata(&system_out(result)));
     builder.build()
 }
 
@@ -192,7 +164,7 @@ fn failure_detail(result: &UnitResult, index: usize) -> String {
         out.push_str(&format!("host:     {host}\n"));
     }
     match &result.steps[index].0 {
-        StepResult::Failed(o) => out.push_str(&format!("expected: {}\nfound:    {}\n", o.expected, o.found)),
+        StepResult::Failed(o) => out.push_str(&o.expected_found_lines("")),
         StepResult::Error(e) => out.push_str(&format!("error:    {e}\n")),
         _ => {}
     }
@@ -200,7 +172,7 @@ fn failure_detail(result: &UnitResult, index: usize) -> String {
 }
 
 /// The step log, measured values and retries of one unit.
-fn system_out(result: &UnitResult, retry_notes: &[String]) -> String {
+fn system_out(result: &UnitResult) -> String {
     let unit = &result.unit;
     let mut out = String::new();
     if let Some(host) = &unit.host {
@@ -211,7 +183,7 @@ fn system_out(result: &UnitResult, retry_notes: &[String]) -> String {
     }
     if result.attempts > 1 {
         out.push_str(&format!("attempts: {} (this report shows the last)\n", result.attempts));
-        for note in retry_notes {
+        for note in super::retry_notes(result) {
             out.push_str(&format!("  {note}\n"));
         }
     }
@@ -222,10 +194,7 @@ fn system_out(result: &UnitResult, retry_notes: &[String]) -> String {
             StepResult::Passed(_) => out.push_str(&format!("passed  {text} ({:.3}s)\n", d.as_secs_f64())),
             StepResult::Failed(o) => {
                 out.push_str(&format!("FAILED  {text} ({:.3}s)\n", d.as_secs_f64()));
-                out.push_str(&format!(
-                    "        expected: {}\n        found:    {}\n",
-                    o.expected, o.found
-                ));
+                out.push_str(&o.expected_found_lines("        "));
             }
             StepResult::Error(e) => {
                 out.push_str(&format!("ERROR   {text} ({:.3}s)\n        {e}\n", d.as_secs_f64()));
@@ -249,10 +218,10 @@ fn system_out(result: &UnitResult, retry_notes: &[String]) -> String {
     out
 }
 
-/// Text safe in an XML 1.0 attribute: secrets redacted, characters XML cannot carry dropped
-/// (the crate escapes markup).
+/// Text safe in an XML 1.0 attribute: secrets redacted (before the crate escapes markup,
+/// so a secret with a quote or `&` is still found), characters XML cannot carry dropped.
 fn clean(text: &str) -> String {
-    redact(text)
+    scrub(text)
         .chars()
         .filter(|&c| matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}'))
         .collect()

@@ -1,6 +1,11 @@
 //! Reports: consumers of the run's [`Event`] stream. Streaming ones (the console) write as
 //! events arrive; aggregating ones (JUnit, JSON, Nagios) collect and write in `finish`.
 //! Reports never schedule and never decide exit statuses.
+//!
+//! Adding a report is one file and one entry in [`REGISTRY`]: the file implements [`Report`]
+//! and writes only through a [`target::Target`] (which owns the file, opened before any host
+//! is contacted, and redacts every text); the entry says how the report is asked for and
+//! makes it from the [`Asked`] options of the command.
 
 pub mod console;
 pub mod cucumber_json;
@@ -8,8 +13,8 @@ pub mod junit;
 pub mod nagios;
 pub mod perf_labels;
 pub mod perfdata;
+pub mod target;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::event::{Event, RunSummary, UnitResult};
@@ -66,58 +71,106 @@ impl Reports {
     }
 }
 
-/// Opens the file reports asked for (`--junit`, `--json`) before any host is contacted.
-pub fn open_files(
-    junit: Option<&std::path::Path>,
-    json: Option<&std::path::Path>,
-) -> Result<Vec<Box<dyn Report>>, ReportError> {
-    let mut out: Vec<Box<dyn Report>> = Vec::new();
-    if let Some(p) = junit {
-        out.push(Box::new(junit::Junit::create(p)?));
-    }
-    if let Some(p) = json {
-        out.push(Box::new(cucumber_json::CucumberJson::create(p)?));
-    }
-    Ok(out)
+/// What a command asks of its reports: the options `commands` maps from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Asked {
+    /// The console report's format and whether it uses colours (`run`).
+    pub console: Option<(console::Format, bool)>,
+    /// `--junit FILE`.
+    pub junit: Option<std::path::PathBuf>,
+    /// `--json FILE`.
+    pub json: Option<std::path::PathBuf>,
+    /// The Nagios plugin output on stdout, for a run limited by this deadline (a report
+    /// for commands that print nothing else; `check` prints its own, with its problems).
+    pub nagios: Option<Option<std::time::Duration>>,
 }
 
-/// Why earlier attempts of retried units failed, gathered from the event stream (the
-/// summary keeps only the final attempt): `attempt 1 failed: <step>: <why>` per unit id.
-#[derive(Debug, Default)]
-pub struct RetryNotes {
-    /// First failure of the attempt in progress, per unit id.
-    current: HashMap<String, String>,
-    notes: HashMap<String, Vec<String>>,
+/// One kind of report: its name, how it is asked for, and how it is made.
+pub struct Entry {
+    /// The report's name (in errors and documentation).
+    pub name: &'static str,
+    /// How a command asks for it.
+    pub asked_by: &'static str,
+    /// Makes the report when `asked` asks for it (`None` otherwise), its target opened.
+    pub make: fn(&Asked) -> Made,
 }
 
-impl RetryNotes {
-    /// Follows one event.
-    pub fn on_event(&mut self, event: &Event) {
-        match event {
-            Event::StepFinished {
-                unit, index, result, ..
-            } if result.is_failure() => {
-                let why = result.reason().unwrap_or_default();
-                self.current
-                    .entry(unit.id.clone())
-                    .or_insert_with(|| format!("{}: {why}", step_title(unit, *index)));
-            }
-            Event::ScenarioRetrying { unit, attempt } => {
-                let why = self.current.remove(&unit.id).unwrap_or_else(|| "failed".into());
-                let failed = attempt.saturating_sub(1);
-                self.notes
-                    .entry(unit.id.clone())
-                    .or_default()
-                    .push(format!("attempt {failed} failed: {why}"));
-            }
-            _ => {}
+/// What an [`Entry`] makes: nothing when not asked for, else the report or why its target
+/// could not be opened.
+pub type Made = Option<Result<Box<dyn Report>, ReportError>>;
+
+/// Every report, in the order their output is written (public, like [`Entry`], so that
+/// documentation and tests can list the reports).
+pub const REGISTRY: &[Entry] = &[
+    Entry {
+        name: "console",
+        asked_by: "run (always; --format, --no-color)",
+        make: |a| {
+            a.console
+                .map(|(format, color)| Ok(Box::new(console::Console::new(format, color)) as Box<dyn Report>))
+        },
+    },
+    Entry {
+        name: "JUnit",
+        asked_by: "--junit FILE",
+        make: |a| {
+            a.junit
+                .as_deref()
+                .map(|p| junit::Junit::create(p).map(|r| Box::new(r) as Box<dyn Report>))
+        },
+    },
+    Entry {
+        name: "Cucumber JSON",
+        asked_by: "--json FILE",
+        make: |a| {
+            a.json
+                .as_deref()
+                .map(|p| cucumber_json::CucumberJson::create(p).map(|r| Box::new(r) as Box<dyn Report>))
+        },
+    },
+    Entry {
+        name: "Nagios",
+        asked_by: "the Nagios plugin output on stdout",
+        make: |a| {
+            a.nagios
+                .map(|t| Ok(Box::new(nagios::Nagios::new(t)) as Box<dyn Report>))
+        },
+    },
+];
+
+/// The reports `asked` asks for, from [`REGISTRY`], their files opened now (before any host
+/// is contacted: a bad path is bad input).
+pub(crate) fn open(asked: &Asked) -> Result<Reports, ReportError> {
+    let mut list = Vec::new();
+    for entry in REGISTRY {
+        if let Some(report) = (entry.make)(asked) {
+            list.push(report?);
         }
     }
+    Ok(Reports::new(list))
+}
 
-    /// The notes, per unit id.
-    pub fn notes(&self) -> &HashMap<String, Vec<String>> {
-        &self.notes
-    }
+/// Why the earlier attempts of a retried unit failed, read from its result:
+/// `attempt 1 failed: <step>: <why>` per earlier attempt (the first failure of each).
+pub(crate) fn retry_notes(result: &UnitResult) -> Vec<String> {
+    result
+        .earlier
+        .iter()
+        .enumerate()
+        .map(|(i, attempt)| {
+            let why = attempt
+                .failure()
+                .map(|(index, r)| {
+                    format!(
+                        "{}: {}",
+                        step_title(&result.unit, index),
+                        r.reason().unwrap_or_default()
+                    )
+                })
+                .unwrap_or_else(|| "failed".into());
+            format!("attempt {} failed: {why}", i + 1)
+        })
+        .collect()
 }
 
 /// The results grouped by feature, features in first-seen (plan) order.

@@ -2,16 +2,17 @@
 //! development guidelines: one status line `SHAKEDOWN <STATE> - <summary> | <perfdata>`
 //! (all perfdata there), then one long-output line per failed scenario, no `|` anywhere
 //! else, the whole under 4 KB (long output truncated with a count of what was left out).
-//! The state is a pure function of the run summary ([`state`]).
+//! The state is a pure function of the run summary ([`state`]). The output is built as a
+//! structured [`PluginResult`] (state, status line, perfdata items, long-output lines, all
+//! already cleaned and limited) that notify's passive results and serve read field by field;
+//! [`PluginResult::render`] is the one place that joins it into plugin text.
 
-use std::io::Write;
 use std::time::Duration;
 
 use super::perfdata::Perf;
+use super::target::{Target, scrub};
 use super::{Report, ReportError};
-use crate::error::ExitStatus;
 use crate::event::{Event, RunSummary, UnitResult, UnitStatus};
-use crate::inventory::secret::redact;
 use crate::outcome::StepResult;
 
 /// Largest output, in bytes (the guidelines' 4 KB, with room to spare).
@@ -47,14 +48,53 @@ impl State {
         }
     }
 
-    /// The process exit status for this state (CLI.md "Exit status", `check` row).
-    pub fn exit_status(self) -> ExitStatus {
-        match self {
-            State::Ok => ExitStatus::Ok,
-            State::Warning => ExitStatus::Failed,
-            State::Critical => ExitStatus::BadInput,
-            State::Unknown => ExitStatus::Unknown,
+    /// The plugin return code of the state (Monitoring Plugins guidelines: 0..3); what the
+    /// process exits with is `commands`' decision.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// The plugin output of a run as data: what `check` prints, what `serve` answers and what
+/// notify sends as passive results, without anyone parsing text back. Every text is already
+/// cleaned (secrets redacted, no `|`, no line breaks) and limited to the 4 KB of the
+/// guidelines; [`PluginResult::render`] gives the text byte for byte.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PluginResult {
+    /// The state.
+    pub state: State,
+    /// The status line without perfdata: `SHAKEDOWN CRITICAL - 1 of 2 scenarios failed: ...`.
+    pub status: String,
+    /// The perfdata items kept on the status line, each as written there.
+    pub perfdata: Vec<String>,
+    /// The long-output lines (one per failed scenario or problem), and the last line saying
+    /// what was left out when the output was limited.
+    pub long: Vec<String>,
+}
+
+impl PluginResult {
+    /// The summary part of the status line: what follows `SHAKEDOWN <STATE> - `.
+    pub(crate) fn summary(&self) -> &str {
+        match self.status.split_once(" - ") {
+            Some((_, rest)) => rest,
+            None => &self.status,
         }
+    }
+
+    /// The plugin text: the status line, ` | ` and the perfdata when there is any, then each
+    /// long-output line, every line ending in a newline.
+    pub(crate) fn render(&self) -> String {
+        let mut out = self.status.clone();
+        if !self.perfdata.is_empty() {
+            out.push_str(" | ");
+            out.push_str(&self.perfdata.join(" "));
+        }
+        out.push('\n');
+        for line in &self.long {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out
     }
 }
 
@@ -106,38 +146,45 @@ fn unit_state(r: &UnitResult) -> State {
 /// The Nagios report: prints the plugin output to stdout in `finish`.
 pub struct Nagios {
     timeout: Option<Duration>,
+    target: Target,
 }
 
 impl Nagios {
     /// A report for a run limited by `timeout` (named in the UNKNOWN status line).
     pub fn new(timeout: Option<Duration>) -> Self {
-        Nagios { timeout }
+        Nagios {
+            timeout,
+            target: Target::stdout(NAME),
+        }
     }
 }
+
+/// The report's name in errors.
+const NAME: &str = "Nagios";
 
 impl Report for Nagios {
     fn on_event(&mut self, _event: &Event) {}
 
-    fn finish(self: Box<Self>, summary: &RunSummary) -> Result<(), ReportError> {
-        let (_, text) = output(summary, self.timeout, &[]);
-        print(&text).map_err(|source| ReportError {
-            report: "Nagios",
-            target: "stdout".into(),
-            source,
-        })
+    fn finish(mut self: Box<Self>, summary: &RunSummary) -> Result<(), ReportError> {
+        let text = result(summary, self.timeout, &[]).render();
+        self.target.write(&text)
     }
 }
 
-/// Writes plugin output to stdout.
-pub fn print(text: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()
+/// Writes plugin output to stdout (through the report target, as every report does).
+pub fn print(text: &str) -> Result<(), ReportError> {
+    Target::stdout(NAME).write(text)
 }
 
-/// The state and the whole plugin output of a run. `problems` (reports that could not be
-/// written) are added as long output and turn OK into UNKNOWN.
+/// The state and the whole plugin output of a run as text (see [`result`]).
 pub fn output(summary: &RunSummary, timeout: Option<Duration>, problems: &[String]) -> (State, String) {
+    let r = result(summary, timeout, problems);
+    (r.state, r.render())
+}
+
+/// The plugin output of a run. `problems` (reports that could not be written) are added as
+/// long output and turn OK into UNKNOWN.
+pub(crate) fn result(summary: &RunSummary, timeout: Option<Duration>, problems: &[String]) -> PluginResult {
     let mut state = state(summary);
     if !problems.is_empty() && state == State::Ok {
         state = State::Unknown;
@@ -160,15 +207,26 @@ pub fn output(summary: &RunSummary, timeout: Option<Duration>, problems: &[Strin
             .filter(|r| is_failed(r))
             .map(|r| failure_line(r, &cut)),
     );
-    (state, assemble(&status, &perf, &long, "failed scenarios"))
+    assemble(state, &status, &perf, &long, "failed scenarios")
 }
 
 /// Plugin output for input that stopped the run before it started: UNKNOWN, the first
 /// problem on the status line, the others as long output.
 pub fn bad_input(problems: &[String]) -> String {
+    bad_input_result(problems).render()
+}
+
+/// The structured form of [`bad_input`].
+pub(crate) fn bad_input_result(problems: &[String]) -> PluginResult {
     let first = problems.first().map(String::as_str).unwrap_or("bad input");
     let long: Vec<String> = problems.iter().skip(1).cloned().collect();
-    assemble(&format!("SHAKEDOWN UNKNOWN - {first}"), &[], &long, "more problems")
+    assemble(
+        State::Unknown,
+        &format!("SHAKEDOWN UNKNOWN - {first}"),
+        &[],
+        &long,
+        "more problems",
+    )
 }
 
 fn status_text(summary: &RunSummary, timeout: Option<Duration>) -> String {
@@ -252,7 +310,7 @@ fn failure_line(r: &UnitResult, cut: &str) -> String {
     let host = r.unit.host.as_deref().unwrap_or("-");
     let why = match r.failure() {
         Some((i, StepResult::Failed(o))) => {
-            format!("{}, expected {} ({})", o.found, o.expected, step_at(r, i))
+            format!("{} ({})", o.found_then_expected(), step_at(r, i))
         }
         Some((i, StepResult::Error(_))) if r.status == UnitStatus::TimedOut => {
             format!("not finished: {cut} ({})", step_at(r, i))
@@ -281,9 +339,10 @@ fn measured(summary: &RunSummary) -> Vec<Perf> {
         .collect()
 }
 
-/// One line of plugin text: secrets redacted, no `|`, no line breaks, at most `max` chars.
+/// One line of plugin text: secrets redacted (before the cut, so no secret is cut in half
+/// where the target could no longer find it), no `|`, no line breaks, at most `max` chars.
 fn clean(text: &str, max: usize) -> String {
-    let text: String = redact(text)
+    let text: String = scrub(text)
         .chars()
         .map(|c| match c {
             '|' => '¦',
@@ -302,28 +361,29 @@ fn clean(text: &str, max: usize) -> String {
 /// Status line with all perfdata, then long output, under [`MAX_OUTPUT`] bytes: perfdata
 /// items beyond [`MAX_FIRST_LINE`] and long-output lines beyond the limit are left out,
 /// and a last line says how many.
-fn assemble(status: &str, perf: &[Perf], long: &[String], what: &str) -> String {
-    let mut first = clean(status, MAX_LINE);
-    let mut items: Vec<String> = perf.iter().map(|p| redact(&p.to_string())).collect();
+fn assemble(state: State, status: &str, perf: &[Perf], long: &[String], what: &str) -> PluginResult {
+    let status = clean(status, MAX_LINE);
+    let mut items: Vec<String> = perf.iter().map(|p| scrub(&p.to_string())).collect();
     let mut dropped_perf = 0;
-    while !items.is_empty() && first.len() + 3 + items.join(" ").len() > MAX_FIRST_LINE {
+    while !items.is_empty() && status.len() + 3 + items.join(" ").len() > MAX_FIRST_LINE {
         items.pop();
         dropped_perf += 1;
     }
+    // The bytes written so far: the first line and its newline, then each long line's.
+    let mut written = status.len() + 1;
     if !items.is_empty() {
-        first = format!("{first} | {}", items.join(" "));
+        written += 3 + items.join(" ").len();
     }
-    let mut out = first;
-    out.push('\n');
+    let mut lines = Vec::new();
     let reserve = 120;
     let mut shown = 0;
     for line in long {
         let line = clean(line, MAX_LINE);
-        if out.len() + line.len() + 1 + reserve > MAX_OUTPUT {
+        if written + line.len() + 1 + reserve > MAX_OUTPUT {
             break;
         }
-        out.push_str(&line);
-        out.push('\n');
+        written += line.len() + 1;
+        lines.push(line);
         shown += 1;
     }
     let left = long.len() - shown;
@@ -335,9 +395,14 @@ fn assemble(status: &str, perf: &[Perf], long: &[String], what: &str) -> String 
         notes.push(format!("{dropped_perf} perfdata values left out"));
     }
     if !notes.is_empty() {
-        out.push_str(&format!("... {} (output limited to 4 KB)\n", notes.join(", ")));
+        lines.push(format!("... {} (output limited to 4 KB)", notes.join(", ")));
     }
-    out
+    PluginResult {
+        state,
+        status,
+        perfdata: items,
+        long: lines,
+    }
 }
 
 #[cfg(test)]
@@ -367,17 +432,55 @@ mod tests {
             })
             .collect();
         let out = assemble(
+            State::Critical,
             "SHAKEDOWN CRITICAL - 200 of 200 scenarios failed",
             &perf,
             &long,
             "failed scenarios",
-        );
+        )
+        .render();
         assert!(out.len() < 4096, "{} bytes", out.len());
         let last = out.lines().last().expect("lines");
         assert!(last.contains("failed scenarios not shown"), "{last}");
         assert!(last.contains("perfdata values left out"), "{last}");
         assert_eq!(out.matches('|').count(), 1);
         assert_eq!(out.lines().next().map(|l| l.len() <= MAX_FIRST_LINE), Some(true));
+    }
+
+    #[test]
+    fn the_structured_result_renders_to_the_plugin_text() {
+        let r = PluginResult {
+            state: State::Critical,
+            status: "SHAKEDOWN CRITICAL - 1 of 2 scenarios failed: Home [web2]".into(),
+            perfdata: vec!["scenarios=2".into(), "'web2 home time'=812ms;;500".into()],
+            long: vec!["CRITICAL web2: Home: slow".into()],
+        };
+        assert_eq!(
+            r.render(),
+            "SHAKEDOWN CRITICAL - 1 of 2 scenarios failed: Home [web2] | scenarios=2 'web2 home time'=812ms;;500\nCRITICAL web2: Home: slow\n"
+        );
+        assert_eq!(r.summary(), "1 of 2 scenarios failed: Home [web2]");
+        let bare = PluginResult {
+            perfdata: Vec::new(),
+            long: Vec::new(),
+            ..r
+        };
+        assert_eq!(
+            bare.render(),
+            "SHAKEDOWN CRITICAL - 1 of 2 scenarios failed: Home [web2]\n"
+        );
+    }
+
+    #[test]
+    fn output_is_the_rendered_result() {
+        let summary = RunSummary::default();
+        let r = result(&summary, None, &["cannot write r.xml".into()]);
+        assert_eq!(r.state, State::Unknown);
+        assert_eq!(
+            output(&summary, None, &["cannot write r.xml".into()]),
+            (r.state, r.render())
+        );
+        assert_eq!(r.long, vec!["UNKNOWN cannot write r.xml"]);
     }
 
     #[test]

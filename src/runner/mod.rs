@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, mpsc, watch};
 
-use crate::event::{Event, RunSummary, UnitResult, UnitStatus};
+use crate::event::{Attempt, Event, RunSummary, UnitResult, UnitStatus};
 use crate::host::{HostHandle, HostPool};
 use crate::steps::{Args, Resolved, StepCtx, StepError, StepLibrary, StepResult, Unmatched};
 use crate::suite::{Plan, Unit};
@@ -68,13 +68,22 @@ struct UnitProgress {
     last: Option<Instant>,
     /// Its steps reported so far.
     steps: Vec<(StepResult, Duration)>,
+    /// The attempts before this one (kept in the unit's result).
+    earlier: Vec<Attempt>,
 }
 
 impl UnitProgress {
     fn begin(&mut self, attempt: u32) {
+        let mut earlier = std::mem::take(&mut self.earlier);
+        if attempt > 1 {
+            earlier.push(Attempt {
+                steps: std::mem::take(&mut self.steps),
+            });
+        }
         *self = UnitProgress {
             attempt,
             started: Some(Instant::now()),
+            earlier,
             ..UnitProgress::default()
         };
     }
@@ -336,9 +345,9 @@ fn finish_unfinished(
                 return r;
             }
             let unit = units[i].clone();
-            let (mut steps, attempts, started, last) = {
+            let (mut steps, attempts, started, last, earlier) = {
                 let p = progress_of(&progress[i]);
-                (p.steps.clone(), p.attempt, p.started, p.last)
+                (p.steps.clone(), p.attempt, p.started, p.last, p.earlier.clone())
             };
             let status = if stopped.is_some() {
                 UnitStatus::TimedOut
@@ -364,6 +373,7 @@ fn finish_unfinished(
                 steps,
                 attempts,
                 duration: ran(started),
+                earlier,
             });
             let _ = sink.send(Event::ScenarioFinished {
                 unit,
@@ -382,6 +392,7 @@ fn not_run(unit: &Arc<Unit>) -> UnitResult {
         steps: vec![(StepResult::Skipped, Duration::ZERO); unit.scenario.steps.len()],
         attempts: 0,
         duration: Duration::ZERO,
+        earlier: Vec::new(),
     }
 }
 
@@ -428,6 +439,7 @@ impl Shared {
                     steps,
                     attempts: attempt,
                     duration: start.elapsed(),
+                    earlier: std::mem::take(&mut progress_of(progress).earlier),
                 };
             }
             attempt += 1;

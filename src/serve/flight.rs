@@ -114,7 +114,6 @@ mod tests {
     fn snapshot(number: u64) -> Snapshot {
         Snapshot {
             summary: Default::default(),
-            retries: Default::default(),
             problems: Vec::new(),
             timeout: Duration::from_secs(50),
             number,

@@ -20,7 +20,7 @@ use super::flight::Flight;
 use super::metrics::{self, ServerState};
 use super::negotiate::{self, Body};
 use super::{Snapshot, json, pingdom};
-use crate::report::{junit, nagios};
+use crate::report::junit;
 
 /// Time a client has to send its request headers (a stalled client frees its slot).
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -121,9 +121,9 @@ fn health_body(snap: &Snapshot, body: Body) -> String {
                 started: snap.started,
                 hostname: junit::Meta::now().hostname,
             };
-            junit::render(&snap.summary, &snap.retries, &meta)
+            junit::render(&snap.summary, &meta)
         }
-        Body::Nagios => nagios::output(&snap.summary, Some(snap.timeout), &snap.problems).1,
+        Body::Nagios => snap.plugin().render(),
     }
 }
 
@@ -131,8 +131,10 @@ fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
     reply(status, "text/plain; charset=utf-8", body.to_string())
 }
 
+/// Every response is made here, its body passed through the redaction of every report
+/// ([`crate::report::target::scrub`]).
 fn reply(status: StatusCode, content_type: &'static str, body: String) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    let mut resp = Response::new(Full::new(Bytes::from(crate::report::target::scrub(&body))));
     *resp.status_mut() = status;
     let headers = resp.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -16,8 +16,8 @@ use serde::Serialize;
 
 use super::Snapshot;
 use crate::event::{UnitResult, UnitStatus};
-use crate::inventory::secret::redact;
 use crate::outcome::StepResult;
+use crate::report::target::scrub;
 use crate::report::{feature_title, step_title};
 
 #[derive(Serialize)]
@@ -73,7 +73,7 @@ pub fn render(snap: &Snapshot) -> String {
     let s = &snap.summary;
     let doc = Health {
         status: if snap.healthy() { "pass" } else { "fail" },
-        summary: redact(&snap.summary_line()),
+        summary: scrub(&snap.summary_line()),
         run: snap.number,
         finished_at: rfc3339(snap.finished_at),
         duration_seconds: s.duration.as_secs_f64(),
@@ -83,7 +83,7 @@ pub fn render(snap: &Snapshot) -> String {
             failed: s.failed(),
             skipped: s.count(UnitStatus::Skipped),
         },
-        problems: snap.problems.iter().map(|p| redact(p)).collect(),
+        problems: snap.problems.iter().map(|p| scrub(p)).collect(),
         results: s.results.iter().map(|r| result(r)).collect(),
     };
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
@@ -94,10 +94,10 @@ pub fn render(snap: &Snapshot) -> String {
 fn result(r: &UnitResult) -> UnitJson {
     let unit = &r.unit;
     UnitJson {
-        feature: redact(&feature_title(&unit.feature)),
+        feature: scrub(&feature_title(&unit.feature)),
         file: unit.feature.path.display().to_string(),
         line: unit.scenario.line,
-        scenario: redact(&unit.scenario.title()),
+        scenario: scrub(&unit.scenario.title()),
         host: unit.host.clone(),
         status: status_word(r.status),
         duration_seconds: r.duration.as_secs_f64(),
@@ -137,19 +137,19 @@ fn failure(r: &UnitResult) -> Option<Failure> {
             error: Some("not finished: the run deadline (--timeout) fired".into()),
         });
     };
-    let step_text = redact(&step_title(&r.unit, index));
+    let step_text = scrub(&step_title(&r.unit, index));
     Some(match step {
         StepResult::Failed(o) => Failure {
             step: step_text,
-            expected: Some(redact(&o.expected)),
-            found: Some(redact(&o.found)),
+            expected: Some(scrub(&o.expected)),
+            found: Some(scrub(&o.found)),
             error: None,
         },
         other => Failure {
             step: step_text,
             expected: None,
             found: None,
-            error: other.reason().map(|e| redact(&e)),
+            error: other.reason().map(|e| scrub(&e)),
         },
     })
 }

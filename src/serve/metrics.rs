@@ -8,8 +8,8 @@ use std::fmt::Write;
 use super::Snapshot;
 use super::json::status_word;
 use crate::event::{UnitResult, UnitStatus};
-use crate::inventory::secret::redact;
 use crate::report::feature_title;
+use crate::report::target::scrub;
 
 /// What the server knows besides the last run.
 #[derive(Debug, Clone, Copy)]
@@ -154,7 +154,7 @@ fn unit_metrics(out: &mut String, snap: &Snapshot) {
                 let mut l = labels(r);
                 let line = r.unit.scenario.steps.get(i).map_or(0, |s| s.line);
                 l.push(("step_line", line.to_string()));
-                l.push(("label", redact(&m.label)));
+                l.push(("label", scrub(&m.label)));
                 l.push(("unit", m.unit.clone()));
                 sample(out, "shakedown_measured_value", &l, m.value);
             }
@@ -166,8 +166,8 @@ fn unit_metrics(out: &mut String, snap: &Snapshot) {
 fn labels(r: &UnitResult) -> Vec<(&'static str, String)> {
     let unit = &r.unit;
     vec![
-        ("feature", redact(&feature_title(&unit.feature))),
-        ("scenario", redact(&unit.scenario.title())),
+        ("feature", scrub(&feature_title(&unit.feature))),
+        ("scenario", scrub(&unit.scenario.title())),
         ("host", unit.host.clone().unwrap_or_default()),
         ("file", unit.feature.path.display().to_string()),
         ("line", unit.scenario.line.to_string()),

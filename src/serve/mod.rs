@@ -11,7 +11,6 @@ pub mod metrics;
 pub mod negotiate;
 pub mod pingdom;
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::event::RunSummary;
@@ -22,8 +21,6 @@ use crate::report::nagios;
 pub struct Snapshot {
     /// Counts and every unit's result.
     pub summary: RunSummary,
-    /// Why earlier attempts of retried units failed, per unit id (for JUnit).
-    pub retries: HashMap<String, Vec<String>>,
     /// Problems that kept the run from starting or reporting (shown, and never 200).
     pub problems: Vec<String>,
     /// The run's deadline (`--timeout`), named when it fired.
@@ -39,9 +36,15 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The Nagios plugin result of the run (problems included): the `/healthz` plugin text,
+    /// the state and the summary line, read from its fields.
+    pub(crate) fn plugin(&self) -> nagios::PluginResult {
+        nagios::result(&self.summary, Some(self.timeout), &self.problems)
+    }
+
     /// The Nagios state of the run: UNKNOWN also when a problem kept it from reporting.
     pub fn state(&self) -> nagios::State {
-        nagios::output(&self.summary, Some(self.timeout), &self.problems).0
+        self.plugin().state
     }
 
     /// Whether every scenario passed (HTTP 200); anything else is 503.
@@ -54,12 +57,6 @@ impl Snapshot {
         if self.summary.results.is_empty() && !self.problems.is_empty() {
             return self.problems.join("; ");
         }
-        let (_, text) = nagios::output(&self.summary, Some(self.timeout), &self.problems);
-        let first = text.lines().next().unwrap_or_default();
-        let first = first.split(" | ").next().unwrap_or(first);
-        match first.split_once(" - ") {
-            Some((_, rest)) => rest.to_string(),
-            None => first.to_string(),
-        }
+        self.plugin().summary().to_string()
     }
 }

@@ -4,14 +4,14 @@
 //! summary; response time = the run's wall time in milliseconds.
 
 use super::Snapshot;
-use crate::inventory::secret::redact;
+use crate::report::target::scrub;
 
 /// The XML document for a run.
 pub fn render(snap: &Snapshot) -> String {
     let status = if snap.healthy() {
         "OK".to_string()
     } else {
-        redact(&snap.summary_line())
+        scrub(&snap.summary_line())
     };
     let ms = snap.summary.duration.as_secs_f64() * 1000.0;
     format!(

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shakedown::event::{Event, RunSummary, UnitResult, UnitStatus};
+use shakedown::event::{Attempt, Event, RunSummary, UnitResult, UnitStatus};
 use shakedown::steps::{Measurement, Outcome, Range, StepResult};
 use shakedown::suite::{Feature, Scenario, Step, StepKind, Unit};
 
@@ -113,6 +113,7 @@ fn result(u: &Arc<Unit>, status: UnitStatus, steps: Vec<(StepResult, Duration)>,
         steps,
         attempts,
         duration,
+        earlier: Vec::new(),
     }
 }
 
@@ -196,15 +197,15 @@ pub fn failing_run() -> (Vec<Event>, RunSummary) {
     let slow =
         |v: f64| StepResult::Failed(Outcome::fail("under 500 ms", format!("response time {v} ms")).with(time_ms(v)));
     let u = unit(&web, 0, "web2");
-    attempt(
-        &mut ev,
-        &u,
-        1,
-        &[(passed("status 200", "200"), ms(30)), (slow(950.0), ms(1))],
-    );
+    let first = vec![(passed("status 200", "200"), ms(30)), (slow(950.0), ms(1))];
+    attempt(&mut ev, &u, 1, &first);
     let last = vec![(passed("status 200", "200"), ms(35)), (slow(812.0), ms(1))];
     attempt(&mut ev, &u, 2, &last);
-    finish(&mut ev, &mut results, result(&u, UnitStatus::Failed, last, 2));
+    let retried = UnitResult {
+        earlier: vec![Attempt { steps: first }],
+        ..result(&u, UnitStatus::Failed, last, 2)
+    };
+    finish(&mut ev, &mut results, retried);
 
     let u = unit(&web, 1, "web1");
     let cert = vec![(

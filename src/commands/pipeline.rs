@@ -1,0 +1,146 @@
+//! The one run pipeline of `run`, `check` and `serve`: start the host pool, run the plan
+//! with the reports fed the event stream, close the connections, finish the reports, and
+//! send the notifications. The commands differ only in what they ask for (reports,
+//! notifiers, how long closing may take, the stop signal) and in how they word the end.
+//! Also the one map from the command line's options to the reports' and notifiers' own.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::cli;
+use crate::event::{Event, RunSummary};
+use crate::host::HostPool;
+use crate::inventory::Inventory;
+use crate::notify::{Notifiers, NotifyOptions};
+use crate::report::console::Format;
+use crate::report::{ReportError, Reports};
+use crate::runner::{self, RunOptions};
+use crate::steps::StepLibrary;
+use crate::suite::Plan;
+
+/// One run to make.
+pub(super) struct Run<'a> {
+    /// The hosts.
+    pub inventory: &'a Inventory,
+    /// The units.
+    pub plan: &'a Plan,
+    /// The steps.
+    pub library: Arc<StepLibrary>,
+    /// `--trace FILE` (checked writable by the command).
+    pub trace: Option<PathBuf>,
+    /// Concurrency, timeouts, retries, fail-fast.
+    pub opts: RunOptions,
+    /// How long closing the connections may take before the results are reported anyway
+    /// (`None`: as long as it takes).
+    pub close_grace: Option<Duration>,
+}
+
+/// What came of a run.
+pub(super) struct Finished {
+    /// Counts and every unit's result.
+    pub summary: Arc<RunSummary>,
+    /// The reports: written, or why not.
+    pub reports: Result<(), ReportsFailed>,
+    /// Delivery problems of the notifications, one line each, secrets redacted.
+    pub delivery: Vec<String>,
+}
+
+/// Why the reports were not all written.
+pub(super) enum ReportsFailed {
+    /// A report could not be written.
+    Write(ReportError),
+    /// The task feeding them the events failed.
+    Task(tokio::task::JoinError),
+}
+
+impl ReportsFailed {
+    /// One line (the `check` output's problem).
+    pub fn line(&self) -> String {
+        match self {
+            ReportsFailed::Write(e) => e.to_string(),
+            ReportsFailed::Task(e) => format!("reports: {e}"),
+        }
+    }
+
+    /// As the error that ends `run`.
+    pub fn into_error(self) -> anyhow::Error {
+        match self {
+            ReportsFailed::Write(e) => e.into(),
+            ReportsFailed::Task(e) => e.into(),
+        }
+    }
+}
+
+/// Runs `run`: starts the pool (`Err("cannot start: ...")` when it cannot), feeds the event
+/// stream to `reports`, stops early when the future `stop()` makes resolves (made just
+/// before the runner starts), closes the connections, finishes the reports, and sends the
+/// notifications (`notify_timeout` is the deadline named in UNKNOWN passive results).
+pub(super) async fn execute<F>(
+    run: Run<'_>,
+    mut reports: Reports,
+    notifiers: Option<&Notifiers>,
+    notify_timeout: Option<Duration>,
+    stop: impl FnOnce() -> F,
+) -> Result<Finished, String>
+where
+    F: Future<Output = ()>,
+{
+    let pool = HostPool::new(run.inventory, run.trace).map_err(|e| format!("cannot start: {e}"))?;
+    let pool = Arc::new(pool);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let drain = tokio::spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            reports.on_event(&ev);
+        }
+        reports
+    });
+    let summary = runner::run(run.plan, run.library, pool.clone(), run.opts, tx, stop()).await;
+    let summary = Arc::new(summary);
+    match run.close_grace {
+        Some(grace) => drop(tokio::time::timeout(grace, pool.close()).await),
+        None => pool.close().await,
+    }
+    let reports = match drain.await {
+        Ok(mut reports) => {
+            reports.on_event(&Event::RunFinished {
+                summary: summary.clone(),
+            });
+            reports.finish(&summary).map_err(ReportsFailed::Write)
+        }
+        Err(e) => Err(ReportsFailed::Task(e)),
+    };
+    let delivery = match notifiers {
+        Some(n) => n.send(&summary, notify_timeout).await,
+        None => Vec::new(),
+    };
+    Ok(Finished {
+        summary,
+        reports,
+        delivery,
+    })
+}
+
+/// The console format asked for on the command line.
+pub(super) fn format(f: cli::Format) -> Format {
+    match f {
+        cli::Format::Pretty => Format::Pretty,
+        cli::Format::Progress => Format::Progress,
+        cli::Format::Quiet => Format::Quiet,
+    }
+}
+
+/// The notification options asked for on the command line.
+pub(super) fn notify_options(args: &cli::NotifyArgs) -> NotifyOptions {
+    NotifyOptions {
+        mail_to: args.mail_to.clone(),
+        mail_from: args.mail_from.clone(),
+        smtp: args.smtp.clone(),
+        nsca: args.nsca.clone(),
+        icinga_api: args.icinga_api.clone(),
+        icinga_ca: args.icinga_ca.clone(),
+    }
+}
