@@ -17,11 +17,11 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
+pub use crate::quote::quote;
 pub(crate) use batch::{Batch, chosen, first_available, first_of};
 #[cfg(test)]
 pub(crate) use fake::Fake;
 pub use local::Local;
-pub use crate::quote::quote;
 pub(crate) use shell::{Test, bounded, script};
 pub use ssh::{SshMaster, SshOptions};
 pub use ssh_processes::SshProcesses;
