@@ -8,10 +8,10 @@ use std::time::Duration;
 
 /// The `{duration}` parameter: humantime's terms (every unit it knows), with a leading `-`
 /// captured so that lint can say "negative" instead of "undefined step". One capture group.
-pub const PATTERN: &str = r"(-?\d+(?:\.\d+)? ?(?:nanos|nsec|ns|usec|us|µs|millis|msec|ms|seconds|second|secs|sec|s|minutes|minute|mins|min|m|hours|hour|hrs|hr|h|days|day|d|weeks|week|wks|wk|w|months|month|M|years|year|yrs|yr|y)(?: ?\d+(?:\.\d+)? ?(?:nanos|nsec|ns|usec|us|µs|millis|msec|ms|seconds|second|secs|sec|s|minutes|minute|mins|min|m|hours|hour|hrs|hr|h|days|day|d|weeks|week|wks|wk|w|months|month|M|years|year|yrs|yr|y))*)";
+pub(crate) const PATTERN: &str = r"(-?\d+(?:\.\d+)? ?(?:nanos|nsec|ns|usec|us|µs|millis|msec|ms|seconds|second|secs|sec|s|minutes|minute|mins|min|m|hours|hour|hrs|hr|h|days|day|d|weeks|week|wks|wk|w|months|month|M|years|year|yrs|yr|y)(?: ?\d+(?:\.\d+)? ?(?:nanos|nsec|ns|usec|us|µs|millis|msec|ms|seconds|second|secs|sec|s|minutes|minute|mins|min|m|hours|hour|hrs|hr|h|days|day|d|weeks|week|wks|wk|w|months|month|M|years|year|yrs|yr|y))*)";
 
 /// Reads a duration; the error says what is wrong and how to write one.
-pub fn parse(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     if t.starts_with('-') {
         return Err(format!("negative duration \"{t}\""));

@@ -10,25 +10,27 @@
 //! ```
 //! `lint` is the same pipeline stopped after the plan: nothing reaches the network.
 
+#![warn(unreachable_pub)]
+
 pub mod cli;
 pub mod commands;
-pub mod duration;
+pub(crate) mod duration;
 pub mod error;
 pub mod event;
-pub mod facts;
-pub mod host;
+pub(crate) mod facts;
+pub(crate) mod host;
 pub mod inventory;
-pub mod nearest;
-pub mod notify;
-pub mod outcome;
+pub(crate) mod nearest;
+pub(crate) mod notify;
+pub(crate) mod outcome;
 pub mod packs;
-pub mod probes;
-pub mod quote;
+pub(crate) mod probes;
+pub(crate) mod quote;
 pub mod report;
-pub mod runner;
+pub(crate) mod runner;
 pub mod serve;
-pub mod signal;
+pub(crate) mod signal;
 pub mod steps;
 pub mod suite;
-pub mod template;
-pub mod transport;
+pub(crate) mod template;
+pub(crate) mod transport;

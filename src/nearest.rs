@@ -2,12 +2,12 @@
 //! keys, host patterns and undefined steps alike.
 
 /// The candidate closest to `wanted`, if any is reasonably close.
-pub fn nearest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub(crate) fn nearest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     ranked(wanted, candidates, 1).into_iter().next()
 }
 
 /// Up to `n` candidates closest to `wanted`, best first; only reasonably close ones.
-pub fn ranked<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>, n: usize) -> Vec<String> {
+pub(crate) fn ranked<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>, n: usize) -> Vec<String> {
     let mut scored: Vec<(f64, &str)> = candidates
         .into_iter()
         .map(|c| {

@@ -5,7 +5,7 @@
 
 /// Quotes `word` for a POSIX shell: left bare when made only of safe characters, otherwise
 /// in single quotes with embedded single quotes written as `'\''`.
-pub fn quote(word: &str) -> String {
+pub(crate) fn quote(word: &str) -> String {
     let safe = !word.is_empty()
         && word
             .bytes()

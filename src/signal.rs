@@ -12,7 +12,7 @@ static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
 /// Resolves on SIGINT or SIGTERM, recording which; never resolves if the handlers cannot be
 /// installed.
-pub fn stop() -> impl std::future::Future<Output = ()> + Send + 'static {
+pub(crate) fn stop() -> impl std::future::Future<Output = ()> + Send + 'static {
     let term = signal(SignalKind::terminate());
     let int = signal(SignalKind::interrupt());
     async move {
@@ -28,7 +28,7 @@ pub fn stop() -> impl std::future::Future<Output = ()> + Send + 'static {
 }
 
 /// The name of the stop signal received so far (`SIGINT`, `SIGTERM`), if any.
-pub fn received() -> Option<&'static str> {
+pub(crate) fn received() -> Option<&'static str> {
     match RECEIVED.load(Ordering::SeqCst) {
         libc::SIGINT => Some("SIGINT"),
         libc::SIGTERM => Some("SIGTERM"),

@@ -59,7 +59,7 @@ pub(super) enum ReportsFailed {
 
 impl ReportsFailed {
     /// One line (the `check` output's problem).
-    pub fn line(&self) -> String {
+    pub(super) fn line(&self) -> String {
         match self {
             ReportsFailed::Write(e) => e.to_string(),
             ReportsFailed::Task(e) => format!("reports: {e}"),
@@ -67,7 +67,7 @@ impl ReportsFailed {
     }
 
     /// As the error that ends `run`.
-    pub fn into_error(self) -> anyhow::Error {
+    pub(super) fn into_error(self) -> anyhow::Error {
         match self {
             ReportsFailed::Write(e) => e.into(),
             ReportsFailed::Task(e) => e.into(),

@@ -115,7 +115,7 @@ impl Fact {
 
     /// Whether this is a fact about what the step's arguments name (a service, a file),
     /// not about the whole host: the batch runs the step's own first command for it.
-    pub fn from_args(self) -> bool {
+    pub fn named_by_args(self) -> bool {
         matches!(self.kind, Kind::Args(_))
     }
 

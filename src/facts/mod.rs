@@ -11,14 +11,14 @@
 
 mod fact;
 pub(crate) mod file;
-pub mod mount;
-pub mod package;
-pub mod platform;
-pub mod ports;
+pub(crate) mod mount;
+pub(crate) mod package;
+pub(crate) mod platform;
+pub(crate) mod ports;
 mod prefetch;
-pub mod process;
+pub(crate) mod process;
 mod reads;
-pub mod service;
+pub(crate) mod service;
 
 use std::any::{Any, TypeId};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -31,14 +31,14 @@ use tokio::sync::OnceCell;
 use crate::host::HostHandle;
 use crate::transport::{Cmd, Output, TransportError};
 
-pub use fact::Fact;
+pub(crate) use fact::Fact;
 pub(crate) use fact::HostFact;
-pub use mount::{FstabEntry, Mount};
-pub use package::{PackageDb, PackageManager};
-pub use platform::{InitSystem, Platform};
-pub use ports::Listener;
-pub use process::Process;
-pub use service::{Enablement, Running};
+pub(crate) use mount::{FstabEntry, Mount};
+pub(crate) use package::{PackageDb, PackageManager};
+pub(crate) use platform::Platform;
+pub(crate) use ports::Listener;
+pub(crate) use process::Process;
+pub(crate) use service::{Enablement, Running};
 
 /// Why a fact could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,10 +66,10 @@ type Keyed<T> = Mutex<HashMap<String, Arc<Cell<T>>>>;
 /// one per service name, and the facts the run's steps will read on the host (read
 /// together, see [`prefetch`]).
 #[derive(Debug, Default)]
-pub struct HostFacts {
+pub(crate) struct HostFacts {
     planned: Mutex<BTreeSet<Fact>>,
     prefetched: OnceCell<()>,
-    /// The facts named by steps' arguments ([`Fact::from_args`]), with those arguments.
+    /// The facts named by steps' arguments ([`Fact::named_by_args`]), with those arguments.
     planned_reads: Mutex<BTreeSet<(Fact, Vec<String>)>>,
     /// Every command the batch may run for them (any alternative), as `Cmd::to_shell`.
     read_commands: Mutex<HashSet<String>>,
@@ -84,7 +84,7 @@ pub struct HostFacts {
 
 impl HostFacts {
     /// Adds facts that steps of this run will read on the host (before the run starts).
-    pub fn plan(&self, facts: impl IntoIterator<Item = Fact>) {
+    pub(crate) fn plan(&self, facts: impl IntoIterator<Item = Fact>) {
         self.planned.lock().unwrap_or_else(|e| e.into_inner()).extend(facts);
     }
 
@@ -103,9 +103,9 @@ impl HostFacts {
         self.planned.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Adds a fact named by a step's arguments ([`Fact::from_args`]) that the step will read
+    /// Adds a fact named by a step's arguments ([`Fact::named_by_args`]) that the step will read
     /// on the host (before the run starts; arguments its step would refuse are left to it).
-    pub fn plan_read(&self, fact: Fact, args: &[String]) {
+    pub(crate) fn plan_read(&self, fact: Fact, args: &[String]) {
         let Some(mut alternatives) = reads::reads_of(fact, args) else {
             return;
         };
@@ -140,13 +140,13 @@ impl HostFacts {
 impl crate::host::Resource for HostFacts {}
 
 /// The host's fact cache for this attempt (a retry's host has its own: `HostHandle::afresh`).
-pub fn of(host: &HostHandle) -> Arc<HostFacts> {
+pub(crate) fn of(host: &HostHandle) -> Arc<HostFacts> {
     host.attempt.get::<HostFacts>()
 }
 
 /// Reads the host's planned facts in one command, once: the runner calls it as soon as
 /// the host is connected; every fact read waits for it first.
-pub async fn prefetch(host: &HostHandle, timeout: Duration) {
+pub(crate) async fn prefetch(host: &HostHandle, timeout: Duration) {
     of(host).prefetched.get_or_init(|| prefetch::run(host, timeout)).await;
 }
 
@@ -157,7 +157,7 @@ pub(crate) async fn run(host: &HostHandle, cmd: &Cmd, timeout: Duration) -> Resu
 
 /// Runs a reading command on `host`, answered from the host's facts batch when the batch
 /// ran it for a step ([`read_ahead`]): every step that reads a host sends its commands here.
-pub async fn read(host: &HostHandle, cmd: &Cmd, timeout: Duration) -> Result<Output, TransportError> {
+pub(crate) async fn read(host: &HostHandle, cmd: &Cmd, timeout: Duration) -> Result<Output, TransportError> {
     if let Some(out) = read_ahead(host, cmd, timeout).await {
         return Ok(out);
     }
@@ -240,43 +240,43 @@ pub(crate) async fn get<F: HostFact>(
 }
 
 /// The host's init system and package manager (one detection script).
-pub async fn platform(host: &HostHandle, timeout: Duration) -> Result<Arc<Platform>, FactError> {
+pub(crate) async fn platform(host: &HostHandle, timeout: Duration) -> Result<Arc<Platform>, FactError> {
     get(host, &platform::PlatformFact, timeout).await
 }
 
 /// The installed packages, from the host's package manager.
-pub async fn packages(host: &HostHandle, timeout: Duration) -> Result<Arc<PackageDb>, FactError> {
+pub(crate) async fn packages(host: &HostHandle, timeout: Duration) -> Result<Arc<PackageDb>, FactError> {
     platform(host, timeout).await?;
     get(host, &package::PackagesFact, timeout).await
 }
 
 /// The PHP modules `php -m` lists; `None` when the host has no `php`.
-pub async fn php_modules(host: &HostHandle, timeout: Duration) -> Result<Arc<Option<Vec<String>>>, FactError> {
+pub(crate) async fn php_modules(host: &HostHandle, timeout: Duration) -> Result<Arc<Option<Vec<String>>>, FactError> {
     get(host, &package::PhpModulesFact, timeout).await
 }
 
 /// The mount table (`/proc/self/mountinfo`).
-pub async fn mounts(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Mount>>, FactError> {
+pub(crate) async fn mounts(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Mount>>, FactError> {
     get(host, &mount::MountsFact, timeout).await
 }
 
 /// The entries of `/etc/fstab`.
-pub async fn fstab(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<FstabEntry>>, FactError> {
+pub(crate) async fn fstab(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<FstabEntry>>, FactError> {
     get(host, &mount::FstabFact, timeout).await
 }
 
 /// The listening TCP sockets.
-pub async fn ports(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Listener>>, FactError> {
+pub(crate) async fn ports(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Listener>>, FactError> {
     get(host, &ports::PortsFact, timeout).await
 }
 
 /// The process table.
-pub async fn processes(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Process>>, FactError> {
+pub(crate) async fn processes(host: &HostHandle, timeout: Duration) -> Result<Arc<Vec<Process>>, FactError> {
     get(host, &process::ProcessesFact, timeout).await
 }
 
 /// Whether a service starts at boot, by the host's init system.
-pub async fn enablement(host: &HostHandle, name: &str, timeout: Duration) -> Result<Arc<Enablement>, FactError> {
+pub(crate) async fn enablement(host: &HostHandle, name: &str, timeout: Duration) -> Result<Arc<Enablement>, FactError> {
     let p = platform(host, timeout).await?;
     let cell = keyed(&of(host).enablement, name);
     cached(host, &cell, timeout, || {
@@ -286,7 +286,7 @@ pub async fn enablement(host: &HostHandle, name: &str, timeout: Duration) -> Res
 }
 
 /// Whether a service is running, and how that was found out.
-pub async fn running(host: &HostHandle, name: &str, timeout: Duration) -> Result<Arc<Running>, FactError> {
+pub(crate) async fn running(host: &HostHandle, name: &str, timeout: Duration) -> Result<Arc<Running>, FactError> {
     let p = platform(host, timeout).await?;
     let cell = keyed(&of(host).running, name);
     cached(host, &cell, timeout, || service::read_running(host, &p, name, timeout)).await

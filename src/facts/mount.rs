@@ -13,7 +13,7 @@ use crate::transport::Cmd;
 
 /// One mounted filesystem.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mount {
+pub(crate) struct Mount {
     /// Where it is mounted.
     pub mount_point: String,
     /// What is mounted (`/dev/sda1`, `tmpfs`, `server:/export`).
@@ -26,7 +26,7 @@ pub struct Mount {
 
 /// One line of `/etc/fstab`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FstabEntry {
+pub(crate) struct FstabEntry {
     /// First field: a device, `UUID=...`, `LABEL=...`, `tmpfs`...
     pub source: String,
     /// Second field.
@@ -41,7 +41,7 @@ pub struct FstabEntry {
 
 /// Undoes the octal escapes of mountinfo and fstab (`\040` space, `\011` tab, `\012`
 /// newline, `\134` backslash).
-pub fn unescape(field: &str) -> String {
+pub(crate) fn unescape(field: &str) -> String {
     let bytes = field.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -66,7 +66,7 @@ pub fn unescape(field: &str) -> String {
 
 /// Parses `/proc/self/mountinfo`: `id parent major:minor root mountpoint options
 /// [optional fields...] - fstype source superoptions`.
-pub fn parse_mountinfo(text: &str) -> Vec<Mount> {
+pub(crate) fn parse_mountinfo(text: &str) -> Vec<Mount> {
     let mut mounts = Vec::new();
     for line in text.lines() {
         let fields: Vec<&str> = line.split(' ').collect();
@@ -97,7 +97,7 @@ pub fn parse_mountinfo(text: &str) -> Vec<Mount> {
 
 /// Parses `/etc/fstab`: blank lines and `#` comments skipped, fields split on any run of
 /// spaces or tabs.
-pub fn parse_fstab(text: &str) -> Vec<FstabEntry> {
+pub(crate) fn parse_fstab(text: &str) -> Vec<FstabEntry> {
     let mut entries = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -124,13 +124,13 @@ pub fn parse_fstab(text: &str) -> Vec<FstabEntry> {
 
 /// The mount at `path` (the topmost when several are stacked there). A trailing `/` is
 /// ignored.
-pub fn mounted_at<'a>(mounts: &'a [Mount], path: &str) -> Option<&'a Mount> {
+pub(crate) fn mounted_at<'a>(mounts: &'a [Mount], path: &str) -> Option<&'a Mount> {
     let path = normalise(path);
     mounts.iter().rev().find(|m| m.mount_point == path)
 }
 
 /// `path` without trailing slashes (`/` stays `/`).
-pub fn normalise(path: &str) -> &str {
+pub(crate) fn normalise(path: &str) -> &str {
     let t = path.trim_end_matches('/');
     if t.is_empty() && path.starts_with('/') { "/" } else { t }
 }
@@ -146,13 +146,13 @@ pub(crate) fn fstab_command() -> Cmd {
 }
 
 /// Reads `/proc/self/mountinfo`.
-pub async fn read_mounts(host: &HostHandle, timeout: Duration) -> Result<Vec<Mount>, FactError> {
+pub(crate) async fn read_mounts(host: &HostHandle, timeout: Duration) -> Result<Vec<Mount>, FactError> {
     let out = run_ok(host, &mounts_command(), timeout).await?;
     Ok(parse_mountinfo(&out.stdout_text()))
 }
 
 /// Reads `/etc/fstab`.
-pub async fn read_fstab(host: &HostHandle, timeout: Duration) -> Result<Vec<FstabEntry>, FactError> {
+pub(crate) async fn read_fstab(host: &HostHandle, timeout: Duration) -> Result<Vec<FstabEntry>, FactError> {
     let out = run_ok(host, &fstab_command(), timeout).await?;
     Ok(parse_fstab(&out.stdout_text()))
 }

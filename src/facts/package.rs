@@ -16,7 +16,7 @@ use crate::transport::Cmd;
 
 /// The package managers shakedown reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PackageManager {
+pub(crate) enum PackageManager {
     /// Debian, Ubuntu.
     Dpkg,
     /// RHEL, CentOS, Fedora, SUSE.
@@ -37,7 +37,7 @@ impl std::fmt::Display for PackageManager {
 
 /// One package name in the database.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Package {
+pub(crate) struct Package {
     /// Installed versions (several for multi-arch or multi-version packages like kernel).
     pub versions: Vec<String>,
     /// For a package known but not installed: its state in words (`removed, config files remain`).
@@ -46,7 +46,7 @@ pub struct Package {
 
 /// The installed packages of a host.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackageDb {
+pub(crate) struct PackageDb {
     /// Who keeps it.
     pub manager: PackageManager,
     /// Name → package.
@@ -55,13 +55,13 @@ pub struct PackageDb {
 
 impl PackageDb {
     /// The installed versions of `name` (empty when not installed).
-    pub fn versions(&self, name: &str) -> &[String] {
+    pub(crate) fn versions(&self, name: &str) -> &[String] {
         self.packages.get(name).map(|p| p.versions.as_slice()).unwrap_or(&[])
     }
 }
 
 /// Parses `dpkg-query -W -f '${Package}\t${Version}\t${db:Status-Abbrev}\n'`.
-pub fn parse_dpkg(text: &str) -> BTreeMap<String, Package> {
+pub(crate) fn parse_dpkg(text: &str) -> BTreeMap<String, Package> {
     let mut db: BTreeMap<String, Package> = BTreeMap::new();
     for line in text.lines() {
         let mut f = line.split('\t');
@@ -81,7 +81,7 @@ pub fn parse_dpkg(text: &str) -> BTreeMap<String, Package> {
 }
 
 /// Parses `rpm -qa --qf '%{NAME}\t%{EPOCH}:%{VERSION}-%{RELEASE}\n'` (epoch `(none)` dropped).
-pub fn parse_rpm(text: &str) -> BTreeMap<String, Package> {
+pub(crate) fn parse_rpm(text: &str) -> BTreeMap<String, Package> {
     let mut db: BTreeMap<String, Package> = BTreeMap::new();
     for line in text.lines() {
         let Some((name, evr)) = line.split_once('\t') else {
@@ -94,7 +94,7 @@ pub fn parse_rpm(text: &str) -> BTreeMap<String, Package> {
 }
 
 /// Parses `apk info -v` (`name-version-rN` per line).
-pub fn parse_apk(text: &str) -> BTreeMap<String, Package> {
+pub(crate) fn parse_apk(text: &str) -> BTreeMap<String, Package> {
     let mut db: BTreeMap<String, Package> = BTreeMap::new();
     for line in text.lines().map(str::trim) {
         // The version is the last two dash-separated parts: `1.24.0-r6`.
@@ -116,7 +116,7 @@ pub fn parse_apk(text: &str) -> BTreeMap<String, Package> {
 }
 
 /// Parses `php -m`: module names, without the `[PHP Modules]` / `[Zend Modules]` headers.
-pub fn parse_php_modules(text: &str) -> Vec<String> {
+pub(crate) fn parse_php_modules(text: &str) -> Vec<String> {
     let mut modules: Vec<String> = Vec::new();
     for line in text
         .lines()
@@ -133,7 +133,7 @@ pub fn parse_php_modules(text: &str) -> Vec<String> {
 
 /// A comparison of a version constraint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
+pub(crate) enum Op {
     /// `=`
     Eq,
     /// `>=`
@@ -148,7 +148,7 @@ pub enum Op {
 
 impl Op {
     /// Whether `ord` (installed compared with wanted) satisfies the operator.
-    pub fn holds(self, ord: Ordering) -> bool {
+    pub(crate) fn holds(self, ord: Ordering) -> bool {
         match self {
             Op::Eq => ord == Ordering::Equal,
             Op::Ge => ord != Ordering::Less,
@@ -170,7 +170,7 @@ impl Op {
 }
 
 /// Parses `">= 1.22"`, `"<2"`, `"= 1.22.1-1"` or a bare version (meaning `=`).
-pub fn parse_constraint(text: &str) -> Result<(Op, String), String> {
+pub(crate) fn parse_constraint(text: &str) -> Result<(Op, String), String> {
     let t = text.trim();
     let (op, rest) = [
         (">=", Op::Ge),
@@ -197,7 +197,7 @@ pub fn parse_constraint(text: &str) -> Result<(Op, String), String> {
 }
 
 /// rpm's `rpmvercmp`: compares two version (or release) strings segment by segment.
-pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
+pub(crate) fn rpmvercmp(a: &str, b: &str) -> Ordering {
     if a == b {
         return Ordering::Equal;
     }
@@ -271,7 +271,7 @@ pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
 
 /// Compares rpm `[epoch:]version[-release]` strings as rpm does: epoch (missing = 0), then
 /// version, then release only when both sides have one (so `1.20.1-14.el9` = `1.20.1`).
-pub fn rpm_evr_cmp(a: &str, b: &str) -> Ordering {
+pub(crate) fn rpm_evr_cmp(a: &str, b: &str) -> Ordering {
     fn split(s: &str) -> (u64, &str, Option<&str>) {
         let (epoch, rest) = match s.split_once(':') {
             Some((e, r)) if e.chars().all(|c| c.is_ascii_digit()) => (e.parse().unwrap_or(0), r),
@@ -293,7 +293,7 @@ pub fn rpm_evr_cmp(a: &str, b: &str) -> Ordering {
 }
 
 /// Whether `installed` satisfies `op want`, compared the host package manager's way.
-pub async fn satisfies(
+pub(crate) async fn satisfies(
     host: &HostHandle,
     manager: PackageManager,
     installed: &str,
@@ -333,10 +333,10 @@ pub async fn satisfies(
 
 impl PackageManager {
     /// Every manager, in the order a host's is chosen when it has several tools.
-    pub const PREFERENCE: [PackageManager; 3] = [PackageManager::Dpkg, PackageManager::Rpm, PackageManager::Apk];
+    pub(crate) const PREFERENCE: [PackageManager; 3] = [PackageManager::Dpkg, PackageManager::Rpm, PackageManager::Apk];
 
     /// The program whose presence on the PATH means this manager.
-    pub fn tool(self) -> &'static str {
+    pub(crate) fn tool(self) -> &'static str {
         match self {
             PackageManager::Dpkg => "dpkg-query",
             PackageManager::Rpm => "rpm",
@@ -373,7 +373,7 @@ impl PackageManager {
 type Parser = fn(&str) -> BTreeMap<String, Package>;
 
 /// Reads the package database with the host's package manager.
-pub async fn read(host: &HostHandle, p: &Platform, timeout: Duration) -> Result<PackageDb, FactError> {
+pub(crate) async fn read(host: &HostHandle, p: &Platform, timeout: Duration) -> Result<PackageDb, FactError> {
     let Some(manager) = p.package_manager() else {
         return Err(FactError::Unsupported(
             "no package manager found on the host (no dpkg-query, rpm or apk)".into(),
@@ -389,7 +389,7 @@ pub(crate) fn php_command() -> Cmd {
 }
 
 /// Runs `php -m`; `None` when the host has no `php`.
-pub async fn read_php_modules(host: &HostHandle, timeout: Duration) -> Result<Option<Vec<String>>, FactError> {
+pub(crate) async fn read_php_modules(host: &HostHandle, timeout: Duration) -> Result<Option<Vec<String>>, FactError> {
     let cmd = php_command();
     let out = run(host, &cmd, timeout).await?;
     match out.status {

@@ -25,7 +25,7 @@ exit 0"#;
 
 /// The system that decides what starts at boot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InitSystem {
+pub(crate) enum InitSystem {
     /// systemd (`systemctl is-enabled` works even when systemd is not PID 1).
     Systemd,
     /// OpenRC (`rc-update`).
@@ -49,7 +49,7 @@ impl std::fmt::Display for InitSystem {
 
 /// The detected platform.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Platform {
+pub(crate) struct Platform {
     /// PID 1's process name (`systemd`, `init`, `tini`...).
     pub pid1: String,
     /// `/run/systemd/system` exists: systemd is running, `systemctl is-active` answers.
@@ -61,7 +61,7 @@ pub struct Platform {
 }
 
 /// Parses the output of the detection script.
-pub fn parse_platform(text: &str) -> Platform {
+pub(crate) fn parse_platform(text: &str) -> Platform {
     let mut p = Platform::default();
     let mut initdefault = None;
     for line in text.lines() {
@@ -87,12 +87,12 @@ pub fn parse_platform(text: &str) -> Platform {
 
 impl Platform {
     /// Whether a tool is on the host.
-    pub fn has(&self, tool: &str) -> bool {
+    pub(crate) fn has(&self, tool: &str) -> bool {
         self.tools.contains(tool)
     }
 
     /// The init system that decides what starts at boot, when one is found.
-    pub fn init(&self) -> Option<InitSystem> {
+    pub(crate) fn init(&self) -> Option<InitSystem> {
         if self.has("systemctl") {
             Some(InitSystem::Systemd)
         } else if self.has("rc-update") {
@@ -107,7 +107,7 @@ impl Platform {
     }
 
     /// The package manager, when one is found.
-    pub fn package_manager(&self) -> Option<super::PackageManager> {
+    pub(crate) fn package_manager(&self) -> Option<super::PackageManager> {
         super::PackageManager::PREFERENCE
             .into_iter()
             .find(|m| self.has(m.tool()))
@@ -120,7 +120,7 @@ pub(crate) fn command() -> crate::transport::Cmd {
 }
 
 /// Runs the detection script on the host.
-pub async fn read(host: &HostHandle, timeout: Duration) -> Result<Platform, FactError> {
+pub(crate) async fn read(host: &HostHandle, timeout: Duration) -> Result<Platform, FactError> {
     let out = run_ok(host, &command(), timeout).await?;
     Ok(parse_platform(&out.stdout_text()))
 }

@@ -13,7 +13,7 @@ use crate::transport::Cmd;
 
 /// One listening TCP socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listener {
+pub(crate) struct Listener {
     /// The local address as `ss` shows it (`0.0.0.0`, `[::]`, `*`, `127.0.0.1%lo`).
     pub address: String,
     /// The port.
@@ -27,7 +27,7 @@ impl std::fmt::Display for Listener {
 }
 
 /// Parses `ss -ltn` (with or without its header line and State column).
-pub fn parse_ss(text: &str) -> Vec<Listener> {
+pub(crate) fn parse_ss(text: &str) -> Vec<Listener> {
     let mut out = Vec::new();
     for line in text.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
@@ -52,7 +52,7 @@ pub fn parse_ss(text: &str) -> Vec<Listener> {
 
 /// Parses `/proc/net/tcp` or `/proc/net/tcp6` (several concatenated are fine): the
 /// sockets in state `0A` (LISTEN).
-pub fn parse_proc_net_tcp(text: &str) -> Vec<Listener> {
+pub(crate) fn parse_proc_net_tcp(text: &str) -> Vec<Listener> {
     let mut out = Vec::new();
     for line in text.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
@@ -95,7 +95,7 @@ pub(crate) fn command() -> Cmd {
 }
 
 /// Reads the listening sockets: `ss -ltn`, or `/proc/net/tcp{,6}` when `ss` is missing.
-pub async fn read(host: &HostHandle, timeout: Duration) -> Result<Vec<Listener>, FactError> {
+pub(crate) async fn read(host: &HostHandle, timeout: Duration) -> Result<Vec<Listener>, FactError> {
     let cmd = command();
     let out = run(host, &cmd, timeout).await?;
     match out.status {

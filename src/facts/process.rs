@@ -11,11 +11,11 @@ use crate::host::HostHandle;
 use crate::transport::Cmd;
 
 /// The kernel keeps at most this many characters of a process name.
-pub const COMM_MAX: usize = 15;
+pub(crate) const COMM_MAX: usize = 15;
 
 /// One process.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Process {
+pub(crate) struct Process {
     /// Its pid.
     pub pid: u32,
     /// `ps` state letters (`S`, `R`, `Z`, `Ss`...).
@@ -26,13 +26,13 @@ pub struct Process {
 
 impl Process {
     /// An exited process not yet reaped.
-    pub fn zombie(&self) -> bool {
+    pub(crate) fn zombie(&self) -> bool {
         self.stat.starts_with('Z')
     }
 }
 
 /// Parses `ps -eo pid=,stat=,comm=` (the name is the rest of the line: it may hold spaces).
-pub fn parse_ps(text: &str) -> Vec<Process> {
+pub(crate) fn parse_ps(text: &str) -> Vec<Process> {
     let mut out = Vec::new();
     for line in text.lines() {
         let line = line.trim_start();
@@ -54,7 +54,7 @@ pub fn parse_ps(text: &str) -> Vec<Process> {
 }
 
 /// The live (not zombie) processes named `name`.
-pub fn named<'a>(procs: &'a [Process], name: &'a str) -> impl Iterator<Item = &'a Process> + 'a {
+pub(crate) fn named<'a>(procs: &'a [Process], name: &'a str) -> impl Iterator<Item = &'a Process> + 'a {
     let short: String = name.chars().take(COMM_MAX).collect();
     procs
         .iter()
@@ -63,7 +63,7 @@ pub fn named<'a>(procs: &'a [Process], name: &'a str) -> impl Iterator<Item = &'
 
 /// Names that contain `name` but are not it (`php-fpm8.2` for `php-fpm`), with counts:
 /// shown when no process has the exact name.
-pub fn similar(procs: &[Process], name: &str) -> Vec<(String, usize)> {
+pub(crate) fn similar(procs: &[Process], name: &str) -> Vec<(String, usize)> {
     let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
     let lower = name.to_lowercase();
     for p in procs
@@ -81,7 +81,7 @@ pub(crate) fn command() -> Cmd {
 }
 
 /// Reads the process table.
-pub async fn read(host: &HostHandle, timeout: Duration) -> Result<Vec<Process>, FactError> {
+pub(crate) async fn read(host: &HostHandle, timeout: Duration) -> Result<Vec<Process>, FactError> {
     let out = run_ok(host, &command(), timeout).await?;
     Ok(parse_ps(&out.stdout_text()))
 }

@@ -16,7 +16,7 @@ use crate::transport::{Cmd, Output, Test};
 
 /// Whether a service starts at boot.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Enablement {
+pub(crate) struct Enablement {
     /// Starts at boot.
     pub enabled: bool,
     /// The init system asked.
@@ -27,7 +27,7 @@ pub struct Enablement {
 
 /// Whether a service runs now.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Running {
+pub(crate) struct Running {
     /// It runs.
     pub running: bool,
     /// How that was found out, with what the method said.
@@ -36,14 +36,14 @@ pub struct Running {
 
 /// Per-service runlevel switches, from `chkconfig --list`, the rc links or `rc-update show`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BootTable {
+pub(crate) struct BootTable {
     /// Service → runlevel → started there (SysV); OpenRC runlevel names map to `on`.
     pub services: BTreeMap<String, BTreeMap<String, bool>>,
 }
 
 /// A service name that can be passed safely to `systemctl`, `rc-service` and
 /// `/etc/init.d/NAME` (no path separators, no leading `-` or `.`).
-pub fn check_service_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_service_name(name: &str) -> Result<(), String> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || "@._:+-\\".contains(c);
     if name.is_empty() || name.starts_with(['-', '.']) || !name.chars().all(ok_char) {
         return Err(format!(
@@ -54,7 +54,7 @@ pub fn check_service_name(name: &str) -> Result<(), String> {
 }
 
 /// Parses `chkconfig --list` (SysV services; the xinetd section is skipped).
-pub fn parse_chkconfig(text: &str) -> BootTable {
+pub(crate) fn parse_chkconfig(text: &str) -> BootTable {
     let mut table = BootTable::default();
     for line in text.lines() {
         if line.starts_with(char::is_whitespace) || line.trim_end().ends_with(':') {
@@ -75,7 +75,7 @@ pub fn parse_chkconfig(text: &str) -> BootTable {
 
 /// Parses `ls -1 /etc/rc0.d ... /etc/rcS.d` (sections headed `/etc/rc2.d:`; entries
 /// `S01nginx` start, `K01nginx` stop).
-pub fn parse_rc_links(text: &str) -> BootTable {
+pub(crate) fn parse_rc_links(text: &str) -> BootTable {
     let mut table = BootTable::default();
     let mut level: Option<String> = None;
     for line in text.lines().map(str::trim) {
@@ -101,7 +101,7 @@ pub fn parse_rc_links(text: &str) -> BootTable {
 }
 
 /// Parses `rc-update show`: `   sshd |      default` lines.
-pub fn parse_rc_update(text: &str) -> BootTable {
+pub(crate) fn parse_rc_update(text: &str) -> BootTable {
     let mut table = BootTable::default();
     for line in text.lines() {
         let Some((name, levels)) = line.split_once('|') else {
@@ -117,7 +117,7 @@ pub fn parse_rc_update(text: &str) -> BootTable {
 
 /// The state word `systemctl is-enabled`/`is-active` printed (`not-found` for an unknown
 /// unit, whose message goes to stderr).
-pub fn parse_systemctl_state(out: &Output) -> String {
+pub(crate) fn parse_systemctl_state(out: &Output) -> String {
     let stdout = out.stdout_text();
     match stdout.lines().map(str::trim).find(|l| !l.is_empty()) {
         Some(word) => word.to_string(),
@@ -130,7 +130,7 @@ pub fn parse_systemctl_state(out: &Output) -> String {
 
 /// Whether `service` starts at boot in `table` under SysV rules: in the default runlevel
 /// when known, else in any of 2-5. Returns the verdict and the evidence in words.
-pub fn sysv_enabled(table: &BootTable, service: &str, runlevel: Option<char>) -> (bool, String) {
+pub(crate) fn sysv_enabled(table: &BootTable, service: &str, runlevel: Option<char>) -> (bool, String) {
     let Some(levels) = table.services.get(service) else {
         return (false, "no start links".into());
     };
@@ -151,7 +151,7 @@ pub fn sysv_enabled(table: &BootTable, service: &str, runlevel: Option<char>) ->
 }
 
 /// Reads the whole-host boot table for SysV or OpenRC hosts.
-pub async fn read_sysv(host: &HostHandle, p: &Platform, timeout: Duration) -> Result<BootTable, FactError> {
+pub(crate) async fn read_sysv(host: &HostHandle, p: &Platform, timeout: Duration) -> Result<BootTable, FactError> {
     match p.init() {
         Some(InitSystem::OpenRc) => {
             let out = run(host, &rc_update_cmd(), timeout).await?;
@@ -229,7 +229,7 @@ pub(crate) fn running_reads(name: &str) -> Alternatives {
 }
 
 /// Asks the host's init system whether `name` starts at boot.
-pub async fn read_enablement(
+pub(crate) async fn read_enablement(
     host: &HostHandle,
     p: &Platform,
     name: &str,
@@ -281,7 +281,7 @@ fn said(out: &Output) -> String {
 }
 
 /// Finds out whether `name` runs, by the best method the host allows.
-pub async fn read_running(
+pub(crate) async fn read_running(
     host: &HostHandle,
     p: &Platform,
     name: &str,
@@ -363,7 +363,7 @@ async fn by_pid_file(host: &HostHandle, name: &str, timeout: Duration) -> Result
 }
 
 /// Parses `grep -H` output of pid files: `(file, pid)` pairs.
-pub fn parse_pid_files(text: &str) -> Vec<(String, u32)> {
+pub(crate) fn parse_pid_files(text: &str) -> Vec<(String, u32)> {
     text.lines()
         .filter_map(|l| l.rsplit_once(':'))
         .filter_map(|(f, p)| p.trim().parse().ok().map(|pid| (f.to_string(), pid)))

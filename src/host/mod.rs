@@ -8,8 +8,8 @@
 mod control_dir;
 mod scope;
 
-pub use control_dir::ControlDir;
-pub use scope::{Resource, Scope};
+pub(crate) use control_dir::ControlDir;
+pub(crate) use scope::{Resource, Scope};
 
 use std::collections::BTreeMap;
 use std::io::Write;

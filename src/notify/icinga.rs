@@ -14,7 +14,7 @@ use crate::inventory::secret::Secret;
 
 /// An Icinga 2 API endpoint and its user.
 #[derive(Debug)]
-pub struct Icinga {
+pub(crate) struct Icinga {
     /// `https://HOST:PORT/v1/actions/process-check-result` (no user in it).
     endpoint: Url,
     /// `https://USER@HOST:PORT`, for messages.
@@ -26,7 +26,7 @@ pub struct Icinga {
 
 /// Parses the API URL: `https://USER@HOST[:5665]`, no password in it. Returns the endpoint
 /// URL (without the user), the display form and the user.
-pub fn parse_api_url(text: &str) -> Result<(Url, String, String), String> {
+pub(crate) fn parse_api_url(text: &str) -> Result<(Url, String, String), String> {
     let mut url =
         Url::parse(text).map_err(|e| format!("--icinga-api: not a URL ({e}); expected https://USER@HOST:5665"))?;
     if url.scheme() != "https" {
@@ -63,7 +63,7 @@ pub fn parse_api_url(text: &str) -> Result<(Url, String, String), String> {
 
 impl Icinga {
     /// The API at `url`; `ca` verifies its certificate; `password` is required.
-    pub fn new(url: &str, ca: Option<&std::path::Path>, password: Option<Secret>) -> Result<Self, String> {
+    pub(crate) fn new(url: &str, ca: Option<&std::path::Path>, password: Option<Secret>) -> Result<Self, String> {
         let (endpoint, display, user) = parse_api_url(url)?;
         let password = password
             .ok_or_else(|| format!("--icinga-api: set {ICINGA_PASSWORD_ENV} to the password of API user {user:?}"))?;
@@ -94,7 +94,7 @@ impl Icinga {
     }
 
     /// Posts every result; returns the problems (none when the API took them all).
-    pub async fn send(&self, results: &[ServiceResult]) -> Vec<String> {
+    pub(crate) async fn send(&self, results: &[ServiceResult]) -> Vec<String> {
         let mut problems = Vec::new();
         for r in results {
             if let Err(e) = self.post(r).await {
@@ -140,7 +140,7 @@ impl Icinga {
 }
 
 /// The JSON body for one result (Icinga 2 `process-check-result`).
-pub fn request_body(r: &ServiceResult, source: &str) -> serde_json::Value {
+pub(crate) fn request_body(r: &ServiceResult, source: &str) -> serde_json::Value {
     let mut output = r.status.clone();
     for line in &r.long {
         output.push('\n');

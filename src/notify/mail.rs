@@ -19,14 +19,14 @@ use crate::inventory::secret::Secret;
 use crate::report::{console, junit};
 
 /// Time allowed to the whole SMTP exchange (greeting, EHLO, TLS, AUTH, MAIL, RCPT, DATA).
-pub const EXCHANGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const EXCHANGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Failed hosts named in the subject before `and N more`.
 const HOSTS_IN_SUBJECT: usize = 5;
 
 /// Where and how to reach the SMTP server.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SmtpServer {
+pub(crate) struct SmtpServer {
     /// TLS from the first byte (`smtps://`), else clear text.
     pub tls: bool,
     /// Host name or address.
@@ -39,7 +39,7 @@ pub struct SmtpServer {
 
 impl SmtpServer {
     /// The URL without any secret, for messages.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         let scheme = if self.tls { "smtps" } else { "smtp" };
         let user = self.login.as_ref().map(|(u, _)| format!("{u}@")).unwrap_or_default();
         format!("{scheme}://{user}{}:{}", self.host, self.port)
@@ -48,7 +48,7 @@ impl SmtpServer {
 
 /// Parses `--smtp URL`; `password` is `SHAKEDOWN_SMTP_PASSWORD`. A message never repeats a
 /// password, even one written into the URL by mistake.
-pub fn parse_smtp_url(text: &str, password: Option<Secret>) -> Result<SmtpServer, String> {
+pub(crate) fn parse_smtp_url(text: &str, password: Option<Secret>) -> Result<SmtpServer, String> {
     let url = reqwest::Url::parse(text)
         .map_err(|e| format!("--smtp: not a URL ({e}); expected smtp://HOST:25 or smtps://USER@HOST:465"))?;
     let tls = match url.scheme() {
@@ -89,7 +89,7 @@ pub fn parse_smtp_url(text: &str, password: Option<Secret>) -> Result<SmtpServer
 
 /// The mail to send after a failed run.
 #[derive(Debug)]
-pub struct Mailer {
+pub(crate) struct Mailer {
     server: SmtpServer,
     from: Mailbox,
     to: Vec<Mailbox>,
@@ -128,7 +128,7 @@ impl Mailer {
     }
 
     /// Sends the mail about this (failed) run.
-    pub async fn send(&self, summary: &RunSummary) -> Result<(), String> {
+    pub(crate) async fn send(&self, summary: &RunSummary) -> Result<(), String> {
         let where_ = self.server.display();
         let xml = junit::render(summary, &junit::Meta::now());
         let message = self
@@ -151,7 +151,7 @@ impl Mailer {
     /// The whole message: plain-text failure report, JUnit XML attached, a `Date` and a
     /// fresh `Message-ID` (`<UUID@this host>`, made by lettre: mail clients thread and
     /// deduplicate by it, and some relays refuse or mark as spam mail without one).
-    pub fn message(&self, summary: &RunSummary, junit_xml: String) -> Result<Message, lettre::error::Error> {
+    pub(crate) fn message(&self, summary: &RunSummary, junit_xml: String) -> Result<Message, lettre::error::Error> {
         let mut builder = Message::builder()
             .from(self.from.clone())
             .subject(subject(summary))
@@ -183,7 +183,7 @@ impl Mailer {
 }
 
 /// `shakedown: 2 of 14 scenarios failed on web2, db2`.
-pub fn subject(summary: &RunSummary) -> String {
+pub(crate) fn subject(summary: &RunSummary) -> String {
     let total = summary.results.len();
     let hosts = summary.failed_hosts();
     let mut named = hosts

@@ -6,10 +6,10 @@
 //! never change what the run found. Every message leaves through
 //! [`crate::report::target::scrub`], the redaction of every report (see that module).
 
-pub mod icinga;
-pub mod mail;
-pub mod nsca;
-pub mod results;
+pub(crate) mod icinga;
+pub(crate) mod mail;
+pub(crate) mod nsca;
+pub(crate) mod results;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -38,18 +38,18 @@ pub(crate) struct NotifyOptions {
 
 /// Time allowed to each network operation of a notifier: a connect, one SMTP command, the
 /// NSCA exchange, one API request. A dead server costs at most this per target.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Environment variable holding the SMTP password (for `smtps://USER@HOST`).
-pub const SMTP_PASSWORD_ENV: &str = "SHAKEDOWN_SMTP_PASSWORD";
+pub(crate) const SMTP_PASSWORD_ENV: &str = "SHAKEDOWN_SMTP_PASSWORD";
 /// Environment variable holding the NSCA password (XOR encryption when set).
-pub const NSCA_PASSWORD_ENV: &str = "SHAKEDOWN_NSCA_PASSWORD";
+pub(crate) const NSCA_PASSWORD_ENV: &str = "SHAKEDOWN_NSCA_PASSWORD";
 /// Environment variable holding the Icinga 2 API user's password.
-pub const ICINGA_PASSWORD_ENV: &str = "SHAKEDOWN_ICINGA_PASSWORD";
+pub(crate) const ICINGA_PASSWORD_ENV: &str = "SHAKEDOWN_ICINGA_PASSWORD";
 
 /// The notifiers asked for on the command line, validated.
 #[derive(Debug, Default)]
-pub struct Notifiers {
+pub(crate) struct Notifiers {
     mail: Option<mail::Mailer>,
     nsca: Option<nsca::Nsca>,
     icinga: Option<icinga::Icinga>,
@@ -91,15 +91,10 @@ impl Notifiers {
         }
     }
 
-    /// Whether nothing is to be sent.
-    pub fn is_empty(&self) -> bool {
-        self.mail.is_none() && self.nsca.is_none() && self.icinga.is_none()
-    }
-
     /// Sends what the options ask for about a finished run: the mail only when something
     /// failed, passive results always. `timeout` is the run deadline (named in UNKNOWN
     /// results). Returns the delivery problems, one line each, secrets redacted.
-    pub async fn send(&self, summary: &RunSummary, timeout: Option<Duration>) -> Vec<String> {
+    pub(crate) async fn send(&self, summary: &RunSummary, timeout: Option<Duration>) -> Vec<String> {
         let mut problems = Vec::new();
         if let Some(m) = &self.mail
             && !summary.all_passed()

@@ -15,11 +15,11 @@ use super::results::ServiceResult;
 use crate::inventory::secret::Secret;
 
 /// Size of the server's init packet: IV and timestamp.
-pub const INIT_PACKET: usize = 132;
+pub(crate) const INIT_PACKET: usize = 132;
 /// Size of the IV at the start of the init packet.
 const IV_SIZE: usize = 128;
 /// Size of a version-3 data packet (with the C struct's padding).
-pub const DATA_PACKET: usize = 4304;
+pub(crate) const DATA_PACKET: usize = 4304;
 /// Field sizes, each NUL-terminated.
 const HOST_SIZE: usize = 64;
 const SERVICE_SIZE: usize = 128;
@@ -34,13 +34,13 @@ const OFF_OUTPUT: usize = OFF_SERVICE + SERVICE_SIZE;
 
 /// An NSCA daemon to send to.
 #[derive(Debug)]
-pub struct Nsca {
+pub(crate) struct Nsca {
     target: String,
     password: Option<Secret>,
 }
 
 /// Checks `HOST:PORT` (a port is required: NSCA has no fixed one, 5667 by convention).
-pub fn parse_target(text: &str) -> Result<(String, u16), String> {
+pub(crate) fn parse_target(text: &str) -> Result<(String, u16), String> {
     let (host, port) = text
         .rsplit_once(':')
         .ok_or_else(|| format!("--nsca: {text:?} is not HOST:PORT (e.g. nagios.example.com:5667)"))?;
@@ -58,7 +58,7 @@ pub fn parse_target(text: &str) -> Result<(String, u16), String> {
 
 impl Nsca {
     /// A daemon at `HOST:PORT`; XOR encryption when `password` is set.
-    pub fn new(target: &str, password: Option<Secret>) -> Result<Self, String> {
+    pub(crate) fn new(target: &str, password: Option<Secret>) -> Result<Self, String> {
         parse_target(target)?;
         Ok(Nsca {
             target: target.to_string(),
@@ -67,7 +67,7 @@ impl Nsca {
     }
 
     /// Sends every result over one connection; returns the problems (none when all went).
-    pub async fn send(&self, results: &[ServiceResult]) -> Vec<String> {
+    pub(crate) async fn send(&self, results: &[ServiceResult]) -> Vec<String> {
         if results.is_empty() {
             return Vec::new();
         }
@@ -121,7 +121,11 @@ fn results_word(n: usize) -> String {
 /// init packet (the daemon rejects packets older than its `max_packet_age`), unused bytes
 /// random (as send_nsca does), CRC32 over the clear packet, then XOR with IV and password
 /// when a password is given.
-pub fn encode(init: &[u8; INIT_PACKET], result: &ServiceResult, password: Option<&[u8]>) -> Result<Vec<u8>, String> {
+pub(crate) fn encode(
+    init: &[u8; INIT_PACKET],
+    result: &ServiceResult,
+    password: Option<&[u8]>,
+) -> Result<Vec<u8>, String> {
     let mut p = vec![0u8; DATA_PACKET];
     fill_random(&mut p);
     p[0..2].copy_from_slice(&3i16.to_be_bytes());
@@ -168,7 +172,7 @@ fn put(field: &mut [u8], what: &str, text: &str, may_cut: bool) -> Result<(), St
 }
 
 /// NSCA's encryption method 1: XOR with the IV (repeated), then with the password.
-pub fn xor(buf: &mut [u8], iv: &[u8], password: &[u8]) {
+pub(crate) fn xor(buf: &mut [u8], iv: &[u8], password: &[u8]) {
     for (i, b) in buf.iter_mut().enumerate() {
         *b ^= iv[i % iv.len()];
         if !password.is_empty() {

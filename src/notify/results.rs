@@ -10,7 +10,7 @@ use crate::report::nagios::{self, State};
 
 /// The result of one service (feature) on one host.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ServiceResult {
+pub(crate) struct ServiceResult {
     /// Host name as in the inventory.
     pub host: String,
     /// Service name: the feature's name (its file name when it has none).
@@ -28,7 +28,7 @@ pub struct ServiceResult {
 impl ServiceResult {
     /// Plugin output as Nagios stores it: status line, ` | ` perfdata, then long output
     /// on the following lines.
-    pub fn plugin_output(&self) -> String {
+    pub(crate) fn plugin_output(&self) -> String {
         let mut out = self.status.clone();
         if !self.perfdata.is_empty() {
             out.push_str(" | ");
@@ -44,7 +44,7 @@ impl ServiceResult {
 
 /// The results per (host, feature), in plan order. Units without a host count as
 /// `localhost` (the local transport).
-pub fn service_results(summary: &RunSummary, timeout: Option<Duration>) -> Vec<ServiceResult> {
+pub(crate) fn service_results(summary: &RunSummary, timeout: Option<Duration>) -> Vec<ServiceResult> {
     let mut groups: Vec<(String, RunSummary)> = Vec::new();
     for r in &summary.results {
         let host = r.unit.host.clone().unwrap_or_else(|| "localhost".into());

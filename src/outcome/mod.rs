@@ -8,7 +8,7 @@ mod range;
 mod text;
 
 pub use range::{Range, number};
-pub use text::{FOUND_MAX, excerpt, exit_status, exit_text};
+pub(crate) use text::{FOUND_MAX, excerpt, exit_status, exit_text};
 
 /// A value a step measured: response time, lag, filesystem use. Feeds the console's
 /// expected/found, JUnit and Nagios perfdata alike.

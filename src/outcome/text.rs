@@ -2,10 +2,10 @@
 //! command's exit.
 
 /// Longest `found` text shown before truncation.
-pub const FOUND_MAX: usize = 400;
+pub(crate) const FOUND_MAX: usize = 400;
 
 /// Shortens `text` for a failure message, keeping its start and saying how much was cut.
-pub fn excerpt(text: &str) -> String {
+pub(crate) fn excerpt(text: &str) -> String {
     let text = text.trim_end();
     if text.chars().count() <= FOUND_MAX {
         return format!("{text:?}");
@@ -15,7 +15,7 @@ pub fn excerpt(text: &str) -> String {
 }
 
 /// `exit status 1` or `killed by a signal`: how every failure names a command's exit.
-pub fn exit_status(status: Option<i32>) -> String {
+pub(crate) fn exit_status(status: Option<i32>) -> String {
     match status {
         Some(s) => format!("exit status {s}"),
         None => "killed by a signal".into(),
@@ -24,7 +24,7 @@ pub fn exit_status(status: Option<i32>) -> String {
 
 /// `exit status 1, output "..."`: a command's exit and the start of its output (stdout
 /// then stderr), or the exit alone when it printed nothing.
-pub fn exit_text(status: Option<i32>, output: &str) -> String {
+pub(crate) fn exit_text(status: Option<i32>, output: &str) -> String {
     let status = exit_status(status);
     if output.trim().is_empty() {
         status

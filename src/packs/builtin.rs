@@ -10,7 +10,7 @@ const SHIPPED: &[(&str, &str)] = &[
 ];
 
 /// The shipped packs, in catalogue order.
-pub fn sources() -> Vec<PackSource> {
+pub(super) fn sources() -> Vec<PackSource> {
     SHIPPED
         .iter()
         .map(|(file, text)| PackSource {

@@ -13,7 +13,7 @@ use crate::template::{Context, Template};
 
 /// What an action produced, for the expectations.
 #[derive(Debug, Default)]
-pub struct Seen {
+pub(super) struct Seen {
     /// `` `crontab -l -u deploy` ``, `GET http://...` or `query "..."`.
     pub what: String,
     /// Exit status of a command (`None`: killed by a signal, or not a command).
@@ -35,7 +35,7 @@ pub struct Seen {
 }
 
 /// One judgement: the step, what it saw, its captures and host.
-pub struct Judge<'a> {
+pub(super) struct Judge<'a> {
     step: &'a PackStep,
     seen: &'a Seen,
     caps: &'a [String],
@@ -44,7 +44,7 @@ pub struct Judge<'a> {
 
 impl<'a> Judge<'a> {
     /// A judgement of `seen` by `step`'s expectations.
-    pub fn new(step: &'a PackStep, seen: &'a Seen, caps: &'a [String], host: Option<&'a Host>) -> Self {
+    pub(super) fn new(step: &'a PackStep, seen: &'a Seen, caps: &'a [String], host: Option<&'a Host>) -> Self {
         Judge { step, seen, caps, host }
     }
 
@@ -73,7 +73,7 @@ impl<'a> Judge<'a> {
     }
 
     /// The verdict: the first expectation that fails, else the measured value's check.
-    pub fn outcome(&self) -> StepOutput {
+    pub(super) fn outcome(&self) -> StepOutput {
         let mut last = Outcome::pass(format!("{} to succeed", self.seen.what), "it did");
         for e in &self.step.expect {
             let outcome = self.one(e)?;
@@ -241,7 +241,7 @@ fn status_text(seen: &Seen) -> String {
 }
 
 /// A limit: a number, or a duration (`10 minutes`) in the measure's unit (`ms` or seconds).
-pub fn limit_value(text: &str, unit: &str) -> Result<f64, StepError> {
+pub(super) fn limit_value(text: &str, unit: &str) -> Result<f64, StepError> {
     if let Ok(n) = text.trim().parse::<f64>() {
         return Ok(n);
     }

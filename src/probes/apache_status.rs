@@ -8,7 +8,7 @@ use super::http::{Request, send};
 
 /// The fields of `server-status?auto` that the request-rate check uses.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ServerStatus {
+pub(crate) struct ServerStatus {
     /// `Total Accesses` (needs `ExtendedStatus On`).
     pub total_accesses: Option<u64>,
     /// `ReqPerSec`: Apache's average since it started.
@@ -23,7 +23,7 @@ pub struct ServerStatus {
 
 /// Parses the `Key: value` lines of `server-status?auto`; fails when the page is not one
 /// (no `BusyWorkers`, `Total Accesses` or `ReqPerSec` line).
-pub fn parse_server_status(text: &str) -> Result<ServerStatus, String> {
+pub(crate) fn parse_server_status(text: &str) -> Result<ServerStatus, String> {
     let mut s = ServerStatus::default();
     for line in text.lines() {
         let Some((key, value)) = line.split_once(':') else {
@@ -51,7 +51,7 @@ pub fn parse_server_status(text: &str) -> Result<ServerStatus, String> {
 
 /// A measured request rate and how it was obtained.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Rate {
+pub(crate) struct Rate {
     /// Requests per second.
     pub per_sec: f64,
     /// `ReqPerSec (average since Apache started 3600 s ago)` or `Total Accesses 120 -> 131 in 1.00 s`.
@@ -60,7 +60,7 @@ pub struct Rate {
 
 /// The rate from one page, or from two pages read `elapsed` apart (our own second read
 /// counts as one access, which is subtracted).
-pub fn rate(first: &ServerStatus, second: Option<(&ServerStatus, Duration)>) -> Result<Rate, String> {
+pub(crate) fn rate(first: &ServerStatus, second: Option<(&ServerStatus, Duration)>) -> Result<Rate, String> {
     if let Some(r) = first.req_per_sec {
         let since = first.uptime.map(|u| format!(" started {u} s ago")).unwrap_or_default();
         return Ok(Rate {
@@ -81,7 +81,7 @@ pub fn rate(first: &ServerStatus, second: Option<(&ServerStatus, Duration)>) -> 
 }
 
 /// Reads the status page at `url` (once, or twice a second apart when it has no ReqPerSec).
-pub async fn read_rate(url: &str, timeout: Duration) -> Result<Rate, String> {
+pub(crate) async fn read_rate(url: &str, timeout: Duration) -> Result<Rate, String> {
     let fetch = || async {
         let req = Request {
             method: reqwest::Method::GET,

@@ -8,11 +8,11 @@ use crate::host::HostHandle;
 use crate::transport::script;
 
 /// The socket path used when the host has no `haproxy_socket` variable.
-pub const DEFAULT_SOCKET: &str = "/run/haproxy/admin.sock";
+pub(crate) const DEFAULT_SOCKET: &str = "/run/haproxy/admin.sock";
 
 /// One line of `show stat`: a frontend, a backend, or one server of a backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatRow {
+pub(crate) struct StatRow {
     /// Proxy (frontend/backend) name.
     pub pxname: String,
     /// `FRONTEND`, `BACKEND`, or the server name.
@@ -29,23 +29,23 @@ pub struct StatRow {
 
 impl StatRow {
     /// A server line (not the FRONTEND/BACKEND aggregate).
-    pub fn is_server(&self) -> bool {
+    pub(crate) fn is_server(&self) -> bool {
         self.svname != "FRONTEND" && self.svname != "BACKEND"
     }
 
     /// HAProxy sends it traffic: `UP`, `UP n/m` (failing checks, not yet down) or
     /// `no check` (no health check configured).
-    pub fn is_up(&self) -> bool {
+    pub(crate) fn is_up(&self) -> bool {
         self.status == "UP" || self.status.starts_with("UP ") || self.status == "no check"
     }
 
     /// Administratively in maintenance (`MAINT`, `MAINT (via x/y)`, `MAINT (resolution)`).
-    pub fn is_maint(&self) -> bool {
+    pub(crate) fn is_maint(&self) -> bool {
         self.status.starts_with("MAINT")
     }
 
     /// `web2 DOWN (L7STS: HTTP status check returned code <500>)`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let words: Vec<&str> = [self.check_desc.as_str(), self.last_chk.as_str()]
             .into_iter()
             .filter(|w| !w.is_empty())
@@ -66,7 +66,7 @@ impl StatRow {
 }
 
 /// Parses `show stat` CSV (`# pxname,svname,...` header, then one line per proxy/server).
-pub fn parse_show_stat(csv: &str) -> Result<Vec<StatRow>, String> {
+pub(crate) fn parse_show_stat(csv: &str) -> Result<Vec<StatRow>, String> {
     let mut lines = csv.lines().filter(|l| !l.trim().is_empty());
     let header = lines.next().ok_or("empty answer")?;
     let names: Vec<&str> = header.trim_start_matches('#').trim().split(',').collect();
@@ -103,7 +103,7 @@ pub fn parse_show_stat(csv: &str) -> Result<Vec<StatRow>, String> {
 }
 
 /// The servers of `backend` (no aggregate lines), or an error naming the backends found.
-pub fn servers<'a>(rows: &'a [StatRow], backend: &str) -> Result<Vec<&'a StatRow>, String> {
+pub(crate) fn servers<'a>(rows: &'a [StatRow], backend: &str) -> Result<Vec<&'a StatRow>, String> {
     let servers: Vec<&StatRow> = rows.iter().filter(|r| r.pxname == backend && r.is_server()).collect();
     if servers.is_empty() {
         let mut known: Vec<&str> = rows
@@ -121,7 +121,7 @@ pub fn servers<'a>(rows: &'a [StatRow], backend: &str) -> Result<Vec<&'a StatRow
 }
 
 /// Every server of a backend with its status, for failure messages.
-pub fn describe_all(servers: &[&StatRow]) -> String {
+pub(crate) fn describe_all(servers: &[&StatRow]) -> String {
     servers.iter().map(|s| s.describe()).collect::<Vec<_>>().join("; ")
 }
 
@@ -142,12 +142,12 @@ else echo 'none of socat, nc -U, python3 on this host' >&2; exit 127; fi"#;
 
 /// Where the stats came from, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Source(pub String);
+pub(crate) struct Source(pub String);
 
 /// Reads and parses `show stat` for the host: from `haproxy_stats_url` (fetched from the
 /// controller) when the host has that variable, else from its socket (`haproxy_socket`,
 /// default [`DEFAULT_SOCKET`]) over SSH.
-pub async fn read_stats(host: &HostHandle, timeout: Duration) -> Result<(Vec<StatRow>, Source), String> {
+pub(crate) async fn read_stats(host: &HostHandle, timeout: Duration) -> Result<(Vec<StatRow>, Source), String> {
     if let Some(url) = host.host.vars.get("haproxy_stats_url") {
         let url = crate::template::substitute(url, Some(&host.host)).map_err(|e| e.to_string())?;
         let req = super::http::Request {

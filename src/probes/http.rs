@@ -12,7 +12,7 @@ use reqwest::{Client, Method, Url, redirect::Policy};
 
 /// One request to send.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub(crate) struct Request {
     /// GET or POST.
     pub method: Method,
     /// The URL as the feature wrote it (after substitution).
@@ -79,7 +79,7 @@ impl Response {
 
 /// Why no response came back, in an operator's words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HttpError {
+pub(crate) enum HttpError {
     /// The URL does not parse or is not http(s).
     #[error("bad URL \"{url}\": {reason}")]
     BadUrl {
@@ -125,7 +125,7 @@ pub enum HttpError {
 }
 
 /// Sends `req` on a fresh connection and reads the whole body.
-pub async fn send(req: &Request) -> Result<Response, HttpError> {
+pub(crate) async fn send(req: &Request) -> Result<Response, HttpError> {
     let url = parse_url(&req.url)?;
     let via = match &req.via {
         Some(via) => Some(resolve_via(via, url.port_or_known_default().unwrap_or(80)).await?),
@@ -175,7 +175,7 @@ pub async fn send(req: &Request) -> Result<Response, HttpError> {
 }
 
 /// Parses an http(s) URL.
-pub fn parse_url(url: &str) -> Result<Url, HttpError> {
+pub(crate) fn parse_url(url: &str) -> Result<Url, HttpError> {
     let bad = |reason: String| HttpError::BadUrl {
         url: url.to_string(),
         reason,
@@ -228,7 +228,7 @@ fn classify(kind: &'static str, req: &Request, via: Option<SocketAddr>, e: &reqw
 
 /// An error and its sources, deepest last, without repeats (`error sending request:
 /// client error (Connect): tcp connect error: Connection refused (os error 111)`).
-pub fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut parts: Vec<String> = vec![e.to_string()];
     let mut source = e.source();
     while let Some(s) = source {
@@ -291,7 +291,7 @@ async fn resolve_via(via: &str, port: u16) -> Result<SocketAddr, HttpError> {
 /// The value at a dotted path (`data.items.0.name`: object keys, array indexes) in a JSON
 /// body. The error says where the walk stopped, or that the body is not JSON, showing its
 /// first bytes.
-pub fn json_at(body: &[u8], path: &str) -> Result<serde_json::Value, String> {
+pub(crate) fn json_at(body: &[u8], path: &str) -> Result<serde_json::Value, String> {
     use serde_json::Value;
     let root: Value = serde_json::from_slice(body).map_err(|e| {
         let head: String = String::from_utf8_lossy(body).chars().take(80).collect();
@@ -327,7 +327,7 @@ pub fn json_at(body: &[u8], path: &str) -> Result<serde_json::Value, String> {
 }
 
 /// A JSON value as the feature writes it: strings bare, everything else as JSON text.
-pub fn json_text(value: &serde_json::Value) -> String {
+pub(crate) fn json_text(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),

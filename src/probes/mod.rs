@@ -2,9 +2,9 @@
 //! MySQL) or reads service state on a host (HAProxy, Apache status). Each probe returns
 //! plain data; steps decide what it means.
 
-pub mod apache_status;
-pub mod haproxy;
-pub mod http;
-pub mod mysql;
-pub mod tls;
-pub mod tls_errors;
+pub(crate) mod apache_status;
+pub(crate) mod haproxy;
+pub(crate) mod http;
+pub(crate) mod mysql;
+pub(crate) mod tls;
+pub(crate) mod tls_errors;

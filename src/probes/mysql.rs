@@ -4,7 +4,7 @@
 //! every query is bounded by a deadline (`mysql_async` has no timeouts of its own). What the
 //! server answers is read by the pure functions of [`parse`].
 
-pub mod parse;
+pub(crate) mod parse;
 
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use parse::{ServerVersion, TextRows};
 /// Why a MySQL probe could not get an answer. Texts never contain the password (the server
 /// never echoes it, and every text also goes through `secret::redact`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MysqlError {
+pub(crate) enum MysqlError {
     /// The host has no `mysql` table in the inventory.
     #[error("{0} has no MySQL settings: add a [hosts.{0}.mysql] table (user, password_env) to the inventory")]
     NoSettings(String),
@@ -75,7 +75,7 @@ enum State {
 /// Per-host MySQL connection cache, one per host per run: the session is opened by the
 /// first MySQL step on the host and reused by every later one.
 #[derive(Default)]
-pub struct MysqlCache {
+pub(crate) struct MysqlCache {
     state: tokio::sync::Mutex<State>,
 }
 
@@ -87,7 +87,7 @@ impl std::fmt::Debug for MysqlCache {
 
 /// The server a session is connected to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerInfo {
+pub(crate) struct ServerInfo {
     /// `VERSION()`.
     pub version: ServerVersion,
     /// `address:port` connected to.
@@ -95,14 +95,14 @@ pub struct ServerInfo {
 }
 
 /// The MySQL settings of a host, or the error saying to add them.
-pub fn settings(host: &Host) -> Result<&MysqlSettings, MysqlError> {
+pub(crate) fn settings(host: &Host) -> Result<&MysqlSettings, MysqlError> {
     host.mysql
         .as_ref()
         .ok_or_else(|| MysqlError::NoSettings(host.name.clone()))
 }
 
 /// `address:port` of a host's MySQL server.
-pub fn endpoint(host: &Host) -> String {
+pub(crate) fn endpoint(host: &Host) -> String {
     let (address, port) = match &host.mysql {
         Some(s) => (s.host.clone().unwrap_or_else(|| host.address.clone()), s.port),
         None => (host.address.clone(), 3306),
@@ -115,7 +115,7 @@ pub fn endpoint(host: &Host) -> String {
 }
 
 /// The host's MySQL session, opened on first use and kept for the run (closed with the pool).
-pub fn session(host: &crate::host::HostHandle) -> std::sync::Arc<MysqlCache> {
+pub(crate) fn session(host: &crate::host::HostHandle) -> std::sync::Arc<MysqlCache> {
     host.run_scope.get::<MysqlCache>()
 }
 
@@ -129,13 +129,13 @@ impl MysqlCache {
     /// Runs one statement and returns its first result set as text. A statement that is not
     /// a plain read ([`parse::reads_only`]) may have changed the session, so the session is
     /// discarded after it and the next step gets a fresh read-only one.
-    pub async fn query(&self, host: &Host, sql: &str, deadline: Instant) -> Result<TextRows, MysqlError> {
+    pub(crate) async fn query(&self, host: &Host, sql: &str, deadline: Instant) -> Result<TextRows, MysqlError> {
         self.query_with(host, sql, &[], deadline).await
     }
 
     /// As [`query`](Self::query), with the statement's `?` markers bound to `params` (a
     /// prepared statement, used by step packs): a value never becomes SQL text.
-    pub async fn query_with(
+    pub(crate) async fn query_with(
         &self,
         host: &Host,
         sql: &str,
@@ -180,7 +180,7 @@ impl MysqlCache {
     }
 
     /// The server's version (opening the session if needed).
-    pub async fn version(&self, host: &Host, deadline: Instant) -> Result<ServerVersion, MysqlError> {
+    pub(crate) async fn version(&self, host: &Host, deadline: Instant) -> Result<ServerVersion, MysqlError> {
         let mut state = self.state.lock().await;
         let session = take_session(&mut state, host, deadline).await?;
         let version = session.version.clone();
@@ -190,7 +190,7 @@ impl MysqlCache {
 
     /// Checks that the server answers: pings the open session, or opens a new one when there
     /// is none or the old one no longer answers.
-    pub async fn ping(&self, host: &Host, deadline: Instant) -> Result<ServerInfo, MysqlError> {
+    pub(crate) async fn ping(&self, host: &Host, deadline: Instant) -> Result<ServerInfo, MysqlError> {
         let mut state = self.state.lock().await;
         let mut session = take_session(&mut state, host, deadline).await?;
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -208,7 +208,7 @@ impl MysqlCache {
 
     /// Forgets a failed connect so that the next step connects again: a retry's steps do,
     /// since the server may have come up meanwhile. A session in use is left alone.
-    pub async fn forget_failure(&self) {
+    pub(crate) async fn forget_failure(&self) {
         if let Ok(mut state) = self.state.try_lock() {
             if matches!(*state, State::Failed(_)) {
                 *state = State::Idle;
@@ -217,7 +217,7 @@ impl MysqlCache {
     }
 
     /// Closes the session at the end of the run (bounded to one second).
-    pub async fn close(&self) {
+    pub(crate) async fn close(&self) {
         let old = std::mem::replace(&mut *self.state.lock().await, State::Closed);
         if let State::Open(session) = old {
             let _ = timeout(Duration::from_secs(1), session.conn.disconnect()).await;

@@ -15,7 +15,7 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 
 /// What the leaf certificate says.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CertInfo {
+pub(crate) struct CertInfo {
     /// Subject, as `CN=www.example.com, O=...`.
     pub subject: String,
     /// Issuer, same form.
@@ -30,12 +30,12 @@ pub struct CertInfo {
 
 impl CertInfo {
     /// Days until expiry from `now` (negative once expired), to 0.1 day.
-    pub fn days_left(&self, now: i64) -> f64 {
+    pub(crate) fn days_left(&self, now: i64) -> f64 {
         ((self.not_after - now) as f64 / 8640.0).round() / 10.0
     }
 
     /// One line: `expires 2027-02-21 08:30 UTC, 89.9 days left (CN=..., self-signed)`.
-    pub fn describe(&self, now: i64) -> String {
+    pub(crate) fn describe(&self, now: i64) -> String {
         let days = self.days_left(now);
         let when = if days < 0.0 {
             format!("expired {}, {:.1} days ago", utc(self.not_after), -days)
@@ -57,7 +57,7 @@ impl CertInfo {
 }
 
 /// Formats seconds since the epoch as `2027-02-21 08:30 UTC`.
-pub fn utc(secs: i64) -> String {
+pub(crate) fn utc(secs: i64) -> String {
     match x509_parser::time::ASN1Time::from_timestamp(secs) {
         Ok(t) => {
             let d = t.to_datetime();
@@ -75,7 +75,7 @@ pub fn utc(secs: i64) -> String {
 }
 
 /// Parses a DER certificate.
-pub fn parse_certificate(der: &[u8]) -> Result<CertInfo, String> {
+pub(crate) fn parse_certificate(der: &[u8]) -> Result<CertInfo, String> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| format!("unreadable certificate: {e}"))?;
     let validity = cert.validity();
     Ok(CertInfo {
@@ -88,7 +88,7 @@ pub fn parse_certificate(der: &[u8]) -> Result<CertInfo, String> {
 }
 
 /// Splits `host:port` (`www.example.com:443`, `[::1]:8443`, `www.example.com` = port 443).
-pub fn split_target(target: &str) -> Result<(String, u16), String> {
+pub(crate) fn split_target(target: &str) -> Result<(String, u16), String> {
     let bad = || format!("\"{target}\" is not host:port (e.g. \"www.example.com:443\")");
     if let Some(rest) = target.strip_prefix('[') {
         let (host, tail) = rest.split_once(']').ok_or_else(bad)?;
@@ -112,7 +112,7 @@ pub fn split_target(target: &str) -> Result<(String, u16), String> {
 
 /// Connects to `connect` (host or address, port), shakes hands with `sni` as the server
 /// name (no SNI when it is an IP address) and returns the leaf certificate's DER.
-pub async fn peer_certificate(connect: (&str, u16), sni: &str, timeout: Duration) -> Result<Vec<u8>, String> {
+pub(crate) async fn peer_certificate(connect: (&str, u16), sni: &str, timeout: Duration) -> Result<Vec<u8>, String> {
     let work = async {
         let addr = resolve(connect).await?;
         let tcp = tokio::net::TcpStream::connect(addr)

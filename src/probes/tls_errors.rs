@@ -8,7 +8,7 @@ use rustls::{AlertDescription, CertificateError, Error, InvalidMessage};
 
 /// The rustls error in an error's chain, if any: reqwest, hyper and tokio-rustls wrap it,
 /// the last in an `io::Error` whose `source()` skips it (its `get_ref()` does not).
-pub fn find<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Error> {
+pub(crate) fn find<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Error> {
     let mut here = Some(e);
     while let Some(err) = here {
         if let Some(tls) = err.downcast_ref::<Error>() {
@@ -23,7 +23,7 @@ pub fn find<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Error> {
 }
 
 /// One sentence for a rustls error, without Rust names.
-pub fn describe(e: &Error) -> String {
+pub(crate) fn describe(e: &Error) -> String {
     match e {
         Error::InvalidCertificate(c) => certificate(c),
         Error::InvalidMessage(InvalidMessage::InvalidContentType) => {

@@ -17,7 +17,7 @@ use crate::suite::{Plan, Unit};
 
 /// How to run.
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     /// Units in flight at once.
     pub concurrency: usize,
     /// Per-step deadline.
@@ -44,14 +44,14 @@ impl Default for RunOptions {
 }
 
 /// The pause before the first retry; each later one doubles it, up to [`MAX_RETRY_PAUSE`].
-pub const FIRST_RETRY_PAUSE: Duration = Duration::from_millis(500);
+pub(crate) const FIRST_RETRY_PAUSE: Duration = Duration::from_millis(500);
 /// The longest pause between two attempts.
-pub const MAX_RETRY_PAUSE: Duration = Duration::from_secs(8);
+pub(crate) const MAX_RETRY_PAUSE: Duration = Duration::from_secs(8);
 
 /// The pause after failed attempt `failed_attempt` (1 for the first) before the next one:
 /// 0.5 s, 1 s, 2 s, 4 s, then 8 s each, so a service that is still warming up gets time to
 /// come up without a quick failure costing long. The runner never pauses past `--timeout`.
-pub fn retry_pause(failed_attempt: u32) -> Duration {
+pub(crate) fn retry_pause(failed_attempt: u32) -> Duration {
     let doublings = failed_attempt.saturating_sub(1).min(8);
     FIRST_RETRY_PAUSE.saturating_mul(1 << doublings).min(MAX_RETRY_PAUSE)
 }
@@ -139,7 +139,7 @@ struct Shared {
 
 /// Runs `plan`; events go to `sink`. `stop` ends the run early like the deadline
 /// (SIGINT/SIGTERM): what has not finished is reported as timed out.
-pub async fn run(
+pub(crate) async fn run(
     plan: &Plan,
     library: Arc<StepLibrary>,
     pool: Arc<HostPool>,
@@ -264,12 +264,12 @@ fn plan_facts(handle: &HostHandle, steps: &[Result<Resolved, Unmatched>], librar
     for step in steps.iter().flatten() {
         let (def, raw) = (library.def(step), &step.raw);
         {
-            crate::facts::of(handle).plan(def.facts.iter().copied().filter(|f| !f.from_args()));
-            if def.facts.iter().any(|f| f.from_args()) {
+            crate::facts::of(handle).plan(def.facts.iter().copied().filter(|f| !f.named_by_args()));
+            if def.facts.iter().any(|f| f.named_by_args()) {
                 // What the step's arguments name, after the host's variables are put in
                 // (a bad placeholder is the step's to report).
                 if let Ok(args) = library.substitute_args(def, raw, Some(&handle.host)) {
-                    for fact in def.facts.iter().filter(|f| f.from_args()) {
+                    for fact in def.facts.iter().filter(|f| f.named_by_args()) {
                         crate::facts::of(handle).plan_read(*fact, &args);
                     }
                 }

@@ -7,7 +7,7 @@ use regex::Regex;
 
 use super::{Outcome, StepError};
 
-pub use crate::outcome::{FOUND_MAX, excerpt};
+pub(crate) use crate::outcome::{FOUND_MAX, excerpt};
 
 /// Compiles a regex argument, as a step error when it does not compile.
 pub fn regex(pattern: &str) -> Result<Regex, StepError> {

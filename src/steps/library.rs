@@ -29,7 +29,7 @@ const LOOSE_QUOTED: &str = r#"(".*"|'.*')"#;
 /// shakedown's parameter types, on top of Cucumber's defaults. Each is ONE capture group.
 /// `{command}` is a quoted argument that is a shell command line (the command steps): its
 /// placeholders are inserted as one quoted shell word ([`StepLibrary::substitute_args`]).
-pub const PARAMETERS: &[(&str, &str)] = &[
+pub(super) const PARAMETERS: &[(&str, &str)] = &[
     ("string", QUOTED),
     ("command", QUOTED),
     ("int", r"(-?\d+)"),
@@ -128,7 +128,7 @@ pub struct StepLibrary {
 }
 
 /// Compiles a Cucumber Expression with shakedown's parameter types into an anchored regex.
-pub fn compile(sentence: &str) -> Result<Regex, String> {
+pub(super) fn compile(sentence: &str) -> Result<Regex, String> {
     compile_with(sentence, QUOTED)
 }
 
@@ -177,7 +177,7 @@ fn kinds(sentence: &str) -> Vec<Kind> {
 /// The text of a quoted argument as captured (quotes included): without its quotes, with
 /// `\"` in `"..."` (`\'` in `'...'`) written as the quote itself. Every other backslash is
 /// kept as written, so shell and regex escapes (`\d`, `\$`, `\\`) pass through.
-pub fn unquote(captured: &str) -> String {
+pub(super) fn unquote(captured: &str) -> String {
     let Some(q) = captured.chars().next().filter(|c| *c == '"' || *c == '\'') else {
         return captured.to_string();
     };

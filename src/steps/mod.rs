@@ -26,7 +26,6 @@ use futures::future::BoxFuture;
 
 pub use crate::outcome::{Measurement, Outcome, Range, StepResult};
 
-pub use crate::template::{VarError, substitute};
 pub use context::{CommandRun, StepCtx};
 pub use library::{Match, Resolved, StepBody, StepLibrary, Unmatched};
 

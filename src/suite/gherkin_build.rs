@@ -10,7 +10,7 @@ use super::gherkin_line::{Item, Line};
 
 /// Whether scenarios and backgrounds go into the Feature or into its last Rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
+pub(super) enum Scope {
     /// Directly in the Feature.
     Feature,
     /// In the Feature's last Rule.
@@ -19,7 +19,7 @@ pub enum Scope {
 
 /// What a header (and the description under it) belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Block {
+pub(super) enum Block {
     /// The Feature.
     Feature,
     /// The last Rule.
@@ -34,7 +34,7 @@ pub enum Block {
 
 /// Where steps go: the last Background or the last Scenario of a scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Container {
+pub(super) struct Container {
     /// A Background (else a Scenario).
     pub background: bool,
     /// Feature or Rule.
@@ -43,7 +43,7 @@ pub struct Container {
 
 /// A keyword line's parts.
 #[derive(Debug, Clone)]
-pub struct Header {
+pub(super) struct Header {
     /// Where the keyword is.
     pub location: Location,
     /// The keyword as written.
@@ -54,7 +54,7 @@ pub struct Header {
 
 /// The document under construction.
 #[derive(Debug, Default)]
-pub struct Builder {
+pub(super) struct Builder {
     /// Comment lines so far.
     pub comments: Vec<Comment>,
     /// The Feature, once its line is read.
@@ -66,7 +66,7 @@ pub struct Builder {
 
 /// A table row with a cell count different from the first row's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BadRow {
+pub(super) struct BadRow {
     /// Where the row is.
     pub location: Location,
     /// Cells in the row.
@@ -76,7 +76,7 @@ pub struct BadRow {
 }
 
 /// A table row from a line.
-pub fn row(line: &Line<'_>, cells: Vec<Item>) -> TableRow {
+pub(super) fn row(line: &Line<'_>, cells: Vec<Item>) -> TableRow {
     TableRow {
         location: Location::at(line.number, line.indent + 1),
         cells: cells
@@ -105,7 +105,7 @@ fn check_rows<'r>(rows: impl IntoIterator<Item = &'r TableRow>) -> Result<(), Ba
 
 impl Builder {
     /// Records a comment line.
-    pub fn comment(&mut self, line: &Line<'_>) {
+    pub(super) fn comment(&mut self, line: &Line<'_>) {
         self.comments.push(Comment {
             location: Location::at(line.number, 1),
             text: line.raw.to_string(),
@@ -113,7 +113,7 @@ impl Builder {
     }
 
     /// Adds the tags of a tag line to those waiting for the next element.
-    pub fn tags(&mut self, line: &Line<'_>, items: Vec<Item>) {
+    pub(super) fn tags(&mut self, line: &Line<'_>, items: Vec<Item>) {
         let located = items.into_iter().map(|i| Tag {
             location: Location::at(line.number, i.column),
             name: i.text,
@@ -122,7 +122,7 @@ impl Builder {
     }
 
     /// Starts the Feature.
-    pub fn feature(&mut self, h: Header, language: &str) {
+    pub(super) fn feature(&mut self, h: Header, language: &str) {
         self.feature = Some(Feature {
             tags: std::mem::take(&mut self.tags),
             location: h.location,
@@ -135,7 +135,7 @@ impl Builder {
     }
 
     /// Starts a Rule.
-    pub fn rule(&mut self, h: Header) {
+    pub(super) fn rule(&mut self, h: Header) {
         let tags = std::mem::take(&mut self.tags);
         let rule = Rule {
             tags,
@@ -151,7 +151,7 @@ impl Builder {
     }
 
     /// Starts a Background.
-    pub fn background(&mut self, scope: Scope, h: Header) {
+    pub(super) fn background(&mut self, scope: Scope, h: Header) {
         let bg = Background {
             location: h.location,
             keyword: h.keyword,
@@ -166,7 +166,7 @@ impl Builder {
     }
 
     /// Starts a Scenario (or outline).
-    pub fn scenario(&mut self, scope: Scope, h: Header) {
+    pub(super) fn scenario(&mut self, scope: Scope, h: Header) {
         let tags = std::mem::take(&mut self.tags);
         let s = Scenario {
             tags,
@@ -184,7 +184,7 @@ impl Builder {
     }
 
     /// Starts an Examples section of the current scenario.
-    pub fn examples(&mut self, scope: Scope, h: Header) {
+    pub(super) fn examples(&mut self, scope: Scope, h: Header) {
         let tags = std::mem::take(&mut self.tags);
         let ex = Examples {
             tags,
@@ -201,19 +201,19 @@ impl Builder {
     }
 
     /// Adds a step.
-    pub fn step(&mut self, at: Container, step: Step) {
+    pub(super) fn step(&mut self, at: Container, step: Step) {
         if let Some(steps) = self.steps_mut(at) {
             steps.push(step);
         }
     }
 
     /// A description line of the current header.
-    pub fn description_line(&mut self, text: &str) {
+    pub(super) fn description_line(&mut self, text: &str) {
         self.description.push(text.to_string());
     }
 
     /// The header's description is complete: trailing blank lines dropped, stored.
-    pub fn end_description(&mut self, block: Block) {
+    pub(super) fn end_description(&mut self, block: Block) {
         let mut lines = std::mem::take(&mut self.description);
         while lines.last().is_some_and(String::is_empty) {
             lines.pop();
@@ -232,7 +232,7 @@ impl Builder {
     }
 
     /// Adds a row to the current step's data table.
-    pub fn step_row(&mut self, at: Container, row: TableRow) {
+    pub(super) fn step_row(&mut self, at: Container, row: TableRow) {
         if let Some(step) = self.steps_mut(at).and_then(|s| s.last_mut()) {
             let table = step.data_table.get_or_insert_with(|| DataTable {
                 location: row.location,
@@ -243,7 +243,7 @@ impl Builder {
     }
 
     /// Adds a row to the current Examples: the header first, then the body.
-    pub fn examples_row(&mut self, scope: Scope, row: TableRow) {
+    pub(super) fn examples_row(&mut self, scope: Scope, row: TableRow) {
         if let Some(ex) = self.examples_mut(scope) {
             if ex.table_header.is_none() {
                 ex.table_header = Some(row);
@@ -254,7 +254,7 @@ impl Builder {
     }
 
     /// Checks the current step's data table (when it ends).
-    pub fn check_step_table(&mut self, at: Container) -> Result<(), BadRow> {
+    pub(super) fn check_step_table(&mut self, at: Container) -> Result<(), BadRow> {
         let table = self
             .steps_mut(at)
             .and_then(|s| s.last_mut())
@@ -263,7 +263,7 @@ impl Builder {
     }
 
     /// Checks the current Examples table (when it ends).
-    pub fn check_examples_table(&mut self, scope: Scope) -> Result<(), BadRow> {
+    pub(super) fn check_examples_table(&mut self, scope: Scope) -> Result<(), BadRow> {
         match self.examples_mut(scope) {
             Some(ex) => check_rows(ex.table_header.iter().chain(&ex.table_body)),
             None => Ok(()),
@@ -271,7 +271,7 @@ impl Builder {
     }
 
     /// Opens a doc string on the current step.
-    pub fn open_doc_string(&mut self, at: Container, doc: DocString) {
+    pub(super) fn open_doc_string(&mut self, at: Container, doc: DocString) {
         self.doc_lines.clear();
         if let Some(step) = self.steps_mut(at).and_then(|s| s.last_mut()) {
             step.doc_string = Some(doc);
@@ -279,12 +279,12 @@ impl Builder {
     }
 
     /// A content line of the open doc string.
-    pub fn doc_line(&mut self, text: String) {
+    pub(super) fn doc_line(&mut self, text: String) {
         self.doc_lines.push(text);
     }
 
     /// Closes the doc string: its content is its lines.
-    pub fn close_doc_string(&mut self, at: Container) {
+    pub(super) fn close_doc_string(&mut self, at: Container) {
         let content = std::mem::take(&mut self.doc_lines).join("\n");
         if let Some(doc) = self
             .steps_mut(at)

@@ -10,7 +10,7 @@ use crate::inventory::Host;
 
 mod vars;
 
-pub use vars::{VarError, substitute, substitute_command};
+pub(crate) use vars::{substitute, substitute_command};
 
 /// One piece of a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,7 @@ fn is_identifier(s: &str) -> bool {
 
 /// Parses `text`; an unknown `{identifier}` is an error naming the nearest known one.
 /// Returns the byte offset of the bad placeholder with the message.
-pub fn parse(text: &str, params: &[String]) -> Result<Template, (usize, String)> {
+pub(crate) fn parse(text: &str, params: &[String]) -> Result<Template, (usize, String)> {
     parse_with_offsets(text, params).map(|(t, _)| t)
 }
 
@@ -259,7 +259,7 @@ fn url_capture(prefix: &str, value: &str) -> Result<String, String> {
 /// pack precedes it and the path follows). Whatever the template, [`url_capture`] still
 /// refuses at run time a value that would reach the host. Returns the byte offset of the
 /// capture in `text` with the message.
-pub fn check_url(text: &str, params: &[String]) -> Result<(), (usize, String)> {
+pub(crate) fn check_url(text: &str, params: &[String]) -> Result<(), (usize, String)> {
     let (t, offsets) = parse_with_offsets(text, params)?;
     let mut before = String::new();
     let mut placeholders = offsets.iter();
@@ -313,7 +313,7 @@ pub fn check_url(text: &str, params: &[String]) -> Result<(), (usize, String)> {
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
-pub fn percent_encode(value: &str) -> String {
+pub(crate) fn percent_encode(value: &str) -> String {
     let mut out = String::new();
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -328,7 +328,7 @@ pub fn percent_encode(value: &str) -> String {
 /// Checks a command template: every placeholder must stand where the shell reads a word
 /// as data once (not inside quotes or backticks, where its quoting would be undone), and
 /// a template with placeholders may not re-read text as code (`eval`, `sh -c`, heredocs).
-pub fn check_shell(t: &Template) -> Result<(), String> {
+pub(crate) fn check_shell(t: &Template) -> Result<(), String> {
     if !t.has_placeholders() {
         return Ok(());
     }

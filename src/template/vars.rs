@@ -8,7 +8,7 @@ use crate::inventory::Host;
 
 /// A placeholder that cannot be filled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VarError {
+pub(crate) enum VarError {
     /// `{x}` where x is not name, address or vars.KEY.
     #[error(
         "unknown placeholder {{{0}}}: use {{name}}, {{address}} or {{vars.KEY}} (write {{{{ and }}}} for literal braces)"
@@ -37,7 +37,7 @@ fn is_identifier(s: &str) -> bool {
 }
 
 /// Replaces placeholders in `text` with `host`'s values.
-pub fn substitute(text: &str, host: Option<&Host>) -> Result<String, VarError> {
+pub(crate) fn substitute(text: &str, host: Option<&Host>) -> Result<String, VarError> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find(['{', '}']) {
@@ -78,7 +78,7 @@ pub fn substitute(text: &str, host: Option<&Host>) -> Result<String, VarError> {
 /// Refused, because the quoting would be undone there: a placeholder inside quotes or
 /// backticks (`grep "{name}"`: write `grep {name}`), and a line with placeholders that
 /// re-reads text as code (`eval`, `sh -c`, a heredoc). `${VAR}` is the shell's, left as is.
-pub fn substitute_command(line: &str, host: Option<&Host>) -> Result<String, String> {
+pub(crate) fn substitute_command(line: &str, host: Option<&Host>) -> Result<String, String> {
     use crate::template::{self, Context};
     let t = template::parse(line, &[]).map_err(|(_, e)| e)?;
     template::check_shell(&t)?;

@@ -9,7 +9,7 @@ use super::{Cmd, Output, Transport, TransportError};
 
 /// Runs commands on this machine.
 #[derive(Debug, Default)]
-pub struct Local;
+pub(crate) struct Local;
 
 impl Transport for Local {
     fn run<'a>(&'a self, cmd: &'a Cmd, timeout: Duration) -> BoxFuture<'a, Result<Output, TransportError>> {

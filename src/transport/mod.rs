@@ -17,14 +17,14 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-pub use crate::quote::quote;
+pub(crate) use crate::quote::quote;
 pub(crate) use batch::{Batch, chosen, first_available, first_of};
 #[cfg(test)]
 pub(crate) use fake::Fake;
-pub use local::Local;
+pub(crate) use local::Local;
 pub(crate) use shell::{Test, bounded, script};
-pub use ssh::{SshMaster, SshOptions};
-pub use ssh_processes::SshProcesses;
+pub(crate) use ssh::{SshMaster, SshOptions};
+pub(crate) use ssh_processes::SshProcesses;
 
 /// A command to run on a host: a program with arguments, or (for the command steps only)
 /// a shell command line run as written by `sh -c`.
@@ -141,7 +141,7 @@ pub enum TransportError {
 }
 
 /// A way to run commands on one host. Object-safe so hosts of both kinds share a map.
-pub trait Transport: Send + Sync {
+pub(crate) trait Transport: Send + Sync {
     /// Runs `cmd`, giving up after `timeout` (the remote side is also bounded by `timeout`
     /// on the host, so nothing keeps running after we stop waiting).
     fn run<'a>(&'a self, cmd: &'a Cmd, timeout: Duration) -> BoxFuture<'a, Result<Output, TransportError>>;

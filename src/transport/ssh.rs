@@ -53,13 +53,13 @@ const STOP_WAIT: Duration = Duration::from_millis(500);
 
 /// Run-wide SSH settings.
 #[derive(Debug, Clone)]
-pub struct SshOptions {
+pub(crate) struct SshOptions {
     /// Directory for this run's control sockets (short path: unix sockets are limited).
     pub control_dir: PathBuf,
 }
 
 /// One host's master connection, opened on first use (or early by [`Transport::connect`]).
-pub struct SshMaster {
+pub(crate) struct SshMaster {
     host: Host,
     options: SshOptions,
     session: OnceCell<Result<(), TransportError>>,
@@ -76,7 +76,7 @@ pub struct SshMaster {
 
 impl SshMaster {
     /// A master for `host`, not yet connected.
-    pub fn new(host: Host, options: SshOptions) -> Self {
+    pub(crate) fn new(host: Host, options: SshOptions) -> Self {
         SshMaster {
             host,
             options,

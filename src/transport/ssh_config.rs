@@ -13,7 +13,7 @@ use crate::inventory::Host;
 
 /// Writes `DIR/HOST.ssh_config` (mode 0600, as ssh requires) when the host has extra
 /// options; `None` when it has none (ssh reads its usual files).
-pub fn write(dir: &Path, host: &Host) -> std::io::Result<Option<PathBuf>> {
+pub(super) fn write(dir: &Path, host: &Host) -> std::io::Result<Option<PathBuf>> {
     if host.ssh_options.is_empty() {
         return Ok(None);
     }

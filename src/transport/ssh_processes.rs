@@ -76,12 +76,12 @@ impl Proc {
 
 /// The run's `ssh` processes found at one moment; whatever is still alive when the set is
 /// dropped is killed (SIGKILL).
-pub struct SshProcesses(Vec<Proc>);
+pub(crate) struct SshProcesses(Vec<Proc>);
 
 impl SshProcesses {
     /// Every `ssh` process whose command line names a path under `dir` (the run's control
     /// directory), pinned.
-    pub fn find(dir: &Path) -> SshProcesses {
+    pub(crate) fn find(dir: &Path) -> SshProcesses {
         let mut needle = dir.as_os_str().as_encoded_bytes().to_vec();
         needle.push(b'/');
         let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -106,29 +106,31 @@ impl SshProcesses {
     }
 
     /// No process (a run without SSH hosts).
-    pub fn none() -> SshProcesses {
+    pub(crate) fn none() -> SshProcesses {
         SshProcesses(Vec::new())
     }
 
     /// How many processes were found.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.0.len()
     }
 
     /// Whether none was found.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// Resolves once every pinned process has exited.
-    pub async fn exited(&self) {
+    pub(crate) async fn exited(&self) {
         while self.0.iter().any(Proc::alive) {
             tokio::time::sleep(POLL).await;
         }
     }
 
     /// Ends what is still alive: SIGTERM, then SIGKILL after [`TERM_WAIT`].
-    pub async fn end(self) {
+    pub(crate) async fn end(self) {
         let alive: Vec<&Proc> = self.0.iter().filter(|p| p.alive()).collect();
         if alive.is_empty() {
             return;
@@ -141,7 +143,7 @@ impl SshProcesses {
     }
 
     /// Kills (SIGKILL) every `ssh` process of `dir` now; for paths that cannot wait.
-    pub fn kill(dir: &Path) {
+    pub(crate) fn kill(dir: &Path) {
         drop(SshProcesses::find(dir));
     }
 }

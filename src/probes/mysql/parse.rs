@@ -47,7 +47,7 @@ impl<'a> RowRef<'a> {
 
 /// A server's version, from `SELECT VERSION()` (`10.11.6-MariaDB-0+deb12u1`, `8.0.36`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerVersion {
+pub(crate) struct ServerVersion {
     /// The full version string.
     pub text: String,
     /// Whether the server is MariaDB.
@@ -57,7 +57,7 @@ pub struct ServerVersion {
 }
 
 /// Parses a `VERSION()` string; unknown parts read as 0.
-pub fn parse_version(text: &str) -> ServerVersion {
+pub(crate) fn parse_version(text: &str) -> ServerVersion {
     // MariaDB before 11 may report "5.5.5-10.11.6-MariaDB" over the wire; VERSION() has no prefix,
     // but strip it anyway.
     let core = text.trim().strip_prefix("5.5.5-").unwrap_or(text.trim());
@@ -79,7 +79,7 @@ pub fn parse_version(text: &str) -> ServerVersion {
 /// The statement that shows replica status on this server: MySQL ≥ 8.0.22 has
 /// `SHOW REPLICA STATUS` (and 8.4 dropped `SHOW SLAVE STATUS`); MariaDB (every 10.x) and
 /// older MySQL answer `SHOW SLAVE STATUS`.
-pub fn replica_status_statement(version: &ServerVersion) -> &'static str {
+pub(crate) fn replica_status_statement(version: &ServerVersion) -> &'static str {
     if !version.mariadb && version.number >= (8, 0, 22) {
         "SHOW REPLICA STATUS"
     } else {
@@ -184,13 +184,13 @@ impl ReplicaStatus {
 }
 
 /// Reads a replica status result: `None` when it has no row (the server is not a replica).
-pub fn parse_replica_status(rows: &TextRows) -> Result<Option<ReplicaStatus>, String> {
+pub(crate) fn parse_replica_status(rows: &TextRows) -> Result<Option<ReplicaStatus>, String> {
     rows.row(0).map(ReplicaStatus::from_row).transpose()
 }
 
 /// The value of `name` in a `SHOW STATUS` / `SHOW VARIABLES` result (columns
 /// `Variable_name`, `Value`), matched exactly (LIKE patterns match more than one name).
-pub fn parse_named_value<'a>(rows: &'a TextRows, name: &str) -> Option<Option<&'a str>> {
+pub(crate) fn parse_named_value<'a>(rows: &'a TextRows, name: &str) -> Option<Option<&'a str>> {
     (0..rows.rows.len()).filter_map(|i| rows.row(i)).find_map(|row| {
         let found = row.field(&["Variable_name"]).flatten()?;
         found
@@ -201,7 +201,7 @@ pub fn parse_named_value<'a>(rows: &'a TextRows, name: &str) -> Option<Option<&'
 
 /// The checksum of the first row of a `CHECKSUM TABLE` result: `None` when NULL (the
 /// table does not exist).
-pub fn parse_checksum(rows: &TextRows) -> Result<Option<String>, String> {
+pub(crate) fn parse_checksum(rows: &TextRows) -> Result<Option<String>, String> {
     let row = rows.row(0).ok_or("CHECKSUM TABLE returned no row")?;
     row.field(&["Checksum"])
         .map(|v| v.map(str::to_string))
@@ -210,7 +210,7 @@ pub fn parse_checksum(rows: &TextRows) -> Result<Option<String>, String> {
 
 /// Quotes a `db.table` or `table` name as identifiers (`` `db`.`table` ``), so a table
 /// argument can never carry SQL.
-pub fn quote_table(name: &str) -> Result<String, String> {
+pub(crate) fn quote_table(name: &str) -> Result<String, String> {
     let parts: Vec<&str> = name.split('.').collect();
     if name.trim().is_empty() || parts.len() > 2 || parts.iter().any(|p| p.is_empty()) {
         return Err(format!(
@@ -228,7 +228,7 @@ pub fn quote_table(name: &str) -> Result<String, String> {
 /// what the feature wrote and must never run a second statement hidden after a `;`.
 /// Quotes, backslash escapes and comments are skipped; executable comments (`/*! ... */`)
 /// count as code, as the server runs them.
-pub fn single_statement(sql: &str) -> Result<(), String> {
+pub(crate) fn single_statement(sql: &str) -> Result<(), String> {
     let bytes = sql.as_bytes();
     let mut i = 0;
     let mut seen_code = false;
@@ -284,7 +284,7 @@ fn skip_line(bytes: &[u8], from: usize) -> usize {
 /// Whether a statement only reads (starts with SELECT, SHOW, WITH, DESCRIBE, EXPLAIN,
 /// CHECKSUM, VALUES, TABLE or a parenthesis). Anything else may change the session, so the
 /// session it ran in is closed after it and the next step gets a fresh read-only one.
-pub fn reads_only(sql: &str) -> bool {
+pub(crate) fn reads_only(sql: &str) -> bool {
     let first = sql.trim_start().trim_start_matches('(');
     let word: String = first
         .chars()
@@ -301,7 +301,7 @@ pub fn reads_only(sql: &str) -> bool {
 /// Reads the `mysql -e '...\G'` vertical layout (how the fixtures were captured) into
 /// [`TextRows`]; `NULL` reads as SQL NULL.
 #[cfg(test)]
-pub fn parse_vertical(text: &str) -> TextRows {
+pub(crate) fn parse_vertical(text: &str) -> TextRows {
     let mut out = TextRows::default();
     for line in text.lines() {
         if line.starts_with("***") {

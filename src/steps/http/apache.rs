@@ -9,7 +9,7 @@ use crate::steps::{Args, Lane, Measurement, Outcome, StepCtx, StepDef, StepError
 const MODULE: &str = "src/steps/http/apache.rs";
 
 /// `Apache on "{address}" should be serving between 5 and 500 requests per second`.
-pub const RATE: StepDef = StepDef {
+pub(super) const RATE: StepDef = StepDef {
     line: line!(),
     sentence: "Apache on {string} should be serving between {float} and {float} requests per second",
     example: r#"Then Apache on "{address}" should be serving between 5 and 500 requests per second"#,

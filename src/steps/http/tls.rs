@@ -10,7 +10,7 @@ use crate::steps::{Args, Lane, Measurement, Outcome, StepCtx, StepDef, StepError
 const MODULE: &str = "src/steps/http/tls.rs";
 
 /// `the TLS certificate for "host:port" should be valid for at least N days`.
-pub const CERT_DAYS: StepDef = StepDef {
+pub(super) const CERT_DAYS: StepDef = StepDef {
     line: line!(),
     sentence: "the TLS certificate for {string} should be valid for at least {int} days",
     example: r#"Then the TLS certificate for "www.example.com:443" should be valid for at least 30 days"#,
@@ -26,7 +26,7 @@ pub const CERT_DAYS: StepDef = StepDef {
 
 /// The same through a chosen address (a backend behind a load balancer, or a name that
 /// does not resolve from here).
-pub const CERT_DAYS_VIA: StepDef = StepDef {
+pub(super) const CERT_DAYS_VIA: StepDef = StepDef {
     line: line!(),
     sentence: "the TLS certificate for {string} via {string} should be valid for at least {int} days",
     example: r#"Then the TLS certificate for "www.example.com:443" via "{address}" should be valid for at least 30 days"#,

@@ -14,7 +14,7 @@ use crate::transport::script;
 use crate::transport::{Cmd, Output};
 
 /// At most this many bytes of a file are brought back for a regex check (1 MiB).
-pub const READ_LIMIT: usize = 1 << 20;
+pub(super) const READ_LIMIT: usize = 1 << 20;
 
 /// The last `$1` lines of file `$2`, at most 1 MiB of them (a missing file makes the
 /// redirection, hence the shell, fail with exit 2).
@@ -22,7 +22,7 @@ const TAIL: &str = r#"exec <"$2" && tail -n "$1" | head -c 1048576"#;
 
 /// What `stat` said about a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileStat {
+pub(super) struct FileStat {
     /// Owner uid and name.
     pub uid: u32,
     /// Owner name (`UNKNOWN` when the uid has no name).
@@ -40,7 +40,7 @@ pub struct FileStat {
 }
 
 /// Parses one line of `stat -c '%u|%U|%g|%G|%a|%Y|%s|%F'`.
-pub fn parse_stat(line: &str) -> Option<FileStat> {
+pub(super) fn parse_stat(line: &str) -> Option<FileStat> {
     let f: Vec<&str> = line.trim_end().splitn(8, '|').collect();
     let [uid, user, _gid, group, mode, mtime, size, kind] = f.as_slice() else {
         return None;
@@ -57,7 +57,7 @@ pub fn parse_stat(line: &str) -> Option<FileStat> {
 }
 
 /// Parses a mode argument: 3 or 4 octal digits.
-pub fn parse_mode(text: &str) -> Result<u32, String> {
+pub(super) fn parse_mode(text: &str) -> Result<u32, String> {
     let ok = (3..=4).contains(&text.len()) && text.chars().all(|c| ('0'..='7').contains(&c));
     if !ok {
         return Err(format!(

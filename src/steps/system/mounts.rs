@@ -28,7 +28,7 @@ pub(super) fn check_percent(args: &[String]) -> Result<(), String> {
 
 /// One line of `df -P`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DfLine {
+pub(super) struct DfLine {
     /// The filesystem (device).
     pub filesystem: String,
     /// 1K-blocks in use.
@@ -42,7 +42,7 @@ pub struct DfLine {
 }
 
 /// Parses the last line of `df -P` output (the header and earlier lines are skipped).
-pub fn parse_df(text: &str) -> Option<DfLine> {
+pub(super) fn parse_df(text: &str) -> Option<DfLine> {
     let line = text.lines().rfind(|l| !l.trim().is_empty())?;
     let f: Vec<&str> = line.split_whitespace().collect();
     if f.len() < 6 {
