@@ -3,6 +3,7 @@
 pub mod check;
 pub mod init;
 pub mod lint;
+pub mod manual;
 pub mod prepare;
 pub mod run;
 pub mod serve;
