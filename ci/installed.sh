@@ -130,7 +130,19 @@ for c in $commands; do
   [ -f "$R/usr/share/man/man1/shakedown-$c.1.gz" ] || fail "no man page for shakedown $c"
 done
 ok "a man page per command: $(echo $commands)"
-if in_root "file -L /usr/bin/shakedown" | grep -q ', stripped'; then ok "/usr/bin/shakedown is stripped ($(stat -c %s "$R/usr/bin/shakedown") bytes)"; else fail "/usr/bin/shakedown is not stripped"; fi
+# Stripped: no .symtab and no .debug_* section in the ELF section table.
+if python3 - "$R/usr/bin/shakedown" <<'EOF'; then ok "/usr/bin/shakedown is stripped ($(stat -c %s "$R/usr/bin/shakedown") bytes)"; else fail "/usr/bin/shakedown is not stripped"; fi
+import struct, sys
+elf = open(sys.argv[1], "rb").read()
+shoff, = struct.unpack_from("<Q", elf, 0x28)
+shentsize, shnum, shstrndx = struct.unpack_from("<HHH", elf, 0x3A)
+def header(i): return struct.unpack_from("<IIQQQQ", elf, shoff + i * shentsize)
+strtab = header(shstrndx)[4]
+names = [elf[strtab + header(i)[0]:].split(b"\0", 1)[0].decode() for i in range(shnum)]
+kept = [n for n in names if n == ".symtab" or (n.startswith(".debug") and n != ".debug_gdb_scripts")]  # gdb_scripts is loaded, strip keeps it
+print("    sections kept that strip removes:", kept or "none")
+sys.exit(1 if kept else 0)
+EOF
 in_root "dpkg-query -W -f '\${Depends}' shakedown" | grep -q 'openssh-client' && ok "Depends: $(in_root "dpkg-query -W -f '\${Depends}' shakedown")" || fail "Depends lacks openssh-client"
 for page in shakedown shakedown-check shakedown-packs shakedown-steps; do
   if in_root "MANWIDTH=80 man $page 2>&1 >/dev/null | grep . && exit 1; MANWIDTH=80 man $page | grep -q SEE" ; then ok "man $page"; else fail "man $page"; fi

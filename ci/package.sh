@@ -11,8 +11,9 @@
 #        package's paths (/usr/bin/shakedown, /usr/lib/nagios/plugins/check_shakedown);
 #        each rewrite must change its file, so an example that changes shape stops the build
 #        instead of shipping /usr/local/bin paths;
-#   3. cargo deb (metadata: [package.metadata.deb] in Cargo.toml; maintainer scripts and
-#      the sysusers file: packaging/debian/; the plugin wrapper: packaging/check_shakedown);
+#   3. cargo deb (metadata: [package.metadata.deb] in Cargo.toml; maintainer scripts, the
+#      sysusers file, changelog and lintian overrides: packaging/debian/; the plugin wrapper:
+#      packaging/check_shakedown);
 #   4. lintian: exit non-zero on any error; the warnings kept are listed in README (Install).
 #
 # Usage: ci/package.sh            (the .deb path is the last line of the output)
@@ -78,7 +79,6 @@ rewrite ci/examples/shakedown.service "$ASSETS/systemd/shakedown.service" '
   s|/usr/local/bin/shakedown|/usr/bin/shakedown|
   s| --mail-to ops@example.com --smtp smtp://mail.example.com:25$||'
 cp ci/examples/shakedown.timer "$ASSETS/systemd/shakedown.timer"
-cp packaging/debian/shakedown.sysusers "$ASSETS/systemd/shakedown.sysusers"
 rewrite ci/examples/nagios/shakedown.cfg "$ASSETS/examples/nagios/shakedown.cfg" "s|/usr/local/bin/shakedown check|$PLUGIN|"
 rewrite ci/examples/nagios-shakedown.cfg "$ASSETS/examples/nagios/shakedown-shards.cfg" "s|/usr/local/bin/shakedown check|$PLUGIN|"
 rewrite ci/examples/icinga2/shakedown.conf "$ASSETS/examples/icinga2/shakedown.conf" 's|\[ "/usr/local/bin/shakedown", "check" \]|[ PluginDir + "/check_shakedown" ]|'
