@@ -40,6 +40,12 @@ pub fn manual(args: &ManualArgs) -> anyhow::Result<ExitStatus> {
 
     let cmd = crate::cli::Cli::command();
     clap_mangen::generate_to(cmd.clone(), &man1).with_context(|| format!("cannot write pages into {}", man1.display()))?;
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let path = man1.join(format!("shakedown-{}.1", sub.get_name()));
+        let mut page = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        page.push_str(".SH \"SEE ALSO\"\n\\fBshakedown\\fR(1), \\fBshakedown\\-steps\\fR(7), \\fBshakedown\\-packs\\fR(5)\n");
+        write(&path, &page)?;
+    }
     let top = man1.join("shakedown.1");
     let mut page = std::fs::read_to_string(&top).with_context(|| format!("cannot read {}", top.display()))?;
     page.push_str(&see_also(&cmd));
