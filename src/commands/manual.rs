@@ -39,11 +39,14 @@ pub fn manual(args: &ManualArgs) -> anyhow::Result<ExitStatus> {
     }
 
     let cmd = crate::cli::Cli::command();
-    clap_mangen::generate_to(cmd.clone(), &man1).with_context(|| format!("cannot write pages into {}", man1.display()))?;
+    clap_mangen::generate_to(cmd.clone(), &man1)
+        .with_context(|| format!("cannot write pages into {}", man1.display()))?;
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let path = man1.join(format!("shakedown-{}.1", sub.get_name()));
         let mut page = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        page.push_str(".SH \"SEE ALSO\"\n\\fBshakedown\\fR(1), \\fBshakedown\\-steps\\fR(7), \\fBshakedown\\-packs\\fR(5)\n");
+        page.push_str(
+            ".SH \"SEE ALSO\"\n\\fBshakedown\\fR(1), \\fBshakedown\\-steps\\fR(7), \\fBshakedown\\-packs\\fR(5)\n",
+        );
         write(&path, &page)?;
     }
     let top = man1.join("shakedown.1");
@@ -60,7 +63,11 @@ pub fn manual(args: &ManualArgs) -> anyhow::Result<ExitStatus> {
         .version(env!("CARGO_PKG_VERSION"))
         .propagate_version(true)
         .subcommands(cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
-    for shell in [clap_complete::Shell::Bash, clap_complete::Shell::Zsh, clap_complete::Shell::Fish] {
+    for shell in [
+        clap_complete::Shell::Bash,
+        clap_complete::Shell::Zsh,
+        clap_complete::Shell::Fish,
+    ] {
         let mut cmd = visible.clone();
         clap_complete::generate_to(shell, &mut cmd, "shakedown", &completions)
             .with_context(|| format!("cannot write the {shell} completion into {}", completions.display()))?;
@@ -117,7 +124,11 @@ fn steps_output(dir: &Path) -> anyhow::Result<String> {
 /// Escapes text for roff: backslashes, minus signs, and a leading `.` or `'`.
 fn escape(line: &str) -> String {
     let text = line.replace('\\', "\\e").replace('-', "\\-");
-    if text.starts_with('.') || text.starts_with('\'') { format!("\\&{text}") } else { text }
+    if text.starts_with('.') || text.starts_with('\'') {
+        format!("\\&{text}")
+    } else {
+        text
+    }
 }
 
 /// Inline `code` in bold, the rest escaped.
@@ -164,7 +175,9 @@ fn steps_page(catalogue: &str) -> String {
             let _ = writeln!(page, ".PP\n{}", inline(line));
         }
     }
-    page.push_str(".SH \"SEE ALSO\"\n\\fBshakedown\\fR(1), \\fBshakedown\\-steps\\fR(1), \\fBshakedown\\-packs\\fR(5)\n");
+    page.push_str(
+        ".SH \"SEE ALSO\"\n\\fBshakedown\\fR(1), \\fBshakedown\\-steps\\fR(1), \\fBshakedown\\-packs\\fR(5)\n",
+    );
     page
 }
 
@@ -213,6 +226,8 @@ fn packs_page(markdown: &str) -> String {
     if in_code {
         page.push_str(".fi\n.RE\n");
     }
-    page.push_str(".SH \"SEE ALSO\"\n\\fBshakedown\\fR(1), \\fBshakedown\\-steps\\fR(1), \\fBshakedown\\-steps\\fR(7)\n");
+    page.push_str(
+        ".SH \"SEE ALSO\"\n\\fBshakedown\\fR(1), \\fBshakedown\\-steps\\fR(1), \\fBshakedown\\-steps\\fR(7)\n",
+    );
     page
 }

@@ -21,7 +21,11 @@ fn names(dir: &Path) -> BTreeSet<String> {
 
 /// The visible commands of the CLI definition.
 fn commands() -> Vec<clap::Command> {
-    Cli::command().get_subcommands().filter(|s| !s.is_hide_set()).cloned().collect()
+    Cli::command()
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set())
+        .cloned()
+        .collect()
 }
 
 /// Roff writes `-` as `\-`.
@@ -35,11 +39,20 @@ fn one_man_page_per_command_with_every_option() {
     shakedown(&["manual", "--out", out.path().to_str().expect("utf-8")]).assert_exit(0);
     let man = out.path().join("man");
 
-    let mut want: BTreeSet<String> = commands().iter().map(|c| format!("shakedown-{}.1", c.get_name())).collect();
+    let mut want: BTreeSet<String> = commands()
+        .iter()
+        .map(|c| format!("shakedown-{}.1", c.get_name()))
+        .collect();
     want.insert("shakedown.1".into());
     assert_eq!(names(&man.join("man1")), want, "man1 pages against the CLI's commands");
-    assert_eq!(names(&man.join("man5")), BTreeSet::from(["shakedown-packs.5".to_string()]));
-    assert_eq!(names(&man.join("man7")), BTreeSet::from(["shakedown-steps.7".to_string()]));
+    assert_eq!(
+        names(&man.join("man5")),
+        BTreeSet::from(["shakedown-packs.5".to_string()])
+    );
+    assert_eq!(
+        names(&man.join("man7")),
+        BTreeSet::from(["shakedown-steps.7".to_string()])
+    );
 
     for cmd in commands() {
         let page = std::fs::read_to_string(man.join(format!("man1/shakedown-{}.1", cmd.get_name()))).expect("page");
@@ -55,7 +68,11 @@ fn one_man_page_per_command_with_every_option() {
     }
     let top = std::fs::read_to_string(man.join("man1/shakedown.1")).expect("top page");
     assert!(!top.contains("manual"), "the packagers' command is hidden");
-    for page in ["shakedown\\-packs\\fR(5)", "shakedown\\-steps\\fR(7)", "shakedown\\-check\\fR(1)"] {
+    for page in [
+        "shakedown\\-packs\\fR(5)",
+        "shakedown\\-steps\\fR(7)",
+        "shakedown\\-check\\fR(1)",
+    ] {
         assert!(top.contains(page), "shakedown(1) SEE ALSO lacks {page}");
     }
 }
@@ -72,7 +89,10 @@ fn the_steps_and_packs_pages_hold_what_the_steps_command_prints() {
     let mut examples = 0;
     for line in catalogue.stdout.lines() {
         if let Some(file) = line.strip_prefix("## ") {
-            assert!(steps_page.contains(&format!(".SS {}", roff(file))), "no section for {file}");
+            assert!(
+                steps_page.contains(&format!(".SS {}", roff(file))),
+                "no section for {file}"
+            );
         } else if line.starts_with("  ") && !line.starts_with("      ") {
             let example = roff(&line.trim().replace('\\', "\\e"));
             assert!(steps_page.contains(&example), "shakedown-steps.7 lacks {line:?}");
@@ -107,7 +127,11 @@ fn completions_offer_every_command_and_its_options() {
     for file in ["shakedown.bash", "_shakedown", "shakedown.fish"] {
         let text = std::fs::read_to_string(dir.join(file)).expect("completion");
         for cmd in commands() {
-            assert!(text.contains(cmd.get_name()), "{file} lacks the command {}", cmd.get_name());
+            assert!(
+                text.contains(cmd.get_name()),
+                "{file} lacks the command {}",
+                cmd.get_name()
+            );
             for long in cmd.get_arguments().filter_map(|a| a.get_long()) {
                 assert!(text.contains(long), "{file} lacks --{long} of {}", cmd.get_name());
             }
