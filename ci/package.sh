@@ -3,7 +3,8 @@
 # (target/debian/shakedown_VERSION-1_ARCH.deb). Works from a fresh clone, as root on Debian
 # (installs cargo-deb, dpkg-dev and lintian when missing).
 #
-#   1. cargo build --release (the binary is stripped into the package: cargo-deb --strip)
+#   1. cargo build --release (the binary is stripped into the package: cargo-deb --strip),
+#      and `cargo install --locked --path .` (README's other way in) works;
 #   2. stages under target/release/debian-assets/ what is generated, never committed:
 #      - man pages and completions from the binary itself (`shakedown manual`, clap_mangen
 #        and clap_complete over the one CLI definition), man pages gzipped;
@@ -43,6 +44,10 @@ fi
 step "cargo build --release"
 cargo build --locked --release
 BIN=$CARGO_TARGET_DIR/release/shakedown
+
+step "cargo install --locked --path . (the other way in; into target/cargo-install, reusing the build)"
+cargo install --locked --quiet --path . --root "$CARGO_TARGET_DIR/cargo-install"
+"$CARGO_TARGET_DIR/cargo-install/bin/shakedown" --version
 
 step "generated assets: man pages, completions, units and examples with the package's paths"
 ASSETS=$CARGO_TARGET_DIR/release/debian-assets
