@@ -377,7 +377,7 @@ done <"$WORK/files"
 [ "$left" = 0 ] && ok "no file of the package is left ($(wc -l <"$WORK/files") files)" || fail "files of the package left after dpkg -r"
 [ -f "$R/etc/shakedown/inventory.toml" ] && [ -f "$R/etc/shakedown/features/web.feature" ] && [ -f "$R/var/lib/shakedown/last.xml" ] && ok "the admin's /etc/shakedown and the timer's /var/lib/shakedown are kept" || fail "dpkg -r removed /etc/shakedown"
 extra=$(leftovers '^/etc/shakedown(/|$)|^/var/lib/shakedown(/|$)|^/home(/|$)')
-layer | comm -13 "$WORK/before" - | grep -Ev '^/var/lib/dpkg/|^/var/log/|^/var/cache/|^/home/' | sed 's/^/    kept: /'
+{ layer | comm -13 "$WORK/before" - | grep -Ev '^/var/lib/dpkg/|^/var/log/|^/var/cache/|^/home/' || true; } | sed 's/^/    kept: /'
 [ -z "$extra" ] && ok "nothing else changed in the root" || { echo "$extra" | sed 's/^/    left: /'; fail "dpkg -r left more than configuration"; }
 in_root "dpkg-query -W -f '\${db:Status-Status}' shakedown" | grep -qx config-files && ok "dpkg: shakedown is config-files" || fail "dpkg status after -r"
 
@@ -386,7 +386,7 @@ in_root "dpkg --purge shakedown" >"$WORK/dpkg-purge.out" 2>&1 && ok "dpkg --purg
 [ ! -e "$R/etc/shakedown" ] && [ ! -e "$R/var/lib/shakedown" ] && ok "/etc/shakedown and /var/lib/shakedown removed" || fail "purge left /etc/shakedown or /var/lib/shakedown"
 in_root "! dpkg -s shakedown >/dev/null 2>&1" && ok "dpkg no longer knows shakedown" || fail "dpkg still lists shakedown"
 extra=$(leftovers '^/home(/|$)')
-layer | comm -13 "$WORK/before" - | grep -Ev '^/var/lib/dpkg/|^/var/log/|^/var/cache/|^/home/' | sed 's/^/    kept: /'
+{ layer | comm -13 "$WORK/before" - | grep -Ev '^/var/lib/dpkg/|^/var/log/|^/var/cache/|^/home/' || true; } | sed 's/^/    kept: /'
 [ -z "$extra" ] && ok "nothing else is left in the root (dpkg's database and logs, man-db's cache, the system user)" || { echo "$extra" | sed 's/^/    left: /'; fail "purge left files"; }
 if [ -d "$UP/etc/systemd" ]; then
   masks=$(cd "$UP" && find etc/systemd -type l 2>/dev/null | head -5)
