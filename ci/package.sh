@@ -29,7 +29,7 @@ CARGO_DEB_VERSION=3.8.0
 step() { printf '\n--- %s (%ss)\n' "$*" "$SECONDS"; }
 
 step "tools: cargo-deb $CARGO_DEB_VERSION, dpkg-shlibdeps, lintian"
-if [ "$(cargo deb --version 2>/dev/null || true)" != "$CARGO_DEB_VERSION" ]; then
+if [ "$(cargo deb --version 2>/dev/null || true)" != "cargo-deb $CARGO_DEB_VERSION" ]; then
   cargo install --locked --quiet cargo-deb --version "$CARGO_DEB_VERSION"
 fi
 missing=()
