@@ -41,6 +41,16 @@ status=${PIPESTATUS[0]}
 step "report consumers (JUnit schema, junitparser, Cucumber JSON tools, Nagios 4, Icinga 2)"
 ci/consumers.sh || status=1
 
+step "Debian package: built (ci/package.sh), installed in a fresh root, used by a user and Nagios 4 on lab hosts, removed (ci/installed.sh)"
+if ci/package.sh 2>&1 | tee target/package.log; then  # pipefail: package.sh's status
+  ci/installed.sh "$(tail -1 target/package.log)" || status=1
+else
+  status=1
+fi
+
+step "minimum Rust version: rust-version in Cargo.toml, checked with that toolchain (ci/msrv.sh)"
+ci/msrv.sh || status=1
+
 step "faults: fault matrix, deadlines, signals, secrets canary, injection, malformed input, 200 hosts"
 FAULTS_SCALE=1 ci/faults.sh || status=1
 

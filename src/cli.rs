@@ -30,6 +30,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Write a ready suite: features/, steps/, inventory.toml, ci/ examples.
     Init(InitArgs),
+    /// Write the man pages and shell completions into a directory (for packagers).
+    #[command(hide = true)]
+    Manual(crate::commands::manual::ManualArgs),
 }
 
 /// Which features, which inventory, which scenarios.

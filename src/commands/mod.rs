@@ -3,6 +3,7 @@
 pub mod check;
 pub mod init;
 pub mod lint;
+pub mod manual;
 mod pipeline;
 pub mod prepare;
 pub mod run;

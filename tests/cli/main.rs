@@ -7,6 +7,7 @@ mod catalogue;
 mod init;
 mod inventory;
 mod malformed;
+mod manual;
 mod options;
 mod packs;
 mod partition;
