@@ -32,7 +32,7 @@ pub enum Command {
     Init(InitArgs),
     /// Write the man pages and shell completions into a directory (for packagers).
     #[command(hide = true)]
-    Manual(crate::commands::manual::ManualArgs),
+    Manual(ManualArgs),
 }
 
 /// Which features, which inventory, which scenarios.
@@ -276,4 +276,12 @@ fn listen_address(s: &str) -> Result<String, String> {
         Ok(None) => Err(format!("{host} has no address")),
         Err(e) => Err(format!("cannot resolve {host}: {e}")),
     }
+}
+
+/// `manual` options.
+#[derive(Debug, clap::Args, Clone)]
+pub struct ManualArgs {
+    /// Directory to write man/ and completions/ into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }

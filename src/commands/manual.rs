@@ -13,23 +13,15 @@
 //!   `completions/shakedown.fish` (clap_complete).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use clap::CommandFactory;
 
 use crate::error::ExitStatus;
 
-/// `manual` options.
-#[derive(Debug, clap::Args, Clone)]
-pub struct ManualArgs {
-    /// Directory to write man/ and completions/ into (created if missing).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-}
-
 /// Writes every page and completion script; prints each path written.
-pub fn manual(args: &ManualArgs) -> anyhow::Result<ExitStatus> {
+pub fn manual(args: &crate::cli::ManualArgs) -> anyhow::Result<ExitStatus> {
     let man1 = args.out.join("man/man1");
     let man5 = args.out.join("man/man5");
     let man7 = args.out.join("man/man7");
