@@ -214,10 +214,10 @@ fn check_steps(plan: &Plan, library: &StepLibrary, inventory: &Inventory) -> Vec
                             problems.push(format!("{at}: {}{text}: {e}", step.keyword));
                         }
                         // Arguments with placeholders are checked per host, below.
-                        if let (Some(check), Ok(args)) = (def.check, library.substitute_args(def, &args, None)) {
-                            if let Err(e) = check(&args) {
-                                problems.push(format!("{at}: {}{}: {e}", step.keyword, step.text));
-                            }
+                        if let (Some(check), Ok(args)) = (def.check, library.substitute_args(def, &args, None))
+                            && let Err(e) = check(&args)
+                        {
+                            problems.push(format!("{at}: {}{}: {e}", step.keyword, step.text));
                         }
                     }
                     Err(unmatched) => problems.push(format!("{at}: {unmatched}")),

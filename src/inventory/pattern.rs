@@ -78,11 +78,11 @@ impl Inventory {
         if self.hosts.contains_key(part) {
             return vec![part.to_string()];
         }
-        if part.contains(['*', '?', '[']) {
-            if let Ok(glob) = globset::Glob::new(part) {
-                let m = glob.compile_matcher();
-                return self.hosts.keys().filter(|h| m.is_match(h.as_str())).cloned().collect();
-            }
+        if part.contains(['*', '?', '['])
+            && let Ok(glob) = globset::Glob::new(part)
+        {
+            let m = glob.compile_matcher();
+            return self.hosts.keys().filter(|h| m.is_match(h.as_str())).cloned().collect();
         }
         Vec::new()
     }

@@ -98,10 +98,9 @@ impl Notifiers {
         let mut problems = Vec::new();
         if let Some(m) = &self.mail
             && !summary.all_passed()
+            && let Err(e) = m.send(summary).await
         {
-            if let Err(e) = m.send(summary).await {
-                problems.push(e);
-            }
+            problems.push(e);
         }
         if self.nsca.is_some() || self.icinga.is_some() {
             let services = results::service_results(summary, timeout);

@@ -193,11 +193,11 @@ pub fn resolve<'a>(
             "a capture cannot go into a command step's command line (it runs as written by sh -c); use `command =`, where captures are shell-quoted".into(),
         );
     }
-    if let Some(inner) = super::pack_of(library, def) {
-        if let Action::Steps(list) = &inner.action {
-            for s in list {
-                resolve(library, s, &raw, None, depth + 1)?;
-            }
+    if let Some(inner) = super::pack_of(library, def)
+        && let Action::Steps(list) = &inner.action
+    {
+        for s in list {
+            resolve(library, s, &raw, None, depth + 1)?;
         }
     }
     Ok((def, raw))

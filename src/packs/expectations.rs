@@ -21,15 +21,15 @@ pub(super) fn expectations(
 ) -> Vec<Expectation> {
     let fits = Fits(action);
     let mut out = Vec::new();
-    if let Some(x) = &e.exit {
-        if fits.cmd(x.span(), "exit", errors) {
-            out.push(Expectation::Exit(*x.get_ref()));
-        }
+    if let Some(x) = &e.exit
+        && fits.cmd(x.span(), "exit", errors)
+    {
+        out.push(Expectation::Exit(*x.get_ref()));
     }
-    if let Some(x) = &e.status {
-        if fits.http(x.span(), "status", errors) {
-            out.extend(status(x, params, errors).map(Expectation::Status));
-        }
+    if let Some(x) = &e.status
+        && fits.http(x.span(), "status", errors)
+    {
+        out.extend(status(x, params, errors).map(Expectation::Status));
     }
     out.extend(texts(e, &fits, params, errors));
     out.extend(sql_and_json(e, &fits, params, errors));
@@ -130,15 +130,15 @@ fn texts(e: &ExpectSpec, fits: &Fits, params: &[String], errors: &mut Errors) ->
 
 fn sql_and_json(e: &ExpectSpec, fits: &Fits, params: &[String], errors: &mut Errors) -> Vec<Expectation> {
     let mut out = Vec::new();
-    if let Some(v) = &e.value_equals {
-        if fits.sql(v.span(), "value_equals", errors) {
-            out.extend(tpl(v, params, errors).map(Expectation::Value));
-        }
+    if let Some(v) = &e.value_equals
+        && fits.sql(v.span(), "value_equals", errors)
+    {
+        out.extend(tpl(v, params, errors).map(Expectation::Value));
     }
-    if let Some(n) = &e.rows_at_least {
-        if fits.sql(n.span(), "rows_at_least", errors) {
-            out.push(Expectation::Rows(*n.get_ref()));
-        }
+    if let Some(n) = &e.rows_at_least
+        && fits.sql(n.span(), "rows_at_least", errors)
+    {
+        out.push(Expectation::Rows(*n.get_ref()));
     }
     match (&e.json_path, &e.json_equals) {
         (Some(p), Some(v)) if fits.http(p.span(), "json_path", errors) => {

@@ -209,10 +209,10 @@ impl MysqlCache {
     /// Forgets a failed connect so that the next step connects again: a retry's steps do,
     /// since the server may have come up meanwhile. A session in use is left alone.
     pub(crate) async fn forget_failure(&self) {
-        if let Ok(mut state) = self.state.try_lock() {
-            if matches!(*state, State::Failed(_)) {
-                *state = State::Idle;
-            }
+        if let Ok(mut state) = self.state.try_lock()
+            && matches!(*state, State::Failed(_))
+        {
+            *state = State::Idle;
         }
     }
 

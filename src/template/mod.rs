@@ -81,17 +81,18 @@ fn parse_with_offsets(text: &str, params: &[String]) -> Result<(Template, Vec<us
             continue;
         }
         let after_dollar = i > 0 && bytes[i - 1] == b'$';
-        if rest.starts_with('{') && !after_dollar {
-            if let Some(end) = rest.find('}') {
-                let inner = &rest[1..end];
-                if is_identifier(inner) {
-                    let piece = placeholder(inner, params).map_err(|e| (i, e))?;
-                    pieces.push(Piece::Text(std::mem::take(&mut buf)));
-                    pieces.push(piece);
-                    offsets.push(i);
-                    i += end + 1;
-                    continue;
-                }
+        if rest.starts_with('{')
+            && !after_dollar
+            && let Some(end) = rest.find('}')
+        {
+            let inner = &rest[1..end];
+            if is_identifier(inner) {
+                let piece = placeholder(inner, params).map_err(|e| (i, e))?;
+                pieces.push(Piece::Text(std::mem::take(&mut buf)));
+                pieces.push(piece);
+                offsets.push(i);
+                i += end + 1;
+                continue;
             }
         }
         let ch = rest.chars().next().expect("i is inside text");
