@@ -15,6 +15,8 @@
 # lab hosts. Installs what it needs under target/ (venv, npm) and leaves no daemon running.
 # Usage: ci/consumers.sh   (after cargo build; SHAKEDOWN_BIN overrides the binary)
 set -euo pipefail
+# shellcheck source=ci/lab/nagios.sh
+. "$(dirname "$0")/lab/nagios.sh"
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BIN=${SHAKEDOWN_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/shakedown}
@@ -370,39 +372,7 @@ define host {
 EOF
 }
 {
-  cat <<'EOF'
-define timeperiod {
-  timeperiod_name 24x7
-  alias           24x7
-  sunday          00:00-24:00
-  monday          00:00-24:00
-  tuesday         00:00-24:00
-  wednesday       00:00-24:00
-  thursday        00:00-24:00
-  friday          00:00-24:00
-  saturday        00:00-24:00
-}
-define command {
-  command_name always-up
-  command_line /bin/true
-}
-define command {
-  command_name notify-nobody
-  command_line /bin/true
-}
-define contact {
-  contact_name                  nobody
-  alias                         nobody
-  host_notifications_enabled    0
-  service_notifications_enabled 0
-  host_notification_period      24x7
-  service_notification_period   24x7
-  host_notification_options     n
-  service_notification_options  n
-  host_notification_commands    notify-nobody
-  service_notification_commands notify-nobody
-}
-EOF
+  nagios_base_objects
   host localhost 127.0.0.1
   service shakedown-ok localhost "$CHECK pass.feature"
   service shakedown-warning localhost "$CHECK warning.feature"
@@ -418,35 +388,10 @@ EOF
     service lab-web2 web2 "$CHECK -i $LAB/inventory.toml --hosts web2 lab-fail.feature"
   fi
 } >"$N/objects.cfg"
-cat >"$N/nagios.cfg" <<EOF
-log_file=$N/nagios.log
-cfg_file=$N/objects.cfg
-object_cache_file=$N/objects.cache
-precached_object_file=$N/objects.precache
-status_file=$N/status.dat
-status_update_interval=1
-nagios_user=root
-nagios_group=root
-check_external_commands=0
-command_file=$N/nagios.cmd
-query_socket=$N/nagios.qh
-lock_file=$N/nagios.lock
-temp_file=$N/nagios.tmp
-temp_path=$N/tmp
-check_result_path=$N/spool
-retain_state_information=0
-use_syslog=0
-enable_notifications=0
-enable_event_handlers=0
-execute_service_checks=1
-execute_host_checks=1
-service_inter_check_delay_method=n
-host_inter_check_delay_method=n
-max_service_check_spread=1
-check_result_reaper_frequency=1
-service_check_timeout=60
-illegal_macro_output_chars=\`~\$&|'"<>
-EOF
+{
+  nagios_main_cfg "$N" root
+  echo "illegal_macro_output_chars=\`~\$&|'\"<>"
+} >"$N/nagios.cfg"
 if ! nagios4 -v "$N/nagios.cfg" >"$N/verify.out" 2>&1; then
   cat "$N/verify.out"
   fail "nagios4 -v: the configuration does not verify"

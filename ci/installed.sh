@@ -30,6 +30,8 @@
 #        ci/package.sh; needs root, a lab up (ci/lab.sh up, LAB_DIR or .lab) and nagios4-core,
 #        installed here when missing)
 set -euo pipefail
+# shellcheck source=ci/lab/nagios.sh
+. "$(dirname "$0")/lab/nagios.sh"
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
@@ -197,38 +199,9 @@ in_root "install -d -o shakedown -m 750 /var/lib/shakedown && install -o shakedo
 in_root "chown nagios /etc/shakedown/id_ed25519 && chgrp nagios /etc/shakedown/inventory.toml /etc/shakedown/features/web.feature"
 N=/tmp/nagios   # in the root's own /tmp (tmpfs)
 mkdir -p "$R$N/spool" "$R$N/tmp"
-cat >"$R$N/objects.cfg" <<'EOF'
-define timeperiod {
-  timeperiod_name 24x7
-  alias           24x7
-  sunday          00:00-24:00
-  monday          00:00-24:00
-  tuesday         00:00-24:00
-  wednesday       00:00-24:00
-  thursday        00:00-24:00
-  friday          00:00-24:00
-  saturday        00:00-24:00
-}
-define command {
-  command_name always-up
-  command_line /bin/true
-}
-define command {
-  command_name notify-nobody
-  command_line /bin/true
-}
-define contact {
-  contact_name                  nobody
-  alias                         nobody
-  host_notifications_enabled    0
-  service_notifications_enabled 0
-  host_notification_period      24x7
-  service_notification_period   24x7
-  host_notification_options     n
-  service_notification_options  n
-  host_notification_commands    notify-nobody
-  service_notification_commands notify-nobody
-}
+{
+  nagios_base_objects
+  cat <<'EOF'
 define service {
   name                  generic-service
   check_period          24x7
@@ -265,35 +238,8 @@ define host {
   address   10.77.0.12
 }
 EOF
-cat >"$R$N/nagios.cfg" <<EOF
-log_file=$N/nagios.log
-cfg_file=$N/objects.cfg
-cfg_file=/usr/share/doc/shakedown/examples/nagios/shakedown.cfg
-object_cache_file=$N/objects.cache
-precached_object_file=$N/objects.precache
-status_file=$N/status.dat
-status_update_interval=1
-nagios_user=nagios
-nagios_group=nagios
-check_external_commands=0
-command_file=$N/nagios.cmd
-query_socket=$N/nagios.qh
-lock_file=$N/nagios.lock
-temp_file=$N/nagios.tmp
-temp_path=$N/tmp
-check_result_path=$N/spool
-retain_state_information=0
-use_syslog=0
-enable_notifications=0
-enable_event_handlers=0
-execute_service_checks=1
-execute_host_checks=1
-service_inter_check_delay_method=n
-host_inter_check_delay_method=n
-max_service_check_spread=1
-check_result_reaper_frequency=1
-service_check_timeout=60
-EOF
+} >"$R$N/objects.cfg"
+nagios_main_cfg "$N" nagios /usr/share/doc/shakedown/examples/nagios/shakedown.cfg >"$R$N/nagios.cfg"
 in_root "chown -R nagios:nagios $N"
 grep -q "command_line  /usr/lib/nagios/plugins/check_shakedown " "$R/usr/share/doc/shakedown/examples/nagios/shakedown.cfg" \
   && ok "the shipped command definition runs /usr/lib/nagios/plugins/check_shakedown" || fail "the shipped command definition"
