@@ -103,21 +103,7 @@ mod tests {
     use super::super::{PackageManager, file, platform, ports, process};
     use super::*;
     use crate::inventory::Host;
-    use crate::transport::{Cmd, Fake, Test};
-
-    /// Runs `script` with the local shell, as a host's shell would.
-    fn sh(script: &str) -> Output {
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .output()
-            .expect("sh");
-        Output {
-            status: out.status.code(),
-            stdout: out.stdout,
-            stderr: out.stderr,
-        }
-    }
+    use crate::transport::{Cmd, Fake, Test, sh};
 
     #[test]
     fn the_package_part_picks_the_manager_the_platform_would() {

@@ -152,7 +152,7 @@ pub(crate) fn first_available(choices: impl IntoIterator<Item = (&'static str, C
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Runs `script` with the local shell, as a host's shell would.

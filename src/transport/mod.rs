@@ -18,6 +18,8 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 
 pub(crate) use crate::quote::quote;
+#[cfg(test)]
+pub(crate) use batch::tests::sh;
 pub(crate) use batch::{Batch, chosen, first_available, first_of};
 #[cfg(test)]
 pub(crate) use fake::Fake;
