@@ -124,7 +124,7 @@ fn placeholder(inner: &str, params: &[String]) -> Result<Piece, String> {
         .map(|n| format!(" (did you mean {{{n}}}?)"))
         .unwrap_or_default();
     if params.is_empty() {
-        // A feature's command line (`crate::steps::vars::substitute_command`): no captures.
+        // A feature's command line (`vars::substitute_command`): no captures.
         return Err(format!(
             "unknown placeholder {{{inner}}}{hint}: use {{name}}, {{address}} or {{vars.KEY}}; write {{{{ and }}}} for literal braces"
         ));
