@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     static LIBRARY: OnceLock<StepLibrary> = OnceLock::new();
-    let library = LIBRARY.get_or_init(StepLibrary::builtin);
+    let library = LIBRARY.get_or_init(shakedown::packs::builtin_library);
     for scenario in &feature.scenarios {
         for step in &scenario.steps {
             if let Match::One(def, args) = library.find(&step.text) {

@@ -10,7 +10,7 @@ use shakedown::steps::{Match, StepLibrary};
 
 fuzz_target!(|data: &[u8]| {
     static LIBRARY: OnceLock<StepLibrary> = OnceLock::new();
-    let library = LIBRARY.get_or_init(StepLibrary::builtin);
+    let library = LIBRARY.get_or_init(shakedown::packs::builtin_library);
     let Ok(text) = std::str::from_utf8(data) else { return };
     match library.find(text) {
         Match::One(def, args) => {
