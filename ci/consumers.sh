@@ -515,33 +515,10 @@ mkdir -p "$E"
   echo "cfg_file=$E/objects.cfg"
   echo "cfg_file=$ROOT/ci/examples/nagios/shakedown.cfg"
 } >"$E/nagios.cfg"
-cat >"$E/objects.cfg" <<'EOF'
-define timeperiod {
-  timeperiod_name 24x7
-  alias           24x7
-  monday          00:00-24:00
-}
-define command {
-  command_name notify-nobody
-  command_line /bin/true
-}
-define contact {
-  contact_name                  nobody
-  host_notification_period      24x7
-  service_notification_period   24x7
-  host_notification_options     n
-  service_notification_options  n
-  host_notification_commands    notify-nobody
-  service_notification_commands notify-nobody
-}
-define service {
-  name                  generic-service
-  check_period          24x7
-  contacts              nobody
-  notification_interval 0
-  notification_period   24x7
-  register              0
-}
+{
+  nagios_base_objects
+  nagios_example_objects
+  cat <<'EOF'
 define host {
   host_name             web1
   address               10.77.0.11
@@ -552,11 +529,8 @@ define host {
   notification_interval 0
   notification_period   24x7
 }
-define hostgroup {
-  hostgroup_name web-servers
-  alias          web servers
-}
 EOF
+} >"$E/objects.cfg"
 if nagios4 -v "$E/nagios.cfg" >"$E/verify.out" 2>&1; then
   ok "nagios4 -v: ci/examples/nagios/shakedown.cfg"
 else

@@ -201,19 +201,8 @@ N=/tmp/nagios   # in the root's own /tmp (tmpfs)
 mkdir -p "$R$N/spool" "$R$N/tmp"
 {
   nagios_base_objects
+  nagios_example_objects
   cat <<'EOF'
-define service {
-  name                  generic-service
-  check_period          24x7
-  contacts              nobody
-  notification_interval 0
-  notification_period   24x7
-  register              0
-}
-define hostgroup {
-  hostgroup_name web-servers
-  alias          web servers
-}
 define host {
   name                  lab-host
   hostgroups            web-servers

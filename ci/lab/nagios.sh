@@ -5,6 +5,8 @@
 #   nagios_base_objects         prints the objects every instance needs: a 24x7 timeperiod,
 #                               the always-up host check, a contact `nobody` that is never
 #                               notified
+#   nagios_example_objects      prints what the shipped example configurations expect: the
+#                               service template generic-service, the hostgroup web-servers
 #   nagios_main_cfg DIR USER [CFG...]
 #                               prints nagios.cfg for an instance whose files are all in DIR
 #                               (objects in DIR/objects.cfg, plus each CFG), run as USER
@@ -42,6 +44,23 @@ define contact {
   service_notification_options  n
   host_notification_commands    notify-nobody
   service_notification_commands notify-nobody
+}
+EOF
+}
+
+nagios_example_objects() {
+  cat <<'EOF'
+define service {
+  name                  generic-service
+  check_period          24x7
+  contacts              nobody
+  notification_interval 0
+  notification_period   24x7
+  register              0
+}
+define hostgroup {
+  hostgroup_name web-servers
+  alias          web servers
 }
 EOF
 }
