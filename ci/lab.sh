@@ -18,7 +18,7 @@
 #                                 `ci/lab.sh exec HOST -- sh -c 'SCRIPT'` (LAB_DIR passed on)
 #   ci/lab.sh addr HOST           print HOST's address
 #
-# Needs root and the packages of ci/install-deps.sh. No Docker, no systemd: each host is a
+# Needs root and the packages of ci/install-deps.sh. No Docker; without systemd: each host is a
 # set of Linux namespaces (network, PID, UTS, IPC, mount) whose PID 1 is ci/lab/host-init.sh,
 # which becomes tini (reaps orphans; killing it ends the host). Per host: overlayfs on /etc
 # and /var (lower = this machine's dirs, upper = $HOSTS_DIR/HOST/{etc,var}/upper), private
@@ -43,6 +43,16 @@
 #   app1  10.77.0.41  app           sshd, Apache :80 with mod_status, cron
 #   hNNN  10.77.(1+(N-1)/200).((N-1)%200+10)  bench  sshd, nginx :80 (1 worker), cron
 #         (h001 = 10.77.1.10 ... h200 = 10.77.1.209, h201 = 10.77.2.10 ...; at most h999)
+#
+# Host kinds: the hosts above are namespace hosts (no init system: PID 1 is tini, daemons
+# started directly). sd1 and sd2 are systemd hosts: systemd 252 is PID 1 (systemd-nspawn,
+# ci/lab/systemd-host.sh), sshd is the unit ssh.service, and ci/lab/systemd.sh (its header
+# lists their units) sets them up, writes $LAB_DIR/systemd.toml and systemd_known_hosts:
+#   sd1   10.77.0.51  systemd, web  nginx.service :80 (access log in the journal too), sshd;
+#                                   lab-broken.service failed (the host is `degraded`)
+#   sd2   10.77.0.52  systemd       sshd only; PermitRootLogin no: reached as deploy only
+#   Both: user deploy (uid 2000, the lab key, passwordless sudo). `up` boots them in parallel
+#   with the other hosts (~5 s), `exec sd1 -- CMD` enters sd1's systemd's namespaces.
 #
 # Every host: sshd on ADDR:22 only (/etc/ssh/sshd_config_lab: own ed25519 host key made once
 #   per lab, PidFile /run/sshd.pid, UsePAM no, PermitRootLogin prohibit-password, MaxStartups
@@ -107,7 +117,8 @@
 #   passphrase), known_hosts (`ADDR ssh-ed25519 KEY`, one line per host), inventory.toml
 #   (shakedown's format, strict host key checking against that known_hosts), inventory.ini
 #   (Ansible; extra hosts in group bench), mysql_password, tls/, hosts/ (a tmpfs that up
-#   mounts and down unmounts: every host's layers, keys, datadir, init.pid and logs).
+#   mounts and down unmounts: every host's layers, keys, datadir, init.pid and logs),
+#   systemd.toml and systemd_known_hosts (sd1 as root, sd2 as deploy; ci/lab/systemd.sh).
 #   export SHAKEDOWN_MYSQL_PASSWORD=$(cat .lab/mysql_password)
 #   ssh -i .lab/id_ed25519 -o UserKnownHostsFile=.lab/known_hosts -o StrictHostKeyChecking=yes root@10.77.0.11
 # State made by up and removed by down: namespaces sdlab-*, veths sdl-*, bridge sdlab0, the
@@ -776,7 +787,10 @@ cmd_up() {
 
   if [ "$extra" -gt 0 ]; then make_bench_template; fi
   echo "lab: bringing up ${#hosts[@]} hosts in $LAB_DIR"
-  local jobs=$JOBS
+  local jobs=$JOBS sdpid
+  # the systemd hosts boot meanwhile (they need only the bridge and the lab key)
+  "$LABSRC/systemd.sh" up 9>&- &
+  sdpid=$!
   if ! printf '%s\n' "${hosts[@]}" | xargs -P "$jobs" -I{} "$SELF" _host {} 9>&-; then
     die "some hosts failed to come up (see above; ci/lab.sh down to clean up)"
   fi
@@ -802,6 +816,7 @@ cmd_up() {
     [[ " ${BASE_HOSTS[*]} " == *" $h "* ]] || wait "${sshpid[$h]}" || die "$h ($(host_addr "$h")) does not answer on port 22"
   done
   write_inventories
+  wait "$sdpid" || die "the systemd hosts sd1, sd2 failed to come up (ci/lab/systemd.sh)"
 
   echo "lab: up in $(elapsed "$t0")s: ${#hosts[@]} hosts on $BRIDGE (controller 10.77.0.1)"
   echo "  inventory  $LAB_DIR/inventory.toml  (Ansible: inventory.ini)"
@@ -815,6 +830,8 @@ cmd_down() {
   lock
   local h pid ns
   local -a hosts pids=()
+  # the systemd hosts first: their roots live in $HOSTS_DIR, unmounted below
+  "$LABSRC/systemd.sh" down 9>&- || true
   mapfile -t hosts < <(recorded_hosts)
   if [ "${#hosts[@]}" -gt 0 ]; then
     # killing a host's init (PID 1 of its PID namespace) ends every process of the host
@@ -918,12 +935,14 @@ cmd_status() {
       all=1
     fi
   fi
+  "$LABSRC/systemd.sh" status || all=1
   return $all
 }
 
 cmd_exec() {
   [ $# -ge 1 ] || die "usage: ci/lab.sh exec HOST -- CMD..."
   local h=$1
+  if "$LABSRC/systemd.sh" is-host "$h"; then exec "$LABSRC/systemd.sh" exec "$@" 9>&-; fi
   shift
   [ "${1:-}" = -- ] && shift
   [ $# -ge 1 ] || die "usage: ci/lab.sh exec HOST -- CMD..."
@@ -936,6 +955,7 @@ cmd_exec() {
 
 cmd_addr() {
   [ $# -eq 1 ] || die "usage: ci/lab.sh addr HOST"
+  case $1 in sd1) echo 10.77.0.51; return ;; sd2) echo 10.77.0.52; return ;; esac
   host_info "$1"
   echo "$H_ADDR"
 }
