@@ -137,7 +137,7 @@ mod tests {
         let kept = run_reads_local(&step_reads(&services), 5);
         // read_running's first choice, and read_enablement's (or the boot table's).
         let running = if p.systemd_booted && p.has("systemctl") {
-            "systemctl is-active -- cron"
+            "systemctl show --property=Id,LoadState,ActiveState,SubState,UnitFileState,TriggeredBy -- cron"
         } else if p.has("rc-service") {
             "rc-service cron status"
         } else {

@@ -1,6 +1,7 @@
 //! Services: whether one starts at boot (systemd `systemctl is-enabled`, OpenRC
 //! `rc-update show`, SysV `chkconfig --list` or the `/etc/rcN.d/S??name` links of the
-//! default runlevel) and whether it runs now (`systemctl is-active` when systemd is PID 1,
+//! default runlevel) and whether it runs now (`systemctl show` of the unit's load, active
+//! and unit file states when systemd is PID 1,
 //! `rc-service NAME status` on OpenRC, otherwise the init script's `status`, then the pid
 //! file, then the process table), each answer saying which init system or method gave it.
 
@@ -32,6 +33,74 @@ pub(crate) struct Running {
     pub running: bool,
     /// How that was found out, with what the method said.
     pub method: String,
+    /// The init system knows no such unit (systemd's `LoadState=not-found`): a step says
+    /// "no such unit" rather than "not running", since a typo is not a stopped service.
+    pub missing: bool,
+}
+
+/// A systemd unit as `systemctl show` describes it (the properties of [`SHOW_PROPERTIES`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct UnitState {
+    /// The unit's own name (an alias resolves to it: `sshd` is `ssh.service`).
+    pub id: String,
+    /// `loaded`, `not-found`, `masked`, `bad-setting`, `error`.
+    pub load: String,
+    /// `active`, `reloading`, `inactive`, `failed`, `activating`, `deactivating`.
+    pub active: String,
+    /// The unit type's own state (`running`, `dead`, `failed`, `listening`, `waiting`).
+    pub sub: String,
+    /// `enabled`, `disabled`, `static`, `indirect`, `masked`... (empty when it has no file).
+    pub file: String,
+    /// The units that start it (a socket, a timer, a path unit).
+    pub triggered_by: String,
+}
+
+/// What [`show_cmd`] asks systemd about a unit.
+const SHOW_PROPERTIES: &str = "Id,LoadState,ActiveState,SubState,UnitFileState,TriggeredBy";
+
+/// Parses `systemctl show --property=...` (`Key=value` lines); `None` without the load and
+/// active states (not systemd's answer).
+pub(crate) fn parse_show(text: &str) -> Option<UnitState> {
+    let mut u = UnitState::default();
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once('=') else { continue };
+        let value = value.trim().to_string();
+        match key {
+            "Id" => u.id = value,
+            "LoadState" => u.load = value,
+            "ActiveState" => u.active = value,
+            "SubState" => u.sub = value,
+            "UnitFileState" => u.file = value,
+            "TriggeredBy" => u.triggered_by = value,
+            _ => {}
+        }
+    }
+    (!u.load.is_empty() && !u.active.is_empty()).then_some(u)
+}
+
+impl UnitState {
+    /// Running as `systemctl is-active` defines it (exit 0: active or reloading).
+    pub(crate) fn running(&self) -> bool {
+        matches!(self.active.as_str(), "active" | "reloading")
+    }
+
+    /// What systemd said, in its words: `lab-echo.service inactive (dead), indirect;
+    /// started by lab-echo.socket`, or `no unit nosuch.service`.
+    pub(crate) fn describe(&self) -> String {
+        if self.load == "not-found" {
+            return format!("no unit {}", self.id);
+        }
+        let mut text = format!("{} {} ({})", self.id, self.active, self.sub);
+        if !self.file.is_empty() {
+            text.push_str(", ");
+            text.push_str(&self.file);
+        }
+        if !self.triggered_by.is_empty() {
+            text.push_str("; started by ");
+            text.push_str(&self.triggered_by);
+        }
+        text
+    }
 }
 
 /// Per-service runlevel switches, from `chkconfig --list`, the rc links or `rc-update show`.
@@ -186,8 +255,14 @@ fn is_enabled_cmd(name: &str) -> Cmd {
     Cmd::new("systemctl").arg("is-enabled").arg("--").arg(name)
 }
 
-fn is_active_cmd(name: &str) -> Cmd {
-    Cmd::new("systemctl").arg("is-active").arg("--").arg(name)
+/// One command for everything a step says about a unit's state: `is-active` alone cannot
+/// tell a missing unit from a stopped one, nor name the socket that starts it.
+fn show_cmd(name: &str) -> Cmd {
+    Cmd::new("systemctl")
+        .arg("show")
+        .arg(format!("--property={SHOW_PROPERTIES}"))
+        .arg("--")
+        .arg(name)
 }
 
 fn rc_service_cmd(name: &str) -> Cmd {
@@ -221,7 +296,7 @@ pub(crate) fn running_reads(name: &str) -> Alternatives {
     vec![
         (
             Test::All(&[Test::Dir("/run/systemd/system"), HAS_SYSTEMCTL]),
-            Some(is_active_cmd(name)),
+            Some(show_cmd(name)),
         ),
         (Test::Has("rc-service"), Some(rc_service_cmd(name))),
         (Test::Dir("/etc/init.d"), Some(init_script_cmd(name))),
@@ -289,11 +364,15 @@ pub(crate) async fn read_running(
 ) -> Result<Running, FactError> {
     check_service_name(name).map_err(FactError::Unsupported)?;
     if p.systemd_booted && p.has("systemctl") {
-        let out = run(host, &is_active_cmd(name), timeout).await?;
-        let state = parse_systemctl_state(&out);
+        let cmd = show_cmd(name);
+        let out = run(host, &cmd, timeout).await?;
+        let Some(unit) = parse_show(&out.stdout_text()) else {
+            return Err(super::failed(&cmd, &out));
+        };
         return Ok(Running {
-            running: out.success(),
-            method: format!("systemd: {state}"),
+            running: unit.running(),
+            method: format!("systemd: {}", unit.describe()),
+            missing: unit.load == "not-found",
         });
     }
     let why_not_systemd = if p.has("systemctl") {
@@ -310,6 +389,7 @@ pub(crate) async fn read_running(
             return Ok(Running {
                 running: out.success(),
                 method: format!("OpenRC: rc-service {name} status: {}", said(&out)),
+                missing: false,
             });
         }
     }
@@ -321,6 +401,7 @@ pub(crate) async fn read_running(
             return Ok(Running {
                 running: code == 0,
                 method: format!("init script: {script} status: {}{why_not_systemd}", said(&out)),
+                missing: false,
             });
         }
     }
@@ -353,12 +434,14 @@ async fn by_pid_file(host: &HostHandle, name: &str, timeout: Duration) -> Result
                 Some(p) => format!("pid file {file}: pid {pid} is alive ({})", p.comm),
                 None => format!("pid file {file}: pid {pid} is not running"),
             },
+            missing: false,
         });
     }
     let n = super::process::named(&procs, name).count();
     Ok(Running {
         running: n > 0,
         method: format!("no init script or pid file; process table: {n} processes named {name}"),
+        missing: false,
     })
 }
 
@@ -456,6 +539,27 @@ mod tests {
         }
         let not_booted = fixture("debian12/systemctl-is-active-not-booted.txt");
         assert!(parse_systemctl_state(&out("", &not_booted, 1)).starts_with("no answer"));
+    }
+
+    #[test]
+    fn systemctl_show_of_each_state() {
+        // captured on the lab's sd1 (systemd 252)
+        let u = parse_show(
+            "Id=lab-echo.service\nTriggeredBy=lab-echo.socket\nLoadState=loaded\nActiveState=inactive\nSubState=dead\nUnitFileState=indirect\n",
+        )
+        .expect("parsed");
+        assert!(!u.running());
+        assert_eq!(
+            u.describe(),
+            "lab-echo.service inactive (dead), indirect; started by lab-echo.socket"
+        );
+        let u = parse_show("Id=ssh.service\nLoadState=loaded\nActiveState=reloading\nSubState=reload\n")
+            .expect("parsed");
+        assert!(u.running());
+        let u = parse_show("Id=nosuch.service\nLoadState=not-found\nActiveState=inactive\nSubState=dead\nUnitFileState=\n")
+            .expect("parsed");
+        assert_eq!(u.describe(), "no unit nosuch.service");
+        assert_eq!(parse_show("System has not been booted with systemd as init system (PID 1).\n"), None);
     }
 
     #[test]

@@ -25,4 +25,5 @@ mod runner;
 mod scale;
 mod serve;
 mod system;
+mod systemd;
 mod web;

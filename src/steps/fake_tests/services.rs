@@ -5,8 +5,21 @@ use super::*;
 fn rhel9() -> Fake {
     Fake::new()
         .on(platform_cmd(), ok(fixture("rhel9/platform.txt")))
-        .reply("systemctl is-active -- nginx", 0, "active\n")
-        .on("systemctl is-active -- php-fpm", Fake::output(3, "failed\n", ""))
+        .reply(
+            "systemctl show --property=Id,LoadState,ActiveState,SubState,UnitFileState,TriggeredBy -- nginx",
+            0,
+            "Id=nginx.service\nTriggeredBy=\nLoadState=loaded\nActiveState=active\nSubState=running\nUnitFileState=enabled\n",
+        )
+        .reply(
+            "systemctl show --property=Id,LoadState,ActiveState,SubState,UnitFileState,TriggeredBy -- php-fpm",
+            0,
+            "Id=php-fpm.service\nTriggeredBy=\nLoadState=loaded\nActiveState=failed\nSubState=failed\nUnitFileState=enabled\n",
+        )
+        .reply(
+            "systemctl show --property=Id,LoadState,ActiveState,SubState,UnitFileState,TriggeredBy -- php-fmp",
+            0,
+            "Id=php-fmp.service\nTriggeredBy=\nLoadState=not-found\nActiveState=inactive\nSubState=dead\nUnitFileState=\n",
+        )
         .reply("systemctl is-enabled -- nginx", 0, "enabled\n")
         .on("systemctl is-enabled -- httpd", Fake::output(1, "disabled\n", ""))
 }
@@ -21,7 +34,13 @@ async fn a_service_running_passes_and_a_failed_one_fails_with_its_state() {
             .passed
     );
     let o = fleet.check(r#"Then the service "php-fpm" should be running"#).await;
-    failed(&o, "service php-fpm running", "not running (systemd: failed)");
+    failed(
+        &o,
+        "service php-fpm running",
+        "not running (systemd: php-fpm.service failed (failed), enabled)",
+    );
+    let o = fleet.check(r#"Then the service "php-fmp" should be running"#).await;
+    failed(&o, "service php-fmp running", "no such unit (systemd: no unit php-fmp.service)");
     assert!(fleet.fake("web1").unexpected().is_empty());
 }
 

@@ -4,6 +4,7 @@
 use futures::future::BoxFuture;
 
 use super::host;
+use crate::facts::platform::InitSystem;
 use crate::facts::{self, service::check_service_name};
 use crate::steps::{Args, Outcome, StepCtx, StepOutput};
 
@@ -23,7 +24,12 @@ async fn is_running(ctx: &StepCtx, name: &str, want: bool) -> StepOutput {
     }
     let (host, t) = host(ctx)?;
     let r = facts::running(&host, name, t).await?;
-    let found = format!("{} ({})", if r.running { "running" } else { "not running" }, r.method);
+    let state = match (r.running, r.missing) {
+        (true, _) => "running",
+        (false, true) => "no such unit",
+        (false, false) => "not running",
+    };
+    let found = format!("{state} ({})", r.method);
     Ok(Outcome::check(r.running == want, expected, found))
 }
 
@@ -37,12 +43,16 @@ async fn is_enabled(ctx: &StepCtx, name: &str, want: bool) -> StepOutput {
     }
     let (host, t) = host(ctx)?;
     let e = facts::enablement(&host, name, t).await?;
-    let found = format!(
-        "{} at boot ({}: {})",
-        if e.enabled { "enabled" } else { "disabled" },
-        e.init,
-        e.state
-    );
+    let found = if e.init == InitSystem::Systemd && e.state == "not-found" {
+        format!("no such unit ({}: no unit file {name})", e.init)
+    } else {
+        format!(
+            "{} at boot ({}: {})",
+            if e.enabled { "enabled" } else { "disabled" },
+            e.init,
+            e.state
+        )
+    };
     Ok(Outcome::check(e.enabled == want, expected, found))
 }
 
