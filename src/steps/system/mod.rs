@@ -7,6 +7,7 @@
 
 mod accounts;
 mod files;
+mod journal;
 mod mounts;
 mod packages;
 mod services;
@@ -25,6 +26,7 @@ const PACKAGES: &str = "src/steps/system/packages.rs";
 const MOUNTS: &str = "src/steps/system/mounts.rs";
 const FILES: &str = "src/steps/system/files.rs";
 const ACCOUNTS: &str = "src/steps/system/accounts.rs";
+const JOURNAL: &str = "src/steps/system/journal.rs";
 
 /// The current host and the step timeout, which every fact read is bounded by.
 fn host(ctx: &StepCtx) -> Result<(Arc<HostHandle>, Duration), StepError> {
@@ -119,6 +121,45 @@ pub const STEPS: &[StepDef] = &[
         needs_host: true,
         check: Some(services::check),
         run: services::not_enabled,
+    },
+    StepDef {
+        line: line!(),
+        sentence: "no systemd unit should be failed",
+        example: "Then no systemd unit should be failed",
+        doc: "`systemctl list-units --state=failed` (every unit type, read as any user) lists nothing: what `systemctl is-system-running` calls `degraded` otherwise. The failure lists the failed units: `2 failed: lab-broken.service, backup.timer`. A host where systemd is not PID 1 fails with `no systemd units: systemd is not PID 1 on web1 (PID 1 is tini)`, nothing sent.",
+        module: JOURNAL,
+        file: TABLE,
+        lane: Lane::Ahead,
+        facts: &[Fact::Platform],
+        needs_host: true,
+        check: None,
+        run: journal::no_failed_units,
+    },
+    StepDef {
+        line: line!(),
+        sentence: "the journal of {string} should contain {regex} within the last {int} minute(s)",
+        example: r#"Then the journal of "nginx" should contain /GET \/health/ within the last 10 minutes"#,
+        doc: "`journalctl --unit=UNIT --since=-Nmin --output=cat` on the host (the messages only, newest 10000 and at most 1 MiB of them, within the step timeout) matches the regular expression (multi-line). The found text quotes the matching message, or says how many messages there were and the last one. Needs systemd as PID 1 (`no journal: systemd is not PID 1 on web1 (PID 1 is tini)` otherwise). A user who may read only their own journal (not root, not in group systemd-journal or adm) gets `permission denied reading the journal of nginx as deploy ... (set become = true, ...)` rather than an empty journal.",
+        module: JOURNAL,
+        file: TABLE,
+        lane: Lane::Ahead,
+        facts: &[Fact::Platform],
+        needs_host: true,
+        check: Some(journal::check_journal),
+        run: journal::journal_contains,
+    },
+    StepDef {
+        line: line!(),
+        sentence: "the journal of {string} should not contain {regex} within the last {int} minute(s)",
+        example: r#"Then the journal of "nginx" should not contain /emerg|crit/ within the last 60 minutes"#,
+        doc: "The opposite of `should contain`, read the same way (an unreadable journal or a host without one fails: no news is not good news). The failure quotes the first matching message.",
+        module: JOURNAL,
+        file: TABLE,
+        lane: Lane::Ahead,
+        facts: &[Fact::Platform],
+        needs_host: true,
+        check: Some(journal::check_journal),
+        run: journal::journal_not_contains,
     },
     StepDef {
         line: line!(),
