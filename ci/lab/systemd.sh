@@ -28,6 +28,8 @@
 #             until a connection comes)
 #   timer     lab-tick.timer (enabled, active, every hour; runs lab-tick.service)
 #   missing   no unit named nosuch-unit
+# Logins open no systemd user manager (pam_systemd is left out of /etc/pam.d/common-session:
+# under this machine's cgroup v1, user@UID.service fails at logout and the host degrades).
 # The journal: in the host's own /var/log/journal (its dir), gone with the host. deploy is in
 # neither adm nor systemd-journal: it sees only its own messages (journalctl's "Hint").
 # Host dirs: $HOSTS_DIR/sd1, $HOSTS_DIR/sd2 (HOSTS_DIR as in ci/lab.sh).
@@ -115,6 +117,9 @@ ExecStart=/bin/sleep infinity
 [Install]
 WantedBy=multi-user.target
 U
+# no user manager per login (user@UID.service): under this machine's cgroup v1 it cannot
+# kill its processes on logout and ends `failed`, which would make every host degraded
+sed -i '/pam_systemd\.so/d' /etc/pam.d/common-session
 systemctl daemon-reload
 systemctl mask -q apache2.service
 systemctl enable -q --now lab-tick.timer lab-echo.socket lab-worker@one.service

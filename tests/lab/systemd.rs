@@ -146,3 +146,177 @@ Feature: the state matrix, the other way
         &[],
     );
 }
+
+/// An inventory of web1 (a namespace host, no systemd) with sd1 and sd2, in `dir`: the lab's
+/// two known_hosts files joined.
+fn mixed_inventory(lab: &Lab, dir: &Path) -> PathBuf {
+    let sd = std::fs::read_to_string(inventory(lab)).expect("systemd.toml");
+    let mut kh = std::fs::read_to_string(lab.dir.join("known_hosts")).expect("known_hosts");
+    kh.push_str(&std::fs::read_to_string(lab.dir.join("systemd_known_hosts")).expect("systemd_known_hosts"));
+    let kh_path = dir.join("known_hosts");
+    std::fs::write(&kh_path, kh).expect("write known_hosts");
+    let sd_kh = lab.dir.join("systemd_known_hosts");
+    let inv = sd.replace(
+        &format!("known_hosts_file = \"{}\"", sd_kh.display()),
+        &format!("known_hosts_file = \"{}\"", kh_path.display()),
+    ) + "\n[hosts.web1]\naddress = \"10.77.0.11\"\ngroups = [\"web\"]\n";
+    assert!(inv.contains(&*kh_path.to_string_lossy()), "{inv}");
+    let path = dir.join("mixed.toml");
+    std::fs::write(&path, inv).expect("write inventory");
+    path
+}
+
+/// `no systemd unit should be failed`: passes on sd2, fails on sd1 listing lab-broken.service
+/// (and on sd2 once a unit fails there), and fails on web1 saying systemd is not PID 1.
+#[test]
+fn no_failed_unit_lists_the_failed_ones_and_needs_systemd() {
+    let Some(lab) = lab() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let inv = mixed_inventory(&lab, tmp.path());
+    let feature = "@hosts:web1,systemd\nFeature: degraded\n  Scenario: no failed unit\n    Then no systemd unit should be failed\n";
+    let (run, _dir) = run_with(&inv, feature, &[]);
+    run.assert_exit(1);
+    assert_failures(
+        &run,
+        &[
+            ("sd1", &["expected no failed systemd units, found 1 failed: lab-broken.service"][..]),
+            (
+                "web1",
+                &["expected no failed systemd units, found no systemd units: systemd is not PID 1 on web1 (PID 1 is tini)"][..],
+            ),
+        ],
+        &["sd2"],
+    );
+    // a unit that fails on sd2 shows there too
+    let _fault = Repair::inject(
+        &lab,
+        "sd2",
+        "systemctl start lab-broken.service || true",
+        "systemctl reset-failed lab-broken.service",
+    );
+    crate::util::wait_until("lab-broken failed on sd2", std::time::Duration::from_secs(10), || {
+        lab.exec("sd2", "systemctl is-failed lab-broken.service || true").trim() == "failed"
+    });
+    let (run, _dir) = run_with(&inv, feature, &[]);
+    run.assert_exit(1);
+    assert_failures(
+        &run,
+        &[("sd2", &["expected no failed systemd units, found 1 failed: lab-broken.service"][..])],
+        &[],
+    );
+}
+
+/// The journal of nginx on sd1 holds the request just made (access log to syslog, so in
+/// the unit's journal), both ways; deploy without become on sd2 gets a permission message,
+/// web1 (no systemd) a "no journal" one.
+#[test]
+fn the_journal_of_a_unit_holds_what_it_logged_within_the_window() {
+    let Some(lab) = lab() else { return };
+    let marker = format!("shakedown-marker-{}", std::process::id());
+    let url = format!("http://10.77.0.51/{marker}");
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-m", "5", &url])
+        .status()
+        .expect("curl runs");
+    assert!(out.success(), "curl {url}");
+    crate::util::wait_until("the request in sd1's journal", std::time::Duration::from_secs(10), || {
+        lab.exec(
+            "sd1",
+            &format!("journalctl -u nginx --since=-10min -o cat | grep -c {marker} || true"),
+        )
+        .trim()
+            != "0"
+    });
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let inv = mixed_inventory(&lab, tmp.path());
+    let feature = format!(
+        r#"Feature: journal
+  @hosts:sd1
+  Scenario: logged
+    Then the journal of "nginx" should contain /GET \/{marker} HTTP/ within the last 10 minutes
+    And the journal of "nginx" should not contain /never-requested-{marker}/ within the last 10 minutes
+  @hosts:sd1
+  Scenario: logged, the other way
+    Then the journal of "nginx" should not contain /GET \/{marker}/ within the last 10 minutes
+  @hosts:sd1
+  Scenario: never logged
+    Then the journal of "nginx" should contain /never-requested-{marker}/ within the last 10 minutes
+  @hosts:sd2
+  Scenario: deploy cannot read the system journal
+    Then the journal of "ssh" should contain /./ within the last 10 minutes
+  @hosts:web1
+  Scenario: no systemd, no journal
+    Then the journal of "nginx" should not contain /error/ within the last 10 minutes
+"#
+    );
+    let (run, _dir) = run_with(&inv, &feature, &[]);
+    run.assert_exit(1)
+        .assert_contains("5 scenarios (1 passed, 4 failed)");
+    let expected = |how: &str, re: &str| format!("expected journal of nginx {how} /{re}/ within the last 10 minutes, found ");
+    assert_failures(
+        &run,
+        &[
+            (
+                "sd1",
+                &[
+                    format!("{}matched in \"10.77.0.1 - - [", expected("not containing", &format!("GET \\/{marker}"))).as_str(),
+                    format!("{}no match in ", expected("containing", &format!("never-requested-{marker}"))).as_str(),
+                ][..],
+            ),
+            (
+                "sd2",
+                &["expected journal of ssh containing /./ within the last 10 minutes, found permission denied reading the journal of ssh as deploy: journalctl shows deploy only its own messages (set become = true, or add deploy to group systemd-journal)"][..],
+            ),
+            (
+                "web1",
+                &["found no journal: systemd is not PID 1 on web1 (PID 1 is tini)"][..],
+            ),
+        ],
+        &[],
+    );
+    let sd1 = failures(&run, "sd1");
+    assert!(sd1[0].contains(&format!("GET /{marker} HTTP/1.1\\\" 404")), "{sd1:?}");
+}
+
+/// One facts batch per host when systemd and non-systemd hosts share a run: the service
+/// parts pick `systemctl show` on sd1/sd2 and the init script on web1, in the same command.
+#[test]
+fn one_facts_batch_per_host_on_systemd_and_namespace_hosts_alike() {
+    let Some(lab) = lab() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let inv = mixed_inventory(&lab, tmp.path());
+    let feature = r#"@hosts:web1,systemd
+Feature: facts
+  Scenario: one batch
+    Then the service "ssh" should be enabled at boot
+    And the service "ssh" should be running
+    And the service "cron" should be enabled at boot
+    And the package "openssh-server" should be installed
+    And port 22 should be listening
+    And a process named "sshd" should be running
+    And "/" should be mounted
+"#;
+    let (run, dir) = run_with(&inv, feature, &["--trace", "trace.tsv"]);
+    run.assert_exit(1).assert_contains("3 scenarios (1 passed, 2 failed)");
+    // cron is enabled on web1 only
+    assert_failures(
+        &run,
+        &[
+            ("sd1", &["expected service cron enabled at boot, found disabled at boot (systemd: disabled)"][..]),
+            ("sd2", &["expected service cron enabled at boot, found disabled at boot (systemd: disabled)"][..]),
+        ],
+        &["web1"],
+    );
+    let trace = std::fs::read_to_string(dir.path().join("trace.tsv")).expect("trace written");
+    for host in ["web1", "sd1", "sd2"] {
+        // time, host, seconds, status, command
+        let commands: Vec<&str> = trace
+            .lines()
+            .filter(|l| l.split('\t').nth(1) == Some(host))
+            .filter_map(|l| l.splitn(5, '\t').nth(4))
+            .collect();
+        assert_eq!(commands.len(), 1, "{host}: {} commands:\n{trace}", commands.len());
+        assert!(commands[0].contains("systemctl show --property="), "{host}: {trace}");
+        assert!(commands[0].contains("/etc/init.d/ssh status"), "{host}: {trace}");
+    }
+}

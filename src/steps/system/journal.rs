@@ -14,13 +14,17 @@ use crate::transport::{Cmd, Output, script};
 /// At most this many journal lines are read (the newest of the window).
 pub(super) const JOURNAL_LINES: u32 = 10_000;
 
-/// `journalctl` of unit `$1` since `$2` minutes ago, newest [`JOURNAL_LINES`] messages only,
-/// at most 1 MiB of them; its exit status on stderr after its messages (the pipe to `head`
-/// would hide it).
-const JOURNAL: &str = r#"{ journalctl --unit="$1" --since="-$2min" --lines=10000 --output=cat --no-pager; echo "journalctl exit $?" >&2; } | head -c 1048576"#;
-
-/// What journalctl prints on stderr to a user who may read only their own messages.
-const OWN_MESSAGES_ONLY: &str = "not seeing messages from other users and the system";
+/// Whether this user may read the system journal (`journal readable: yes|no|none` on
+/// stderr: journalctl itself says nothing with `--output=cat` and shows such a user only
+/// their own messages, an empty journal), then `journalctl` of unit `$1` since `$2` minutes
+/// ago, newest [`JOURNAL_LINES`] messages only, at most 1 MiB of them; its exit status on
+/// stderr after its messages (the pipe to `head` would hide it).
+const JOURNAL: &str = r#"r=
+for f in /run/log/journal/*/system.journal /var/log/journal/*/system.journal; do
+  if [ -e "$f" ]; then r=${r:-no}; if [ -r "$f" ]; then r=yes; fi; fi
+done
+echo "journal readable: ${r:-none}" >&2
+{ journalctl --unit="$1" --since="-$2min" --lines=10000 --output=cat --no-pager; echo "journalctl exit $?" >&2; } | head -c 1048576"#;
 
 /// Lint: a unit name, a regex, a number of minutes that is at least 1.
 pub(super) fn check_journal(args: &[String]) -> Result<(), String> {
@@ -107,7 +111,13 @@ async fn journal(ctx: &StepCtx, a: &Args, want: bool) -> StepOutput {
     let (host, t) = host(ctx)?;
     let out = facts::read(&host, &script(JOURNAL, &[unit, minutes]), t).await?;
     let err = out.stderr_text();
-    if err.contains(OWN_MESSAGES_ONLY) {
+    if err.contains("journal readable: none") {
+        return Ok(Outcome::fail(
+            expected,
+            "no journal: no system journal file in /run/log/journal or /var/log/journal",
+        ));
+    }
+    if err.contains("journal readable: no") {
         let user = host.host.user.as_deref().unwrap_or("this user");
         return Ok(Outcome::fail(
             expected,
@@ -117,7 +127,10 @@ async fn journal(ctx: &StepCtx, a: &Args, want: bool) -> StepOutput {
         ));
     }
     if !err.contains("journalctl exit 0") {
-        let why = err.lines().find(|l| !l.trim().is_empty()).unwrap_or("no answer");
+        let why = err
+            .lines()
+            .find(|l| !l.trim().is_empty() && !l.starts_with("journal readable:"))
+            .unwrap_or("no answer");
         return Ok(Outcome::fail(expected, format!("no journal: {}", excerpt(why.trim()))));
     }
     let text = out.stdout_text();
