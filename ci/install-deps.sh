@@ -10,6 +10,8 @@ set -euo pipefail
 PACKAGES=(
   # lab plumbing (ci/lab.sh)
   iproute2 util-linux procps passwd tini iptables openssl python3 curl socat ca-certificates
+  # the systemd hosts sd1, sd2 (ci/lab/systemd.sh: systemd-nspawn, systemd 252 as PID 1)
+  systemd systemd-container sudo
   # what the lab hosts run
   openssh-server openssh-client mariadb-server mariadb-client nginx haproxy apache2 cron
   php-cli php-curl

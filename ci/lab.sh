@@ -737,7 +737,7 @@ need_root() { [ "$(id -u)" -eq 0 ] || die "must run as root"; }
 check_tools() {
   local t missing=()
   for t in ip nsenter unshare setsid tini sshd ssh ssh-keygen nginx haproxy mariadbd mariadb \
-    mariadb-install-db apache2 cron python3 openssl socat ss curl; do
+    mariadb-install-db apache2 cron python3 openssl socat ss curl systemd-nspawn; do
     command -v "$t" >/dev/null 2>&1 || [ -x "/usr/sbin/$t" ] || missing+=("$t")
   done
   [ "${#missing[@]}" -eq 0 ] || die "missing ${missing[*]}: run ci/install-deps.sh"
