@@ -63,7 +63,9 @@ const SHOW_PROPERTIES: &str = "Id,LoadState,ActiveState,SubState,UnitFileState,T
 pub(crate) fn parse_show(text: &str) -> Option<UnitState> {
     let mut u = UnitState::default();
     for line in text.lines() {
-        let Some((key, value)) = line.split_once('=') else { continue };
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
         let value = value.trim().to_string();
         match key {
             "Id" => u.id = value,
@@ -553,13 +555,17 @@ mod tests {
             u.describe(),
             "lab-echo.service inactive (dead), indirect; started by lab-echo.socket"
         );
-        let u = parse_show("Id=ssh.service\nLoadState=loaded\nActiveState=reloading\nSubState=reload\n")
-            .expect("parsed");
+        let u =
+            parse_show("Id=ssh.service\nLoadState=loaded\nActiveState=reloading\nSubState=reload\n").expect("parsed");
         assert!(u.running());
-        let u = parse_show("Id=nosuch.service\nLoadState=not-found\nActiveState=inactive\nSubState=dead\nUnitFileState=\n")
-            .expect("parsed");
+        let u =
+            parse_show("Id=nosuch.service\nLoadState=not-found\nActiveState=inactive\nSubState=dead\nUnitFileState=\n")
+                .expect("parsed");
         assert_eq!(u.describe(), "no unit nosuch.service");
-        assert_eq!(parse_show("System has not been booted with systemd as init system (PID 1).\n"), None);
+        assert_eq!(
+            parse_show("System has not been booted with systemd as init system (PID 1).\n"),
+            None
+        );
     }
 
     #[test]

@@ -179,10 +179,15 @@ fn no_failed_unit_lists_the_failed_ones_and_needs_systemd() {
     assert_failures(
         &run,
         &[
-            ("sd1", &["expected no failed systemd units, found 1 failed: lab-broken.service"][..]),
+            (
+                "sd1",
+                &["expected no failed systemd units, found 1 failed: lab-broken.service"][..],
+            ),
             (
                 "web1",
-                &["expected no failed systemd units, found no systemd units: systemd is not PID 1 on web1 (PID 1 is tini)"][..],
+                &[
+                    "expected no failed systemd units, found no systemd units: systemd is not PID 1 on web1 (PID 1 is tini)",
+                ][..],
             ),
         ],
         &["sd2"],
@@ -201,7 +206,10 @@ fn no_failed_unit_lists_the_failed_ones_and_needs_systemd() {
     run.assert_exit(1);
     assert_failures(
         &run,
-        &[("sd2", &["expected no failed systemd units, found 1 failed: lab-broken.service"][..])],
+        &[(
+            "sd2",
+            &["expected no failed systemd units, found 1 failed: lab-broken.service"][..],
+        )],
         &[],
     );
 }
@@ -219,14 +227,18 @@ fn the_journal_of_a_unit_holds_what_it_logged_within_the_window() {
         .status()
         .expect("curl runs");
     assert!(out.success(), "curl {url}");
-    crate::util::wait_until("the request in sd1's journal", std::time::Duration::from_secs(10), || {
-        lab.exec(
-            "sd1",
-            &format!("journalctl -u nginx --since=-10min -o cat | grep -c {marker} || true"),
-        )
-        .trim()
-            != "0"
-    });
+    crate::util::wait_until(
+        "the request in sd1's journal",
+        std::time::Duration::from_secs(10),
+        || {
+            lab.exec(
+                "sd1",
+                &format!("journalctl -u nginx --since=-10min -o cat | grep -c {marker} || true"),
+            )
+            .trim()
+                != "0"
+        },
+    );
     let tmp = tempfile::tempdir().expect("tempdir");
     let inv = mixed_inventory(&lab, tmp.path());
     let feature = format!(
@@ -250,22 +262,32 @@ fn the_journal_of_a_unit_holds_what_it_logged_within_the_window() {
 "#
     );
     let (run, _dir) = run_with(&inv, &feature, &[]);
-    run.assert_exit(1)
-        .assert_contains("5 scenarios (1 passed, 4 failed)");
-    let expected = |how: &str, re: &str| format!("expected journal of nginx {how} /{re}/ within the last 10 minutes, found ");
+    run.assert_exit(1).assert_contains("5 scenarios (1 passed, 4 failed)");
+    let expected =
+        |how: &str, re: &str| format!("expected journal of nginx {how} /{re}/ within the last 10 minutes, found ");
     assert_failures(
         &run,
         &[
             (
                 "sd1",
                 &[
-                    format!("{}matched in \"10.77.0.1 - - [", expected("not containing", &format!("GET \\/{marker}"))).as_str(),
-                    format!("{}no match in ", expected("containing", &format!("never-requested-{marker}"))).as_str(),
+                    format!(
+                        "{}matched in \"10.77.0.1 - - [",
+                        expected("not containing", &format!("GET \\/{marker}"))
+                    )
+                    .as_str(),
+                    format!(
+                        "{}no match in ",
+                        expected("containing", &format!("never-requested-{marker}"))
+                    )
+                    .as_str(),
                 ][..],
             ),
             (
                 "sd2",
-                &["expected journal of ssh containing /./ within the last 10 minutes, found permission denied reading the journal of ssh as deploy: journalctl shows deploy only its own messages (set become = true, or add deploy to group systemd-journal)"][..],
+                &[
+                    "expected journal of ssh containing /./ within the last 10 minutes, found permission denied reading the journal of ssh as deploy: journalctl shows deploy only its own messages (set become = true, or add deploy to group systemd-journal)",
+                ][..],
             ),
             (
                 "web1",
@@ -302,8 +324,14 @@ Feature: facts
     assert_failures(
         &run,
         &[
-            ("sd1", &["expected service cron enabled at boot, found disabled at boot (systemd: disabled)"][..]),
-            ("sd2", &["expected service cron enabled at boot, found disabled at boot (systemd: disabled)"][..]),
+            (
+                "sd1",
+                &["expected service cron enabled at boot, found disabled at boot (systemd: disabled)"][..],
+            ),
+            (
+                "sd2",
+                &["expected service cron enabled at boot, found disabled at boot (systemd: disabled)"][..],
+            ),
         ],
         &["web1"],
     );

@@ -40,7 +40,11 @@ async fn a_service_running_passes_and_a_failed_one_fails_with_its_state() {
         "not running (systemd: php-fpm.service failed (failed), enabled)",
     );
     let o = fleet.check(r#"Then the service "php-fmp" should be running"#).await;
-    failed(&o, "service php-fmp running", "no such unit (systemd: no unit php-fmp.service)");
+    failed(
+        &o,
+        "service php-fmp running",
+        "no such unit (systemd: no unit php-fmp.service)",
+    );
     assert!(fleet.fake("web1").unexpected().is_empty());
 }
 

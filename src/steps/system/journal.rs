@@ -88,11 +88,7 @@ pub(super) fn no_failed_units(ctx: &mut StepCtx, _a: Args) -> BoxFuture<'_, Step
 
 fn said(out: &Output) -> String {
     let err = out.stderr_text();
-    format!(
-        "{}: {}",
-        crate::outcome::exit_status(out.status),
-        excerpt(err.trim())
-    )
+    format!("{}: {}", crate::outcome::exit_status(out.status), excerpt(err.trim()))
 }
 
 async fn journal(ctx: &StepCtx, a: &Args, want: bool) -> StepOutput {
@@ -146,7 +142,11 @@ async fn journal(ctx: &StepCtx, a: &Args, want: bool) -> StepOutput {
         None if n == 0 => format!("no messages of {unit} in the last {minutes} minutes"),
         None => format!(
             "no match in {n} messages{}; the last: {}",
-            if n as u32 >= JOURNAL_LINES { " (the newest 10000)" } else { "" },
+            if n as u32 >= JOURNAL_LINES {
+                " (the newest 10000)"
+            } else {
+                ""
+            },
             excerpt(text.lines().last().unwrap_or(""))
         ),
     };
@@ -178,7 +178,11 @@ mod tests {
     fn journal_arguments_are_checked() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert!(check_journal(&s(&["nginx", "GET /x", "10"])).is_ok());
-        assert!(check_journal(&s(&["nginx", "GET /x", "0"])).unwrap_err().contains("1 or more"));
+        assert!(
+            check_journal(&s(&["nginx", "GET /x", "0"]))
+                .unwrap_err()
+                .contains("1 or more")
+        );
         assert!(check_journal(&s(&["x; rm -rf /", "a", "10"])).is_err());
         assert!(check_journal(&s(&["nginx", "(", "10"])).is_err());
         assert!(check_journal(&s(&["{unit}", "a", "10"])).is_ok());
