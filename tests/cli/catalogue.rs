@@ -60,3 +60,32 @@ fn the_readme_custom_step_example_is_what_init_writes_and_steps_prints() {
         .assert_exit(0)
         .assert_contains(&claim);
 }
+
+/// The systemd sentences (issue 20) are in the catalogue with examples, and their bad
+/// arguments are lint errors (exit 2, file:line:col) before any host is contacted.
+#[test]
+fn the_systemd_sentences_are_listed_and_their_bad_arguments_are_lint_errors() {
+    shakedown(&["steps", "journal"])
+        .assert_exit(0)
+        .assert_contains("Then the journal of \"nginx\" should contain /GET \\/health/ within the last 10 minutes")
+        .assert_contains("Then the journal of \"nginx\" should not contain /emerg|crit/ within the last 60 minutes");
+    shakedown(&["steps", "systemd unit"])
+        .assert_exit(0)
+        .assert_contains("Then no systemd unit should be failed");
+    let dir = crate::util::suite(&[
+        // 192.0.2.1 (TEST-NET-1) is never contacted: lint stops at the arguments
+        ("inv.toml", "[hosts.sd1]\naddress = \"192.0.2.1\"\n"),
+        (
+            "a.feature",
+            "@hosts:sd1\nFeature: x\n  Scenario: y\n    Then the journal of \"nginx\" should contain /(/ within the last 10 minutes\n    And the journal of \"nginx\" should not contain /a/ within the last 0 minutes\n    And the journal of \"x; rm -rf /\" should contain /a/ within the last 5 minutes\n    And no systemd unit should be failed\n",
+        ),
+    ]);
+    shakedown_in(dir.path(), &["lint", "-i", "inv.toml", "a.feature"], &[])
+        .assert_exit(2)
+        .assert_contains("a.feature:4:5: ")
+        .assert_contains("bad regular expression /(/")
+        .assert_contains("a.feature:5:5: ")
+        .assert_contains("within the last 0 minutes is no time at all (give 1 or more)")
+        .assert_contains("a.feature:6:5: ")
+        .assert_contains("\"x; rm -rf /\" is not a service name");
+}
