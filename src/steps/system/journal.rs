@@ -12,7 +12,7 @@ use crate::steps::{Args, Outcome, StepCtx, StepOutput};
 use crate::transport::{Cmd, Output, script};
 
 /// At most this many journal lines are read (the newest of the window).
-pub(super) const JOURNAL_LINES: u32 = 10_000;
+const JOURNAL_LINES: usize = 10_000;
 
 /// Whether this user may read the system journal (`journal readable: yes|no|none` on
 /// stderr: journalctl itself says nothing with `--output=cat` and shows such a user only
@@ -142,10 +142,10 @@ async fn journal(ctx: &StepCtx, a: &Args, want: bool) -> StepOutput {
         None if n == 0 => format!("no messages of {unit} in the last {minutes} minutes"),
         None => format!(
             "no match in {n} messages{}; the last: {}",
-            if n as u32 >= JOURNAL_LINES {
-                " (the newest 10000)"
+            if n >= JOURNAL_LINES {
+                format!(" (the newest {JOURNAL_LINES})")
             } else {
-                ""
+                String::new()
             },
             excerpt(text.lines().last().unwrap_or(""))
         ),
