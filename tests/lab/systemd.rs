@@ -348,3 +348,41 @@ Feature: facts
         assert!(commands[0].contains("/etc/init.d/ssh status"), "{host}: {trace}");
     }
 }
+
+/// The hosts themselves: systemd is PID 1 on both (sd2 `running`, sd1 `degraded` by its
+/// failed unit), `ci/lab.sh exec` and `addr` know them, sd2 refuses root and takes deploy.
+#[test]
+fn the_systemd_hosts_run_systemd_as_pid1_and_sd2_takes_deploy_only() {
+    let Some(lab) = lab() else { return };
+    for (host, state) in [("sd1", "degraded"), ("sd2", "running")] {
+        assert_eq!(lab.exec(host, "cat /proc/1/comm").trim(), "systemd", "{host}");
+        let s = lab.exec(host, "systemctl is-system-running || true");
+        assert_eq!(s.trim(), state, "{host}");
+    }
+    let addr = std::process::Command::new(crate::util::root().join("ci/lab.sh"))
+        .args(["addr", "sd2"])
+        .output()
+        .expect("ci/lab.sh addr");
+    assert_eq!(String::from_utf8_lossy(&addr.stdout).trim(), "10.77.0.52");
+    let feature = "@hosts:sd2\nFeature: login\n  Scenario: in\n    Then the service \"ssh\" should be running\n";
+    let (run, _dir) = run_with(&inventory(&lab), feature, &[]);
+    run.assert_exit(0).assert_contains("1 scenario (1 passed) on 1 host");
+    // the same host as root: refused by sshd (PermitRootLogin no), the key is the same
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let inv = std::fs::read_to_string(inventory(&lab)).expect("systemd.toml");
+    assert!(inv.contains("user = \"deploy\""), "{inv}");
+    let as_root = tmp.path().join("root.toml");
+    std::fs::write(&as_root, inv.replace("user = \"deploy\"", "user = \"root\"")).expect("write");
+    let (run, _dir) = run_with(&as_root, feature, &[]);
+    run.assert_exit(1);
+    assert_failures(
+        &run,
+        &[(
+            "sd2",
+            &[
+                "cannot connect to sd2 (10.77.0.52:22): failed to connect to the remote host: root@10.77.0.52: Permission denied (publickey",
+            ][..],
+        )],
+        &[],
+    );
+}
