@@ -18,8 +18,8 @@
 #                                 `ci/lab.sh exec HOST -- sh -c 'SCRIPT'` (LAB_DIR passed on)
 #   ci/lab.sh addr HOST           print HOST's address
 #
-# Needs root and the packages of ci/install-deps.sh. No Docker; without systemd: each host is a
-# set of Linux namespaces (network, PID, UTS, IPC, mount) whose PID 1 is ci/lab/host-init.sh,
+# Needs root and the packages of ci/install-deps.sh. No Docker. The hosts below but sd1/sd2
+# run without systemd: each is a set of Linux namespaces (network, PID, UTS, IPC, mount) whose PID 1 is ci/lab/host-init.sh,
 # which becomes tini (reaps orphans; killing it ends the host). Per host: overlayfs on /etc
 # and /var (lower = this machine's dirs, upper = $HOSTS_DIR/HOST/{etc,var}/upper), private
 # tmpfs on /run, /tmp and /mnt, $HOSTS_DIR/HOST/root bound on /root. Whatever a test
@@ -121,7 +121,8 @@
 #   systemd.toml and systemd_known_hosts (sd1 as root, sd2 as deploy; ci/lab/systemd.sh).
 #   export SHAKEDOWN_MYSQL_PASSWORD=$(cat .lab/mysql_password)
 #   ssh -i .lab/id_ed25519 -o UserKnownHostsFile=.lab/known_hosts -o StrictHostKeyChecking=yes root@10.77.0.11
-# State made by up and removed by down: namespaces sdlab-*, veths sdl-*, bridge sdlab0, the
+# State made by up and removed by down: namespaces sdlab-*, veths sdl-* (and vb-sd1, vb-sd2
+#   of the systemd hosts' containers), bridge sdlab0, the
 #   hosts' processes, the tmpfs on $HOSTS_DIR ($LAB_DIR/hosts, or /srv/shakedown-lab/ID/hosts
 #   for a LAB_DIR under /tmp, /run, /mnt, /var, /etc or /root), the files above.
 #   Lock: /run/lock/sdlab.lock.
