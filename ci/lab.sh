@@ -22,8 +22,8 @@
 # run without systemd: each is a set of Linux namespaces (network, PID, UTS, IPC, mount)
 # whose PID 1 is ci/lab/host-init.sh, which becomes tini (reaps orphans; killing it ends
 # the host). Per host: overlayfs on /etc and /var (lower = this machine's dirs, upper =
-# $HOSTS_DIR/HOST/{etc,var}/upper), private tmpfs on /run, /tmp and /mnt, $HOSTS_DIR/HOST/root bound on /root. Whatever a test
-# changes stays on that host. Daemons are started directly; `systemctl is-enabled` works
+# $HOSTS_DIR/HOST/{etc,var}/upper), private tmpfs on /run, /tmp and /mnt,
+# $HOSTS_DIR/HOST/root bound on /root. Whatever a test changes stays on that host. Daemons are started directly; `systemctl is-enabled` works
 # (offline mode), `systemctl is-active` does not. /etc/lab/svc inside every host starts,
 # stops and reports its daemons by pid file (`/etc/lab/svc start|stop|restart|status NAME`,
 # NAME = sshd nginx slow haproxy mariadb apache2 cron; /etc/lab/services lists the host's).
