@@ -20,13 +20,14 @@
 #
 # Needs root and the packages of ci/install-deps.sh. No Docker. The hosts below but sd1/sd2
 # run without systemd: each is a set of Linux namespaces (network, PID, UTS, IPC, mount)
-# whose PID 1 is ci/lab/host-init.sh, which becomes tini (reaps orphans; killing it ends
-# the host). Per host: overlayfs on /etc and /var (lower = this machine's dirs, upper =
+# whose PID 1 is ci/lab/host-init.sh, which becomes tini (reaps orphans; killing it ends the
+# host). Per host: overlayfs on /etc and /var (lower = this machine's dirs, upper =
 # $HOSTS_DIR/HOST/{etc,var}/upper), private tmpfs on /run, /tmp and /mnt,
-# $HOSTS_DIR/HOST/root bound on /root. Whatever a test changes stays on that host. Daemons are started directly; `systemctl is-enabled` works
-# (offline mode), `systemctl is-active` does not. /etc/lab/svc inside every host starts,
-# stops and reports its daemons by pid file (`/etc/lab/svc start|stop|restart|status NAME`,
-# NAME = sshd nginx slow haproxy mariadb apache2 cron; /etc/lab/services lists the host's).
+# $HOSTS_DIR/HOST/root bound on /root. Whatever a test changes stays on that host. Daemons
+# are started directly; `systemctl is-enabled` works (offline mode), `systemctl is-active`
+# does not. /etc/lab/svc inside every host starts, stops and reports its daemons by pid file
+# (`/etc/lab/svc start|stop|restart|status NAME`, NAME = sshd nginx slow haproxy mariadb
+# apache2 cron; /etc/lab/services lists the host's).
 #
 # Network: bridge sdlab0 in the root namespace holds 10.77.0.1/16 (the controller: where
 # shakedown and the tests run; /16 rather than /24 so bench hosts in 10.77.1.x and up share
