@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::inventory::{Host, Inventory, TransportKind};
-use crate::transport::{Cmd, Local, Output, SshMaster, SshOptions, SshProcesses, Transport, TransportError};
+use crate::transport::{Become, Cmd, Local, Output, SshMaster, SshOptions, SshProcesses, Transport, TransportError};
 
 /// One host of the run.
 pub struct HostHandle {
@@ -137,7 +137,9 @@ impl HostPool {
             .hosts
             .iter()
             .map(|(name, host)| {
-                let mut handle = HostHandle::new(host.clone(), transport_of(host));
+                // `become` wraps whatever transport reaches the host: every command goes under it.
+                let transport = Become::wrap(transport_of(host), host);
+                let mut handle = HostHandle::new(host.clone(), transport);
                 handle.trace = trace.clone();
                 handle.started = started;
                 (name.clone(), Arc::new(handle))
