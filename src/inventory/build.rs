@@ -441,20 +441,18 @@ fn resolve(name: &str, at: &Location, mut s: Settings, own_mysql: bool) -> Resul
 }
 
 /// The host's `become`, when `become = true`: the other keys alone change nothing (as in
-/// Ansible). doas and su read a password from a terminal only, never from standard input:
-/// a password for them is refused here, where it is written, rather than hang or fail on
-/// every host.
+/// Ansible). doas reads a password from a terminal only, never from standard input: a
+/// password for it is refused here, where it is written, rather than fail on every host.
 fn become_as(name: &str, b: BecomeLayer, unset: &mut Vec<HostProblem>) -> Result<Option<Become>, InventoryError> {
     if b.on != Some(true) {
         return Ok(None);
     }
     let method = b.method.unwrap_or_default();
-    if let (BecomeMethod::Doas | BecomeMethod::Su, Some(at)) = (method, &b.password_at) {
-        let m = method.name();
+    if let (BecomeMethod::Doas, Some(at)) = (method, &b.password_at) {
         return Err(at_err(
             at,
             format!(
-                "become_password_env of host {name}: {m} reads a password from a terminal only, never from shakedown; use become_method = \"sudo\", or let {m} run without a password (doas: `permit nopass`)"
+                "become_password_env of host {name}: doas reads a password from a terminal only, never from shakedown; use become_method = \"sudo\" (or \"su\"), or a `permit nopass` rule for doas"
             ),
         ));
     }

@@ -110,7 +110,7 @@ pub struct Become {
     pub method: BecomeMethod,
     /// The user commands run as (`become_user`, default `root`).
     pub user: String,
-    /// The password the method asks for, read from `become_password_env` (sudo only: it
+    /// The password the method asks for, read from `become_password_env` (sudo and su: it
     /// goes on the remote command's standard input, never on a command line).
     pub password: Option<Secret>,
 }
@@ -123,7 +123,7 @@ pub enum BecomeMethod {
     Sudo,
     /// OpenBSD's `doas` (`doas -n`: it reads a password from a terminal only).
     Doas,
-    /// `su` (reads a password from a terminal only: works where none is asked).
+    /// `su` (util-linux su reads the password from standard input without a terminal).
     Su,
 }
 

@@ -7,8 +7,10 @@
 //! at once rather than waiting on a prompt; with a password, `-k -S -p ''` reads it from
 //! the remote command's standard input ([`Cmd::with_input`]: never on a command line,
 //! never in `--trace`), and `-k` makes sudo read it every time, so a cached ticket never
-//! leaves the line for the command to read. doas and su read a password from a terminal
-//! only (the inventory refuses one for them): `doas -n`, and su where none is asked.
+//! leaves the line for the command to read. su (util-linux) reads it from standard input
+//! too when there is no terminal (measured: its `Password: ` prompt goes to standard
+//! error, dropped here). doas reads a password from a terminal only (the inventory refuses
+//! one for it): `doas -n`, for `permit nopass` rules.
 //! sudo's own failures become one clear [`TransportError`] naming the host.
 
 use std::sync::Arc;
@@ -54,19 +56,33 @@ impl Become {
                 .args(inner())
                 .with_input(password.clone()),
             (BecomeMethod::Doas, _) => Cmd::new("doas").args(["-n", "-u", user, "--"]).args(inner()),
-            (BecomeMethod::Su, _) => Cmd::new("su").args(["-s", "/bin/sh", "-c", &cmd.to_shell(), user]),
+            (BecomeMethod::Su, None) => Cmd::new("su").args(["-s", "/bin/sh", "-c", &cmd.to_shell(), user]),
+            (BecomeMethod::Su, Some(password)) => Cmd::new("su")
+                .args(["-s", "/bin/sh", "-c", &cmd.to_shell(), user])
+                .with_input(password.clone()),
         }
     }
 
     /// sudo's (doas', su's) own failure as a clear error; the command's output otherwise.
-    fn read(&self, cmd: &Cmd, out: Output) -> Result<Output, TransportError> {
+    fn read(&self, cmd: &Cmd, mut out: Output) -> Result<Output, TransportError> {
         let method = self.how.method.name();
+        if self.how.method == BecomeMethod::Su {
+            // su's prompt, on standard error even without a terminal.
+            if let Some(rest) = out.stderr.strip_prefix(b"Password: ") {
+                out.stderr = rest.to_vec();
+            }
+        }
         let err = out.stderr_text();
         let first = err.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
         let host = &self.host;
         let login = self.login.as_deref().unwrap_or("the login user");
         let user = &self.how.user;
-        if out.status == Some(127) && !err.contains(cmd.program()) {
+        let missing = [
+            format!("'{method}'"),
+            format!("{method}: not found"),
+            format!("{method}: command not found"),
+        ];
+        if out.status == Some(127) && missing.iter().any(|m| err.contains(m.as_str())) {
             return Err(TransportError::Failed(format!(
                 "{method} is not installed on {host} (become_method = \"{method}\")"
             )));
@@ -74,7 +90,7 @@ impl Become {
         let refused = first.contains("not in the sudoers file") || first.contains("is not allowed to");
         let own =
             out.status == Some(1) && out.stdout.is_empty() && (first.starts_with(&format!("{method}: ")) || refused);
-        let sorry = err.contains("Sorry, try again") || err.contains("incorrect password");
+        let sorry = out.status == Some(1) && (err.contains("Sorry, try again") || err.contains("incorrect password"));
         if !own && !sorry {
             return Ok(out);
         }
@@ -88,11 +104,18 @@ impl Become {
                     stderr: format!("{}: command not found", cmd.program()).into_bytes(),
                 });
             }
-            BecomeMethod::Sudo if sorry => {
-                format!("sudo on {host} refused the password of become_password_env (as {login})")
+            BecomeMethod::Sudo | BecomeMethod::Su
+                if sorry || (self.how.password.is_some() && what.contains("Authentication failure")) =>
+            {
+                format!("{method} on {host} refused the password of become_password_env (as {login})")
             }
+            // sudo asks for the password before it looks at the rules: a user with no
+            // rights at all gets the same answer.
             BecomeMethod::Sudo if what.contains("password is required") => {
-                format!("sudo on {host} needs a password (set become_password_env)")
+                format!("sudo on {host} needs a password (set become_password_env), or {login} may not use sudo there")
+            }
+            BecomeMethod::Su if what.contains("Authentication failure") => {
+                format!("su on {host} needs a password (set become_password_env)")
             }
             _ if refused => {
                 format!("{login} may not run commands as {user} through {method} on {host}: {what}")
@@ -104,9 +127,6 @@ impl Become {
                     "doas on {host} refused {login} without a password (doas.conf needs `permit nopass {login} as {user}`): {what}"
                 )
             }
-            BecomeMethod::Su => format!(
-                "su on {host} cannot switch to {user} without a password (su reads one from a terminal only; use become_method = \"sudo\"): {what}"
-            ),
             _ => format!("{method} on {host}: {what}"),
         };
         Err(TransportError::Failed(crate::inventory::secret::redact(&message)))
@@ -187,7 +207,7 @@ mod tests {
             (
                 None,
                 "sudo: a password is required\n",
-                "sudo on web1 needs a password (set become_password_env)",
+                "sudo on web1 needs a password (set become_password_env), or deploy may not use sudo there",
             ),
             (
                 Some("wrong-pw-1c9a"),
@@ -229,6 +249,37 @@ mod tests {
             (out.status, out.stderr_text().as_str()),
             (Some(127), "nope: command not found")
         );
+    }
+
+    #[tokio::test]
+    async fn su_takes_its_password_on_stdin_and_its_prompt_is_dropped() {
+        let h = host(BecomeMethod::Su, Some("canary-su-5a0b"));
+        let fake = Arc::new(Fake::new().on("su -s /bin/sh -c 'id -u' root", Fake::output(0, "0\n", "Password: ")));
+        let t = Become::wrap(fake.clone(), &h);
+        let out = t.run(&Cmd::new("id").arg("-u"), T).await.expect("runs");
+        assert_eq!((out.stdout_text().as_str(), out.stderr_text().as_str()), ("0\n", ""));
+        let fake =
+            Arc::new(Fake::new().responding(|_| Some(Fake::output(1, "", "Password: su: Authentication failure\n"))));
+        let err = Become::wrap(fake, &h)
+            .run(&Cmd::new("true"), T)
+            .await
+            .expect_err("refused");
+        assert_eq!(
+            err.to_string(),
+            "su on web1 refused the password of become_password_env (as deploy)"
+        );
+        let fake = Arc::new(Fake::new().responding(|_| {
+            Some(Fake::output(
+                127,
+                "",
+                "timeout: failed to run command 'su': No such file or directory\n",
+            ))
+        }));
+        let err = Become::wrap(fake, &h)
+            .run(&Cmd::new("true"), T)
+            .await
+            .expect_err("missing");
+        assert_eq!(err.to_string(), "su is not installed on web1 (become_method = \"su\")");
     }
 
     #[tokio::test]
