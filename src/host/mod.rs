@@ -63,7 +63,7 @@ impl HostHandle {
                 self.host.name,
                 start.elapsed().as_secs_f64(),
                 status,
-                crate::inventory::secret::redact(&cmd.to_shell()).replace('\n', "\\n"),
+                crate::inventory::secret::redact(&self.transport.sent(cmd).to_shell()).replace('\n', "\\n"),
             );
             if let Ok(mut f) = trace.lock() {
                 let _ = f.write_all(line.as_bytes());

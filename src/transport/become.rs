@@ -141,6 +141,10 @@ impl Transport for Become {
         })
     }
 
+    fn sent(&self, cmd: &Cmd) -> Cmd {
+        self.inner.sent(&self.command(cmd))
+    }
+
     fn connect(&self) -> BoxFuture<'_, Result<(), TransportError>> {
         self.inner.connect()
     }

@@ -166,6 +166,12 @@ pub(crate) trait Transport: Send + Sync {
     /// on the host, so nothing keeps running after we stop waiting).
     fn run<'a>(&'a self, cmd: &'a Cmd, timeout: Duration) -> BoxFuture<'a, Result<Output, TransportError>>;
 
+    /// The command as this transport sends it to the host (`become` puts sudo in front), for
+    /// `--trace`; its input (a password) is never part of it.
+    fn sent(&self, cmd: &Cmd) -> Cmd {
+        cmd.clone()
+    }
+
     /// Opens the connection ahead of the first command (no-op for local).
     fn connect(&self) -> BoxFuture<'_, Result<(), TransportError>> {
         Box::pin(async { Ok(()) })

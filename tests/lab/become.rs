@@ -156,7 +156,10 @@ Feature: db2 as deploy
         texts.push((f.to_string(), std::fs::read_to_string(dir.path().join(f)).expect(f)));
     }
     let trace = &texts[3].1;
-    assert!(trace.contains("db2"), "the trace records db2's commands: {trace}");
+    assert!(
+        trace.contains("\tsudo -k -S -p '' -u root -- "),
+        "the trace shows the commands as sent, behind sudo: {trace}"
+    );
     // A wrong password: refused, named, not shown.
     let wrong = "cnryQ7xWrongSudoPwZ9";
     let started = Instant::now();
