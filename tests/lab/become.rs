@@ -241,3 +241,18 @@ fn doas_where_it_permits_deploy_and_a_clear_refusal_where_not() {
     run.assert_exit(1)
         .assert_contains("doas on web1: doas is not enabled, /etc/doas.conf: No such file or directory");
 }
+
+#[test]
+fn an_ansible_inventory_s_become_variables_work_unchanged() {
+    let Some(lab) = lab() else { return };
+    let _secret = secret_file(&lab, "web1");
+    let dir = lab.dir.display();
+    let ini = format!(
+        "[web]\nweb1 ansible_host=10.77.0.11\n[web:vars]\nansible_user=deploy\nansible_become=yes\nansible_become_method=sudo\nansible_become_user=root\nansible_ssh_private_key_file={dir}/id_ed25519\nshakedown_known_hosts_file={dir}/known_hosts\n"
+    );
+    let feature = format!("@hosts:web1\n{ROOT_READS}");
+    let d = suite(&[("hosts.ini", &ini), ("s.feature", &feature)]);
+    let run = shakedown_with_env(d.path(), &["run", "-i", "hosts.ini", "s.feature"], &[]);
+    run.assert_exit(0).assert_contains("3 scenarios (3 passed) on 1 host");
+    assert!(!run.stderr.contains("not used by shakedown"), "{}", run.all());
+}
