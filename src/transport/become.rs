@@ -120,9 +120,7 @@ impl Become {
             _ if refused => {
                 format!("{login} may not run commands as {user} through {method} on {host}: {what}")
             }
-            BecomeMethod::Doas
-                if what.contains("Authentication failed") || what.contains("Operation not permitted") =>
-            {
+            BecomeMethod::Doas if what.starts_with("Authentication") || what.contains("Operation not permitted") => {
                 format!(
                     "doas on {host} refused {login} without a password (doas.conf needs `permit nopass {login} as {user}`): {what}"
                 )
@@ -298,7 +296,7 @@ mod tests {
             let out = t.run(&Cmd::new("id").arg("-u"), T).await.expect("runs");
             assert_eq!(out.stdout_text(), "0\n");
         }
-        let fake = Arc::new(Fake::new().responding(|_| Some(Fake::output(1, "", "doas: Authentication failed\n"))));
+        let fake = Arc::new(Fake::new().responding(|_| Some(Fake::output(1, "", "doas: Authentication required\n"))));
         let err = become_over(fake, &host(BecomeMethod::Doas, None))
             .run(&Cmd::new("true"), T)
             .await

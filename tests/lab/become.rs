@@ -240,6 +240,22 @@ fn doas_where_it_permits_deploy_and_a_clear_refusal_where_not() {
     let (run, _d) = run_with(&lab, &inv, feature, None, &["run", "--format", "pretty"]);
     run.assert_exit(1)
         .assert_contains("doas on web1: doas is not enabled, /etc/doas.conf: No such file or directory");
+    // A rule that asks a password: doas reads it from a terminal only, so `doas -n` refuses
+    // at once (measured: without -n and without a terminal it fails at once too).
+    let _rule = crate::util::Repair::inject(
+        &lab,
+        "web2",
+        "printf 'permit deploy\\n' >/etc/doas.conf",
+        "umask 077; printf 'permit nopass deploy\\n' >/etc/doas.conf",
+    );
+    let inv = deploy_inventory(&lab, |t| t);
+    let feature = feature.replace("web1", "web2");
+    let started = Instant::now();
+    let (run, _d) = run_with(&lab, &inv, &feature, None, &["run", "--format", "pretty"]);
+    run.assert_exit(1).assert_contains(
+        "doas on web2 refused deploy without a password (doas.conf needs `permit nopass deploy as root`): Authentication required",
+    );
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 }
 
 #[test]
