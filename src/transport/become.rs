@@ -10,7 +10,9 @@
 //! leaves the line for the command to read. su (util-linux) reads it from standard input
 //! too when there is no terminal (measured: its `Password: ` prompt goes to standard
 //! error, dropped here). doas reads a password from a terminal only (the inventory refuses
-//! one for it): `doas -n`, for `permit nopass` rules.
+//! one for it): `doas -n`, for `permit nopass` rules; doas looks the program up in the
+//! login user's PATH, without sbin (measured: `doas: sysctl: command not found`), so the
+//! command goes through `env`, which looks it up in the PATH doas sets.
 //! sudo's own failures become one clear [`TransportError`] naming the host.
 
 use std::sync::Arc;
@@ -55,7 +57,9 @@ impl Become {
                 .args(["-k", "-S", "-p", "", "-u", user, "--"])
                 .args(inner())
                 .with_input(password.clone()),
-            (BecomeMethod::Doas, _) => Cmd::new("doas").args(["-n", "-u", user, "--"]).args(inner()),
+            // doas looks the program up in the login user's PATH (deploy's has no sbin), then
+            // sets root's: `env` finds the program in the PATH doas gives it.
+            (BecomeMethod::Doas, _) => Cmd::new("doas").args(["-n", "-u", user, "--", "env"]).args(inner()),
             (BecomeMethod::Su, None) => Cmd::new("su").args(["-s", "/bin/sh", "-c", &cmd.to_shell(), user]),
             (BecomeMethod::Su, Some(password)) => Cmd::new("su")
                 .args(["-s", "/bin/sh", "-c", &cmd.to_shell(), user])
@@ -286,7 +290,7 @@ mod tests {
 
     #[tokio::test]
     async fn doas_and_su_wrap_the_same_way() {
-        let fake = Arc::new(Fake::new().reply("doas -n -u root -- id -u", 0, "0\n").reply(
+        let fake = Arc::new(Fake::new().reply("doas -n -u root -- env id -u", 0, "0\n").reply(
             "su -s /bin/sh -c 'id -u' root",
             0,
             "0\n",

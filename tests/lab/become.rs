@@ -272,3 +272,53 @@ fn an_ansible_inventory_s_become_variables_work_unchanged() {
     run.assert_exit(0).assert_contains("3 scenarios (3 passed) on 1 host");
     assert!(!run.stderr.contains("not used by shakedown"), "{}", run.all());
 }
+
+#[test]
+fn become_adds_no_command_only_a_sudo_in_front_of_each() {
+    let Some(lab) = lab() else { return };
+    let feature = std::fs::read_to_string(crate::util::root().join("features/system.feature")).expect("system.feature");
+    let feature = feature.replace("Feature:", "@hosts:web1,lb1,db1\nFeature:");
+    let password = become_password(&lab);
+    let commands = |inventory: &str| -> Vec<String> {
+        let (run, dir) = run_with(
+            &lab,
+            inventory,
+            &feature,
+            Some(&password),
+            &["run", "--trace", "out/trace.log"],
+        );
+        run.assert_exit(0);
+        let trace = std::fs::read_to_string(dir.path().join("out/trace.log")).expect("trace");
+        trace
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.splitn(5, '\t').collect();
+                format!("{}\t{}", f[1], f[4])
+            })
+            .collect()
+    };
+    let root = std::fs::read_to_string(lab.inventory()).expect("inventory");
+    // app1 stays unprivileged in deploy.toml (deploy has no sudo rights there): left out.
+    let others = |v: Vec<String>| -> Vec<String> { v.into_iter().filter(|l| !l.starts_with("app1\t")).collect() };
+    let as_root = others(commands(&root));
+    let as_deploy = others(commands(&deploy_inventory(&lab, |t| t)));
+    assert_eq!(as_root.len(), as_deploy.len(), "{as_root:#?}\n{as_deploy:#?}");
+    let mut hosts = std::collections::BTreeSet::new();
+    for line in &as_deploy {
+        let (host, cmd) = line.split_once('\t').expect("host and command");
+        let prefix = match host {
+            "db2" => "sudo -k -S -p '' -u root -- ",
+            "web2" => "doas -n -u root -- env ",
+            _ => "sudo -n -u root -- ",
+        };
+        assert!(cmd.starts_with(prefix), "{host}: {cmd}");
+        hosts.insert(host);
+    }
+    let batches = as_deploy.iter().filter(|l| l.contains("sh -c '{ sh -c")).count();
+    assert!(hosts.len() >= 3, "{hosts:?}");
+    assert_eq!(
+        batches,
+        hosts.len(),
+        "one facts batch per host, in one sudo: {as_deploy:#?}"
+    );
+}
