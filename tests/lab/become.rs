@@ -322,3 +322,33 @@ fn become_adds_no_command_only_a_sudo_in_front_of_each() {
         "one facts batch per host, in one sudo: {as_deploy:#?}"
     );
 }
+
+#[test]
+fn su_takes_its_password_on_stdin_and_refuses_a_wrong_one() {
+    let Some(lab) = lab() else { return };
+    // Root has no password in the lab: su to deploy itself on db2, with deploy's password
+    // (su asks it of anyone but root), proves the password path.
+    let inv = deploy_inventory(&lab, |t| {
+        t.replace(
+            "[hosts.db2]\n",
+            "[hosts.db2]\nbecome_method = \"su\"\nbecome_user = \"deploy\"\n",
+        )
+    });
+    let feature = "@hosts:db2\nFeature: su\n  Scenario: whoami\n    When I run \"id -un\"\n    Then the output should contain \"deploy\"\n";
+    let password = become_password(&lab);
+    let (run, _d) = run_with(&lab, &inv, feature, Some(&password), &["run", "--format", "pretty"]);
+    run.assert_exit(0);
+    assert!(!run.all().contains(&password));
+    let started = Instant::now();
+    let (run, _d) = run_with(
+        &lab,
+        &inv,
+        feature,
+        Some("cnryQ7xWrongSuPwZ9"),
+        &["run", "--format", "pretty"],
+    );
+    run.assert_exit(1)
+        .assert_contains("su on db2 refused the password of become_password_env (as deploy)");
+    assert!(!run.all().contains("cnryQ7xWrongSuPwZ9"));
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
