@@ -15,6 +15,8 @@ PACKAGES=(
   # what the lab hosts run
   openssh-server openssh-client mariadb-server mariadb-client nginx haproxy apache2 cron
   php-cli php-curl
+  # become: the deploy user's sudo and doas (ci/lab/become.sh)
+  sudo doas
   # tests (JUnit schema checks)
   libxml2-utils git
   # tests of the operations paths: a real SMTP server (aiosmtpd under /usr/bin/python3),

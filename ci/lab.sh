@@ -18,6 +18,11 @@
 #                                 `ci/lab.sh exec HOST -- sh -c 'SCRIPT'` (LAB_DIR passed on)
 #   ci/lab.sh addr HOST           print HOST's address
 #
+# up ends with ci/lab/become.sh up (the `deploy` login user on every base host: passwordless
+# sudo on web1 web2 lb1 db1, password-only sudo on db2, no sudo on app1, doas on web2;
+# $LAB_DIR/deploy.toml and deploy_sudo_password; each base host gets its own /home), down
+# starts with its down, status runs its status (see its header).
+#
 # Needs root and the packages of ci/install-deps.sh. No Docker. The hosts below but sd1/sd2
 # run without systemd: each is a set of Linux namespaces (network, PID, UTS, IPC, mount)
 # whose PID 1 is ci/lab/host-init.sh, which becomes tini (reaps orphans; killing it ends the
@@ -72,7 +77,8 @@
 #     /var/lib/dpkg/status; /etc/nginx, /etc/init.d/nginx, /etc/default/nginx... whited out.
 #     (Its unit file in /lib stays: `systemctl is-enabled nginx` says disabled there too.)
 #   - a process named cron runs on web1, app1 and bench hosts only.
-#   - user and group `deploy` exist on web1, web2 and app1 only (useradd inside the host).
+#   - user and group `appuser` exist on web1, web2 and app1 only (useradd inside the host).
+#     (`deploy`, the login user of become, is on every base host: ci/lab/become.sh.)
 #   - /var/www/html/index.html: "Welcome to web1" / "Welcome to web2"; bench: "Welcome to
 #     hNNN"; app1: "app1 application server"; others: this machine's /var/www/html.
 #   - /var/log/backup.log on db1 and db2 only: last line `backup done`, written at first up.
@@ -483,9 +489,6 @@ cmd_host() {
       cat "$H_DIR/init.log" >&2
       die "$name: init did not start"
     fi
-    if [ "$name" = web1 ] || [ "$name" = web2 ] || [ "$name" = app1 ]; then
-      hexec "$name" sh -c 'id deploy >/dev/null 2>&1 || useradd -M -U -s /bin/bash -c Deployer deploy'
-    fi
     if [ -d "$H_DIR/mysql" ] && [ ! -d "$H_DIR/mysql/mysql" ]; then
       hexec "$name" mariadb-install-db --user=mysql --datadir=/var/lib/mysql --skip-test-db \
         --auth-root-authentication-method=socket >"$H_DIR/mariadb-install.log" 2>&1 </dev/null || {
@@ -493,6 +496,9 @@ cmd_host() {
         die "$name: mariadb-install-db failed"
       }
     fi
+  fi
+  if [ "$name" = web1 ] || [ "$name" = web2 ] || [ "$name" = app1 ]; then
+    hexec "$name" sh -c 'id appuser >/dev/null 2>&1 || useradd -M -U -s /bin/bash -c "Application" appuser'
   fi
   # a kept host gets this checkout's service script
   if ! cmp -s "$LABSRC/svc" "$H_DIR/etc/upper/lab/svc"; then
@@ -819,6 +825,8 @@ cmd_up() {
   done
   write_inventories
   wait "$sdpid" || die "the systemd hosts sd1, sd2 failed to come up (ci/lab/systemd.sh)"
+  # the deploy login user with sudo/doas on the base hosts, deploy.toml (ci/lab/become.sh)
+  LAB_LOCK_HELD=1 "$LABSRC/become.sh" up 9>&- || die "the deploy user is not set up"
 
   echo "lab: up in $(elapsed "$t0")s: ${#hosts[@]} hosts on $BRIDGE (controller 10.77.0.1)"
   echo "  inventory  $LAB_DIR/inventory.toml  (Ansible: inventory.ini)"
@@ -834,6 +842,7 @@ cmd_down() {
   local -a hosts pids=()
   # the systemd hosts first: their roots live in $HOSTS_DIR, unmounted below
   "$LABSRC/systemd.sh" down 9>&- || true
+  LAB_LOCK_HELD=1 "$LABSRC/become.sh" down 9>&- >/dev/null || log "removing the deploy user failed"
   mapfile -t hosts < <(recorded_hosts)
   if [ "${#hosts[@]}" -gt 0 ]; then
     # killing a host's init (PID 1 of its PID namespace) ends every process of the host
@@ -938,6 +947,7 @@ cmd_status() {
     fi
   fi
   "$LABSRC/systemd.sh" status || all=1
+  "$LABSRC/become.sh" status || all=1
   return $all
 }
 

@@ -77,9 +77,9 @@ Feature: Every lab host is configured as intended
     And "/" should be in /etc/fstab from "/dev/vda"
 
   @hosts:web,app
-  Scenario: Deploy accounts exist where the application is deployed
-    Then the user "deploy" should exist
-    And the group "deploy" should exist
+  Scenario: Application accounts exist where the application is deployed
+    Then the user "appuser" should exist
+    And the group "appuser" should exist
 
   @hosts:web,lb,app,db1
   Scenario: The data volume is mounted as configured

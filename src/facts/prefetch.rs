@@ -228,6 +228,42 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn with_become_the_batch_is_one_sudo_not_one_per_fact() {
+        let t = Duration::from_secs(5);
+        let parts = vec![
+            ok(fixture("rhel9/platform.txt")),
+            ok(fixture("lab/ss-ltn-web1.txt")),
+            ok(fixture("lab/ps-web1.txt")),
+        ];
+        let fake = Arc::new(Fake::new().responding(move |cmd| {
+            // sudo -n -u root -- sh -c SCRIPT
+            let a = cmd.arguments();
+            let script = a
+                .get(5)
+                .filter(|_| cmd.program() == "sudo" && a[..5] == ["-n", "-u", "root", "--", "sh"])?;
+            Batch::replay(a.get(6).filter(|_| script == "-c")?, &parts)
+        }));
+        let mut web1 = Host::local("web1");
+        web1.become_as = Some(crate::inventory::Become {
+            method: crate::inventory::BecomeMethod::Sudo,
+            user: "root".into(),
+            password: None,
+        });
+        let host = HostHandle::new(web1.clone(), crate::transport::Become::wrap(fake.clone(), &web1));
+        super::super::of(&host).plan([Fact::Processes, Fact::Ports, Fact::Platform]);
+        let procs = super::super::processes(&host, t).await.expect("from the batch");
+        assert!(process::named(&procs, "nginx").count() > 0);
+        assert_eq!(super::super::ports(&host, t).await.expect("from the batch").len(), 4);
+        assert_eq!(fake.ran().len(), 1, "one sudo for the three facts: {:?}", fake.ran());
+        assert!(
+            fake.ran()[0].starts_with("sudo -n -u root -- sh -c "),
+            "{:?}",
+            fake.ran()
+        );
+        assert!(fake.unexpected().is_empty(), "{:?}", fake.unexpected());
+    }
+
+    #[tokio::test]
     async fn a_step_s_read_is_answered_from_the_batch_and_not_sent_again() {
         let t = Duration::from_secs(5);
         let stat = file::stat_command("/etc/app.conf");

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::inventory::{Host, Inventory, TransportKind};
-use crate::transport::{Cmd, Local, Output, SshMaster, SshOptions, SshProcesses, Transport, TransportError};
+use crate::transport::{Become, Cmd, Local, Output, SshMaster, SshOptions, SshProcesses, Transport, TransportError};
 
 /// One host of the run.
 pub struct HostHandle {
@@ -63,7 +63,7 @@ impl HostHandle {
                 self.host.name,
                 start.elapsed().as_secs_f64(),
                 status,
-                crate::inventory::secret::redact(&cmd.to_shell()).replace('\n', "\\n"),
+                crate::inventory::secret::redact(&self.transport.sent(cmd).to_shell()).replace('\n', "\\n"),
             );
             if let Ok(mut f) = trace.lock() {
                 let _ = f.write_all(line.as_bytes());
@@ -137,7 +137,9 @@ impl HostPool {
             .hosts
             .iter()
             .map(|(name, host)| {
-                let mut handle = HostHandle::new(host.clone(), transport_of(host));
+                // `become` wraps whatever transport reaches the host: every command goes under it.
+                let transport = Become::wrap(transport_of(host), host);
+                let mut handle = HostHandle::new(host.clone(), transport);
                 handle.trace = trace.clone();
                 handle.started = started;
                 (name.clone(), Arc::new(handle))

@@ -7,6 +7,9 @@
 //! `ssh`/`smart`/`paramiko`) and the `ansible_ssh_*` aliases give the connection;
 //! `ansible_ssh_common_args` and `ansible_ssh_extra_args` add ssh options (`ssh_args.rs`:
 //! those that could run a command are refused);
+//! `ansible_become`, `ansible_become_method`, `ansible_become_user` the `become` keys, with
+//! `become_password_env` for its password (a literal `ansible_become_password` or
+//! `ansible_become_pass` is refused: secrets come from the environment);
 //! `shakedown_known_hosts_file`, `shakedown_host_key_checking`, `shakedown_connect_timeout`
 //! the shakedown extensions; `mysql_host`, `mysql_port`, `mysql_user`, `mysql_password_env`,
 //! `mysql_ssl_mode`, `mysql_ca_file`, `mysql_connect_timeout`, `mysql_database` the mysql table
@@ -243,7 +246,7 @@ impl<'a> Tree<'a> {
 }
 
 /// The `ansible_*` variables that mean something to shakedown; any other is a warning.
-const USED_ANSIBLE_VARS: [&str; 11] = [
+const USED_ANSIBLE_VARS: [&str; 16] = [
     "ansible_host",
     "ansible_ssh_host",
     "ansible_port",
@@ -255,6 +258,11 @@ const USED_ANSIBLE_VARS: [&str; 11] = [
     "ansible_connection",
     "ansible_ssh_common_args",
     "ansible_ssh_extra_args",
+    "ansible_become",
+    "ansible_become_method",
+    "ansible_become_user",
+    "ansible_become_password",
+    "ansible_become_pass",
 ];
 
 /// Applies one Ansible variable to a settings layer. `at` is where it is written. Returns
@@ -287,6 +295,18 @@ fn apply_var(
             let parsed = ssh_args::parse(key, value, who, at, env)?;
             s.ssh_args[usize::from(key == "ansible_ssh_extra_args")] = Some(parsed.args);
             return Ok(parsed.warnings);
+        }
+        "ansible_become" => s.become_.on = Some(validate::boolean(value).map_err(bad)?),
+        "ansible_become_method" => s.become_.method = Some(validate::become_method(value).map_err(bad)?),
+        "ansible_become_user" => s.become_.user = Some(text(validate::user)?),
+        "ansible_become_password" | "ansible_become_pass" => {
+            return Err(format!(
+                "{key} of {owner} is not read from the inventory: put the password in an environment variable and name it with become_password_env"
+            ));
+        }
+        "become_password_env" => {
+            let read = validate::secret(value, &format!("{key} of {owner}"), env)?;
+            s.become_.set_password(read.map_err(problem), at.clone());
         }
         "shakedown_known_hosts_file" => s.known_hosts_file = Some(validate::path(value, env).map_err(bad)?),
         "shakedown_host_key_checking" => s.host_key_checking = Some(validate::host_key_checking(value).map_err(bad)?),

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{
-    DEFAULT_CONNECT_TIMEOUT, Host, HostKeyChecking, HostProblem, Inventory, InventoryError, Location, MysqlSettings,
-    Secret, SslMode, TransportKind,
+    Become, BecomeMethod, DEFAULT_CONNECT_TIMEOUT, Host, HostKeyChecking, HostProblem, Inventory, InventoryError,
+    Location, MysqlSettings, Secret, SslMode, TransportKind,
 };
 
 /// One layer of settings; `None` leaves the field to lower layers. The fields mirror
@@ -30,6 +30,8 @@ pub(super) struct Settings {
     /// `vars` entries whose `*_env` variable is unset: the problem replaces the value.
     pub vars_unset: BTreeMap<String, HostProblem>,
     pub mysql: Option<MysqlLayer>,
+    /// `become`, `become_method`, `become_user`, `become_password_env`, key by key.
+    pub become_: BecomeLayer,
     /// Ansible's `ansible_ssh_common_args`, then `ansible_ssh_extra_args`: each variable
     /// overrides as a whole, and their options rank below every other setting (as on
     /// Ansible's ssh command line, where the first value of an option wins).
@@ -58,6 +60,37 @@ impl Settings {
     pub(super) fn unset_var(&mut self, key: &str, problem: HostProblem) {
         self.vars.remove(key);
         self.vars_unset.insert(key.to_string(), problem);
+    }
+}
+
+/// One layer of the `become*` keys; each overrides on its own, as Ansible's variables do.
+#[derive(Debug, Clone, Default)]
+pub(super) struct BecomeLayer {
+    pub on: Option<bool>,
+    pub method: Option<BecomeMethod>,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    /// `become_password_env` names an unset variable (the problem replaces the password).
+    pub password_unset: Option<HostProblem>,
+    /// Where the password (set or unset) is named, for a method that cannot take one.
+    pub password_at: Option<Location>,
+}
+
+impl BecomeLayer {
+    /// Sets the password read from `become_password_env` written at `at` (a value, or the
+    /// problem of an unset variable).
+    pub(super) fn set_password(&mut self, read: Result<Secret, HostProblem>, at: Location) {
+        match read {
+            Ok(secret) => {
+                self.password = Some(secret);
+                self.password_unset = None;
+            }
+            Err(problem) => {
+                self.password = None;
+                self.password_unset = Some(problem);
+            }
+        }
+        self.password_at = Some(at);
     }
 }
 
@@ -106,6 +139,15 @@ impl Settings {
         }
         for (low, top) in self.ssh_args.iter_mut().zip(&top.ssh_args) {
             over(low, top);
+        }
+        let (b, t) = (&mut self.become_, &top.become_);
+        over(&mut b.on, &t.on);
+        over(&mut b.method, &t.method);
+        over(&mut b.user, &t.user);
+        if t.password_at.is_some() {
+            b.password.clone_from(&t.password);
+            b.password_unset.clone_from(&t.password_unset);
+            b.password_at.clone_from(&t.password_at);
         }
         if let Some(t) = &top.mysql {
             let m = self.mysql.get_or_insert_with(MysqlLayer::default);
@@ -377,6 +419,7 @@ fn resolve(name: &str, at: &Location, mut s: Settings, own_mysql: bool) -> Resul
             })
         }
     };
+    let become_as = become_as(name, s.become_, &mut unset_secrets)?;
     Ok(Host {
         name: name.to_string(),
         address,
@@ -392,6 +435,31 @@ fn resolve(name: &str, at: &Location, mut s: Settings, own_mysql: bool) -> Resul
         groups: Vec::new(),
         vars: s.vars,
         mysql,
+        become_as,
         unset_secrets,
     })
+}
+
+/// The host's `become`, when `become = true`: the other keys alone change nothing (as in
+/// Ansible). doas reads a password from a terminal only, never from standard input: a
+/// password for it is refused here, where it is written, rather than fail on every host.
+fn become_as(name: &str, b: BecomeLayer, unset: &mut Vec<HostProblem>) -> Result<Option<Become>, InventoryError> {
+    if b.on != Some(true) {
+        return Ok(None);
+    }
+    let method = b.method.unwrap_or_default();
+    if let (BecomeMethod::Doas, Some(at)) = (method, &b.password_at) {
+        return Err(at_err(
+            at,
+            format!(
+                "become_password_env of host {name}: doas reads a password from a terminal only, never from shakedown; use become_method = \"sudo\" (or \"su\"), or a `permit nopass` rule for doas"
+            ),
+        ));
+    }
+    unset.extend(b.password_unset);
+    Ok(Some(Become {
+        method,
+        user: b.user.unwrap_or_else(|| "root".to_string()),
+        password: b.password,
+    }))
 }

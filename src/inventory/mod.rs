@@ -85,6 +85,8 @@ pub struct Host {
     pub vars: BTreeMap<String, String>,
     /// MySQL connection settings for the MySQL steps.
     pub mysql: Option<MysqlSettings>,
+    /// Run every command as another user (`become = true`); `None` runs them as the login user.
+    pub become_as: Option<Become>,
     /// Secrets this host's settings name whose variable is unset: an error only when the
     /// run uses the host ([`Host::unusable`]), so one host's missing secret never blocks
     /// a run that does not go near it.
@@ -98,6 +100,42 @@ pub struct HostProblem {
     pub location: Location,
     /// What is wrong (never a secret's value).
     pub message: String,
+}
+
+/// How commands on a host run as another user (`become = true` and its keys): real fleets
+/// log in as a deploy user and read root-only state through sudo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Become {
+    /// sudo, doas or su.
+    pub method: BecomeMethod,
+    /// The user commands run as (`become_user`, default `root`).
+    pub user: String,
+    /// The password the method asks for, read from `become_password_env` (sudo and su: it
+    /// goes on the remote command's standard input, never on a command line).
+    pub password: Option<Secret>,
+}
+
+/// The program that runs commands as another user (`become_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BecomeMethod {
+    /// `sudo` (the default): `-n` without a password, `-S` with one.
+    #[default]
+    Sudo,
+    /// OpenBSD's `doas` (`doas -n`: it reads a password from a terminal only).
+    Doas,
+    /// `su` (util-linux su reads the password from standard input without a terminal).
+    Su,
+}
+
+impl BecomeMethod {
+    /// The program's name, as messages and the inventory write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            BecomeMethod::Sudo => "sudo",
+            BecomeMethod::Doas => "doas",
+            BecomeMethod::Su => "su",
+        }
+    }
 }
 
 /// TLS mode of a MySQL connection.
@@ -234,6 +272,7 @@ impl Host {
             groups: Vec::new(),
             vars: BTreeMap::new(),
             mysql: None,
+            become_as: None,
             unset_secrets: Vec::new(),
         }
     }

@@ -8,8 +8,10 @@
 //! (`strict` | `accept-new` | `off`), `connect_timeout` ("5s", "900ms"), `transport`
 //! (`ssh` | `local`), `vars` (strings, numbers, booleans; `KEY_env = "VAR"` reads the secret
 //! `vars.KEY` from the environment) and `mysql` (`host`, `port`, `user`, `password_env`,
-//! `ssl_mode`, `ca_file`, `connect_timeout`, `database`); an unset `*_env` variable is an
-//! error only for a run that uses the host. A host also takes `groups = [...]`;
+//! `ssl_mode`, `ca_file`, `connect_timeout`, `database`); `become` (true: every command
+//! runs as another user), `become_method` (`sudo` | `doas` | `su`), `become_user` (root)
+//! and `become_password_env`; an unset `*_env` variable is an error only for a run that
+//! uses the host. A host also takes `groups = [...]`;
 //! a group takes `hosts = [...]`. Layers apply as defaults < groups (by name) < host, the
 //! `mysql` and `vars` tables key by key. A host without `address` is reached at its name
 //! (`127.0.0.1` for `transport = "local"`). This module never touches the network.
@@ -31,7 +33,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Inventory, InventoryError
 
 type Entry<'a, 'i> = (&'a Spanned<toml::de::DeString<'i>>, &'a Spanned<DeValue<'i>>);
 
-const SETTINGS: [&str; 10] = [
+const SETTINGS: [&str; 14] = [
     "address",
     "user",
     "port",
@@ -42,6 +44,10 @@ const SETTINGS: [&str; 10] = [
     "transport",
     "vars",
     "mysql",
+    "become",
+    "become_method",
+    "become_user",
+    "become_password_env",
 ];
 const MYSQL: [&str; 8] = [
     "host",
@@ -332,6 +338,25 @@ fn settings<'i>(
             "transport" => s.transport = Some(cx.checked(value, k, t, validate::transport)?),
             "vars" => vars(cx, cx.table(value, k, t)?, t, &mut s)?,
             "mysql" => s.mysql = Some(mysql(cx, key.span(), cx.table(value, k, t)?, t)?),
+            "become" => match value.get_ref() {
+                DeValue::Boolean(b) => s.become_.on = Some(*b),
+                other => {
+                    let found = other.type_str();
+                    return Err(cx.invalid(value, k, t, format!("expected true or false, found {found}")));
+                }
+            },
+            "become_method" => s.become_.method = Some(cx.checked(value, k, t, validate::become_method)?),
+            "become_user" => {
+                s.become_.user = Some(cx.checked(value, k, t, |v| validate::user(v).map(|()| v.to_string()))?)
+            }
+            "become_password_env" => {
+                let var = cx.str(value, k, t)?;
+                let used_at = format!("become_password_env of {}", t.owner);
+                let read = validate::secret(var, &used_at, cx.env).map_err(|e| cx.err(value.span(), e))?;
+                let at = validate::location(cx.path, cx.text, value.span().start);
+                s.become_
+                    .set_password(read.map_err(|m| cx.problem(value.span(), m)), at);
+            }
             _ if extra.contains(&k) && other(k, value)? => {}
             _ => return Err(cx.unknown(key, t, &[&SETTINGS[..], extra].concat())),
         }

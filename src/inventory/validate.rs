@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{HostKeyChecking, Location, Secret, SslMode, TransportKind};
+use super::{BecomeMethod, HostKeyChecking, Location, Secret, SslMode, TransportKind};
 
 /// How parsers read the environment (`*_env` keys, `$HOME`); tests pass a fake one.
 pub(super) type Env<'a> = &'a dyn Fn(&str) -> Option<OsString>;
@@ -114,6 +114,26 @@ pub(super) fn host_key_checking(value: &str) -> Result<HostKeyChecking, String> 
 /// `ssh` | `local`.
 pub(super) fn transport(value: &str) -> Result<TransportKind, String> {
     choice(value, &[("ssh", TransportKind::Ssh), ("local", TransportKind::Local)])
+}
+
+/// `sudo` | `doas` | `su`.
+pub(super) fn become_method(value: &str) -> Result<BecomeMethod, String> {
+    use BecomeMethod::*;
+    choice(value, &[("sudo", Sudo), ("doas", Doas), ("su", Su)])
+}
+
+/// A boolean written as text (Ansible's `ansible_become`): true/false, yes/no, on/off, 1/0.
+pub(super) fn boolean(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        _ => {
+            let hint = crate::nearest::nearest(value, ["true", "false", "yes", "no"])
+                .map(|n| format!(" (did you mean {n:?}?)"))
+                .unwrap_or_default();
+            Err(format!("{value:?} is not a boolean (true or false){hint}"))
+        }
+    }
 }
 
 /// `disabled` | `preferred` | `required` | `verify_identity`.

@@ -17,7 +17,11 @@ impl Transport for Local {
             let mut command = tokio::process::Command::new(cmd.program());
             command
                 .args(cmd.arguments())
-                .stdin(Stdio::null())
+                .stdin(if cmd.input().is_some() {
+                    Stdio::piped()
+                } else {
+                    Stdio::null()
+                })
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .kill_on_drop(true)
@@ -33,6 +37,12 @@ impl Transport for Local {
                 }
                 Err(e) => return Err(TransportError::Failed(format!("cannot start {}: {e}", cmd.program()))),
             };
+            let mut child = child;
+            if let (Some(line), Some(mut stdin)) = (cmd.input(), child.stdin.take()) {
+                use tokio::io::AsyncWriteExt;
+                // A line in a pipe's buffer: never blocks; a command that exits first is fine.
+                let _ = stdin.write_all(format!("{}\n", line.expose()).as_bytes()).await;
+            }
             let pid = child.id();
             match tokio::time::timeout(timeout, child.wait_with_output()).await {
                 Ok(Ok(out)) => Ok(Output {

@@ -5,6 +5,7 @@
 //! the remote `timeout`, the framing of a batch of commands) is built in this module too.
 
 mod batch;
+mod r#become;
 #[cfg(test)]
 mod fake;
 mod local;
@@ -21,6 +22,7 @@ pub(crate) use crate::quote::quote;
 #[cfg(test)]
 pub(crate) use batch::tests::sh;
 pub(crate) use batch::{Batch, chosen, first_available, first_of};
+pub(crate) use r#become::Become;
 #[cfg(test)]
 pub(crate) use fake::Fake;
 pub(crate) use local::Local;
@@ -34,6 +36,9 @@ pub(crate) use ssh_processes::SshProcesses;
 pub struct Cmd {
     program: String,
     args: Vec<String>,
+    /// One line written to the command's standard input (a `become` password): never part
+    /// of [`Cmd::to_shell`], so never on a command line nor in `--trace`.
+    input: Option<crate::inventory::Secret>,
 }
 
 impl Cmd {
@@ -42,6 +47,7 @@ impl Cmd {
         Cmd {
             program: program.into(),
             args: Vec::new(),
+            input: None,
         }
     }
 
@@ -65,6 +71,18 @@ impl Cmd {
     {
         self.args.extend(args.into_iter().map(Into::into));
         self
+    }
+
+    /// Gives the command `line` (and a newline) on its standard input, which is empty
+    /// otherwise: how a sudo password reaches the host.
+    pub(crate) fn with_input(mut self, line: crate::inventory::Secret) -> Self {
+        self.input = Some(line);
+        self
+    }
+
+    /// The line for its standard input, if any.
+    pub(crate) fn input(&self) -> Option<&crate::inventory::Secret> {
+        self.input.as_ref()
     }
 
     /// The program.
@@ -147,6 +165,12 @@ pub(crate) trait Transport: Send + Sync {
     /// Runs `cmd`, giving up after `timeout` (the remote side is also bounded by `timeout`
     /// on the host, so nothing keeps running after we stop waiting).
     fn run<'a>(&'a self, cmd: &'a Cmd, timeout: Duration) -> BoxFuture<'a, Result<Output, TransportError>>;
+
+    /// The command as this transport sends it to the host (`become` puts sudo in front), for
+    /// `--trace`; its input (a password) is never part of it.
+    fn sent(&self, cmd: &Cmd) -> Cmd {
+        cmd.clone()
+    }
 
     /// Opens the connection ahead of the first command (no-op for local).
     fn connect(&self) -> BoxFuture<'_, Result<(), TransportError>> {

@@ -219,7 +219,24 @@ impl Transport for SshMaster {
                 .await
                 .map_err(|e| TransportError::Failed(e.to_string()))?;
             let line = remote_line(cmd, timeout);
-            let run = async { session.raw_command(&line).stdin(openssh::Stdio::null()).output().await };
+            let run = async {
+                let Some(input) = cmd.input() else {
+                    return session.raw_command(&line).stdin(openssh::Stdio::null()).output().await;
+                };
+                let mut child = session
+                    .raw_command(&line)
+                    .stdin(openssh::Stdio::piped())
+                    .stdout(openssh::Stdio::piped())
+                    .stderr(openssh::Stdio::piped())
+                    .spawn()
+                    .await?;
+                if let Some(mut stdin) = child.stdin().take() {
+                    use tokio::io::AsyncWriteExt;
+                    // One line; the pipe closes when `stdin` drops (end of input).
+                    let _ = stdin.write_all(format!("{}\n", input.expose()).as_bytes()).await;
+                }
+                child.wait_with_output().await
+            };
             match tokio::time::timeout(timeout, run).await {
                 Ok(Ok(out)) => Ok(Output {
                     status: out.status.code(),

@@ -138,7 +138,7 @@ fn ssh_args_that_could_run_a_command_are_refused_naming_the_variable() {
 
 #[test]
 fn unused_ansible_variables_are_warned_with_their_place() {
-    let ini = "[web]\nhere ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n[web:vars]\nansible_become=true\n";
+    let ini = "[web]\nhere ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n[web:vars]\nansible_become_exe=sudo\n";
     let dir = suite(&[("hosts.ini", ini), ("f.feature", WEB)]);
     for command in ["lint", "run"] {
         let r = shakedown_in(dir.path(), &[command, "-i", "hosts.ini", "f.feature"], &[]);
@@ -151,9 +151,40 @@ fn unused_ansible_variables_are_warned_with_their_place() {
         );
         assert!(
             r.stderr
-                .contains("warning: hosts.ini:4:16: ansible_become is not used by shakedown (ignored)"),
+                .contains("warning: hosts.ini:4:20: ansible_become_exe is not used by shakedown (ignored)"),
             "{}",
             r.all()
         );
+    }
+}
+
+#[test]
+fn become_keys_in_bad_shape_exit_2_before_any_host_is_contacted() {
+    // 10.255.255.1 would hang a connect: exit 2 comes before anything is contacted.
+    let dir = suite(&[("f.feature", WEB)]);
+    let cases = [
+        (
+            "hosts.ini",
+            "[web]\nhere ansible_host=10.255.255.1 ansible_become=yes ansible_become_pass=hunter2\n",
+            "hosts.ini:2:71: ansible_become_pass of host here is not read from the inventory: put the password in an environment variable and name it with become_password_env",
+        ),
+        (
+            "inv.toml",
+            "[hosts.here]\naddress = \"10.255.255.1\"\ngroups = [\"web\"]\nbecome = true\nbecome_method = \"dosa\"\n",
+            "inv.toml:5:17: invalid become_method in [hosts.here]: \"dosa\" is not one of \"sudo\", \"doas\", \"su\" (did you mean \"doas\"?)",
+        ),
+        (
+            "inv.toml",
+            "[hosts.here]\naddress = \"10.255.255.1\"\ngroups = [\"web\"]\nbecome = true\nbecome_password_env = \"SD_UNSET_BECOME\"\n",
+            "inv.toml:5:23: SD_UNSET_BECOME is not set (become_password_env of host here)",
+        ),
+    ];
+    for (file, text, want) in cases {
+        std::fs::write(dir.path().join(file), text).expect("write");
+        for command in ["lint", "run"] {
+            let r = shakedown_in(dir.path(), &[command, "-i", file, "f.feature"], &[]);
+            r.assert_exit(2).assert_contains(want);
+            assert!(!r.all().contains("hunter2"), "{}", r.all());
+        }
     }
 }

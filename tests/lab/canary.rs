@@ -3,6 +3,9 @@
 //! ways that print connection strings, URLs, commands, queries and their output, and every
 //! output channel is searched for each canary (and for the real MySQL password): zero hits.
 //!
+//! db2 and app1 log in as deploy with `become` (ci/lab/become.sh): db2's real sudo password
+//! (its commands run as root) and a wrong canary for app1 (sudo refuses it) are searched too.
+//!
 //! The notification channels carry their own canaries: SHAKEDOWN_SMTP_PASSWORD logs in to
 //! a real SMTPS server (aiosmtpd, tests/ops/smtp_sink.py) whose saved mails are searched;
 //! SHAKEDOWN_NSCA_PASSWORD XOR-encrypts the passive results that the real nsca daemon,
@@ -185,6 +188,19 @@ fn canary(host: &str) -> String {
 /// The db2 MySQL password canary (wrong: its steps fail with the server's "access denied").
 const DB2_PASSWORD: &str = "cnryQ7xMysqlPwZ9";
 
+/// app1's `become` password canary (wrong: deploy may not use sudo there, every command
+/// fails with sudo's refusal). db2 logs in as deploy too, with its real sudo password
+/// (ci/lab/become.sh), which is searched for like the real MySQL password.
+const APP1_BECOME_PASSWORD: &str = "cnryQ7xBecomePwZ9";
+
+/// db2's real sudo password (deploy's, ci/lab/become.sh).
+fn become_password(lab: &Lab) -> String {
+    std::fs::read_to_string(lab.dir.join("deploy_sudo_password"))
+        .expect("deploy_sudo_password (ci/lab/become.sh up)")
+        .trim()
+        .to_string()
+}
+
 /// Steps that put the secrets into commands, URLs, queries, expected texts and outputs,
 /// and fail.
 const SUITE: &str = r#"Feature: Secrets stay secret
@@ -239,6 +255,15 @@ fn inventory(lab: &Lab) -> String {
         pw..pw + "password_env = \"SHAKEDOWN_MYSQL_PASSWORD\"".len(),
         "password_env = \"SD_CANARY_DB2\"",
     );
+    // db2 and app1 log in as deploy with become, the password on sudo's standard input.
+    for (host, var) in [("db2", "SD_CANARY_BECOME_DB2"), ("app1", "SD_CANARY_BECOME_APP1")] {
+        let head = format!("[hosts.{host}]\n");
+        let at = inv.find(&head).expect("host table") + head.len();
+        inv.insert_str(
+            at,
+            &format!("user = \"deploy\"\nbecome = true\nbecome_password_env = \"{var}\"\n"),
+        );
+    }
     inv
 }
 
@@ -251,6 +276,8 @@ fn needles(lab: &Lab) -> Vec<String> {
         NSCA_PASSWORD.to_string(),
         ICINGA_PASSWORD.to_string(),
         lab.mysql_password(),
+        APP1_BECOME_PASSWORD.to_string(),
+        become_password(lab),
         "cnryQ7x".to_string(),
     ]);
     needles
@@ -265,6 +292,8 @@ fn shakedown(lab: &Lab, dir: &std::path::Path, args: &[String]) -> Command {
         .env("RUST_LOG", "trace")
         .env("SHAKEDOWN_MYSQL_PASSWORD", lab.mysql_password())
         .env("SD_CANARY_DB2", DB2_PASSWORD)
+        .env("SD_CANARY_BECOME_DB2", become_password(lab))
+        .env("SD_CANARY_BECOME_APP1", APP1_BECOME_PASSWORD)
         .env("SHAKEDOWN_SMTP_PASSWORD", SMTP_PASSWORD)
         .env("SHAKEDOWN_NSCA_PASSWORD", NSCA_PASSWORD)
         .env("SHAKEDOWN_ICINGA_PASSWORD", ICINGA_PASSWORD);
@@ -346,6 +375,10 @@ fn no_secret_reaches_any_channel() {
             assert!(
                 all.contains("token=***"),
                 "the token reached the command's output:\n{all}"
+            );
+            assert!(
+                all.contains("sudo on app1 refused the password of become_password_env (as deploy)"),
+                "app1's wrong become password was used:\n{all}"
             );
         }
         search(channel.name, &texts);

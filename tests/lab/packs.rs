@@ -93,10 +93,10 @@ fn cron_daemon_and_crontab_entry() {
     let _entry = Repair::inject(
         &lab,
         "web1",
-        "echo '0 3 * * * /usr/local/bin/backup --all' | crontab -u deploy -",
-        "crontab -r -u deploy || true",
+        "echo '0 3 * * * /usr/local/bin/backup --all' | crontab -u appuser -",
+        "crontab -r -u appuser || true",
     );
-    let feature = "Feature: cron\n  @hosts:web1,app1\n  Scenario: daemon\n    Then the cron daemon should be running\n  @hosts:web1,web2\n  Scenario: entry\n    Then the crontab of \"deploy\" should contain \"/usr/local/bin/backup\"\n";
+    let feature = "Feature: cron\n  @hosts:web1,app1\n  Scenario: daemon\n    Then the cron daemon should be running\n  @hosts:web1,web2\n  Scenario: entry\n    Then the crontab of \"appuser\" should contain \"/usr/local/bin/backup\"\n";
     let before = run(&lab, feature);
     before.assert_exit(1);
     assert_failures(
@@ -104,7 +104,7 @@ fn cron_daemon_and_crontab_entry() {
         &[(
             "web2",
             &[
-                "entry: expected crontab of deploy (`crontab -l -u deploy`) to exit 0, found exit status 1, output \"no crontab for deploy\"",
+                "entry: expected crontab of appuser (`crontab -l -u appuser`) to exit 0, found exit status 1, output \"no crontab for appuser\"",
             ],
         )],
         &["web1", "app1"],

@@ -559,9 +559,9 @@ fn accounts_and_kernel_parameters_differ_where_the_lab_made_them_differ() {
         r#"@hosts:web,db1
 Feature: accounts
   Scenario: user
-    Then the user "deploy" should exist
+    Then the user "appuser" should exist
   Scenario: group
-    Then the group "deploy" should exist
+    Then the group "appuser" should exist
   Scenario: sysctl
     Then the kernel parameter "net.core.somaxconn" should be "1024"
 "#,
@@ -573,8 +573,8 @@ Feature: accounts
             (
                 "db1",
                 &[
-                    "expected user deploy, found no user deploy (getent passwd)",
-                    "expected group deploy, found no group deploy (getent group)",
+                    "expected user appuser, found no user appuser (getent passwd)",
+                    "expected group appuser, found no group appuser (getent group)",
                     "expected kernel parameter net.core.somaxconn = \"1024\", found \"4096\"",
                 ][..],
             ),

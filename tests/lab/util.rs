@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 #[path = "../cli/util.rs"]
 mod cli_util;
-pub use cli_util::{Run, root, suite};
+pub use cli_util::{Run, root, shakedown_in as shakedown_with_env, suite};
 
 /// Runs the binary in `dir` without the lab inventory flag (the test gives its own),
 /// with the lab's secrets in the environment.

@@ -422,14 +422,14 @@ fn ssh_args_that_could_run_a_command_are_refused() {
 
 #[test]
 fn unused_ansible_variables_are_warnings() {
-    let text = "[web]\nweb[1:2] ansible_python_interpreter=/usr/bin/python3 ansible_password=hunter2\n[all:vars]\nansible_become=true\n";
+    let text = "[web]\nweb[1:2] ansible_python_interpreter=/usr/bin/python3 ansible_password=hunter2\n[all:vars]\nansible_become_exe=sudo\n";
     let inv = parse("w.ini", text).unwrap();
     assert_eq!(
         inv.warnings,
         [
             "w.ini:2:37: ansible_python_interpreter is not used by shakedown (ignored)",
             "w.ini:2:71: ansible_password is not used by shakedown (ignored)",
-            "w.ini:4:16: ansible_become is not used by shakedown (ignored)",
+            "w.ini:4:20: ansible_become_exe is not used by shakedown (ignored)",
         ]
     );
     assert!(inv.hosts["web1"].vars.is_empty());
@@ -604,4 +604,53 @@ fn yaml_host_keys_take_ranges_and_ports() {
     assert_eq!(inv.hosts["node1"].vars["labels"], r#"{"zone":"a"}"#);
     assert_eq!(inv.groups["empty"].len(), 0);
     assert_eq!(inv.groups["ungrouped"].len(), 3);
+}
+
+#[test]
+fn ansible_become_variables_map_onto_become() {
+    let text = "[web]\nweb1 ansible_become_method=doas\nweb2 ansible_become=no\n[db]\ndb2 ansible_become_user=mysql become_password_env=SHAKEDOWN_TEST_PW\n[all:vars]\nansible_user=deploy\nansible_become=true\n";
+    let inv = parse("b.ini", text).unwrap();
+    assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
+    assert_eq!(
+        inv.hosts["web1"].become_as.as_ref().unwrap().method,
+        crate::inventory::BecomeMethod::Doas
+    );
+    assert!(inv.hosts["web2"].become_as.is_none());
+    let db2 = inv.hosts["db2"].become_as.clone().unwrap();
+    assert_eq!(
+        (db2.user.as_str(), db2.password.unwrap().expose()),
+        ("mysql", "canary-pw-51d2")
+    );
+}
+
+#[test]
+fn a_literal_become_password_is_refused_where_written() {
+    for key in ["ansible_become_password", "ansible_become_pass"] {
+        let text = format!("[db]\ndb2 ansible_become=true {key}=hunter2\n");
+        let e = parse("b.ini", &text).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "b.ini:2:{}: {key} of host db2 is not read from the inventory: put the password in an environment variable and name it with become_password_env",
+                26 + key.len()
+            )
+        );
+        assert!(!e.contains("hunter2"));
+    }
+    let e = parse("b.ini", "[web]\nweb1 ansible_become=maybe\n")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "b.ini:2:21: invalid ansible_become of host web1: \"maybe\" is not a boolean (true or false) (did you mean \"false\"?)"
+    );
+    let e = parse("b.ini", "[web]\nweb1 ansible_become_method=pbrun\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(
+            "b.ini:2:28: invalid ansible_become_method of host web1: \"pbrun\" is not one of \"sudo\", \"doas\", \"su\""
+        ),
+        "{e}"
+    );
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::parse_with;
-use crate::inventory::{HostKeyChecking, Inventory, InventoryError, SslMode, TransportKind};
+use crate::inventory::{BecomeMethod, HostKeyChecking, Inventory, InventoryError, SslMode, TransportKind};
 
 fn env(name: &str) -> Option<OsString> {
     match name {
@@ -331,4 +331,65 @@ fn host_and_group_names_share_one_namespace() {
         err("bad-group-member.toml"),
         format!("{f}:5:18: unknown host \"wbe2\" in [groups.web] (did you mean \"web1\"?)")
     );
+}
+
+fn become_env(name: &str) -> Option<OsString> {
+    (name == "SD_BECOME_PW").then(|| "canary-become-4e1f".into())
+}
+
+#[test]
+fn become_keys_layer_like_every_setting() {
+    let text = "[defaults]\nuser = \"deploy\"\nbecome = true\n\n[groups.db]\nhosts = [\"db2\"]\nbecome_password_env = \"SD_BECOME_PW\"\n\n[hosts.web1]\n[hosts.web2]\nbecome_method = \"doas\"\n[hosts.db2]\nbecome_user = \"mysql\"\n[hosts.app1]\nbecome = false\n";
+    let inv = parse_with(Path::new("b.toml"), text, &become_env).unwrap();
+    let web1 = inv.hosts["web1"].become_as.clone().expect("become");
+    assert_eq!(
+        (web1.method, web1.user.as_str(), web1.password),
+        (BecomeMethod::Sudo, "root", None)
+    );
+    assert_eq!(inv.hosts["web2"].become_as.as_ref().unwrap().method, BecomeMethod::Doas);
+    let db2 = inv.hosts["db2"].become_as.clone().unwrap();
+    assert_eq!(db2.user, "mysql");
+    assert_eq!(db2.password.unwrap().expose(), "canary-become-4e1f");
+    assert!(inv.hosts["app1"].become_as.is_none());
+    // an unset password variable matters only to a run using the host
+    let inv = parse_with(Path::new("b.toml"), text, &no_secrets).unwrap();
+    let db2: Vec<String> = inv.hosts["db2"].unusable().iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        db2,
+        ["b.toml:7:23: SD_BECOME_PW is not set (become_password_env of group db)"]
+    );
+    assert!(inv.hosts["web1"].unusable().is_empty());
+}
+
+#[test]
+fn become_values_are_checked_where_written() {
+    let cases = [
+        (
+            "[defaults]\nbecome = \"yes\"\n",
+            "b.toml:2:10: invalid become in [defaults]: expected true or false, found string",
+        ),
+        (
+            "[hosts.web1]\nbecome = true\nbecome_method = \"sduo\"\n",
+            "b.toml:3:17: invalid become_method in [hosts.web1]: \"sduo\" is not one of \"sudo\", \"doas\", \"su\" (did you mean \"sudo\"?)",
+        ),
+        (
+            "[hosts.web1]\nbecom = true\n",
+            "b.toml:2:1: unknown key \"becom\" in [hosts.web1] (did you mean \"become\"?)",
+        ),
+        (
+            "[hosts.web1]\nbecome = true\nbecome_method = \"doas\"\nbecome_password_env = \"SD_BECOME_PW\"\n",
+            "b.toml:4:23: become_password_env of host web1: doas reads a password from a terminal only",
+        ),
+        (
+            "[hosts.web1]\nbecome_user = \"-oX\"\n",
+            "b.toml:2:15: invalid become_user in [hosts.web1]: \"-oX\" starts with \"-\"",
+        ),
+    ];
+    for (text, want) in cases {
+        let e = parse_with(Path::new("b.toml"), text, &become_env)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with(want), "{e}\nwanted {want}");
+        assert!(!e.contains("canary-become"), "{e}");
+    }
 }

@@ -76,3 +76,35 @@ async fn owner_mode_and_content_pass_and_fail_with_what_was_found() {
             .passed
     );
 }
+
+#[tokio::test]
+async fn a_file_the_login_user_may_not_read_says_so_and_how_to_read_it() {
+    let fake = Fake::new()
+        .on_cmd(
+            &contains_command("/etc/shadow", "root"),
+            Fake::output(2, "", "grep: /etc/shadow: Permission denied\n"),
+        )
+        .on(
+            "head -c 1048577 -- /etc/shadow",
+            Fake::output(
+                1,
+                "",
+                "head: cannot open '/etc/shadow' for reading: Permission denied\n",
+            ),
+        );
+    let fleet = Fleet::one_as(fake, "deploy");
+    let o = fleet
+        .check(r#"Then the file "/etc/shadow" should contain "root""#)
+        .await;
+    failed(
+        &o,
+        "/etc/shadow containing \"root\"",
+        "permission denied reading /etc/shadow as deploy (set become = true)",
+    );
+    let o = fleet.check(r#"Then the file "/etc/shadow" should match /root/"#).await;
+    failed(
+        &o,
+        "/etc/shadow matching /root/",
+        "permission denied reading /etc/shadow as deploy (set become = true)",
+    );
+}

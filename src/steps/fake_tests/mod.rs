@@ -59,6 +59,21 @@ impl Fleet {
         Fleet::of(vec![("web1", fake)], &[])
     }
 
+    /// One fake host, `web1`, logged into as `user`.
+    fn one_as(fake: Fake, user: &str) -> Self {
+        let fleet = Fleet::of(vec![("web1", fake)], &[]);
+        let mut inventory = Inventory::default();
+        let mut host = Host::local("web1");
+        host.user = Some(user.to_string());
+        inventory.hosts.insert("web1".into(), host);
+        let fakes = fleet.fakes;
+        let pool = HostPool::with_transports(&inventory, |h| fakes[&h.name].clone());
+        Fleet {
+            pool: Arc::new(pool),
+            fakes,
+        }
+    }
+
     /// Fake hosts, and groups of them.
     fn of(hosts: Vec<(&str, Fake)>, groups: &[(&str, &[&str])]) -> Self {
         let mut inventory = Inventory::default();

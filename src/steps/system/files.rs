@@ -8,6 +8,7 @@ use regex::bytes::RegexBuilder;
 
 use super::{host, path_ok};
 use crate::facts::file;
+use crate::host::HostHandle;
 use crate::steps::expect::{self, excerpt};
 use crate::steps::{Args, Measurement, Outcome, StepCtx, StepError, StepOutput};
 use crate::transport::script;
@@ -257,7 +258,7 @@ pub(super) fn contains(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> 
         match out.status {
             Some(0) => return Ok(Outcome::pass(expected, "contains it")),
             Some(1) => {}
-            _ => return Ok(Outcome::fail(expected, excerpt(out.stderr_text().trim()))),
+            _ => return Ok(Outcome::fail(expected, unreadable(&host, path, &out))),
         }
         let key = key_of(text);
         if key.is_empty() || key == text {
@@ -302,9 +303,25 @@ fn tail_excerpt(text: &str) -> String {
     format!("...{tail:?}")
 }
 
-fn read_failure(out: &Output) -> Option<String> {
+fn read_failure(host: &HostHandle, path: &str, out: &Output) -> Option<String> {
     let err = out.stderr_text();
-    (!out.success() || (out.stdout.is_empty() && !err.trim().is_empty())).then(|| excerpt(err.trim()))
+    (!out.success() || (out.stdout.is_empty() && !err.trim().is_empty())).then(|| unreadable(host, path, out))
+}
+
+/// Why a read of `path` failed: a file the login user may not read says so, and how to read
+/// it (`become`); anything else is the command's own error text.
+fn unreadable(host: &HostHandle, path: &str, out: &Output) -> String {
+    let err = out.stderr_text();
+    if !err.contains("Permission denied") {
+        return excerpt(err.trim());
+    }
+    match &host.host.become_as {
+        Some(b) => format!("permission denied reading {path} as {}", b.user),
+        None => {
+            let user = host.host.user.as_deref().unwrap_or("the login user");
+            format!("permission denied reading {path} as {user} (set become = true)")
+        }
+    }
 }
 
 pub(super) fn matches(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
@@ -317,7 +334,7 @@ pub(super) fn matches(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, StepOutput> {
         let (host, t) = host(ctx)?;
         let limit = (READ_LIMIT + 1).to_string();
         let out = crate::facts::read(&host, &Cmd::new("head").args(["-c", &limit, "--", path]), t).await?;
-        if let Some(why) = read_failure(&out) {
+        if let Some(why) = read_failure(&host, path, &out) {
             return Ok(Outcome::fail(expected, why));
         }
         let cut = out.stdout.len() > READ_LIMIT;
@@ -345,7 +362,7 @@ pub(super) fn last_lines_match(ctx: &mut StepCtx, a: Args) -> BoxFuture<'_, Step
         }
         let (host, t) = host(ctx)?;
         let out = crate::facts::read(&host, &script(TAIL, &[n, path]), t).await?;
-        if let Some(why) = read_failure(&out) {
+        if let Some(why) = read_failure(&host, path, &out) {
             return Ok(Outcome::fail(expected, why));
         }
         let text = String::from_utf8_lossy(&out.stdout);

@@ -1,0 +1,314 @@
+//! `become`: every command sent to a host run as another user (root by default) through
+//! sudo, doas or su, as a fleet whose checks log in as a deploy user needs. A wrapper around
+//! any [`Transport`], so nothing above it knows: each command (the facts batch too, which
+//! is one command) gets one exec prefix on the same remote command line, no extra round.
+//!
+//! sudo runs with `-n` when no password is configured, so a host that asks for one fails
+//! at once rather than waiting on a prompt; with a password, `-k -S -p ''` reads it from
+//! the remote command's standard input ([`Cmd::with_input`]: never on a command line,
+//! never in `--trace`), and `-k` makes sudo read it every time, so a cached ticket never
+//! leaves the line for the command to read. su (util-linux) reads it from standard input
+//! too when there is no terminal (measured: its `Password: ` prompt goes to standard
+//! error, dropped here). doas reads a password from a terminal only (the inventory refuses
+//! one for it): `doas -n`, for `permit nopass` rules; doas looks the program up in the
+//! login user's PATH, without sbin (measured: `doas: sysctl: command not found`), so the
+//! command goes through `env`, which looks it up in the PATH doas sets.
+//! sudo's own failures become one clear [`TransportError`] naming the host.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+
+use super::{Cmd, Output, Transport, TransportError};
+use crate::inventory::{BecomeMethod, Host};
+
+/// A transport whose every command runs under `become`.
+pub(crate) struct Become {
+    inner: Arc<dyn Transport>,
+    /// Inventory name, for messages.
+    host: String,
+    /// The login user, for messages (`None`: left to ssh_config).
+    login: Option<String>,
+    how: crate::inventory::Become,
+}
+
+impl Become {
+    /// `inner` with `become` applied when `host` asks for it, else `inner` as it is.
+    pub(crate) fn wrap(inner: Arc<dyn Transport>, host: &Host) -> Arc<dyn Transport> {
+        match &host.become_as {
+            None => inner,
+            Some(how) => Arc::new(Become {
+                inner,
+                host: host.name.clone(),
+                login: host.user.clone(),
+                how: how.clone(),
+            }),
+        }
+    }
+
+    /// The command as sent: `cmd` behind the method's program.
+    fn command(&self, cmd: &Cmd) -> Cmd {
+        let user = self.how.user.as_str();
+        let inner = || std::iter::once(cmd.program().to_string()).chain(cmd.arguments().iter().cloned());
+        match (self.how.method, &self.how.password) {
+            (BecomeMethod::Sudo, None) => Cmd::new("sudo").args(["-n", "-u", user, "--"]).args(inner()),
+            (BecomeMethod::Sudo, Some(password)) => Cmd::new("sudo")
+                .args(["-k", "-S", "-p", "", "-u", user, "--"])
+                .args(inner())
+                .with_input(password.clone()),
+            // doas looks the program up in the login user's PATH (deploy's has no sbin), then
+            // sets root's: `env` finds the program in the PATH doas gives it.
+            (BecomeMethod::Doas, _) => Cmd::new("doas").args(["-n", "-u", user, "--", "env"]).args(inner()),
+            (BecomeMethod::Su, None) => Cmd::new("su").args(["-s", "/bin/sh", "-c", &cmd.to_shell(), user]),
+            (BecomeMethod::Su, Some(password)) => Cmd::new("su")
+                .args(["-s", "/bin/sh", "-c", &cmd.to_shell(), user])
+                .with_input(password.clone()),
+        }
+    }
+
+    /// sudo's (doas', su's) own failure as a clear error; the command's output otherwise.
+    fn read(&self, cmd: &Cmd, mut out: Output) -> Result<Output, TransportError> {
+        let method = self.how.method.name();
+        if self.how.method == BecomeMethod::Su {
+            // su's prompt, on standard error even without a terminal.
+            if let Some(rest) = out.stderr.strip_prefix(b"Password: ") {
+                out.stderr = rest.to_vec();
+            }
+        }
+        let err = out.stderr_text();
+        let first = err.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+        let host = &self.host;
+        let login = self.login.as_deref().unwrap_or("the login user");
+        let user = &self.how.user;
+        let missing = [
+            format!("'{method}'"),
+            format!("{method}: not found"),
+            format!("{method}: command not found"),
+        ];
+        if out.status == Some(127) && missing.iter().any(|m| err.contains(m.as_str())) {
+            return Err(TransportError::Failed(format!(
+                "{method} is not installed on {host} (become_method = \"{method}\")"
+            )));
+        }
+        let refused = first.contains("not in the sudoers file") || first.contains("is not allowed to");
+        let own =
+            out.status == Some(1) && out.stdout.is_empty() && (first.starts_with(&format!("{method}: ")) || refused);
+        let sorry = out.status == Some(1) && (err.contains("Sorry, try again") || err.contains("incorrect password"));
+        if !own && !sorry {
+            return Ok(out);
+        }
+        let what = first.strip_prefix(&format!("{method}: ")).unwrap_or(first);
+        let message = match self.how.method {
+            _ if what.ends_with(": command not found") => {
+                // The command itself is missing: as a host without become says it.
+                return Ok(Output {
+                    status: Some(127),
+                    stdout: Vec::new(),
+                    stderr: format!("{}: command not found", cmd.program()).into_bytes(),
+                });
+            }
+            BecomeMethod::Sudo | BecomeMethod::Su
+                if sorry || (self.how.password.is_some() && what.contains("Authentication failure")) =>
+            {
+                format!("{method} on {host} refused the password of become_password_env (as {login})")
+            }
+            // sudo asks for the password before it looks at the rules: a user with no
+            // rights at all gets the same answer.
+            BecomeMethod::Sudo if what.contains("password is required") => {
+                format!("sudo on {host} needs a password (set become_password_env), or {login} may not use sudo there")
+            }
+            BecomeMethod::Su if what.contains("Authentication failure") => {
+                format!("su on {host} needs a password (set become_password_env)")
+            }
+            _ if refused => {
+                format!("{login} may not run commands as {user} through {method} on {host}: {what}")
+            }
+            BecomeMethod::Doas if what.starts_with("Authentication") || what.contains("Operation not permitted") => {
+                format!(
+                    "doas on {host} refused {login} without a password (doas.conf needs `permit nopass {login} as {user}`): {what}"
+                )
+            }
+            _ => format!("{method} on {host}: {what}"),
+        };
+        Err(TransportError::Failed(crate::inventory::secret::redact(&message)))
+    }
+}
+
+impl Transport for Become {
+    fn run<'a>(&'a self, cmd: &'a Cmd, timeout: Duration) -> BoxFuture<'a, Result<Output, TransportError>> {
+        Box::pin(async move {
+            let out = self.inner.run(&self.command(cmd), timeout).await?;
+            self.read(cmd, out)
+        })
+    }
+
+    fn sent(&self, cmd: &Cmd) -> Cmd {
+        self.inner.sent(&self.command(cmd))
+    }
+
+    fn connect(&self) -> BoxFuture<'_, Result<(), TransportError>> {
+        self.inner.connect()
+    }
+
+    fn settle(&self) -> BoxFuture<'_, ()> {
+        self.inner.settle()
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        self.inner.close()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::Secret;
+    use crate::transport::Fake;
+
+    fn host(method: BecomeMethod, password: Option<&str>) -> Host {
+        let mut h = Host::local("web1");
+        h.user = Some("deploy".into());
+        h.become_as = Some(crate::inventory::Become {
+            method,
+            user: "root".into(),
+            password: password.map(|p| Secret::new(p.into())),
+        });
+        h
+    }
+
+    fn become_over(fake: Arc<Fake>, host: &Host) -> Arc<dyn Transport> {
+        Become::wrap(fake, host)
+    }
+
+    const T: Duration = Duration::from_secs(5);
+
+    #[tokio::test]
+    async fn every_command_runs_behind_one_sudo_n() {
+        let fake = Arc::new(Fake::new().reply("sudo -n -u root -- cat /etc/shadow", 0, "root:*:\n"));
+        let t = become_over(fake.clone(), &host(BecomeMethod::Sudo, None));
+        let out = t.run(&Cmd::new("cat").arg("/etc/shadow"), T).await.expect("runs");
+        assert_eq!(out.stdout_text(), "root:*:\n");
+        assert_eq!(fake.ran(), ["sudo -n -u root -- cat /etc/shadow"]);
+    }
+
+    #[tokio::test]
+    async fn a_password_goes_on_stdin_never_on_the_command_line() {
+        let h = host(BecomeMethod::Sudo, Some("canary-sudo-8d2e"));
+        let b = Become {
+            inner: Arc::new(Fake::new()),
+            host: "db2".into(),
+            login: Some("deploy".into()),
+            how: h.become_as.clone().unwrap(),
+        };
+        let sent = b.command(&Cmd::new("id").arg("-u"));
+        assert_eq!(sent.to_shell(), "sudo -k -S -p '' -u root -- id -u");
+        assert_eq!(sent.input().map(Secret::expose), Some("canary-sudo-8d2e"));
+        assert!(!format!("{sent:?} {sent}").contains("canary-sudo"));
+    }
+
+    #[tokio::test]
+    async fn sudo_asking_for_a_password_fails_at_once_naming_the_host() {
+        let cases = [
+            (
+                None,
+                "sudo: a password is required\n",
+                "sudo on web1 needs a password (set become_password_env), or deploy may not use sudo there",
+            ),
+            (
+                Some("wrong-pw-1c9a"),
+                "Sorry, try again.\nsudo: no password was provided\nsudo: 1 incorrect password attempt\n",
+                "sudo on web1 refused the password of become_password_env (as deploy)",
+            ),
+            (
+                Some("pw-2b7f"),
+                "deploy is not in the sudoers file.\n",
+                "deploy may not run commands as root through sudo on web1: deploy is not in the sudoers file.",
+            ),
+        ];
+        for (password, stderr, want) in cases {
+            let h = host(BecomeMethod::Sudo, password);
+            let fake = Arc::new(Fake::new().responding(move |_| Some(Fake::output(1, "", stderr))));
+            let err = become_over(fake, &h)
+                .run(&Cmd::new("true"), T)
+                .await
+                .expect_err("refused");
+            assert_eq!(err.to_string(), want);
+        }
+    }
+
+    #[tokio::test]
+    async fn the_command_failing_is_the_command_failing() {
+        let fake = Arc::new(
+            Fake::new()
+                .on("sudo -n -u root -- test -e /x", Fake::output(1, "", ""))
+                .on(
+                    "sudo -n -u root -- nope",
+                    Fake::output(1, "", "sudo: nope: command not found\n"),
+                ),
+        );
+        let t = become_over(fake, &host(BecomeMethod::Sudo, None));
+        let out = t.run(&Cmd::new("test").args(["-e", "/x"]), T).await.expect("runs");
+        assert_eq!(out.status, Some(1));
+        let out = t.run(&Cmd::new("nope"), T).await.expect("runs");
+        assert_eq!(
+            (out.status, out.stderr_text().as_str()),
+            (Some(127), "nope: command not found")
+        );
+    }
+
+    #[tokio::test]
+    async fn su_takes_its_password_on_stdin_and_its_prompt_is_dropped() {
+        let h = host(BecomeMethod::Su, Some("canary-su-5a0b"));
+        let fake = Arc::new(Fake::new().on("su -s /bin/sh -c 'id -u' root", Fake::output(0, "0\n", "Password: ")));
+        let t = Become::wrap(fake.clone(), &h);
+        let out = t.run(&Cmd::new("id").arg("-u"), T).await.expect("runs");
+        assert_eq!((out.stdout_text().as_str(), out.stderr_text().as_str()), ("0\n", ""));
+        let fake =
+            Arc::new(Fake::new().responding(|_| Some(Fake::output(1, "", "Password: su: Authentication failure\n"))));
+        let err = Become::wrap(fake, &h)
+            .run(&Cmd::new("true"), T)
+            .await
+            .expect_err("refused");
+        assert_eq!(
+            err.to_string(),
+            "su on web1 refused the password of become_password_env (as deploy)"
+        );
+        let fake = Arc::new(Fake::new().responding(|_| {
+            Some(Fake::output(
+                127,
+                "",
+                "timeout: failed to run command 'su': No such file or directory\n",
+            ))
+        }));
+        let err = Become::wrap(fake, &h)
+            .run(&Cmd::new("true"), T)
+            .await
+            .expect_err("missing");
+        assert_eq!(err.to_string(), "su is not installed on web1 (become_method = \"su\")");
+    }
+
+    #[tokio::test]
+    async fn doas_and_su_wrap_the_same_way() {
+        let fake = Arc::new(Fake::new().reply("doas -n -u root -- env id -u", 0, "0\n").reply(
+            "su -s /bin/sh -c 'id -u' root",
+            0,
+            "0\n",
+        ));
+        for method in [BecomeMethod::Doas, BecomeMethod::Su] {
+            let t = become_over(fake.clone(), &host(method, None));
+            let out = t.run(&Cmd::new("id").arg("-u"), T).await.expect("runs");
+            assert_eq!(out.stdout_text(), "0\n");
+        }
+        let fake = Arc::new(Fake::new().responding(|_| Some(Fake::output(1, "", "doas: Authentication required\n"))));
+        let err = become_over(fake, &host(BecomeMethod::Doas, None))
+            .run(&Cmd::new("true"), T)
+            .await
+            .expect_err("refused");
+        assert!(
+            err.to_string()
+                .starts_with("doas on web1 refused deploy without a password"),
+            "{err}"
+        );
+    }
+}
