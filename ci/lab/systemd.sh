@@ -16,7 +16,8 @@
 #                              journal, so a request shows in `journalctl -u nginx`); root and
 #                              deploy log in; lab-broken.service enabled and failed
 #   sd2   10.77.0.52  systemd  plain: sshd only; PermitRootLogin no, reached only as deploy
-# Both: user deploy (uid 2000, lab key, passwordless sudo; ci/lab/deploy-user.sh) and the
+# Both: /etc/app.conf as on every lab host, user deploy (uid 2000, lab key, passwordless sudo;
+# ci/lab/deploy-user.sh) and the
 # units of the service-state matrix (tests/lab/systemd.rs):
 #   active    ssh.service (and nginx on sd1)        inactive  cron.service (Debian's, disabled)
 #   failed    lab-broken.service (sd1; ExecStart=/bin/false; inactive and disabled on sd2)
@@ -120,6 +121,9 @@ U
 # no user manager per login (user@UID.service): under this machine's cgroup v1 it cannot
 # kill its processes on logout and ends `failed`, which would make every host degraded
 sed -i '/pam_systemd\.so/d' /etc/pam.d/common-session
+# the application config every lab host has (identical everywhere, root 0644)
+printf 'max_conn = 100\nenv = production\n' >/etc/app.conf
+chmod 0644 /etc/app.conf
 systemctl daemon-reload
 systemctl mask -q apache2.service
 systemctl enable -q --now lab-tick.timer lab-echo.socket lab-worker@one.service

@@ -15,14 +15,6 @@ fn deploy_inventory(lab: &Lab, edit: impl Fn(String) -> String) -> String {
     edit(text)
 }
 
-/// db2's sudo password.
-fn become_password(lab: &Lab) -> String {
-    std::fs::read_to_string(lab.dir.join("deploy_sudo_password"))
-        .expect("deploy_sudo_password")
-        .trim()
-        .to_string()
-}
-
 /// `shakedown ARGS` in a directory holding `inv.toml` and `s.feature`, with the MySQL
 /// password and, when given, db2's sudo password in the environment.
 fn run_with(
@@ -130,7 +122,7 @@ Feature: db2 as deploy
     When I run "id -un"
     Then the output should contain "root"
 "#;
-    let password = become_password(&lab);
+    let password = lab.become_password();
     let inv = deploy_inventory(&lab, |t| t);
     // With the password: root, and the password nowhere in any output.
     let (run, dir) = run_with(
@@ -278,7 +270,7 @@ fn become_adds_no_command_only_a_sudo_in_front_of_each() {
     let Some(lab) = lab() else { return };
     let feature = std::fs::read_to_string(crate::util::root().join("features/system.feature")).expect("system.feature");
     let feature = feature.replace("Feature:", "@hosts:web1,lb1,db1\nFeature:");
-    let password = become_password(&lab);
+    let password = lab.become_password();
     let commands = |inventory: &str| -> Vec<String> {
         let (run, dir) = run_with(
             &lab,
@@ -335,7 +327,7 @@ fn su_takes_its_password_on_stdin_and_refuses_a_wrong_one() {
         )
     });
     let feature = "@hosts:db2\nFeature: su\n  Scenario: whoami\n    When I run \"id -un\"\n    Then the output should contain \"deploy\"\n";
-    let password = become_password(&lab);
+    let password = lab.become_password();
     let (run, _d) = run_with(&lab, &inv, feature, Some(&password), &["run", "--format", "pretty"]);
     run.assert_exit(0);
     assert!(!run.all().contains(&password));

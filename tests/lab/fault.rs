@@ -214,6 +214,16 @@ pub fn sshd_stopped(host: &'static str) -> Fault {
     )
 }
 
+/// A systemd unit stopped on a systemd host (sd1, sd2), started again on repair.
+pub fn unit_stopped(host: &'static str, unit: &str) -> Fault {
+    Fault::on(
+        "systemd unit stopped",
+        host,
+        &format!("systemctl stop {unit}"),
+        &format!("systemctl start {unit}"),
+    )
+}
+
 /// Every sshd process of `host` (listener and the open connections) frozen with SIGSTOP.
 pub fn sshd_frozen_now(host: &'static str) -> Fault {
     Fault::on(

@@ -1,6 +1,8 @@
 //! The fault matrix (issue 9): each fault of the catalogue (fault.rs) is injected for
 //! real, one at a time under the lab lock; one suite runs over every lab host with a tight
-//! step timeout; the faulty host's scenarios must fail with the right message, every other
+//! step timeout, as a real fleet is checked (issue 20): the lab's fleet inventory
+//! (ci/lab/fleet.sh) logs in as `deploy` and reads as root with `become`, and holds the
+//! systemd hosts sd1, sd2 and the hosts int1, int2 behind the bastion; the faulty host's scenarios must fail with the right message, every other
 //! host must pass, and the run must end within its deadline. The table fault → detected →
 //! message → time is printed and written to `$FAULTS_TABLE` (default target/faults-table.md).
 //!
@@ -11,20 +13,24 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::fault::{self, Fault};
-use crate::util::{Lab, Run, cli_util_shakedown_in, lab, suite, wait_until};
+use crate::util::{Lab, Run, lab, suite, wait_until};
 
 /// One suite over every lab host: each scenario reads what one family of faults breaks.
 /// `reach` leaves a marker and stays busy for a second, so a fault can be made mid-run.
 const SUITE: &str = r#"Feature: Fault matrix
 
-  @hosts:web,lb,db,app
+  @hosts:web,lb,db,app,systemd,internal
   Scenario: reach
     When I run "touch /tmp/sd-reach; sleep 1; hostname"
     Then the command should succeed
 
-  @hosts:web,lb,db,app
+  @hosts:web,lb,db,app,systemd,internal
   Scenario: files
     Then the file "/etc/app.conf" should exist
+
+  @hosts:sd1
+  Scenario: units
+    Then the service "nginx" should be running
 
   @hosts:web1,web2,lb1,db1,app1
   Scenario: volume
@@ -156,6 +162,37 @@ fn rows() -> Vec<Row> {
         ),
         row(fault::package_removed("web1"), &[("nginx", "web1", "not installed")]),
         row(fault::stat_hangs("web1"), &[("files", "web1", "timed out after 3s")]),
+        row(
+            fault::unit_stopped("sd1", "nginx"),
+            &[(
+                "units",
+                "sd1",
+                "found not running (systemd: nginx.service inactive (dead)",
+            )],
+        ),
+        row(
+            fault::unit_stopped("sd2", "ssh"),
+            &[
+                ("reach", "sd2", "cannot connect to sd2 (10.77.0.52:22)"),
+                ("files", "sd2", DOWN),
+            ],
+        ),
+        row(
+            fault::link_down("int1"),
+            &[
+                ("reach", "int1", "cannot connect to int1 (10.77.200.11:22)"),
+                ("files", "int1", DOWN),
+            ],
+        ),
+        row(
+            fault::sshd_stopped("bastion"),
+            &[
+                ("reach", "int1", "bastion"),
+                ("files", "int1", "bastion"),
+                ("reach", "int2", "bastion"),
+                ("files", "int2", "bastion"),
+            ],
+        ),
     ]
 }
 
@@ -182,9 +219,10 @@ struct Outcome {
     took: Duration,
 }
 
-/// Runs the matrix suite once (from `dir`: matrix.feature and inv.toml).
-fn run_suite(dir: &Path) -> Run {
-    cli_util_shakedown_in(
+/// Runs the matrix suite once (from `dir`: matrix.feature and inv.toml), with the fleet's
+/// secrets (MySQL, db2's sudo password) in the environment.
+fn run_suite(lab: &Lab, dir: &Path) -> Run {
+    lab.shakedown_as_fleet_in(
         dir,
         &[
             "run",
@@ -208,7 +246,7 @@ fn run_row(lab: &Lab, dir: &Path, row: &Row) -> Outcome {
         std::thread::scope(|s| {
             let runner = s.spawn(|| {
                 let start = Instant::now();
-                let run = run_suite(dir);
+                let run = run_suite(lab, dir);
                 (run, start.elapsed())
             });
             wait_until("reach started on the host", Duration::from_secs(15), || {
@@ -221,7 +259,7 @@ fn run_row(lab: &Lab, dir: &Path, row: &Row) -> Outcome {
     } else {
         let _guard = row.fault.inject(lab);
         let start = Instant::now();
-        let run = run_suite(dir);
+        let run = run_suite(lab, dir);
         (run, start.elapsed())
     };
     let _ = start;
@@ -296,9 +334,9 @@ fn table(outcomes: &[Outcome]) -> String {
     t
 }
 
-/// The lab inventory with a 2 s connect timeout.
+/// The lab's fleet inventory with a 2 s connect timeout.
 fn inventory(lab: &Lab) -> String {
-    std::fs::read_to_string(lab.inventory())
+    std::fs::read_to_string(lab.fleet_inventory())
         .expect("inventory")
         .replace("connect_timeout = \"5s\"", "connect_timeout = \"2s\"")
 }
@@ -310,7 +348,7 @@ fn fault_matrix_every_fault_is_detected_on_its_host_only() {
     wait_until("lab healthy before the matrix", Duration::from_secs(60), || {
         fault::backend_up(&lab) && fault::replica_healthy(&lab)
     });
-    let healthy = run_suite(dir.path());
+    let healthy = run_suite(&lab, dir.path());
     healthy
         .assert_exit(0)
         .assert_contains("25 scenarios (25 passed) on 6 hosts");

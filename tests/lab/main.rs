@@ -15,6 +15,7 @@ mod database;
 mod deadlines;
 mod fault;
 mod faults;
+mod fleet;
 mod init;
 mod injection;
 mod inventory;

@@ -72,6 +72,34 @@ impl Lab {
             .unwrap_or_default()
     }
 
+    /// The whole lab as a real fleet (ci/lab/fleet.sh): every host logged in as deploy,
+    /// reading as root with become, int1 and int2 through the bastion.
+    pub fn fleet_inventory(&self) -> PathBuf {
+        self.dir.join("fleet.toml")
+    }
+
+    /// db2's sudo password (deploy's password there; ci/lab/become.sh).
+    pub fn become_password(&self) -> String {
+        std::fs::read_to_string(self.dir.join("deploy_sudo_password"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Runs `shakedown ARGS` from `dir` with the lab's secrets for the fleet inventory
+    /// (MySQL and db2's sudo password) in the environment; ARGS name their own inventory.
+    pub fn shakedown_as_fleet_in(&self, dir: &Path, args: &[&str]) -> Run {
+        let mysql = self.mysql_password();
+        let become_pw = self.become_password();
+        cli_util::shakedown_in(
+            dir,
+            args,
+            &[
+                ("SHAKEDOWN_MYSQL_PASSWORD", mysql.as_str()),
+                ("SHAKEDOWN_BECOME_PASSWORD", become_pw.as_str()),
+            ],
+        )
+    }
+
     /// Runs a shell command inside a lab host (fault injection and repair), as root.
     #[track_caller]
     pub fn exec(&self, host: &str, script: &str) -> String {
