@@ -193,14 +193,6 @@ const DB2_PASSWORD: &str = "cnryQ7xMysqlPwZ9";
 /// (ci/lab/become.sh), which is searched for like the real MySQL password.
 const APP1_BECOME_PASSWORD: &str = "cnryQ7xBecomePwZ9";
 
-/// db2's real sudo password (deploy's, ci/lab/become.sh).
-fn become_password(lab: &Lab) -> String {
-    std::fs::read_to_string(lab.dir.join("deploy_sudo_password"))
-        .expect("deploy_sudo_password (ci/lab/become.sh up)")
-        .trim()
-        .to_string()
-}
-
 /// Steps that put the secrets into commands, URLs, queries, expected texts and outputs,
 /// and fail.
 const SUITE: &str = r#"Feature: Secrets stay secret
@@ -277,7 +269,7 @@ fn needles(lab: &Lab) -> Vec<String> {
         ICINGA_PASSWORD.to_string(),
         lab.mysql_password(),
         APP1_BECOME_PASSWORD.to_string(),
-        become_password(lab),
+        lab.become_password(),
         "cnryQ7x".to_string(),
     ]);
     needles
@@ -292,7 +284,7 @@ fn shakedown(lab: &Lab, dir: &std::path::Path, args: &[String]) -> Command {
         .env("RUST_LOG", "trace")
         .env("SHAKEDOWN_MYSQL_PASSWORD", lab.mysql_password())
         .env("SD_CANARY_DB2", DB2_PASSWORD)
-        .env("SD_CANARY_BECOME_DB2", become_password(lab))
+        .env("SD_CANARY_BECOME_DB2", lab.become_password())
         .env("SD_CANARY_BECOME_APP1", APP1_BECOME_PASSWORD)
         .env("SHAKEDOWN_SMTP_PASSWORD", SMTP_PASSWORD)
         .env("SHAKEDOWN_NSCA_PASSWORD", NSCA_PASSWORD)

@@ -81,8 +81,9 @@ impl Lab {
     /// db2's sudo password (deploy's password there; ci/lab/become.sh).
     pub fn become_password(&self) -> String {
         std::fs::read_to_string(self.dir.join("deploy_sudo_password"))
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default()
+            .expect("deploy_sudo_password (ci/lab/become.sh up)")
+            .trim()
+            .to_string()
     }
 
     /// Runs `shakedown ARGS` from `dir` with the lab's secrets for the fleet inventory
