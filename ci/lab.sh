@@ -185,7 +185,7 @@ host_info() {
       H_GROUPS="bench" H_SERVICES="sshd nginx cron" H_ENABLED="ssh nginx cron"
       ;;
     # behind the bastion (ci/lab/bastion.sh): not in inventory.toml, on their own bridge
-    bastion) H_ADDR=10.77.0.60 H_GROUPS="bastion" H_SERVICES="sshd" H_ENABLED="ssh" ;;
+    bastion) H_ADDR=10.77.0.60 H_GROUPS="jump" H_SERVICES="sshd" H_ENABLED="ssh" ;;
     int1) H_ADDR=10.77.200.11 H_GROUPS="internal" H_SERVICES="sshd nginx" H_ENABLED="ssh nginx" ;;
     int2) H_ADDR=10.77.200.12 H_GROUPS="internal" H_SERVICES="sshd" H_ENABLED="ssh" ;;
     *) die "unknown host '$1' (hosts: ${BASE_HOSTS[*]} h001...)" ;;

@@ -147,7 +147,7 @@ connect_timeout = "5s"
 
 [hosts.bastion]
 address = "${ADDR[bastion]}"
-groups = ["bastion"]
+groups = ["jump"]
 
 [hosts.int1]
 address = "${ADDR[int1]}"
@@ -164,7 +164,7 @@ EOF
 
   cat >"$LAB_DIR/bastion.ini.tmp" <<EOF
 # Ansible inventory of the hosts behind the lab's bastion, written by ci/lab/bastion.sh.
-[bastion]
+[jump]
 bastion ansible_host=${ADDR[bastion]}
 
 [internal]

@@ -88,10 +88,17 @@ impl SshMaster {
         }
     }
 
+    /// A connect error; behind jump hosts it names them, so every host behind a dead
+    /// bastion says which bastion.
     fn connect_error(&self, reason: impl Into<String>) -> TransportError {
+        let mut endpoint = self.host.endpoint();
+        for (i, hop) in self.host.proxy_jump.iter().enumerate() {
+            let sep = if i == 0 { " through jump host " } else { ", then " };
+            endpoint.push_str(&format!("{sep}{} ({})", hop.name, hop.endpoint()));
+        }
         TransportError::Connect {
             host: self.host.name.clone(),
-            endpoint: self.host.endpoint(),
+            endpoint,
             reason: reason.into(),
         }
     }
@@ -134,7 +141,9 @@ impl SshMaster {
         }
         // The inventory validated the address (no leading '-', no spaces), so it can only
         // be a destination, never an option.
-        let deadline = h.connect_timeout + Duration::from_secs(3);
+        // Through jump hosts, each hop's handshake comes first, within its own timeout.
+        let hops: Duration = h.proxy_jump.iter().map(|j| j.connect_timeout).sum();
+        let deadline = h.connect_timeout + hops + Duration::from_secs(3);
         let connect = async {
             let session = b.connect_mux(&h.address).await.map_err(|e| describe(&e))?;
             match Connection::connect(session.control_socket()).await {

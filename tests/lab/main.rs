@@ -8,6 +8,7 @@ mod util;
 #[path = "../ops/servers.rs"]
 mod servers;
 
+mod bastion;
 mod canary;
 mod core;
 mod database;
