@@ -111,6 +111,7 @@ impl HostPool {
         let control_dir = if needs_ssh { Some(ControlDir::create()?) } else { None };
         let options = SshOptions {
             control_dir: control_dir.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default(),
+            jumps: Default::default(),
         };
         let mut pool = HostPool::build(inventory, trace, |host| match host.transport {
             TransportKind::Local => Arc::new(Local),

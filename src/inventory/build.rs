@@ -386,7 +386,10 @@ fn jump_chain(
     };
     if trail.iter().any(|t| t == name) {
         let cycle = [&trail[..], &[name.to_string()]].concat().join(" → ");
-        return Err(at_err(&spec.at, format!("{}: the jump hosts go round in a circle ({cycle})", spec.what)));
+        return Err(at_err(
+            &spec.at,
+            format!("{}: the jump hosts go round in a circle ({cycle})", spec.what),
+        ));
     }
     trail.push(name.to_string());
     let mut out = Vec::new();
@@ -398,7 +401,10 @@ fn jump_chain(
             if via.transport == TransportKind::Local {
                 return Err(at_err(
                     &spec.at,
-                    format!("{}: jump host {} uses the local transport, not ssh", spec.what, hop.host),
+                    format!(
+                        "{}: jump host {} uses the local transport, not ssh",
+                        spec.what, hop.host
+                    ),
                 ));
             }
             out.extend(jump_chain(&hop.host, hosts, specs, trail)?);

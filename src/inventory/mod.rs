@@ -300,8 +300,18 @@ impl Host {
             })
             .collect();
         let files = [
-            ("identity_file", "a key file", &self.identity_file, &self.identity_file_at),
-            ("ssh_config", "an ssh configuration file", &self.ssh_config, &self.ssh_config_at),
+            (
+                "identity_file",
+                "a key file",
+                &self.identity_file,
+                &self.identity_file_at,
+            ),
+            (
+                "ssh_config",
+                "an ssh configuration file",
+                &self.ssh_config,
+                &self.ssh_config_at,
+            ),
         ];
         for (key, what, file, at) in files {
             let (TransportKind::Ssh, Some(file)) = (self.transport, file) else {

@@ -115,7 +115,10 @@ fn jump_hop(text: &str) -> Result<Hop, String> {
         let (host, after) = inner.split_once(']').ok_or_else(|| bad("no closing \"]\"".into()))?;
         match after {
             "" => (host, None),
-            p => (host, Some(p.strip_prefix(':').ok_or_else(|| bad(format!("{p:?} after \"]\"")))?)),
+            p => (
+                host,
+                Some(p.strip_prefix(':').ok_or_else(|| bad(format!("{p:?} after \"]\"")))?),
+            ),
         }
     } else if rest.matches(':').count() == 1 {
         let (h, p) = rest.split_once(':').unwrap_or((rest, ""));
@@ -252,10 +255,17 @@ mod tests {
     #[test]
     fn jump_hosts_are_split_like_ssh_minus_j_and_checked() {
         let hops = jump_hops("bastion, deploy@10.0.0.1:2222,ssh://[fe80::1]:22").unwrap();
-        let parts: Vec<_> = hops.iter().map(|h| (h.user.as_deref(), h.host.as_str(), h.port)).collect();
+        let parts: Vec<_> = hops
+            .iter()
+            .map(|h| (h.user.as_deref(), h.host.as_str(), h.port))
+            .collect();
         assert_eq!(
             parts,
-            [(None, "bastion", None), (Some("deploy"), "10.0.0.1", Some(2222)), (None, "fe80::1", Some(22))]
+            [
+                (None, "bastion", None),
+                (Some("deploy"), "10.0.0.1", Some(2222)),
+                (None, "fe80::1", Some(22))
+            ]
         );
         assert_eq!(jump_hops("none").unwrap(), []);
         assert_eq!(

@@ -175,7 +175,10 @@ fn a_bad_jump_host_or_ssh_config_file_exits_2_before_any_host_is_contacted() {
     run(&["lint", "-i", "inv.toml", "int1.feature"])
         .assert_exit(2)
         .assert_contains("inv.toml:9:14: invalid proxy_jump in [hosts.int1]: jump host \"-oProxyCommand=touch /tmp/x\": \"-oProxyCommand=touch /tmp/x\" starts with \"-\"");
-    let config = inventory.replace("proxy_jump = \"bastoin\"", "ssh_config = \"/nonexistent/shakedown/ssh_config\"");
+    let config = inventory.replace(
+        "proxy_jump = \"bastoin\"",
+        "ssh_config = \"/nonexistent/shakedown/ssh_config\"",
+    );
     std::fs::write(dir.path().join("inv.toml"), config).expect("write");
     run(&["lint", "-i", "inv.toml", "int1.feature"])
         .assert_exit(2)

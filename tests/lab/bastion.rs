@@ -94,7 +94,9 @@ fn native_proxy_jump_reaches_the_hosts_behind_the_bastion() {
     let kh = path(&lab, "known_hosts");
     let wrong = wrong.replace(
         "[hosts.bastion]",
-        &format!("[hosts.web1]\naddress = \"10.77.0.11\"\nuser = \"root\"\nknown_hosts_file = \"{kh}\"\n\n[hosts.bastion]"),
+        &format!(
+            "[hosts.web1]\naddress = \"10.77.0.11\"\nuser = \"root\"\nknown_hosts_file = \"{kh}\"\n\n[hosts.bastion]"
+        ),
     );
     let run = run_internal("wrong.toml", &wrong);
     run.assert_exit(1)
@@ -151,7 +153,8 @@ fn a_dead_bastion_fails_the_hosts_behind_it_quickly_and_the_run_goes_on() {
     let dir = suite(&[("f.feature", feature), ("i.toml", &inventory)]);
     let run = || cli_util_shakedown_in(dir.path(), &["run", "-i", "i.toml", "f.feature", "--format", "pretty"]);
     run().assert_exit(0).assert_contains("on 3 hosts");
-    let sshd_answers = || std::net::TcpStream::connect_timeout(&"10.77.0.60:22".parse().unwrap(), Duration::from_secs(1)).is_ok();
+    let sshd_answers =
+        || std::net::TcpStream::connect_timeout(&"10.77.0.60:22".parse().unwrap(), Duration::from_secs(1)).is_ok();
     {
         let _fault = Repair::inject(
             &lab,
@@ -177,4 +180,45 @@ fn a_dead_bastion_fails_the_hosts_behind_it_quickly_and_the_run_goes_on() {
     }
     wait_until("the bastion's sshd back", Duration::from_secs(10), sshd_answers);
     run().assert_exit(0);
+}
+
+/// Connections from the controller to the bastion's sshd that are up now, as the bastion
+/// sees them.
+fn logins_on_the_bastion(lab: &Lab) -> usize {
+    lab.exec("bastion", "ss -Htn state established '( sport = :22 )' dst 10.77.0.1")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count()
+}
+
+#[test]
+fn the_hosts_behind_one_bastion_share_one_connection_to_it() {
+    let Some(lab) = bastion_lab() else { return };
+    let feature = "@hosts:internal\nFeature: F\n  Scenario: S\n    When I run \"sleep 3\"\n";
+    let inventory = read(&lab, "bastion.toml");
+    let dir = suite(&[("f.feature", feature), ("i.toml", &inventory)]);
+    assert_eq!(
+        logins_on_the_bastion(&lab),
+        0,
+        "a connection to the bastion before the run"
+    );
+    let mut run = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args(["run", "-i", "i.toml", "f.feature", "--format", "quiet"])
+        .current_dir(dir.path())
+        .spawn()
+        .expect("shakedown runs");
+    // Both hosts behind the bastion are connected (their command runs): one connection.
+    let sleeping = |h: &str| {
+        !lab.exec(h, "pgrep -x sleep -a | grep -c 'sleep 3' || true")
+            .starts_with('0')
+    };
+    wait_until("int1 and int2 running sleep 3", Duration::from_secs(10), || {
+        sleeping("int1") && sleeping("int2")
+    });
+    let logins = logins_on_the_bastion(&lab);
+    assert!(run.wait().expect("shakedown ends").success());
+    assert_eq!(
+        logins, 1,
+        "connections from the controller to the bastion during the run"
+    );
 }

@@ -39,7 +39,12 @@ enum Kind {
 fn kind(lower: &str) -> Kind {
     const RUNS_A_COMMAND: &str = "runs a command on this machine";
     match lower {
-        "port" | "user" | "identityfile" | "userknownhostsfile" | "stricthostkeychecking" | "connecttimeout"
+        "port"
+        | "user"
+        | "identityfile"
+        | "userknownhostsfile"
+        | "stricthostkeychecking"
+        | "connecttimeout"
         | "proxyjump" => Kind::Setting,
         "proxycommand" => Kind::Runs(Some("none"), RUNS_A_COMMAND),
         "localcommand" => Kind::Runs(None, RUNS_A_COMMAND),
@@ -336,9 +341,8 @@ fn option(
         Kind::Setting => setting(of, known, &lower, unquoted, at, env, args)?,
         Kind::Passed => {
             let bad = |reason: String| format!("{of}: {known}: {reason}");
-            match lower.as_str() {
-                "hostname" => validate::address(unquoted).map_err(bad)?,
-                _ => {}
+            if lower == "hostname" {
+                validate::address(unquoted).map_err(bad)?;
             }
             args.options.push(format!("{known}={value}"));
         }

@@ -615,7 +615,12 @@ fn proxy_jump_in_ssh_common_args_becomes_jump_hosts_with_their_own_way_in() {
     assert!(int1.ssh_options.is_empty(), "{:?}", int1.ssh_options);
     let hop = &int1.proxy_jump[0];
     assert_eq!(
-        (hop.name.as_str(), hop.address.as_str(), hop.user.as_deref(), hop.identity_file.clone()),
+        (
+            hop.name.as_str(),
+            hop.address.as_str(),
+            hop.user.as_deref(),
+            hop.identity_file.clone()
+        ),
         ("bastion", "10.77.0.60", Some("ops"), Some(PathBuf::from("/k/ops")))
     );
     assert_eq!(int1.known_hosts_file, Some(PathBuf::from("/k/kh")));
@@ -623,13 +628,34 @@ fn proxy_jump_in_ssh_common_args_becomes_jump_hosts_with_their_own_way_in() {
     // and known-hosts file, user and port as written.
     let hop = &inv.hosts["int2"].proxy_jump[0];
     assert_eq!(
-        (hop.address.as_str(), hop.port, hop.user.as_deref(), hop.identity_file.clone()),
-        ("10.77.0.60", Some(2222), Some("deploy"), Some(PathBuf::from("/k/deploy")))
+        (
+            hop.address.as_str(),
+            hop.port,
+            hop.user.as_deref(),
+            hop.identity_file.clone()
+        ),
+        (
+            "10.77.0.60",
+            Some(2222),
+            Some("deploy"),
+            Some(PathBuf::from("/k/deploy"))
+        )
     );
     assert!(inv.hosts["bastion"].proxy_jump.is_empty());
     // A bare name that is no inventory host stays a name ssh resolves (DNS, ~/.ssh/config).
-    let dns = parse("d.ini", "[internal]\nint1 ansible_ssh_common_args='-o ProxyJump=jumpbox'\n").unwrap();
+    let dns = parse(
+        "d.ini",
+        "[internal]\nint1 ansible_ssh_common_args='-o ProxyJump=jumpbox'\n",
+    )
+    .unwrap();
     assert_eq!(dns.hosts["int1"].proxy_jump[0].address, "jumpbox");
-    let ssh_config = parse("s.ini", "[all:vars]\nshakedown_ssh_config=/k/ssh_config\n[internal]\nint1\n").unwrap();
-    assert_eq!(ssh_config.hosts["int1"].ssh_config, Some(PathBuf::from("/k/ssh_config")));
+    let ssh_config = parse(
+        "s.ini",
+        "[all:vars]\nshakedown_ssh_config=/k/ssh_config\n[internal]\nint1\n",
+    )
+    .unwrap();
+    assert_eq!(
+        ssh_config.hosts["int1"].ssh_config,
+        Some(PathBuf::from("/k/ssh_config"))
+    );
 }

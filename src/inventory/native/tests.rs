@@ -369,11 +369,20 @@ proxy_jump = "admin@jump.example.org:2200, root@bastion"
 #[test]
 fn proxy_jump_names_inventory_hosts_whose_settings_apply_to_the_hop() {
     let inv = parse_str(JUMP).unwrap();
-    let hops = |h: &str| -> Vec<(String, String, Option<u16>, Option<String>, Option<PathBuf>)> {
+    type Hop = (String, String, Option<u16>, Option<String>, Option<PathBuf>);
+    let hops = |h: &str| -> Vec<Hop> {
         inv.hosts[h]
             .proxy_jump
             .iter()
-            .map(|j| (j.name.clone(), j.address.clone(), j.port, j.user.clone(), j.identity_file.clone()))
+            .map(|j| {
+                (
+                    j.name.clone(),
+                    j.address.clone(),
+                    j.port,
+                    j.user.clone(),
+                    j.identity_file.clone(),
+                )
+            })
             .collect()
     };
     let lab_key = Some(PathBuf::from("/home/lab/.ssh/lab"));
@@ -386,7 +395,7 @@ fn proxy_jump_names_inventory_hosts_whose_settings_apply_to_the_hop() {
     );
     // From [defaults]: the bastion itself is reached directly, never through itself.
     assert_eq!(hops("bastion"), []);
-    assert_eq!(hops("int1"), [bastion.clone()]);
+    assert_eq!(hops("int1"), std::slice::from_ref(&bastion));
     let int1 = &inv.hosts["int1"].proxy_jump[0];
     assert_eq!(int1.known_hosts_file, Some(PathBuf::from("/lab/kh")));
     assert_eq!(int1.connect_timeout, Duration::from_secs(2));
@@ -394,7 +403,13 @@ fn proxy_jump_names_inventory_hosts_whose_settings_apply_to_the_hop() {
     // `none` overrides an inherited jump host.
     assert_eq!(hops("int2"), []);
     // A hop that has jump hosts of its own is reached through them first.
-    let int1_hop = ("int1".to_string(), "10.77.200.11".to_string(), Some(22), Some("deploy".to_string()), lab_key);
+    let int1_hop = (
+        "int1".to_string(),
+        "10.77.200.11".to_string(),
+        Some(22),
+        Some("deploy".to_string()),
+        lab_key,
+    );
     assert_eq!(hops("deep"), [bastion, int1_hop]);
     // An address takes the destination's key; user@ and :port written in a hop win.
     assert_eq!(
@@ -432,7 +447,10 @@ fn a_bad_proxy_jump_is_named_at_its_place_with_the_nearest_host() {
     );
     let shell = JUMP.replace("proxy_jump = \"int1\"", "proxy_jump = \"bastion;id\"");
     assert!(
-        parse_str(&shell).unwrap_err().to_string().contains("\"bastion;id\" contains ';'"),
+        parse_str(&shell)
+            .unwrap_err()
+            .to_string()
+            .contains("\"bastion;id\" contains ';'"),
         "{:?}",
         parse_str(&shell)
     );
@@ -456,7 +474,8 @@ fn a_bad_proxy_jump_is_named_at_its_place_with_the_nearest_host() {
 
 #[test]
 fn ssh_config_is_a_path_checked_before_any_host_is_contacted() {
-    let inv = parse_str("[groups.internal]\nssh_config = \"~/.ssh/fleet\"\n\n[hosts.int1]\ngroups = [\"internal\"]\n").unwrap();
+    let inv = parse_str("[groups.internal]\nssh_config = \"~/.ssh/fleet\"\n\n[hosts.int1]\ngroups = [\"internal\"]\n")
+        .unwrap();
     let int1 = &inv.hosts["int1"];
     assert_eq!(int1.ssh_config, Some(PathBuf::from("/home/lab/.ssh/fleet")));
     let problems: Vec<String> = int1.unusable().iter().map(ToString::to_string).collect();
@@ -465,7 +484,9 @@ fn ssh_config_is_a_path_checked_before_any_host_is_contacted() {
         ["jump.toml:2:14: ssh_config /home/lab/.ssh/fleet of host int1: no such file"]
     );
     assert_eq!(
-        parse_str("[hosts.int1]\nssh_config = \"/a\\\"b\"\n").unwrap_err().to_string(),
+        parse_str("[hosts.int1]\nssh_config = \"/a\\\"b\"\n")
+            .unwrap_err()
+            .to_string(),
         "jump.toml:2:14: invalid ssh_config in [hosts.int1]: \"/a\\\"b\" contains '\"'"
     );
 }
