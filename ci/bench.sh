@@ -18,9 +18,11 @@
 #   --keep-lab    leave the bench hosts up (default: back to the 6 base hosts)
 #   --behind-bastion  also measure every bench host reached through the lab's bastion
 #                 (ci/lab/bastion.sh, 10.77.0.60, as deploy): rows "floor: N hosts in
-#                 parallel, through the bastion" (ssh -J) and "shakedown through the
-#                 bastion" (an inventory with proxy_jump = "bastion" for group bench), beside
-#                 the direct ones; the bench hosts are on sdlab0, which the bastion reaches
+#                 parallel, through the bastion" (one ssh master to the bastion, then
+#                 `ssh -J` to every host over it, as shakedown does) and "shakedown through
+#                 the bastion" (an inventory with proxy_jump = "bastion" for group bench),
+#                 beside the direct ones; the bench hosts are on sdlab0, which the bastion
+#                 reaches
 #   --no-agree    skip the check that every suite passes on healthy hosts and fails on each
 #                 fault (see `agree` below; about a minute, needs 2 hosts)
 #
@@ -204,11 +206,26 @@ if [ $BEHIND = 1 ]; then
     printf '\n[hosts.bastion]\naddress = "10.77.0.60"\nuser = "deploy"\nknown_hosts_file = "%s"\n' "$LAB_DIR/bastion_known_hosts"
     printf '\n[groups.bench]\nproxy_jump = "bastion"\n'
   } >"$WORK/behind.toml"
-  printf 'Host bastion-hop\n  HostName 10.77.0.60\n  User deploy\n  IdentityFile %s\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n  BatchMode yes\n' \
-    "$LAB_DIR/id_ed25519" "$LAB_DIR/bastion_known_hosts" >"$WORK/jump_config"
+  # one config per KEX: the hop reads only this file (ssh hands it -F), not -o options
+  for kex in default curve25519-sha256; do
+    {
+      printf 'Host bastion-hop\n  HostName 10.77.0.60\n  User deploy\n  IdentityFile %s\n' "$LAB_DIR/id_ed25519"
+      printf '  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n  BatchMode yes\n' "$LAB_DIR/bastion_known_hosts"
+      printf '  ControlMaster no\n  ControlPath %s\n' "$WORK/jump-$kex.ctl"
+      if [ $kex != default ]; then printf '  KexAlgorithms %s\n' "$kex"; fi
+    } >"$WORK/jump-$kex.config"
+  done
   SD_BEHIND=("$BIN" run -i "$WORK/behind.toml" "$ROOT/bench/shakedown/bench.feature" --format quiet)
-  JUMP=(-F "$WORK/jump_config" -J bastion-hop)
-  FLOOR_ENV="$FLOOR_ENV; $(declare -p JUMP)"
+  # floor_behind CONFIG SSH_OPTIONS...: a master to the bastion, every host through it at once
+  floor_behind() {
+    local jc=$1 a
+    shift
+    ssh -F "$jc" -o ControlMaster=yes -o ControlPersist=no -f -N bastion-hop || return 1
+    for a in "${addrs[@]}"; do ssh "${SSHO[@]}" -F "$jc" -J bastion-hop "$@" "$a" true & done
+    wait
+    ssh -F "$jc" -O exit bastion-hop 2>/dev/null
+  }
+  FLOOR_ENV="$FLOOR_ENV; $(declare -f floor_behind)"
 fi
 
 CTL=$WORK/ctl
@@ -284,7 +301,7 @@ bench_at() {
       measure "shakedown ($kex KEX)" 1 unshare -m sh -c "$KEX_SH" "$kex" "${SD[@]}"
       if [ $BEHIND = 1 ]; then
         measure "floor: $HOSTS hosts in parallel, through the bastion ($kex KEX)" 1 \
-          bash -c "$FLOOR_ENV; floor_all \${JUMP[*]} ${o[*]}"
+          bash -c "$FLOOR_ENV; floor_behind $WORK/jump-$kex.config ${o[*]}"
         measure "shakedown through the bastion ($kex KEX)" 1 unshare -m sh -c "$KEX_SH" "$kex" "${SD_BEHIND[@]}"
       fi
     done
