@@ -89,6 +89,12 @@ fn native_proxy_jump_reaches_the_hosts_behind_the_bastion() {
     run_internal("bastion.toml", &inventory)
         .assert_exit(0)
         .assert_contains("2 scenarios (2 passed) on 2 hosts");
+    // int1's nginx, read through the bastion (as deploy, without sudo).
+    let nginx = "@hosts:int1\nFeature: N\n  Scenario: Web\n    Then a process named \"nginx\" should be running\n    And port 80 should be listening\n";
+    let dir = suite(&[("n.feature", nginx), ("i.toml", &inventory)]);
+    cli_util_shakedown_in(dir.path(), &["run", "-i", "i.toml", "n.feature", "--format", "pretty"])
+        .assert_exit(0)
+        .assert_contains("1 scenario (1 passed) on 1 host");
     // A jump host that cannot reach the internal bridge: the hop is really taken.
     let wrong = inventory.replace("proxy_jump = \"bastion\"", "proxy_jump = \"web1\"");
     let kh = path(&lab, "known_hosts");
