@@ -186,6 +186,31 @@ fn a_dead_bastion_fails_the_hosts_behind_it_quickly_and_the_run_goes_on() {
     }
     wait_until("the bastion's sshd back", Duration::from_secs(10), sshd_answers);
     run().assert_exit(0);
+    // A bastion that does not answer at all (its link down): the hop's connect timeout
+    // (5 s), once for every host behind it, not once per host nor the whole deadline.
+    {
+        let _fault = Repair::inject(&lab, "bastion", "ip link set eth0 down", "ip link set eth0 up");
+        let start = Instant::now();
+        let dead = run();
+        let took = start.elapsed();
+        dead.assert_exit(1);
+        crate::util::assert_failures(
+            &dead,
+            &[
+                (
+                    "int1",
+                    &[
+                        "through jump host bastion (10.77.0.60:22)): failed to connect to the remote host: connect to host 10.77.0.60 port 22: Connection timed out",
+                    ],
+                ),
+                ("int2", &["through jump host bastion (10.77.0.60:22)"]),
+            ],
+            &["web1"],
+        );
+        assert!(took < Duration::from_secs(7), "took {took:?}\n{}", dead.all());
+    }
+    wait_until("the bastion back", Duration::from_secs(10), sshd_answers);
+    run().assert_exit(0);
 }
 
 /// Connections from the controller to the bastion's sshd that are up now, as the bastion
