@@ -76,6 +76,22 @@ pub(crate) struct JumpMasters {
 type JumpCell = OnceCell<Result<PathBuf, String>>;
 
 impl JumpMasters {
+    /// Asks every shared jump master to stop (after the hosts' masters, whose hops are its
+    /// channels): it exits as soon as its last channel is gone, rather than an idle
+    /// timeout later.
+    pub(crate) async fn close(&self) {
+        let cells: Vec<Arc<JumpCell>> = {
+            let masters = self.masters.lock().unwrap_or_else(|e| e.into_inner());
+            masters.iter().map(|(_, cell)| cell.clone()).collect()
+        };
+        for cell in cells {
+            if let Some(Ok(socket)) = cell.get() {
+                let stop = async { Connection::connect(socket).await?.request_stop_listening().await };
+                let _ = tokio::time::timeout(STOP_WAIT, stop).await;
+            }
+        }
+    }
+
     /// The control socket of the shared master to `host`'s last jump host, opened now if
     /// it is not yet; the error is ssh's, as for the host's own connection.
     async fn socket(&self, dir: &std::path::Path, host: &Host) -> Result<PathBuf, String> {
