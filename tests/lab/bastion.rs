@@ -252,4 +252,10 @@ fn the_hosts_behind_one_bastion_share_one_connection_to_it() {
         logins, 1,
         "connections from the controller to the bastion during the run"
     );
+    // The shared master ends with the run: nothing stays connected to the bastion.
+    wait_until(
+        "no connection to the bastion after the run",
+        Duration::from_secs(3),
+        || logins_on_the_bastion(&lab) == 0,
+    );
 }
