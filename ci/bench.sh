@@ -2,7 +2,7 @@
 # ci/bench.sh: shakedown against pytest-testinfra and a plain SSH loop, on the lab.
 #
 #   ci/bench.sh [--hosts N] [--delay MS[,MS...]] [--runs R] [--ti-runs R] [--slow-runs R]
-#               [--only REGEX] [--out PREFIX] [--keep-lab]
+#               [--only REGEX] [--out PREFIX] [--keep-lab] [--behind-bastion]
 #
 #   --hosts N     bench hosts h001..hNNN (group `bench`) brought up by ci/lab.sh (default 20)
 #   --delay MS    latency added to every packet between the controller and the lab hosts, in
@@ -16,6 +16,13 @@
 #   --only REGEX  measure only the configurations whose name matches (e.g. 'shakedown|floor')
 #   --out PREFIX  write PREFIX.md, PREFIX.png, PREFIX.tsv (default bench/results)
 #   --keep-lab    leave the bench hosts up (default: back to the 6 base hosts)
+#   --behind-bastion  also measure every bench host reached through the lab's bastion
+#                 (ci/lab/bastion.sh, 10.77.0.60, as deploy): rows "floor: N hosts in
+#                 parallel, through the bastion" (one ssh master to the bastion, then
+#                 `ssh -J` to every host over it, as shakedown does) and "shakedown through
+#                 the bastion" (an inventory with proxy_jump = "bastion" for group bench),
+#                 beside the direct ones; the bench hosts are on sdlab0, which the bastion
+#                 reaches
 #   --no-agree    skip the check that every suite passes on healthy hosts and fails on each
 #                 fault (see `agree` below; about a minute, needs 2 hosts)
 #
@@ -31,7 +38,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-HOSTS=20 DELAYS=25 RUNS=5 TI_RUNS="" SLOW_RUNS="" ONLY="" KEEP=0 OUT="" AGREE=1
+HOSTS=20 DELAYS=25 RUNS=5 TI_RUNS="" SLOW_RUNS="" ONLY="" KEEP=0 OUT="" AGREE=1 BEHIND=0
 while [ $# -gt 0 ]; do
   case $1 in
     --hosts) HOSTS=$2; shift 2 ;;
@@ -45,7 +52,9 @@ while [ $# -gt 0 ]; do
     --no-keep-lab) KEEP=0; shift ;;
     --no-agree) AGREE=0; shift ;;
     --agree) AGREE=1; shift ;;
-    *) sed -n '2,30p' "$0"; exit 2 ;;
+    --behind-bastion) BEHIND=1; shift ;;
+    --direct) BEHIND=0; shift ;;
+    *) sed -n '2,35p' "$0"; exit 2 ;;
   esac
 done
 TI_RUNS=${TI_RUNS:-$RUNS}
@@ -74,7 +83,8 @@ if [ -z "${BENCH_LOCKED:-}" ]; then
   # -o: the lab hosts this run starts must not inherit the lock (they outlive the run).
   BENCH_LOCKED=1 exec flock -o /tmp/shakedown-lab.lock "$0" --hosts "$HOSTS" --delay "$DELAYS" \
     --runs "$RUNS" --ti-runs "$TI_RUNS" --slow-runs "$SLOW_RUNS" --only "$ONLY" --out "$OUT" \
-    "$([ $KEEP = 1 ] && echo --keep-lab || echo --no-keep-lab)" "$([ $AGREE = 1 ] && echo --agree || echo --no-agree)"
+    "$([ $KEEP = 1 ] && echo --keep-lab || echo --no-keep-lab)" "$([ $AGREE = 1 ] && echo --agree || echo --no-agree)" \
+    "$([ $BEHIND = 1 ] && echo --behind-bastion || echo --direct)"
 fi
 
 WORK=$(mktemp -d /tmp/sdbench.XXXXXX)
@@ -186,6 +196,37 @@ floor_all() {
 }
 FLOOR_ENV="$(declare -p SSHO addrs); $(declare -f floor_one floor_all)"
 SD=("$BIN" run -i "$LAB_DIR/inventory.toml" "$ROOT/bench/shakedown/bench.feature" --format quiet)
+# Through the bastion: the lab's inventory, plus the bastion and a proxy_jump for the bench
+# hosts; the floor through it with ssh -J (the hop's key and known-hosts in a config file,
+# which ssh hands on to the hop with -F).
+if [ $BEHIND = 1 ]; then
+  [ -s "$LAB_DIR/bastion_known_hosts" ] || { echo "bench: no bastion in the lab (ci/lab/bastion.sh up)" >&2; exit 1; }
+  {
+    cat "$LAB_DIR/inventory.toml"
+    printf '\n[hosts.bastion]\naddress = "10.77.0.60"\nuser = "deploy"\nknown_hosts_file = "%s"\n' "$LAB_DIR/bastion_known_hosts"
+    printf '\n[groups.bench]\nproxy_jump = "bastion"\n'
+  } >"$WORK/behind.toml"
+  # one config per KEX: the hop reads only this file (ssh hands it -F), not -o options
+  for kex in default curve25519-sha256; do
+    {
+      printf 'Host bastion-hop\n  HostName 10.77.0.60\n  User deploy\n  IdentityFile %s\n' "$LAB_DIR/id_ed25519"
+      printf '  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n  BatchMode yes\n' "$LAB_DIR/bastion_known_hosts"
+      printf '  ControlMaster no\n  ControlPath %s\n' "$WORK/jump-$kex.ctl"
+      if [ $kex != default ]; then printf '  KexAlgorithms %s\n' "$kex"; fi
+    } >"$WORK/jump-$kex.config"
+  done
+  SD_BEHIND=("$BIN" run -i "$WORK/behind.toml" "$ROOT/bench/shakedown/bench.feature" --format quiet)
+  # floor_behind CONFIG SSH_OPTIONS...: a master to the bastion, every host through it at once
+  floor_behind() {
+    local jc=$1 a
+    shift
+    ssh -F "$jc" -o ControlMaster=yes -o ControlPersist=no -f -N bastion-hop || return 1
+    for a in "${addrs[@]}"; do ssh "${SSHO[@]}" -F "$jc" -J bastion-hop "$@" "$a" true & done
+    wait
+    ssh -F "$jc" -O exit bastion-hop 2>/dev/null
+  }
+  FLOOR_ENV="$FLOOR_ENV; $(declare -f floor_behind)"
+fi
 
 CTL=$WORK/ctl
 mkdir -p "$CTL"
@@ -258,6 +299,11 @@ bench_at() {
       measure "floor + work: $HOSTS hosts, the checks in 1 command each ($kex KEX)" 1 \
         "$ROOT/bench/ideal.sh" "${o[@]}" -- "${addrs[@]}"
       measure "shakedown ($kex KEX)" 1 unshare -m sh -c "$KEX_SH" "$kex" "${SD[@]}"
+      if [ $BEHIND = 1 ]; then
+        measure "floor: $HOSTS hosts in parallel, through the bastion ($kex KEX)" 1 \
+          bash -c "$FLOOR_ENV; floor_behind $WORK/jump-$kex.config ${o[*]}"
+        measure "shakedown through the bastion ($kex KEX)" 1 unshare -m sh -c "$KEX_SH" "$kex" "${SD_BEHIND[@]}"
+      fi
     done
     measure "ssh loop, ControlMaster" 1 "$ROOT/bench/loop.sh" "${addrs[@]}"
   done

@@ -49,6 +49,12 @@
 #   app1  10.77.0.41  app           sshd, Apache :80 with mod_status, cron
 #   hNNN  10.77.(1+(N-1)/200).((N-1)%200+10)  bench  sshd, nginx :80 (1 worker), cron
 #         (h001 = 10.77.1.10 ... h200 = 10.77.1.209, h201 = 10.77.2.10 ...; at most h999)
+#   bastion  10.77.0.60 + 10.77.200.1   sshd (a jump host: relays ssh, forwards no packet)
+#   int1  10.77.200.11  internal  sshd, nginx   on bridge sdlab1, reached only through the
+#   int2  10.77.200.12  internal  sshd          bastion, as deploy (int2: PermitRootLogin no)
+#         made by ci/lab/bastion.sh (up runs it last, down first, status after the others;
+#         see its header): route `unreachable 10.77.200.0/24` here, $LAB_DIR/bastion.toml,
+#         bastion.ini, bastion_ssh_config, bastion_known_hosts; not in inventory.toml
 #
 # Host kinds: the hosts above are namespace hosts (no init system: PID 1 is tini, daemons
 # started directly). sd1 and sd2 are systemd hosts: systemd 252 is PID 1 (systemd-nspawn,
@@ -197,11 +203,17 @@ host_info() {
       H_ADDR=10.77.$((1 + (i - 1) / 200)).$(((i - 1) % 200 + 10))
       H_GROUPS="bench" H_SERVICES="sshd nginx cron" H_ENABLED="ssh nginx cron"
       ;;
+    # behind the bastion (ci/lab/bastion.sh): not in inventory.toml, on their own bridge
+    bastion) H_ADDR=10.77.0.60 H_GROUPS="jump" H_SERVICES="sshd" H_ENABLED="ssh" ;;
+    int1) H_ADDR=10.77.200.11 H_GROUPS="internal" H_SERVICES="sshd nginx" H_ENABLED="ssh nginx" ;;
+    int2) H_ADDR=10.77.200.12 H_GROUPS="internal" H_SERVICES="sshd" H_ENABLED="ssh" ;;
     *) die "unknown host '$1' (hosts: ${BASE_HOSTS[*]} h001...)" ;;
   esac
   H_NS=$NS_PREFIX$1
   H_VETH=$VETH_PREFIX$1
   H_DIR=$HOSTS_DIR/$1
+  H_BRIDGE=$BRIDGE H_PREFIX=16
+  case $1 in int[0-9]) H_BRIDGE=sdlab1 H_PREFIX=24 ;; esac
 }
 
 extra_name() { printf 'h%03d' "$1"; }
@@ -476,8 +488,8 @@ cmd_host() {
     [ -e "$H_DIR/prepared" ] || prepare_host
     ip netns add "$H_NS"
     ip link add "$H_VETH" type veth peer name eth0 netns "$H_NS"
-    ip link set "$H_VETH" master "$BRIDGE" up
-    ip -n "$H_NS" addr add "$H_ADDR/16" dev eth0
+    ip link set "$H_VETH" master "$H_BRIDGE" up
+    ip -n "$H_NS" addr add "$H_ADDR/$H_PREFIX" dev eth0
     ip -n "$H_NS" link set lo up
     ip -n "$H_NS" link set eth0 up
     rm -f "$H_DIR/init.pid"
@@ -526,7 +538,7 @@ destroy_host() {
 # made again within a minute (bench or scale hosts after 200 of them) would be unreachable
 # for seconds, until the stale entry failed its probes.
 forget_neighbour() {
-  ip neigh flush to "$H_ADDR" dev "$BRIDGE" 2>/dev/null || true
+  ip neigh flush to "$H_ADDR" dev "$H_BRIDGE" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------------------------------
@@ -827,6 +839,10 @@ cmd_up() {
   wait "$sdpid" || die "the systemd hosts sd1, sd2 failed to come up (ci/lab/systemd.sh)"
   # the deploy login user with sudo/doas on the base hosts, deploy.toml (ci/lab/become.sh)
   LAB_LOCK_HELD=1 "$LABSRC/become.sh" up 9>&- || die "the deploy user is not set up"
+  # the hosts behind the bastion (their own bridge, route and inventories)
+  LAB_LOCK_HELD=1 "$LABSRC/bastion.sh" up 9>&- || die "the hosts behind the bastion did not come up"
+  # the whole lab as one fleet inventory, from the files above (ci/lab/fleet.sh)
+  "$LABSRC/fleet.sh" up || die "the fleet inventory was not written"
 
   echo "lab: up in $(elapsed "$t0")s: ${#hosts[@]} hosts on $BRIDGE (controller 10.77.0.1)"
   echo "  inventory  $LAB_DIR/inventory.toml  (Ansible: inventory.ini)"
@@ -840,9 +856,11 @@ cmd_down() {
   lock
   local h pid ns
   local -a hosts pids=()
+  "$LABSRC/fleet.sh" down || true
   # the systemd hosts first: their roots live in $HOSTS_DIR, unmounted below
   "$LABSRC/systemd.sh" down 9>&- || true
   LAB_LOCK_HELD=1 "$LABSRC/become.sh" down 9>&- >/dev/null || log "removing the deploy user failed"
+  LAB_LOCK_HELD=1 "$LABSRC/bastion.sh" down 9>&- >/dev/null || log "removing the hosts behind the bastion failed"
   mapfile -t hosts < <(recorded_hosts)
   if [ "${#hosts[@]}" -gt 0 ]; then
     # killing a host's init (PID 1 of its PID namespace) ends every process of the host
@@ -948,6 +966,7 @@ cmd_status() {
   fi
   "$LABSRC/systemd.sh" status || all=1
   "$LABSRC/become.sh" status || all=1
+  "$LABSRC/bastion.sh" status || all=1
   return $all
 }
 
@@ -979,6 +998,7 @@ case ${1:-} in
   exec) shift; cmd_exec "$@" ;;
   addr) shift; cmd_addr "$@" ;;
   _host) shift; cmd_host "$@" ;;
+  _destroy) shift; need_root; for h; do destroy_host "$h"; done ;;
   *)
     sed -n '2,/ci\/lab.sh addr HOST/s/^# \{0,1\}//p' "$SELF" >&2
     exit 2

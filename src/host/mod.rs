@@ -98,6 +98,8 @@ pub struct HostPool {
     inventory: Inventory,
     /// The run's SSH control directory (removed at the end).
     pub control_dir: Option<ControlDir>,
+    /// The run's shared masters to jump hosts, stopped at close after the hosts' own.
+    jumps: Option<Arc<crate::transport::JumpMasters>>,
 }
 
 impl HostPool {
@@ -111,12 +113,15 @@ impl HostPool {
         let control_dir = if needs_ssh { Some(ControlDir::create()?) } else { None };
         let options = SshOptions {
             control_dir: control_dir.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default(),
+            jumps: Default::default(),
         };
+        let jumps = options.jumps.clone();
         let mut pool = HostPool::build(inventory, trace, |host| match host.transport {
             TransportKind::Local => Arc::new(Local),
             TransportKind::Ssh => Arc::new(SshMaster::new(host.clone(), options.clone())),
         });
         pool.control_dir = control_dir;
+        pool.jumps = Some(jumps);
         Ok(pool)
     }
 
@@ -149,6 +154,7 @@ impl HostPool {
             handles,
             inventory: inventory.clone(),
             control_dir: None,
+            jumps: None,
         }
     }
 
@@ -188,6 +194,9 @@ impl HostPool {
             .map_or_else(SshProcesses::none, |d| SshProcesses::find(d.path()));
         let stopped = async {
             futures::future::join_all(self.handles.values().map(|h| h.transport.close())).await;
+            if let Some(jumps) = &self.jumps {
+                jumps.close().await;
+            }
             left.exited().await;
         };
         let _ = tokio::time::timeout(STOP_GRACE, stopped).await;

@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::validate::Hop;
 use super::{
     Become, BecomeMethod, DEFAULT_CONNECT_TIMEOUT, Host, HostKeyChecking, HostProblem, Inventory, InventoryError,
-    Location, MysqlSettings, Secret, SslMode, TransportKind,
+    JumpHost, Location, MysqlSettings, Secret, SslMode, TransportKind,
 };
 
 /// One layer of settings; `None` leaves the field to lower layers. The fields mirror
@@ -36,6 +37,23 @@ pub(super) struct Settings {
     /// overrides as a whole, and their options rank below every other setting (as on
     /// Ansible's ssh command line, where the first value of an option wins).
     pub ssh_args: [Option<SshArgs>; 2],
+    /// `proxy_jump` (or Ansible's `ProxyJump` option), resolved into hops by [`finish`].
+    pub proxy_jump: Option<JumpSpec>,
+    /// `ssh_config`: a file ssh reads as with `-F`.
+    pub ssh_config: Option<PathBuf>,
+    /// Where `ssh_config` is written (set with it).
+    pub ssh_config_at: Option<Location>,
+}
+
+/// `proxy_jump` as written: its hops, where, and whether a bare word must name an
+/// inventory host (native inventories; in Ansible's `ProxyJump` it may be a DNS name).
+#[derive(Debug, Clone)]
+pub(super) struct JumpSpec {
+    pub hops: Vec<Hop>,
+    pub at: Location,
+    /// What set it, for messages: `proxy_jump in [groups.internal]`.
+    pub what: String,
+    pub names_only: bool,
 }
 
 /// The ssh options of one Ansible `*_ssh_*_args` variable, checked: those shakedown has a
@@ -149,6 +167,11 @@ impl Settings {
             b.password_unset.clone_from(&t.password_unset);
             b.password_at.clone_from(&t.password_at);
         }
+        over(&mut self.proxy_jump, &top.proxy_jump);
+        if top.ssh_config.is_some() {
+            self.ssh_config.clone_from(&top.ssh_config);
+            self.ssh_config_at.clone_from(&top.ssh_config_at);
+        }
         if let Some(t) = &top.mysql {
             let m = self.mysql.get_or_insert_with(MysqlLayer::default);
             over(&mut m.at, &t.at);
@@ -233,6 +256,7 @@ pub(super) fn finish(draft: Draft) -> Result<Inventory, InventoryError> {
     let depth = depths(&draft)?;
     let members = memberships(&draft, &depth);
     let mut inv = Inventory::default();
+    let mut jumps = BTreeMap::new();
     for (name, host) in &draft.hosts {
         let mut groups: Vec<&String> = members
             .iter()
@@ -248,10 +272,22 @@ pub(super) fn finish(draft: Draft) -> Result<Inventory, InventoryError> {
         }
         settings.overlay(&host.settings);
         let own_mysql = host.settings.mysql.is_some();
-        let mut resolved = resolve(name, &host.at, settings, own_mysql)?;
+        let (mut resolved, jump) = resolve(name, &host.at, settings, own_mysql)?;
         resolved.groups = groups.iter().map(|g| g.to_string()).collect();
         resolved.groups.sort();
         inv.hosts.insert(name.clone(), resolved);
+        if let Some(jump) = jump {
+            jumps.insert(name.clone(), jump);
+        }
+    }
+    let mut chains = BTreeMap::new();
+    for name in jumps.keys() {
+        chains.insert(name.clone(), jump_chain(name, &inv.hosts, &jumps, &mut Vec::new())?);
+    }
+    for (name, chain) in chains {
+        if let Some(host) = inv.hosts.get_mut(&name) {
+            host.proxy_jump = chain;
+        }
     }
     inv.groups = members;
     if draft.all_group {
@@ -376,9 +412,90 @@ fn memberships(draft: &Draft, depth: &BTreeMap<String, usize>) -> BTreeMap<Strin
     members
 }
 
+/// The hops to `name`, first hop first: a hop naming an inventory host is that host (its
+/// address, port, user, key, known-hosts, timeout; `user@` and `:port` written in the hop
+/// win), reached through its own jump hosts first; any other hop is an address, with the
+/// destination's key, known-hosts file, host key policy and timeout. A host is never its
+/// own jump host (a `proxy_jump` in `[defaults]` leaves the bastion itself direct).
+fn jump_chain(
+    name: &str,
+    hosts: &BTreeMap<String, Host>,
+    specs: &BTreeMap<String, JumpSpec>,
+    trail: &mut Vec<String>,
+) -> Result<Vec<JumpHost>, InventoryError> {
+    let (Some(spec), Some(dest)) = (specs.get(name), hosts.get(name)) else {
+        return Ok(Vec::new());
+    };
+    if trail.iter().any(|t| t == name) {
+        let cycle = [&trail[..], &[name.to_string()]].concat().join(" → ");
+        return Err(at_err(
+            &spec.at,
+            format!("{}: the jump hosts go round in a circle ({cycle})", spec.what),
+        ));
+    }
+    trail.push(name.to_string());
+    let mut out = Vec::new();
+    for hop in &spec.hops {
+        if hop.host == name {
+            continue;
+        }
+        if let Some(via) = hosts.get(&hop.host) {
+            if via.transport == TransportKind::Local {
+                return Err(at_err(
+                    &spec.at,
+                    format!(
+                        "{}: jump host {} uses the local transport, not ssh",
+                        spec.what, hop.host
+                    ),
+                ));
+            }
+            out.extend(jump_chain(&hop.host, hosts, specs, trail)?);
+            out.push(JumpHost {
+                name: hop.text.clone(),
+                address: via.address.clone(),
+                port: hop.port.or(Some(via.port)),
+                user: hop.user.clone().or_else(|| via.user.clone()),
+                identity_file: via.identity_file.clone(),
+                known_hosts_file: via.known_hosts_file.clone(),
+                host_key_checking: via.host_key_checking,
+                connect_timeout: via.connect_timeout,
+            });
+            continue;
+        }
+        let bare_name = hop.user.is_none() && hop.port.is_none() && !hop.host.contains(['.', ':']);
+        if spec.names_only && bare_name {
+            let hint = super::validate::hint(&hop.host, hosts.keys().map(String::as_str));
+            return Err(at_err(
+                &spec.at,
+                format!(
+                    "{}: no host {:?} in the inventory{hint}; a jump host is an inventory host name, or an address written user@host:port",
+                    spec.what, hop.host
+                ),
+            ));
+        }
+        out.push(JumpHost {
+            name: hop.text.clone(),
+            address: hop.host.clone(),
+            port: hop.port,
+            user: hop.user.clone(),
+            identity_file: dest.identity_file.clone(),
+            known_hosts_file: dest.known_hosts_file.clone(),
+            host_key_checking: dest.host_key_checking,
+            connect_timeout: dest.connect_timeout,
+        });
+    }
+    trail.pop();
+    Ok(out)
+}
+
 /// Applies defaults to a host's merged settings. Mysql settings without a user are an error
 /// when the host sets mysql settings itself; inherited ones only leave the host without any.
-fn resolve(name: &str, at: &Location, mut s: Settings, own_mysql: bool) -> Result<Host, InventoryError> {
+fn resolve(
+    name: &str,
+    at: &Location,
+    mut s: Settings,
+    own_mysql: bool,
+) -> Result<(Host, Option<JumpSpec>), InventoryError> {
     let mut ssh_options = Vec::new();
     for args in std::mem::take(&mut s.ssh_args).into_iter().flatten() {
         // Below every other setting, and the first variable's option before the second's.
@@ -420,7 +537,7 @@ fn resolve(name: &str, at: &Location, mut s: Settings, own_mysql: bool) -> Resul
         }
     };
     let become_as = become_as(name, s.become_, &mut unset_secrets)?;
-    Ok(Host {
+    let host = Host {
         name: name.to_string(),
         address,
         port: s.port.unwrap_or(22),
@@ -432,12 +549,16 @@ fn resolve(name: &str, at: &Location, mut s: Settings, own_mysql: bool) -> Resul
         connect_timeout,
         transport,
         ssh_options,
+        proxy_jump: Vec::new(),
+        ssh_config: s.ssh_config,
+        ssh_config_at: s.ssh_config_at,
         groups: Vec::new(),
         vars: s.vars,
         mysql,
         become_as,
         unset_secrets,
-    })
+    };
+    Ok((host, s.proxy_jump.filter(|j| !j.hops.is_empty())))
 }
 
 /// The host's `become`, when `become = true`: the other keys alone change nothing (as in

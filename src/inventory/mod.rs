@@ -79,6 +79,15 @@ pub struct Host {
     /// inventory's `ansible_ssh_common_args`/`ansible_ssh_extra_args`: already checked,
     /// none can run a command (`ansible/ssh_args.rs`).
     pub ssh_options: Vec<String>,
+    /// The jump hosts (bastions) to go through, first hop first (`proxy_jump`, or an
+    /// Ansible `ProxyJump` option); empty for a direct connection.
+    pub proxy_jump: Vec<JumpHost>,
+    /// An ssh configuration file read instead of the user's and the system's, as `ssh -F`
+    /// reads it (`ssh_config`); its `Host` blocks may give the address, user, key and a
+    /// `ProxyJump`.
+    pub ssh_config: Option<PathBuf>,
+    /// Where `ssh_config` is written, so a missing file is named at its place.
+    pub ssh_config_at: Option<Location>,
     /// Groups the host belongs to.
     pub groups: Vec<String>,
     /// `{vars.KEY}` values; values read through `*_env` keys are redacted everywhere.
@@ -91,6 +100,43 @@ pub struct Host {
     /// run uses the host ([`Host::unusable`]), so one host's missing secret never blocks
     /// a run that does not go near it.
     pub unset_secrets: Vec<HostProblem>,
+}
+
+/// One hop on the way to a host behind a bastion. ssh's `-o` options and `-i` apply to the
+/// destination only, never to a jump host, so each hop carries its own way in: an inventory
+/// host's address, port, user, key and known-hosts; a hop written `user@host:port` takes
+/// the destination's key, known-hosts file, host key policy and connect timeout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JumpHost {
+    /// The inventory host it is, or the hop as written (`deploy@10.0.0.1:22`): named in
+    /// every error of the hosts behind it.
+    pub name: String,
+    /// Address or DNS name (checked: never an option).
+    pub address: String,
+    /// SSH port; `None` leaves it to ssh_config (22).
+    pub port: Option<u16>,
+    /// Login user; `None` leaves it to ssh_config.
+    pub user: Option<String>,
+    /// SSH private key file.
+    pub identity_file: Option<PathBuf>,
+    /// Known-hosts file for the hop's host key.
+    pub known_hosts_file: Option<PathBuf>,
+    /// Host key policy for the hop.
+    pub host_key_checking: HostKeyChecking,
+    /// Time allowed for the connection to the hop.
+    pub connect_timeout: Duration,
+}
+
+impl JumpHost {
+    /// `address:port` as shown in connection errors.
+    pub fn endpoint(&self) -> String {
+        let port = self.port.unwrap_or(22);
+        if self.address.contains(':') {
+            format!("[{}]:{port}", self.address)
+        } else {
+            format!("{}:{port}", self.address)
+        }
+    }
 }
 
 /// Something wrong with one host that matters only when a run uses that host.
@@ -269,6 +315,9 @@ impl Host {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             transport: TransportKind::Local,
             ssh_options: Vec::new(),
+            proxy_jump: Vec::new(),
+            ssh_config: None,
+            ssh_config_at: None,
             groups: Vec::new(),
             vars: BTreeMap::new(),
             mysql: None,
@@ -289,16 +338,27 @@ impl Host {
                 message: p.message.clone(),
             })
             .collect();
-        if let (TransportKind::Ssh, Some(key)) = (self.transport, &self.identity_file) {
-            let why = match std::fs::File::open(key) {
-                Ok(f) if f.metadata().is_ok_and(|m| m.is_dir()) => Some("a directory, not a key file".to_string()),
-                Ok(_) => None,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("no such file".to_string()),
-                Err(e) => Some(format!("cannot be read ({e})")),
+        let files = [
+            (
+                "identity_file",
+                "a key file",
+                &self.identity_file,
+                &self.identity_file_at,
+            ),
+            (
+                "ssh_config",
+                "an ssh configuration file",
+                &self.ssh_config,
+                &self.ssh_config_at,
+            ),
+        ];
+        for (key, what, file, at) in files {
+            let (TransportKind::Ssh, Some(file)) = (self.transport, file) else {
+                continue;
             };
-            if let Some(why) = why {
-                let message = format!("identity_file {} of host {}: {why}", key.display(), self.name);
-                let location = self.identity_file_at.clone().unwrap_or_else(|| Location {
+            if let Some(why) = unreadable(file, what) {
+                let message = format!("{key} {} of host {}: {why}", file.display(), self.name);
+                let location = at.clone().unwrap_or_else(|| Location {
                     path: PathBuf::from("(inventory)"),
                     line: 1,
                     column: 1,
@@ -316,5 +376,15 @@ impl Host {
         } else {
             format!("{}:{}", self.address, self.port)
         }
+    }
+}
+
+/// Why `file` cannot be read as `what` (a key, an ssh configuration), or `None`.
+fn unreadable(file: &Path, what: &str) -> Option<String> {
+    match std::fs::File::open(file) {
+        Ok(f) if f.metadata().is_ok_and(|m| m.is_dir()) => Some(format!("a directory, not {what}")),
+        Ok(_) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("no such file".to_string()),
+        Err(e) => Some(format!("cannot be read ({e})")),
     }
 }

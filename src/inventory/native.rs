@@ -6,7 +6,9 @@
 //! Keys of `[defaults]`, `[groups.NAME]` and `[hosts.NAME]`: `address`, `user`, `port`,
 //! `identity_file` and `known_hosts_file` (a leading `~/` is `$HOME/`), `host_key_checking`
 //! (`strict` | `accept-new` | `off`), `connect_timeout` ("5s", "900ms"), `transport`
-//! (`ssh` | `local`), `vars` (strings, numbers, booleans; `KEY_env = "VAR"` reads the secret
+//! (`ssh` | `local`), `proxy_jump` (jump hosts, comma-separated as `ssh -J`: inventory host
+//! names, or `user@host:port`; `none` for none), `ssh_config` (a file ssh reads as with `-F`
+//! instead of the user's and the system's), `vars` (strings, numbers, booleans; `KEY_env = "VAR"` reads the secret
 //! `vars.KEY` from the environment) and `mysql` (`host`, `port`, `user`, `password_env`,
 //! `ssl_mode`, `ca_file`, `connect_timeout`, `database`); `become` (true: every command
 //! runs as another user), `become_method` (`sudo` | `doas` | `su`), `become_user` (root)
@@ -22,7 +24,7 @@ use std::path::Path;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::build::{self, Draft, GroupDraft, HostDraft, MysqlLayer, Settings};
+use super::build::{self, Draft, GroupDraft, HostDraft, JumpSpec, MysqlLayer, Settings};
 use super::validate::{self, Env};
 use super::{HostProblem, Inventory, InventoryError};
 
@@ -33,7 +35,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Inventory, InventoryError
 
 type Entry<'a, 'i> = (&'a Spanned<toml::de::DeString<'i>>, &'a Spanned<DeValue<'i>>);
 
-const SETTINGS: [&str; 14] = [
+const SETTINGS: [&str; 16] = [
     "address",
     "user",
     "port",
@@ -42,6 +44,8 @@ const SETTINGS: [&str; 14] = [
     "host_key_checking",
     "connect_timeout",
     "transport",
+    "proxy_jump",
+    "ssh_config",
     "vars",
     "mysql",
     "become",
@@ -336,6 +340,18 @@ fn settings<'i>(
             "host_key_checking" => s.host_key_checking = Some(cx.checked(value, k, t, validate::host_key_checking)?),
             "connect_timeout" => s.connect_timeout = Some(cx.checked(value, k, t, validate::duration)?),
             "transport" => s.transport = Some(cx.checked(value, k, t, validate::transport)?),
+            "proxy_jump" => {
+                s.proxy_jump = Some(JumpSpec {
+                    hops: cx.checked(value, k, t, validate::jump_hops)?,
+                    at: validate::location(cx.path, cx.text, value.span().start),
+                    what: format!("invalid proxy_jump in {}", t.header),
+                    names_only: true,
+                });
+            }
+            "ssh_config" => {
+                s.ssh_config = Some(cx.checked(value, k, t, |v| config_path(v, cx.env))?);
+                s.ssh_config_at = Some(validate::location(cx.path, cx.text, value.span().start));
+            }
             "vars" => vars(cx, cx.table(value, k, t)?, t, &mut s)?,
             "mysql" => s.mysql = Some(mysql(cx, key.span(), cx.table(value, k, t)?, t)?),
             "become" => match value.get_ref() {
@@ -362,6 +378,14 @@ fn settings<'i>(
         }
     }
     Ok(s)
+}
+
+/// The `ssh_config` file: a path ssh can be told to `Include` (one line, no quote).
+fn config_path(value: &str, env: validate::Env) -> Result<std::path::PathBuf, String> {
+    match value.chars().find(|c| c.is_control() || *c == '"') {
+        Some(c) => Err(format!("{value:?} contains {c:?}")),
+        None => validate::path(value, env),
+    }
 }
 
 fn vars(cx: &Ctx, table: &DeTable, t: &Table, s: &mut Settings) -> Result<(), InventoryError> {

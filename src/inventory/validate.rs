@@ -77,6 +77,65 @@ pub(super) fn user(value: &str) -> Result<(), String> {
     argument(value, &['@'])
 }
 
+/// One hop of `proxy_jump` (or of an Ansible `ProxyJump` option) as written:
+/// `[ssh://][user@]host[:port]`, host an address, a DNS name or an inventory host name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Hop {
+    /// The hop as written, for messages.
+    pub text: String,
+    pub user: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+/// The hops of `proxy_jump`: comma-separated as ssh's `-J` takes them; `none` is no jump
+/// host (it overrides a group's). Each part is checked like an address, user and port, so
+/// none can reach ssh as an option or carry shell syntax.
+pub(super) fn jump_hops(value: &str) -> Result<Vec<Hop>, String> {
+    if value.trim().eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    value.split(',').map(|h| jump_hop(h.trim())).collect()
+}
+
+fn jump_hop(text: &str) -> Result<Hop, String> {
+    if text.is_empty() {
+        return Err("an empty jump host (write host, user@host or user@host:port)".into());
+    }
+    let bad = |reason: String| format!("jump host {text:?}: {reason}");
+    let bare = text.strip_prefix("ssh://").unwrap_or(text);
+    let (user, rest) = match bare.rsplit_once('@') {
+        Some((u, r)) => (Some(u.to_string()), r),
+        None => (None, bare),
+    };
+    if let Some(u) = &user {
+        self::user(u).map_err(bad)?;
+    }
+    let (host, port) = if let Some(inner) = rest.strip_prefix('[') {
+        let (host, after) = inner.split_once(']').ok_or_else(|| bad("no closing \"]\"".into()))?;
+        match after {
+            "" => (host, None),
+            p => (
+                host,
+                Some(p.strip_prefix(':').ok_or_else(|| bad(format!("{p:?} after \"]\"")))?),
+            ),
+        }
+    } else if rest.matches(':').count() == 1 {
+        let (h, p) = rest.split_once(':').unwrap_or((rest, ""));
+        (h, Some(p))
+    } else {
+        (rest, None)
+    };
+    address(host).map_err(bad)?;
+    let port = port.map(port_text).transpose().map_err(bad)?;
+    Ok(Hop {
+        text: text.to_string(),
+        user,
+        host: host.to_string(),
+        port,
+    })
+}
+
 /// A TCP port, 1..=65535.
 pub(super) fn port(value: i64) -> Result<u16, String> {
     u16::try_from(value)
@@ -211,6 +270,41 @@ mod tests {
         assert_eq!(address("a;b").unwrap_err(), "\"a;b\" contains ';'");
         assert_eq!(address("a\nb").unwrap_err(), "\"a\\nb\" contains '\\n'");
         assert_eq!(user("$(id)").unwrap_err(), "\"$(id)\" contains '$'");
+    }
+
+    #[test]
+    fn jump_hosts_are_split_like_ssh_minus_j_and_checked() {
+        let hops = jump_hops("bastion, deploy@10.0.0.1:2222,ssh://[fe80::1]:22").unwrap();
+        let parts: Vec<_> = hops
+            .iter()
+            .map(|h| (h.user.as_deref(), h.host.as_str(), h.port))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                (None, "bastion", None),
+                (Some("deploy"), "10.0.0.1", Some(2222)),
+                (None, "fe80::1", Some(22))
+            ]
+        );
+        assert_eq!(jump_hops("none").unwrap(), []);
+        assert_eq!(
+            jump_hops("-oProxyCommand=x").unwrap_err(),
+            "jump host \"-oProxyCommand=x\": \"-oProxyCommand=x\" starts with \"-\""
+        );
+        assert_eq!(
+            jump_hops("a,,b").unwrap_err(),
+            "an empty jump host (write host, user@host or user@host:port)"
+        );
+        assert_eq!(
+            jump_hops("$(id)@b").unwrap_err(),
+            "jump host \"$(id)@b\": \"$(id)\" contains '$'"
+        );
+        assert_eq!(
+            jump_hops("b:0").unwrap_err(),
+            "jump host \"b:0\": 0 is not a port (1 to 65535)"
+        );
+        assert_eq!(jump_hops("b c").unwrap_err(), "jump host \"b c\": \"b c\" contains ' '");
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub(crate) use r#become::Become;
 pub(crate) use fake::Fake;
 pub(crate) use local::Local;
 pub(crate) use shell::{Test, bounded, script};
-pub(crate) use ssh::{SshMaster, SshOptions};
+pub(crate) use ssh::{JumpMasters, SshMaster, SshOptions};
 pub(crate) use ssh_processes::SshProcesses;
 
 /// A command to run on a host: a program with arguments, or (for the command steps only)

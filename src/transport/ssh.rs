@@ -56,6 +56,85 @@ const STOP_WAIT: Duration = Duration::from_millis(500);
 pub(crate) struct SshOptions {
     /// Directory for this run's control sockets (short path: unix sockets are limited).
     pub control_dir: PathBuf,
+    /// The run's masters to jump hosts, shared by the hosts behind them.
+    pub jumps: Arc<JumpMasters>,
+}
+
+/// One master connection per run to each jump host (per chain of hops), opened by the first
+/// host behind it and shared by all of them: each host's hop is then a channel of that
+/// connection (`ssh -W` over its control socket) rather than a login of its own, so a
+/// bastion sees one handshake per run, not one per host (20 hosts behind one bastion: 20
+/// handshakes on it at once, beyond the `MaxStartups 10` of a default sshd). The master is
+/// detached from the openssh crate: it ends 5 s after its last channel (`IDLE_EXIT`), and
+/// the pool ends it with the run's other ssh processes (its `-S` is in the control dir).
+#[derive(Debug, Default)]
+pub(crate) struct JumpMasters {
+    masters: std::sync::Mutex<Vec<(Vec<crate::inventory::JumpHost>, Arc<JumpCell>)>>,
+}
+
+/// The control socket of one shared jump master, or why it could not be opened.
+type JumpCell = OnceCell<Result<PathBuf, String>>;
+
+impl JumpMasters {
+    /// Asks every shared jump master to stop (after the hosts' masters, whose hops are its
+    /// channels): it exits as soon as its last channel is gone, rather than an idle
+    /// timeout later.
+    pub(crate) async fn close(&self) {
+        let cells: Vec<Arc<JumpCell>> = {
+            let masters = self.masters.lock().unwrap_or_else(|e| e.into_inner());
+            masters.iter().map(|(_, cell)| cell.clone()).collect()
+        };
+        for cell in cells {
+            if let Some(Ok(socket)) = cell.get() {
+                let stop = async { Connection::connect(socket).await?.request_stop_listening().await };
+                let _ = tokio::time::timeout(STOP_WAIT, stop).await;
+            }
+        }
+    }
+
+    /// The control socket of the shared master to `host`'s last jump host, opened now if
+    /// it is not yet; the error is ssh's, as for the host's own connection.
+    async fn socket(&self, dir: &std::path::Path, host: &Host) -> Result<PathBuf, String> {
+        let (cell, n) = {
+            let mut masters = self.masters.lock().unwrap_or_else(|e| e.into_inner());
+            let n = masters.len() + 1;
+            match masters.iter().find(|(hops, _)| *hops == host.proxy_jump) {
+                Some((_, cell)) => (cell.clone(), n),
+                None => {
+                    let cell = Arc::new(JumpCell::new());
+                    masters.push((host.proxy_jump.clone(), cell.clone()));
+                    (cell, n)
+                }
+            }
+        };
+        cell.get_or_init(|| open_jump(dir, n, host)).await.clone()
+    }
+}
+
+/// Opens the shared master to the last of `host`'s jump hosts (through the ones before it).
+async fn open_jump(dir: &std::path::Path, n: usize, host: &Host) -> Result<PathBuf, String> {
+    let (config, alias) = super::ssh_config::write_jump(dir, &format!("jump-{n}"), host)
+        .map_err(|e| format!("cannot write the jump host's ssh options: {e}"))?;
+    let last = host.proxy_jump.last().ok_or("no jump host")?;
+    let timeout: Duration = host.proxy_jump.iter().map(|j| j.connect_timeout).sum();
+    let mut b = SessionBuilder::default();
+    b.control_directory(dir)
+        .control_persist(ControlPersist::IdleFor(IDLE_EXIT))
+        .connect_timeout(Duration::from_secs(timeout.as_secs_f64().ceil().max(1.0) as u64))
+        .server_alive_interval(Duration::from_secs(5))
+        .known_hosts_check(known_hosts(last.host_key_checking))
+        .config_file(config);
+    let session = b.connect_mux(&alias).await.map_err(|e| describe(&e))?;
+    let (socket, _log) = session.detach();
+    Ok(socket.into())
+}
+
+fn known_hosts(policy: HostKeyChecking) -> KnownHosts {
+    match policy {
+        HostKeyChecking::Strict => KnownHosts::Strict,
+        HostKeyChecking::AcceptNew => KnownHosts::Add,
+        HostKeyChecking::Off => KnownHosts::Accept,
+    }
 }
 
 /// One host's master connection, opened on first use (or early by [`Transport::connect`]).
@@ -88,10 +167,17 @@ impl SshMaster {
         }
     }
 
+    /// A connect error; behind jump hosts it names them, so every host behind a dead
+    /// bastion says which bastion.
     fn connect_error(&self, reason: impl Into<String>) -> TransportError {
+        let mut endpoint = self.host.endpoint();
+        for (i, hop) in self.host.proxy_jump.iter().enumerate() {
+            let sep = if i == 0 { " through jump host " } else { ", then " };
+            endpoint.push_str(&format!("{sep}{} ({})", hop.name, hop.endpoint()));
+        }
         TransportError::Connect {
             host: self.host.name.clone(),
-            endpoint: self.host.endpoint(),
+            endpoint,
             reason: reason.into(),
         }
     }
@@ -114,11 +200,7 @@ impl SshMaster {
                 h.connect_timeout.as_secs_f64().ceil().max(1.0) as u64
             ))
             .server_alive_interval(Duration::from_secs(5))
-            .known_hosts_check(match h.host_key_checking {
-                HostKeyChecking::Strict => KnownHosts::Strict,
-                HostKeyChecking::AcceptNew => KnownHosts::Add,
-                HostKeyChecking::Off => KnownHosts::Accept,
-            });
+            .known_hosts_check(known_hosts(h.host_key_checking));
         if let Some(user) = &h.user {
             b.user(user.clone());
         }
@@ -128,14 +210,21 @@ impl SshMaster {
         if let Some(kh) = &h.known_hosts_file {
             b.user_known_hosts_file(kh);
         }
-        let config = super::ssh_config::write(&self.options.control_dir, h);
-        if let Some(file) = config.map_err(|e| self.connect_error(format!("cannot write its ssh options: {e}")))? {
-            b.config_file(file);
-        }
-        // The inventory validated the address (no leading '-', no spaces), so it can only
-        // be a destination, never an option.
-        let deadline = h.connect_timeout + Duration::from_secs(3);
+        // Through jump hosts, each hop's handshake comes first, within its own timeout.
+        let hops: Duration = h.proxy_jump.iter().map(|j| j.connect_timeout).sum();
+        let deadline = h.connect_timeout + hops + Duration::from_secs(3);
+        let dir = &self.options.control_dir;
         let connect = async {
+            let jump = match h.proxy_jump.is_empty() {
+                true => None,
+                false => Some(self.options.jumps.socket(dir, h).await?),
+            };
+            let config = super::ssh_config::write(dir, h, jump.as_deref());
+            if let Some(file) = config.map_err(|e| format!("cannot write its ssh options: {e}"))? {
+                b.config_file(file);
+            }
+            // The inventory validated the address (no leading '-', no spaces), so it can
+            // only be a destination, never an option.
             let session = b.connect_mux(&h.address).await.map_err(|e| describe(&e))?;
             match Connection::connect(session.control_socket()).await {
                 Ok(lease) => Ok((session, lease)),

@@ -188,3 +188,30 @@ fn become_keys_in_bad_shape_exit_2_before_any_host_is_contacted() {
         }
     }
 }
+
+#[test]
+fn a_bad_jump_host_or_ssh_config_file_exits_2_before_any_host_is_contacted() {
+    // 192.0.2.x (TEST-NET-1) is never contacted: the run stops at the inventory.
+    let inventory = "[defaults]\nuser = \"deploy\"\n\n[hosts.bastion]\naddress = \"192.0.2.60\"\n\n[hosts.int1]\naddress = \"192.0.2.11\"\nproxy_jump = \"bastoin\"\n";
+    let int1 = "@hosts:int1\nFeature: I\n  Scenario: Up\n    Then port 22 should be listening\n";
+    let dir = suite(&[("inv.toml", inventory), ("int1.feature", int1)]);
+    let run = |args: &[&str]| shakedown_in(dir.path(), args, &[]);
+    let start = std::time::Instant::now();
+    run(&["run", "-i", "inv.toml", "int1.feature"])
+        .assert_exit(2)
+        .assert_contains("inv.toml:9:14: invalid proxy_jump in [hosts.int1]: no host \"bastoin\" in the inventory (did you mean \"bastion\"?)");
+    assert!(start.elapsed() < std::time::Duration::from_secs(3));
+    let injected = inventory.replace("bastoin", "-oProxyCommand=touch /tmp/x");
+    std::fs::write(dir.path().join("inv.toml"), injected).expect("write");
+    run(&["lint", "-i", "inv.toml", "int1.feature"])
+        .assert_exit(2)
+        .assert_contains("inv.toml:9:14: invalid proxy_jump in [hosts.int1]: jump host \"-oProxyCommand=touch /tmp/x\": \"-oProxyCommand=touch /tmp/x\" starts with \"-\"");
+    let config = inventory.replace(
+        "proxy_jump = \"bastoin\"",
+        "ssh_config = \"/nonexistent/shakedown/ssh_config\"",
+    );
+    std::fs::write(dir.path().join("inv.toml"), config).expect("write");
+    run(&["lint", "-i", "inv.toml", "int1.feature"])
+        .assert_exit(2)
+        .assert_contains("inv.toml:9:14: ssh_config /nonexistent/shakedown/ssh_config of host int1: no such file");
+}

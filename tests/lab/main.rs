@@ -8,6 +8,7 @@ mod util;
 #[path = "../ops/servers.rs"]
 mod servers;
 
+mod bastion;
 mod r#become;
 mod canary;
 mod core;

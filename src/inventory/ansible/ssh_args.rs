@@ -3,7 +3,7 @@
 //! set. Every option is sorted into one of four kinds:
 //!
 //! - options shakedown has a setting for (`Port`, `User`, `IdentityFile`, `UserKnownHostsFile`,
-//!   `StrictHostKeyChecking`, `ConnectTimeout`) become that setting, below any other that the
+//!   `StrictHostKeyChecking`, `ConnectTimeout`, `ProxyJump`) become that setting, below any other that the
 //!   inventory gives (on Ansible's command line these come last, and ssh keeps the first value
 //!   of an option);
 //! - options that can run a command, load code or open a tunnel on this machine (`ProxyCommand`,
@@ -13,14 +13,14 @@
 //! - options of the connection shakedown manages itself (`ControlMaster`, `ControlPath`,
 //!   `ControlPersist`, `BatchMode`, `ServerAliveInterval`) are ignored with a warning;
 //! - any other ssh_config keyword is passed to ssh as it is (`HostKeyAlias=web1`), after checks
-//!   that its value is one line and, for `HostName` and `ProxyJump`, an address.
+//!   that its value is one line and, for `HostName`, an address.
 //!
 //! Unknown keywords and flags are errors with the nearest keyword.
 
 use std::time::Duration;
 
 use super::Owner;
-use crate::inventory::build::{Settings, SshArgs};
+use crate::inventory::build::{JumpSpec, Settings, SshArgs};
 use crate::inventory::validate::{self, Env};
 use crate::inventory::{HostKeyChecking, Location};
 
@@ -39,9 +39,13 @@ enum Kind {
 fn kind(lower: &str) -> Kind {
     const RUNS_A_COMMAND: &str = "runs a command on this machine";
     match lower {
-        "port" | "user" | "identityfile" | "userknownhostsfile" | "stricthostkeychecking" | "connecttimeout" => {
-            Kind::Setting
-        }
+        "port"
+        | "user"
+        | "identityfile"
+        | "userknownhostsfile"
+        | "stricthostkeychecking"
+        | "connecttimeout"
+        | "proxyjump" => Kind::Setting,
         "proxycommand" => Kind::Runs(Some("none"), RUNS_A_COMMAND),
         "localcommand" => Kind::Runs(None, RUNS_A_COMMAND),
         "permitlocalcommand" => Kind::Runs(Some("no"), "lets LocalCommand run a command on this machine"),
@@ -337,14 +341,8 @@ fn option(
         Kind::Setting => setting(of, known, &lower, unquoted, at, env, args)?,
         Kind::Passed => {
             let bad = |reason: String| format!("{of}: {known}: {reason}");
-            match lower.as_str() {
-                "hostname" => validate::address(unquoted).map_err(bad)?,
-                "proxyjump" if !unquoted.eq_ignore_ascii_case("none") => {
-                    for hop in unquoted.split(',') {
-                        jump_hop(hop).map_err(bad)?;
-                    }
-                }
-                _ => {}
+            if lower == "hostname" {
+                validate::address(unquoted).map_err(bad)?;
             }
             args.options.push(format!("{known}={value}"));
         }
@@ -385,6 +383,16 @@ fn setting(
                 "accept-new" => HostKeyChecking::AcceptNew,
                 "no" | "off" => HostKeyChecking::Off,
                 _ => return Err(bad(format!("{value:?} is not yes, accept-new, no, off or ask"))),
+            });
+        }
+        // The jump hosts become shakedown's proxy_jump: each hop gets its own key and
+        // known-hosts (ssh's -o options would reach the destination only).
+        "proxyjump" if s.proxy_jump.is_none() => {
+            s.proxy_jump = Some(JumpSpec {
+                hops: validate::jump_hops(value).map_err(bad)?,
+                at: at.clone(),
+                what: of.to_string(),
+                names_only: false,
             });
         }
         "connecttimeout" if s.connect_timeout.is_none() => {

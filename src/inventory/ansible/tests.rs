@@ -390,7 +390,7 @@ fn ssh_args_that_could_run_a_command_are_refused() {
         ("-o HostName=x;id", "HostName: \"x;id\" contains ';'"),
         (
             "-o ProxyJump=-oProxyCommand=x",
-            "ProxyJump: \"-oProxyCommand=x\" starts with \"-\"",
+            "ProxyJump: jump host \"-oProxyCommand=x\": \"-oProxyCommand=x\" starts with \"-\"",
         ),
         (
             "-o ProxyComand=x",
@@ -652,5 +652,59 @@ fn a_literal_become_password_is_refused_where_written() {
             "b.ini:2:28: invalid ansible_become_method of host web1: \"pbrun\" is not one of \"sudo\", \"doas\", \"su\""
         ),
         "{e}"
+    );
+}
+
+#[test]
+fn proxy_jump_in_ssh_common_args_becomes_jump_hosts_with_their_own_way_in() {
+    let ini = "[jump]\nbastion ansible_host=10.77.0.60 ansible_user=ops ansible_ssh_private_key_file=/k/ops\n\n[internal]\nint1 ansible_host=10.77.200.11\nint2 ansible_host=10.77.200.12 ansible_ssh_common_args='-J deploy@10.77.0.60:2222'\n\n[internal:vars]\nansible_ssh_common_args='-o ProxyJump=bastion -o UserKnownHostsFile=/k/kh'\n\n[all:vars]\nansible_user=deploy\nansible_ssh_private_key_file=/k/deploy\n";
+    let inv = parse("b.ini", ini).unwrap();
+    // An inventory host as the hop: its address, user and key (ssh's -o would not reach it).
+    let int1 = &inv.hosts["int1"];
+    assert!(int1.ssh_options.is_empty(), "{:?}", int1.ssh_options);
+    let hop = &int1.proxy_jump[0];
+    assert_eq!(
+        (
+            hop.name.as_str(),
+            hop.address.as_str(),
+            hop.user.as_deref(),
+            hop.identity_file.clone()
+        ),
+        ("bastion", "10.77.0.60", Some("ops"), Some(PathBuf::from("/k/ops")))
+    );
+    assert_eq!(int1.known_hosts_file, Some(PathBuf::from("/k/kh")));
+    // An address as the hop (the host's own args win as a whole): the destination's key
+    // and known-hosts file, user and port as written.
+    let hop = &inv.hosts["int2"].proxy_jump[0];
+    assert_eq!(
+        (
+            hop.address.as_str(),
+            hop.port,
+            hop.user.as_deref(),
+            hop.identity_file.clone()
+        ),
+        (
+            "10.77.0.60",
+            Some(2222),
+            Some("deploy"),
+            Some(PathBuf::from("/k/deploy"))
+        )
+    );
+    assert!(inv.hosts["bastion"].proxy_jump.is_empty());
+    // A bare name that is no inventory host stays a name ssh resolves (DNS, ~/.ssh/config).
+    let dns = parse(
+        "d.ini",
+        "[internal]\nint1 ansible_ssh_common_args='-o ProxyJump=jumpbox'\n",
+    )
+    .unwrap();
+    assert_eq!(dns.hosts["int1"].proxy_jump[0].address, "jumpbox");
+    let ssh_config = parse(
+        "s.ini",
+        "[all:vars]\nshakedown_ssh_config=/k/ssh_config\n[internal]\nint1\n",
+    )
+    .unwrap();
+    assert_eq!(
+        ssh_config.hosts["int1"].ssh_config,
+        Some(PathBuf::from("/k/ssh_config"))
     );
 }

@@ -393,3 +393,161 @@ fn become_values_are_checked_where_written() {
         assert!(!e.contains("canary-become"), "{e}");
     }
 }
+
+fn parse_str(text: &str) -> Result<Inventory, InventoryError> {
+    parse_with(Path::new("jump.toml"), text, &env)
+}
+
+const JUMP: &str = r#"[defaults]
+user = "deploy"
+identity_file = "~/.ssh/lab"
+known_hosts_file = "/lab/kh"
+proxy_jump = "bastion"
+
+[hosts.bastion]
+address = "10.77.0.60"
+port = 2222
+connect_timeout = "2s"
+
+[hosts.int1]
+address = "10.77.200.11"
+groups = ["internal"]
+
+[hosts.int2]
+address = "10.77.200.12"
+proxy_jump = "none"
+
+[hosts.deep]
+address = "10.77.201.1"
+proxy_jump = "int1"
+
+[hosts.ext]
+address = "10.77.202.1"
+identity_file = "/other/key"
+proxy_jump = "admin@jump.example.org:2200, root@bastion"
+"#;
+
+#[test]
+fn proxy_jump_names_inventory_hosts_whose_settings_apply_to_the_hop() {
+    let inv = parse_str(JUMP).unwrap();
+    type Hop = (String, String, Option<u16>, Option<String>, Option<PathBuf>);
+    let hops = |h: &str| -> Vec<Hop> {
+        inv.hosts[h]
+            .proxy_jump
+            .iter()
+            .map(|j| {
+                (
+                    j.name.clone(),
+                    j.address.clone(),
+                    j.port,
+                    j.user.clone(),
+                    j.identity_file.clone(),
+                )
+            })
+            .collect()
+    };
+    let lab_key = Some(PathBuf::from("/home/lab/.ssh/lab"));
+    let bastion = (
+        "bastion".to_string(),
+        "10.77.0.60".to_string(),
+        Some(2222),
+        Some("deploy".to_string()),
+        lab_key.clone(),
+    );
+    // From [defaults]: the bastion itself is reached directly, never through itself.
+    assert_eq!(hops("bastion"), []);
+    assert_eq!(hops("int1"), std::slice::from_ref(&bastion));
+    let int1 = &inv.hosts["int1"].proxy_jump[0];
+    assert_eq!(int1.known_hosts_file, Some(PathBuf::from("/lab/kh")));
+    assert_eq!(int1.connect_timeout, Duration::from_secs(2));
+    assert_eq!(int1.endpoint(), "10.77.0.60:2222");
+    // `none` overrides an inherited jump host.
+    assert_eq!(hops("int2"), []);
+    // A hop that has jump hosts of its own is reached through them first.
+    let int1_hop = (
+        "int1".to_string(),
+        "10.77.200.11".to_string(),
+        Some(22),
+        Some("deploy".to_string()),
+        lab_key,
+    );
+    assert_eq!(hops("deep"), [bastion, int1_hop]);
+    // An address takes the destination's key; user@ and :port written in a hop win.
+    assert_eq!(
+        hops("ext"),
+        [
+            (
+                "admin@jump.example.org:2200".to_string(),
+                "jump.example.org".to_string(),
+                Some(2200),
+                Some("admin".to_string()),
+                Some(PathBuf::from("/other/key"))
+            ),
+            (
+                "root@bastion".to_string(),
+                "10.77.0.60".to_string(),
+                Some(2222),
+                Some("root".to_string()),
+                Some(PathBuf::from("/home/lab/.ssh/lab"))
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_bad_proxy_jump_is_named_at_its_place_with_the_nearest_host() {
+    let unknown = JUMP.replace("proxy_jump = \"int1\"", "proxy_jump = \"bastin\"");
+    assert_eq!(
+        parse_str(&unknown).unwrap_err().to_string(),
+        "jump.toml:22:14: invalid proxy_jump in [hosts.deep]: no host \"bastin\" in the inventory (did you mean \"bastion\"?); a jump host is an inventory host name, or an address written user@host:port"
+    );
+    let option = JUMP.replace("proxy_jump = \"int1\"", "proxy_jump = \"-oProxyCommand=id\"");
+    assert_eq!(
+        parse_str(&option).unwrap_err().to_string(),
+        "jump.toml:22:14: invalid proxy_jump in [hosts.deep]: jump host \"-oProxyCommand=id\": \"-oProxyCommand=id\" starts with \"-\""
+    );
+    let shell = JUMP.replace("proxy_jump = \"int1\"", "proxy_jump = \"bastion;id\"");
+    assert!(
+        parse_str(&shell)
+            .unwrap_err()
+            .to_string()
+            .contains("\"bastion;id\" contains ';'"),
+        "{:?}",
+        parse_str(&shell)
+    );
+    let circle = JUMP.replace("proxy_jump = \"none\"", "proxy_jump = \"deep\"");
+    let circle = circle.replace("proxy_jump = \"int1\"", "proxy_jump = \"int2\"");
+    assert_eq!(
+        parse_str(&circle).unwrap_err().to_string(),
+        "jump.toml:22:14: invalid proxy_jump in [hosts.deep]: the jump hosts go round in a circle (deep → int2 → deep)"
+    );
+    let local = JUMP.replace("port = 2222", "transport = \"local\"");
+    assert_eq!(
+        parse_str(&local).unwrap_err().to_string(),
+        "jump.toml:5:14: invalid proxy_jump in [defaults]: jump host bastion uses the local transport, not ssh"
+    );
+    let typo = JUMP.replace("proxy_jump = \"none\"", "proxy_jmp = \"none\"");
+    assert_eq!(
+        parse_str(&typo).unwrap_err().to_string(),
+        "jump.toml:18:1: unknown key \"proxy_jmp\" in [hosts.int2] (did you mean \"proxy_jump\"?)"
+    );
+}
+
+#[test]
+fn ssh_config_is_a_path_checked_before_any_host_is_contacted() {
+    let inv = parse_str("[groups.internal]\nssh_config = \"~/.ssh/fleet\"\n\n[hosts.int1]\ngroups = [\"internal\"]\n")
+        .unwrap();
+    let int1 = &inv.hosts["int1"];
+    assert_eq!(int1.ssh_config, Some(PathBuf::from("/home/lab/.ssh/fleet")));
+    let problems: Vec<String> = int1.unusable().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        ["jump.toml:2:14: ssh_config /home/lab/.ssh/fleet of host int1: no such file"]
+    );
+    assert_eq!(
+        parse_str("[hosts.int1]\nssh_config = \"/a\\\"b\"\n")
+            .unwrap_err()
+            .to_string(),
+        "jump.toml:2:14: invalid ssh_config in [hosts.int1]: \"/a\\\"b\" contains '\"'"
+    );
+}
