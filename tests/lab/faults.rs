@@ -180,7 +180,11 @@ fn rows() -> Vec<Row> {
         row(
             fault::link_down("int1"),
             &[
-                ("reach", "int1", "cannot connect to int1 (10.77.200.11:22)"),
+                (
+                    "reach",
+                    "int1",
+                    "cannot connect to int1 (10.77.200.11:22 through jump host bastion",
+                ),
                 ("files", "int1", DOWN),
             ],
         ),
@@ -351,7 +355,7 @@ fn fault_matrix_every_fault_is_detected_on_its_host_only() {
     let healthy = run_suite(&lab, dir.path());
     healthy
         .assert_exit(0)
-        .assert_contains("25 scenarios (25 passed) on 6 hosts");
+        .assert_contains("34 scenarios (34 passed) on 10 hosts");
     let only = std::env::var("FAULTS_ONLY").unwrap_or_default();
     let outcomes: Vec<Outcome> = rows()
         .iter()
