@@ -21,7 +21,10 @@
 # up ends with ci/lab/become.sh up (the `deploy` login user on every base host: passwordless
 # sudo on web1 web2 lb1 db1, password-only sudo on db2, no sudo on app1, doas on web2;
 # $LAB_DIR/deploy.toml and deploy_sudo_password; each base host gets its own /home), down
-# starts with its down, status runs its status (see its header).
+# starts with its down, status runs its status (see its header). Then ci/lab/fleet.sh up
+# writes $LAB_DIR/fleet.toml: the whole lab (base, systemd and bastion hosts) logged in as
+# deploy with become, int1/int2 through the bastion (the project's features/ and the fault
+# matrix run with it).
 #
 # Needs root and the packages of ci/install-deps.sh. No Docker. The hosts below but sd1/sd2
 # run without systemd: each is a set of Linux namespaces (network, PID, UTS, IPC, mount)
@@ -131,7 +134,9 @@
 #   (shakedown's format, strict host key checking against that known_hosts), inventory.ini
 #   (Ansible; extra hosts in group bench), mysql_password, tls/, hosts/ (a tmpfs that up
 #   mounts and down unmounts: every host's layers, keys, datadir, init.pid and logs),
-#   systemd.toml and systemd_known_hosts (sd1 as root, sd2 as deploy; ci/lab/systemd.sh).
+#   systemd.toml and systemd_known_hosts (sd1 as root, sd2 as deploy; ci/lab/systemd.sh),
+#   deploy.toml, deploy_sudo_password (ci/lab/become.sh), bastion.* (ci/lab/bastion.sh),
+#   fleet.toml and fleet_known_hosts (every host, as deploy with become; ci/lab/fleet.sh).
 #   export SHAKEDOWN_MYSQL_PASSWORD=$(cat .lab/mysql_password)
 #   ssh -i .lab/id_ed25519 -o UserKnownHostsFile=.lab/known_hosts -o StrictHostKeyChecking=yes root@10.77.0.11
 # State made by up and removed by down: namespaces sdlab-*, veths sdl-* (and vb-sd1, vb-sd2
