@@ -160,16 +160,9 @@ BRIDGE=sdlab0
 BRIDGE_CIDR=10.77.0.1/16
 NS_PREFIX=sdlab-
 VETH_PREFIX=sdl-
-LOCK_FILE=/run/lock/sdlab.lock
-# hosts' layers, keys, datadirs and logs: a tmpfs (fast to fill, instant to remove). Each host
-# covers /etc, /var, /run, /tmp, /mnt and /root with its own mounts, and host-init.sh reads its
-# directory after some of them: a LAB_DIR under one of those (a checkout in /tmp) keeps its
-# hosts under /srv/shakedown-lab/ instead, one directory per LAB_DIR.
-case $LAB_DIR/ in
-  /etc/* | /var/* | /run/* | /tmp/* | /mnt/* | /root/*)
-    HOSTS_DIR=/srv/shakedown-lab/$(printf %s "$LAB_DIR" | md5sum | cut -c1-12)/hosts ;;
-  *) HOSTS_DIR=$LAB_DIR/hosts ;;
-esac
+LAB_PART=lab
+# shellcheck source=ci/lab/common.sh
+. "$LABSRC/common.sh"
 TEMPLATE_DIR=$HOSTS_DIR/.bench-template
 BASE_HOSTS=(web1 web2 lb1 db1 db2 app1)
 HOST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -178,11 +171,6 @@ JOBS=${LAB_JOBS:-8}
 MANAGED_UNITS=(nginx mariadb haproxy apache2 apache-htcacheclean cron)
 MAX_EXTRA=999
 
-die() {
-  echo "lab: $*" >&2
-  exit 1
-}
-log() { echo "lab: $*" >&2; }
 now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 elapsed() {
   local d=$((${EPOCHREALTIME/./} - $1))
@@ -255,20 +243,6 @@ hexec() {
   shift
   nsenter -t "$pid" -m -u -i -n -p -- env -i -C /root PATH="$HOST_PATH" HOME=/root USER=root \
     LOGNAME=root LANG=C.UTF-8 TERM="${TERM:-dumb}" "$@" 9>&-
-}
-
-# poll CMD... until it succeeds; $1 = deadline in seconds, $2 = what (for the error)
-poll() {
-  local deadline=$1 what=$2 end
-  shift 2
-  end=$((${EPOCHREALTIME/./} + deadline * 1000000))
-  until "$@"; do
-    if [ "${EPOCHREALTIME/./}" -gt "$end" ]; then
-      log "$what: not ready within ${deadline}s"
-      return 1
-    fi
-    sleep 0.05
-  done
 }
 
 # ---------------------------------------------------------------------------------------
@@ -757,7 +731,6 @@ write_inventories() {
 # ---------------------------------------------------------------------------------------
 # commands
 
-need_root() { [ "$(id -u)" -eq 0 ] || die "must run as root"; }
 
 check_tools() {
   local t missing=()
@@ -768,11 +741,6 @@ check_tools() {
   [ "${#missing[@]}" -eq 0 ] || die "missing ${missing[*]}: run ci/install-deps.sh"
 }
 
-lock() {
-  mkdir -p "$(dirname "$LOCK_FILE")"
-  exec 9>"$LOCK_FILE"
-  flock -w 900 9 || die "another ci/lab.sh up/down holds $LOCK_FILE"
-}
 
 cmd_up() {
   local extra="" t0 h n

@@ -54,43 +54,9 @@ KEY=$LAB_DIR/id_ed25519
 KH=$LAB_DIR/bastion_known_hosts
 FILES=(bastion.toml bastion.ini bastion_ssh_config bastion_known_hosts bastion.bridge)
 
-die() {
-  echo "bastion: $*" >&2
-  exit 1
-}
-log() { echo "bastion: $*" >&2; }
-
-need_root() { [ "$(id -u)" -eq 0 ] || die "must run as root"; }
-
-lock() {
-  [ -n "${LAB_LOCK_HELD:-}" ] && return 0
-  mkdir -p /run/lock
-  exec 9>/run/lock/sdlab.lock
-  flock -w 900 9 || die "another ci/lab.sh up/down holds /run/lock/sdlab.lock"
-}
-
-# the hosts' directories live where ci/lab.sh keeps its hosts
-hosts_dir() {
-  case $LAB_DIR/ in
-    /etc/* | /var/* | /run/* | /tmp/* | /mnt/* | /root/*)
-      echo "/srv/shakedown-lab/$(printf %s "$LAB_DIR" | md5sum | cut -c1-12)/hosts" ;;
-    *) echo "$LAB_DIR/hosts" ;;
-  esac
-}
-HOSTS_DIR=$(hosts_dir)
-
-poll() {
-  local deadline=$1 what=$2 end
-  shift 2
-  end=$((${EPOCHREALTIME/./} + deadline * 1000000))
-  until "$@"; do
-    if [ "${EPOCHREALTIME/./}" -gt "$end" ]; then
-      log "$what: not ready within ${deadline}s"
-      return 1
-    fi
-    sleep 0.05
-  done
-}
+LAB_PART=bastion
+# shellcheck source=ci/lab/common.sh
+. "$LABSRC/common.sh"
 
 hexec() { "$LAB_SH" exec "$@" 9>&-; }
 

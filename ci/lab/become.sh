@@ -44,29 +44,9 @@ KEY=$LAB_DIR/id_ed25519
 PASSWORD_FILE=$LAB_DIR/deploy_sudo_password
 FILES=(deploy.toml deploy.toml.tmp deploy_sudo_password)
 
-die() {
-  echo "become: $*" >&2
-  exit 1
-}
-
-need_root() { [ "$(id -u)" -eq 0 ] || die "must run as root"; }
-
-lock() {
-  [ -n "${LAB_LOCK_HELD:-}" ] && return 0
-  mkdir -p /run/lock
-  exec 9>/run/lock/sdlab.lock
-  flock -w 900 9 || die "another ci/lab.sh up/down holds /run/lock/sdlab.lock"
-}
-
-# the hosts' directories live where ci/lab.sh keeps its hosts
-hosts_dir() {
-  case $LAB_DIR/ in
-    /etc/* | /var/* | /run/* | /tmp/* | /mnt/* | /root/*)
-      echo "/srv/shakedown-lab/$(printf %s "$LAB_DIR" | md5sum | cut -c1-12)/hosts" ;;
-    *) echo "$LAB_DIR/hosts" ;;
-  esac
-}
-HOSTS_DIR=$(hosts_dir)
+LAB_PART=become
+# shellcheck source=ci/lab/common.sh
+. "$LABSRC/common.sh"
 
 hexec() { "$LAB_SH" exec "$@" 9>&-; }
 is_up() { "$LAB_SH" exec "$1" -- true >/dev/null 2>&1; }

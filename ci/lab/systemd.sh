@@ -40,21 +40,15 @@ SELF=$(readlink -f "$0")
 LABSRC=$(dirname "$SELF")
 REPO=$(dirname "$(dirname "$LABSRC")")
 LAB_DIR=$(realpath -m "${LAB_DIR:-$REPO/.lab}")
-case $LAB_DIR/ in
-  /etc/* | /var/* | /run/* | /tmp/* | /mnt/* | /root/*)
-    HOSTS_DIR=/srv/shakedown-lab/$(printf %s "$LAB_DIR" | md5sum | cut -c1-12)/hosts ;;
-  *) HOSTS_DIR=$LAB_DIR/hosts ;;
-esac
+LAB_PART="lab systemd"
+# shellcheck source=ci/lab/common.sh
+. "$LABSRC/common.sh"
 HOSTS=(sd1 sd2)
 declare -A ADDR=([sd1]=10.77.0.51 [sd2]=10.77.0.52)
 declare -A ROLE=([sd1]=web [sd2]=plain)
 HOST_SH=$LABSRC/systemd-host.sh
 export KEY_PUB=$LAB_DIR/id_ed25519.pub BRIDGE=${BRIDGE:-sdlab0}
 
-die() {
-  echo "lab systemd: $*" >&2
-  exit 1
-}
 
 is_host() { [ -n "${ADDR[${1:-}]:-}" ]; }
 
