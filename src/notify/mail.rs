@@ -1,8 +1,9 @@
 //! The `--mail-to` mail after a failed run: plain text, subject
-//! `shakedown: 2 of 14 scenarios failed on web2, db2`, its own `Message-ID`, body = the console failure report
-//! without colours, the JUnit XML attached; sent with `lettre` through `--smtp`
-//! (`smtp://HOST[:PORT]` in clear, `smtps://[USER@]HOST[:PORT]` over TLS with the password
-//! from `SHAKEDOWN_SMTP_PASSWORD`). The connection must open within [`super::TIMEOUT`] and
+//! `shakedown: 2 of 14 scenarios failed on web2, db2` (numbered hosts in ranges:
+//! `web1-web9`), its own `Message-ID`, body = the console failure report without colours
+//! (a finding shared by several hosts said once, first: see `report::groups`), the JUnit
+//! XML attached; sent with `lettre` through `--smtp` (`smtp://HOST[:PORT]` in clear,
+//! `smtps://[USER@]HOST[:PORT]` over TLS with the password from `SHAKEDOWN_SMTP_PASSWORD`). The connection must open within [`super::TIMEOUT`] and
 //! the whole exchange end within [`EXCHANGE_TIMEOUT`]: lettre's async transport applies its
 //! own timeout to the TCP connect only (a server that accepts and stays silent would
 //! otherwise hold the run for ever).
@@ -16,12 +17,12 @@ use super::NotifyOptions;
 use super::{SMTP_PASSWORD_ENV, TIMEOUT, chain, this_host};
 use crate::event::RunSummary;
 use crate::inventory::secret::Secret;
-use crate::report::{console, junit};
+use crate::report::{console, groups, junit};
 
 /// Time allowed to the whole SMTP exchange (greeting, EHLO, TLS, AUTH, MAIL, RCPT, DATA).
 pub(crate) const EXCHANGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Failed hosts named in the subject before `and N more`.
+/// Failed hosts (or ranges of numbered hosts) named in the subject before `and N more`.
 const HOSTS_IN_SUBJECT: usize = 5;
 
 /// Where and how to reach the SMTP server.
@@ -186,14 +187,13 @@ impl Mailer {
 pub(crate) fn subject(summary: &RunSummary) -> String {
     let total = summary.results.len();
     let hosts = summary.failed_hosts();
-    let mut named = hosts
-        .iter()
-        .take(HOSTS_IN_SUBJECT)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if hosts.len() > HOSTS_IN_SUBJECT {
-        named.push_str(&format!(" and {} more", hosts.len() - HOSTS_IN_SUBJECT));
+    // Numbered hosts compressed into ranges (`web1-web9, web11-web15`).
+    let items = groups::counted_host_ranges(&hosts);
+    let shown = &items[..items.len().min(HOSTS_IN_SUBJECT)];
+    let mut named = shown.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(", ");
+    let more = hosts.len() - shown.iter().map(|(_, n)| n).sum::<usize>();
+    if more > 0 {
+        named.push_str(&format!(" and {more} more"));
     }
     let noun = if total == 1 { "scenario" } else { "scenarios" };
     format!("shakedown: {} of {total} {noun} failed on {named}", summary.failed())

@@ -187,7 +187,66 @@ pub fn failure_report(summary: &RunSummary) -> String {
         .filter(|r| matches!(r.status, UnitStatus::Failed | UnitStatus::TimedOut))
         .map(|r| Console::unit_text(r, false))
         .collect();
-    scrub(&closing_text(&failures, summary, &Style { color: false }))
+    let st = Style { color: false };
+    if !super::groups::group(&summary.results).has_groups() {
+        return scrub(&closing_text(&failures, summary, &st));
+    }
+    // Failures shared by several hosts: the grouped list first (what a reader of the mail
+    // needs), then each failure host by host.
+    let mut out = stop_notes(summary);
+    out.push_str(&failed_list(summary));
+    out.push('\n');
+    out.push_str(&summary_line(summary));
+    out.push_str("\n\nEach failure, host by host:\n\n");
+    for f in &failures {
+        out.push_str(f);
+    }
+    scrub(&out)
+}
+
+/// Why the run ended early, if it did.
+fn stop_notes(summary: &RunSummary) -> String {
+    let mut out = String::new();
+    if summary.deadline_hit {
+        out.push_str("\nthe run deadline (--timeout) fired: unfinished scenarios are reported as timed out\n");
+    }
+    if summary.interrupted {
+        out.push_str("\nthe run was interrupted: unfinished scenarios are reported as timed out\n");
+    }
+    out
+}
+
+/// The `Failed:` list: a line per failure, `host path:line scenario: reason`. A finding
+/// shared by several hosts is one line naming them (`web1-web5 (5 hosts) ...`, see
+/// [`super::groups`]), those first, then the hosts that failed differently.
+fn failed_list(summary: &RunSummary) -> String {
+    let grouping = super::groups::group(&summary.results);
+    let lines: Vec<&UnitResult> = grouping
+        .alike
+        .iter()
+        .map(|g| &g.result)
+        .chain(grouping.alone.iter().map(|r| r.as_ref()))
+        .filter(|r| r.failure().is_some() || r.status == UnitStatus::TimedOut)
+        .collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nFailed:\n");
+    for r in lines {
+        let reason = r
+            .failure()
+            .and_then(|(_, s)| s.reason())
+            .unwrap_or_else(|| "timed out".into());
+        out.push_str(&format!(
+            "  {} {}:{} {}: {}\n",
+            r.unit.host.as_deref().unwrap_or("-"),
+            r.unit.feature.path.display(),
+            r.unit.scenario.line,
+            r.unit.scenario.title(),
+            reason
+        ));
+    }
+    out
 }
 
 /// The end of the console report: the failed units' texts given, the deadline notes, the
@@ -197,34 +256,8 @@ fn closing_text(failures: &[String], summary: &RunSummary, st: &Style) -> String
     for f in failures {
         out.push_str(f);
     }
-    if summary.deadline_hit {
-        out.push_str("\nthe run deadline (--timeout) fired: unfinished scenarios are reported as timed out\n");
-    }
-    if summary.interrupted {
-        out.push_str("\nthe run was interrupted: unfinished scenarios are reported as timed out\n");
-    }
-    let failed: Vec<_> = summary
-        .results
-        .iter()
-        .filter(|r| r.failure().is_some() || r.status == UnitStatus::TimedOut)
-        .collect();
-    if !failed.is_empty() {
-        out.push_str("\nFailed:\n");
-        for r in failed {
-            let reason = r
-                .failure()
-                .and_then(|(_, s)| s.reason())
-                .unwrap_or_else(|| "timed out".into());
-            out.push_str(&format!(
-                "  {} {}:{} {}: {}\n",
-                r.unit.host.as_deref().unwrap_or("-"),
-                r.unit.feature.path.display(),
-                r.unit.scenario.line,
-                r.unit.scenario.title(),
-                reason
-            ));
-        }
-    }
+    out.push_str(&stop_notes(summary));
+    out.push_str(&failed_list(summary));
     let line = summary_line(summary);
     out.push('\n');
     out.push_str(&if summary.all_passed() {

@@ -9,6 +9,7 @@
 
 pub mod console;
 pub mod cucumber_json;
+pub(crate) mod groups;
 pub mod junit;
 pub mod nagios;
 pub mod perf_labels;

@@ -1,6 +1,7 @@
 //! The Nagios/Icinga plugin output of `shakedown check`, per the Monitoring Plugins
 //! development guidelines: one status line `SHAKEDOWN <STATE> - <summary> | <perfdata>`
-//! (all perfdata there), then one long-output line per failed scenario, no `|` anywhere
+//! (all perfdata there), then one long-output line per failed scenario (one per kind of
+//! finding shared by several hosts, naming them: [`super::groups`]), no `|` anywhere
 //! else, the whole under 4 KB (long output truncated with a count of what was left out).
 //! The state is a pure function of the run summary ([`state`]). The output is built as a
 //! structured [`PluginResult`] (state, status line, perfdata items, long-output lines, all
@@ -200,13 +201,11 @@ pub(crate) fn result(summary: &RunSummary, timeout: Option<Duration>, problems: 
     perf.extend(measured(summary));
     let mut long: Vec<String> = problems.iter().map(|p| format!("UNKNOWN {p}")).collect();
     let cut = stop_reason(summary, timeout);
-    long.extend(
-        summary
-            .results
-            .iter()
-            .filter(|r| is_failed(r))
-            .map(|r| failure_line(r, &cut)),
-    );
+    // A finding shared by several hosts is one line naming them, those first, then the
+    // hosts that failed differently (see super::groups).
+    let grouping = super::groups::group(&summary.results);
+    long.extend(grouping.alike.iter().map(|g| failure_line(&g.result, &cut)));
+    long.extend(grouping.alone.iter().map(|r| failure_line(r, &cut)));
     assemble(state, &status, &perf, &long, "failed scenarios")
 }
 
