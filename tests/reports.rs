@@ -644,3 +644,93 @@ fn two_files_sharing_a_feature_name_give_unique_test_names() {
     let xml = std::fs::read_to_string(dir.path().join("one.xml")).expect("junit");
     assert!(xml.contains("classname=\"Web\""), "{xml}");
 }
+
+// ---------------------------------------------------------------- failures grouped by cause
+
+/// The `Failed:` list of a console or mail text.
+fn failed_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .skip_while(|l| *l != "Failed:")
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect()
+}
+
+/// Nagios long output: every line after the status line.
+fn long_output(text: &str) -> Vec<&str> {
+    text.lines().skip(1).collect()
+}
+
+#[test]
+fn five_hosts_failing_alike_are_said_once_and_the_odd_one_stands_out() {
+    // web1..web6 but web4 failing alike (each with its own time and its own name in the
+    // finding), lb1 failing differently, db1 passing.
+    let mut hosts: Vec<(String, Option<String>)> = [1, 2, 3, 5, 6, 7]
+        .iter()
+        .map(|n| (format!("web{n}"), Some(format!("inactive (dead) for {n}0 s on web{n}"))))
+        .collect();
+    hosts.insert(2, ("lb1".into(), Some("failed (Result: exit-code)".into())));
+    hosts.push(("db1".into(), None));
+    let refs: Vec<(&str, Option<&str>)> = hosts.iter().map(|(h, f)| (h.as_str(), f.as_deref())).collect();
+    let summary = events::fleet_run(&refs);
+
+    let report = shakedown::report::console::failure_report(&summary);
+    assert_eq!(
+        failed_lines(&report),
+        vec![
+            "  web1-web3, web5-web7 (6 hosts) features/fleet.feature:3 nginx runs: expected active (running), found inactive (dead) for 10–70 s on <host>",
+            "  lb1 features/fleet.feature:3 nginx runs: expected active (running), found failed (Result: exit-code)",
+        ],
+        "{report}"
+    );
+    // The mail body: the grouped list and the summary first, then each host's details.
+    let details = report.find("Each failure, host by host:").expect("details follow");
+    assert!(report.find("\nFailed:\n").is_some_and(|f| f < details), "{report}");
+    for host in ["web1", "web2", "web3", "web5", "web6", "web7", "lb1"] {
+        assert!(
+            report[details..].contains(&format!("    host: {host}\n")),
+            "{host}: {report}"
+        );
+    }
+    assert!(!report[details..].contains("host: db1"), "{report}");
+
+    let (state, text) = nagios::output(&summary, None, &[]);
+    assert_eq!(state, nagios::State::Critical);
+    assert_eq!(
+        long_output(&text),
+        vec![
+            "CRITICAL web1-web3, web5-web7 (6 hosts): nginx runs: inactive (dead) for 10–70 s on <host>, expected active (running) (features/fleet.feature:5: Then service nginx should be running)",
+            "CRITICAL lb1: nginx runs: failed (Result: exit-code), expected active (running) (features/fleet.feature:5: Then service nginx should be running)",
+        ],
+        "{text}"
+    );
+}
+
+#[test]
+fn hosts_failing_each_their_own_way_are_not_grouped() {
+    let summary = events::fleet_run(&[
+        ("web1", Some("inactive (dead)")),
+        ("web2", Some("failed (Result: exit-code)")),
+        ("web3", Some("not installed")),
+        ("web4", None),
+    ]);
+    let report = shakedown::report::console::failure_report(&summary);
+    assert_eq!(
+        failed_lines(&report),
+        vec![
+            "  web1 features/fleet.feature:3 nginx runs: expected active (running), found inactive (dead)",
+            "  web2 features/fleet.feature:3 nginx runs: expected active (running), found failed (Result: exit-code)",
+            "  web3 features/fleet.feature:3 nginx runs: expected active (running), found not installed",
+        ],
+        "{report}"
+    );
+    // As before grouping: the details first, the Failed: list and the summary line last.
+    assert!(!report.contains("host by host"), "{report}");
+    assert!(report.starts_with("✗ FAILED: nginx runs [web1]"), "{report}");
+    let (_, text) = nagios::output(&summary, None, &[]);
+    assert_eq!(long_output(&text).len(), 3, "{text}");
+    assert!(
+        long_output(&text)[0].starts_with("CRITICAL web1: nginx runs: inactive (dead), "),
+        "{text}"
+    );
+}

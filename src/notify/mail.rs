@@ -203,6 +203,76 @@ pub(crate) fn subject(summary: &RunSummary) -> String {
 mod tests {
     use super::*;
 
+    /// A run where each of `hosts` failed one scenario, and `passed` more units passed.
+    fn run(hosts: &[String], passed: usize) -> RunSummary {
+        use crate::event::{UnitResult, UnitStatus};
+        use crate::outcome::{Outcome, StepResult};
+        use crate::suite::{Feature, Scenario, Unit};
+        use std::sync::Arc;
+        use std::time::Duration;
+        let scenario = Arc::new(Scenario {
+            name: "nginx runs".into(),
+            keyword: "Scenario".into(),
+            line: 3,
+            column: 3,
+            tags: Vec::new(),
+            rule: None,
+            steps: Vec::new(),
+            row: None,
+        });
+        let feature = Arc::new(Feature {
+            path: "web.feature".into(),
+            name: "Web".into(),
+            keyword: "Feature".into(),
+            line: 1,
+            tags: Vec::new(),
+            description: String::new(),
+            scenarios: Vec::new(),
+        });
+        let result = |host: &str, status| {
+            Arc::new(UnitResult {
+                unit: Arc::new(Unit {
+                    id: format!("web.feature:3 [{host}]"),
+                    feature: feature.clone(),
+                    scenario: scenario.clone(),
+                    host: Some(host.into()),
+                }),
+                status,
+                steps: vec![(StepResult::Failed(Outcome::fail("active", "inactive")), Duration::ZERO)],
+                attempts: 1,
+                duration: Duration::ZERO,
+                earlier: Vec::new(),
+            })
+        };
+        let mut results: Vec<_> = hosts.iter().map(|h| result(h, UnitStatus::Failed)).collect();
+        results.extend((0..passed).map(|i| result(&format!("ok{i}"), UnitStatus::Passed)));
+        RunSummary {
+            results,
+            ..RunSummary::default()
+        }
+    }
+
+    #[test]
+    fn the_subject_names_numbered_hosts_in_ranges() {
+        let hosts = |list: &[&str]| list.iter().map(|h| h.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            subject(&run(&hosts(&["web2", "db2"]), 12)),
+            "shakedown: 2 of 14 scenarios failed on web2, db2"
+        );
+        let mut many: Vec<String> = (1..=15).filter(|n| *n != 10).map(|n| format!("web{n}")).collect();
+        many.push("db2".into());
+        assert_eq!(
+            subject(&run(&many, 4)),
+            "shakedown: 15 of 19 scenarios failed on web1-web9, web11-web15, db2"
+        );
+        // Beyond five items, the hosts left out are counted.
+        let scattered = hosts(&["a1", "b1", "c1", "d1", "e1", "f1", "g1", "h1"]);
+        assert_eq!(
+            subject(&run(&scattered, 0)),
+            "shakedown: 8 of 8 scenarios failed on a1, b1, c1, d1, e1 and 3 more"
+        );
+    }
+
     #[test]
     fn smtp_urls_plain_and_tls() {
         let s = parse_smtp_url("smtp://mail.example.com", None).expect("plain");

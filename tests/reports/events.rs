@@ -294,3 +294,51 @@ pub fn timeout_run() -> (Vec<Event>, RunSummary) {
         },
     )
 }
+
+/// A fleet run of one scenario (`nginx runs`, features/fleet.feature:3, its step at line 5)
+/// on each `(host, found)` (`None`: passed): what the grouped failure lists are made from.
+pub fn fleet_run(hosts: &[(&str, Option<&str>)]) -> RunSummary {
+    let fleet = feature(
+        "features/fleet.feature",
+        "Fleet",
+        vec![scenario(
+            "nginx runs",
+            3,
+            &[],
+            vec![
+                step("Given ", "the host is reachable", 4),
+                step("Then ", "service nginx should be running", 5),
+            ],
+        )],
+    );
+    let results = hosts
+        .iter()
+        .map(|(host, found)| {
+            let u = unit(&fleet, 0, host);
+            let reach = (passed("reachable", "reachable"), ms(1));
+            Arc::new(match found {
+                None => result(
+                    &u,
+                    UnitStatus::Passed,
+                    vec![reach, (passed("active", "active"), ms(1))],
+                    1,
+                ),
+                Some(found) => result(
+                    &u,
+                    UnitStatus::Failed,
+                    vec![
+                        reach,
+                        (StepResult::Failed(Outcome::fail("active (running)", *found)), ms(1)),
+                    ],
+                    1,
+                ),
+            })
+        })
+        .collect();
+    RunSummary {
+        results,
+        duration: ms(2000),
+        deadline_hit: false,
+        interrupted: false,
+    }
+}
