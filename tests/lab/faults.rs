@@ -200,17 +200,34 @@ fn rows() -> Vec<Row> {
     ]
 }
 
-/// A failure as the console's `Failed:` list gives it: (host, scenario, message).
+/// Each failure as (host, scenario, message), read from the per-host details of the
+/// pretty report (`✗ FAILED: name [host] ...`, then the failing step's `expected:` /
+/// `found:` or `error:`), so a finding the `Failed:` list says once for several hosts is
+/// still each host's own words.
 fn failures(run: &Run) -> Vec<(String, String, String)> {
-    let re = regex::Regex::new(r"^  (\S+) \S+:\d+ (\S+): (.*)$").expect("regex");
-    run.stdout
-        .split("\nFailed:\n")
-        .nth(1)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| re.captures(l))
-        .map(|c| (c[1].to_string(), c[2].to_string(), c[3].to_string()))
-        .collect()
+    let head = regex::Regex::new(r"^✗ (?:FAILED|TIMED OUT): (\S+) \[(\S+)\] ").expect("regex");
+    let mut out: Vec<(String, String, String)> = Vec::new();
+    let mut expected = None;
+    for line in run.stdout.lines() {
+        if let Some(c) = head.captures(line) {
+            out.push((c[2].to_string(), c[1].to_string(), "timed out".into()));
+            expected = None;
+            continue;
+        }
+        if line.starts_with("Failed:") {
+            break;
+        }
+        let Some(last) = out.last_mut() else { continue };
+        let text = line.trim_start();
+        if let Some(e) = text.strip_prefix("expected: ") {
+            expected = Some(e.to_string());
+        } else if let (Some(f), Some(e)) = (text.strip_prefix("found:    "), expected.take()) {
+            last.2 = format!("expected {e}, found {f}");
+        } else if let Some(e) = text.strip_prefix("error: ") {
+            last.2 = e.to_string();
+        }
+    }
+    out
 }
 
 /// What one row gave.

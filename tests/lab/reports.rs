@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::fault::{At, Fault, backend_up};
-use crate::util::{Repair, lab, suite, wait_until};
+use crate::util::{Repair, group_hosts, lab, suite, wait_until};
 
 const FEATURE: &str = "@hosts:web
 Feature: Web hosts v1.0
@@ -420,4 +420,79 @@ fn perfdata_labels_are_the_same_healthy_and_failing() {
         ],
         "{ok}"
     );
+}
+
+/// Every host of `.lab/fleet.toml`.
+const FLEET: [&str; 10] = [
+    "web1", "web2", "lb1", "db1", "db2", "app1", "sd1", "sd2", "int1", "int2",
+];
+
+/// A release marker no lab host has: the same finding on every host, each host's address
+/// in its found text (set aside when grouping).
+const MARKER: &str = r#"Feature: Release
+  Scenario: The release marker is deployed
+    Then the command "echo on {address}; cat /etc/shakedown-release" should succeed
+"#;
+
+#[test]
+fn failures_alike_on_the_fleet_are_said_once_and_the_odd_host_stands_out() {
+    let Some(lab) = lab() else { return };
+    let inv = lab.fleet_inventory();
+    let inv = inv.to_str().expect("utf-8 path");
+    let dir = suite(&[("release.feature", MARKER)]);
+    // db1 fails differently: the marker is a directory there.
+    let _dir_db1 = Repair::inject(
+        &lab,
+        "db1",
+        "mkdir -p /etc/shakedown-release",
+        "rmdir /etc/shakedown-release",
+    );
+    let run = lab.shakedown_as_fleet_in(dir.path(), &["run", "-i", inv, "release.feature"]);
+    run.assert_exit(1);
+    let list: Vec<&str> = run
+        .stdout
+        .lines()
+        .skip_while(|l| *l != "Failed:")
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert_eq!(list.len(), 2, "one line for nine hosts, one for db1:\n{}", run.all());
+    let mut grouped = group_hosts(list[0]);
+    grouped.sort();
+    let mut others: Vec<String> = FLEET.iter().filter(|h| **h != "db1").map(|h| h.to_string()).collect();
+    others.sort();
+    assert_eq!(grouped, others, "{}", run.all());
+    assert!(
+        list[0].contains("(9 hosts) release.feature:2 The release marker is deployed: expected "),
+        "{}",
+        run.all()
+    );
+    assert!(
+        list[0].contains(r#"output \"on <address>\ncat: /etc/shakedown-release: No such file or directory\""#),
+        "{}",
+        run.all()
+    );
+    assert!(list[1].starts_with("  db1 release.feature:2 "), "{}", run.all());
+    assert!(list[1].contains("Is a directory"), "{}", run.all());
+    // Every host's own result stays in the details above the list.
+    for host in FLEET {
+        run.assert_contains(&format!("FAILED: The release marker is deployed [{host}]"));
+    }
+
+    let check = lab.shakedown_as_fleet_in(dir.path(), &["check", "-i", inv, "release.feature"]);
+    check.assert_exit(2);
+    let long: Vec<&str> = check.stdout.lines().skip(1).collect();
+    assert_eq!(long.len(), 2, "{}", check.all());
+    assert!(long[0].starts_with("CRITICAL "), "{}", check.all());
+    assert!(
+        long[0].contains(" (9 hosts): The release marker is deployed: exit status 1, output "),
+        "{}",
+        check.all()
+    );
+    assert!(
+        long[1].starts_with("CRITICAL db1: The release marker is deployed: "),
+        "{}",
+        check.all()
+    );
+    assert!(long[1].contains("Is a directory"), "{}", check.all());
 }

@@ -181,13 +181,40 @@ pub fn run(lab: &Lab, feature: &str) -> Run {
     lab.shakedown_in(dir.path(), &["run", "s.feature", "--format", "pretty"])
 }
 
-/// The `Failed:` summary lines of `host`.
+/// The `Failed:` summary lines of `host`: its own, and those of findings it shares with
+/// other hosts (`  web1, web2 (2 hosts) ...`: see [`group_hosts`]).
 pub fn failures<'a>(run: &'a Run, host: &str) -> Vec<&'a str> {
     let prefix = format!("  {host} ");
     run.stdout
         .lines()
         .skip_while(|l| *l != "Failed:")
-        .filter(|l| l.starts_with(&prefix))
+        .filter(|l| l.starts_with(&prefix) || group_hosts(l).iter().any(|h| h == host))
+        .collect()
+}
+
+/// The hosts of a `Failed:` line that says one finding for several hosts
+/// (`  web1-web3, db1 (4 hosts) f.feature:3 name: ...`: web1, web2, web3, db1); empty for
+/// a line of one host.
+pub fn group_hosts(line: &str) -> Vec<String> {
+    let re = regex::Regex::new(r"^  (.+?) \(\d+ hosts\) \S+:\d+ ").expect("regex");
+    let Some(c) = re.captures(line) else {
+        return Vec::new();
+    };
+    let numbered = |s: &str| {
+        let digits = s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        let (prefix, n) = s.split_at(s.len() - digits);
+        n.parse::<u32>().ok().map(|n| (prefix.to_string(), n))
+    };
+    c[1].split(", ")
+        .flat_map(|item| {
+            if let Some((a, b)) = item.split_once('-')
+                && let (Some((pa, na)), Some((pb, nb))) = (numbered(a), numbered(b))
+                && pa == pb
+            {
+                return (na..=nb).map(|n| format!("{pa}{n}")).collect();
+            }
+            vec![item.to_string()]
+        })
         .collect()
 }
 

@@ -297,6 +297,7 @@ pub fn timeout_run() -> (Vec<Event>, RunSummary) {
 
 /// A fleet run of one scenario (`nginx runs`, features/fleet.feature:3, its step at line 5)
 /// on each `(host, found)` (`None`: passed): what the grouped failure lists are made from.
+#[allow(dead_code)] // tests/serve_bodies.rs shares this file without it
 pub fn fleet_run(hosts: &[(&str, Option<&str>)]) -> RunSummary {
     let fleet = feature(
         "features/fleet.feature",
