@@ -697,6 +697,12 @@ fn five_hosts_failing_alike_are_said_once_and_the_odd_one_stands_out() {
     let (state, text) = nagios::output(&summary, None, &[]);
     assert_eq!(state, nagios::State::Critical);
     assert_eq!(
+        text.lines().next().and_then(|l| l.split(" | ").next()),
+        Some(
+            "SHAKEDOWN CRITICAL - 7 of 8 scenarios failed: nginx runs [web1-web3, web5-web7 (6 hosts)], nginx runs [lb1]"
+        )
+    );
+    assert_eq!(
         long_output(&text),
         vec![
             "CRITICAL web1-web3, web5-web7 (6 hosts): nginx runs: inactive (dead) for 10–70 s on <host>, expected active (running) (features/fleet.feature:5: Then service nginx should be running)",

@@ -1,5 +1,5 @@
 //! Failures grouped by cause: when the same step fails with the same kind of finding on
-//! several hosts, the console summary, the mail and the Nagios long output say it once with
+//! several hosts, the console summary, the mail and the Nagios output say it once with
 //! the hosts (`web1-web9, web11-web15 (14 hosts)`), then the hosts that failed differently,
 //! so that with 200 hosts the one that differs is not buried under 199 alike. JUnit, JSON
 //! and the console's per-host details keep every result: grouping is a way of *saying* the

@@ -256,11 +256,21 @@ fn status_text(summary: &RunSummary, timeout: Option<Duration>) -> String {
             plural(hosts, "host")
         );
     }
-    format!(
-        "{failed} of {} failed: {}",
-        plural(total, "scenario"),
+    let grouping = super::groups::group(&summary.results);
+    let names = if grouping.has_groups() {
+        // A finding shared by several hosts is one name (`nginx runs [web1-web9 (9 hosts)]`),
+        // those first, as in the long output.
+        let names: Vec<String> = grouping
+            .alike
+            .iter()
+            .map(|g| g.result.unit.display_name())
+            .chain(grouping.alone.iter().map(|r| r.unit.display_name()))
+            .collect();
+        named(&names)
+    } else {
         first_names(summary, is_failed)
-    )
+    };
+    format!("{failed} of {} failed: {names}", plural(total, "scenario"))
 }
 
 /// Why the run stopped before every unit finished.
@@ -291,6 +301,11 @@ fn first_names(summary: &RunSummary, pick: impl Fn(&UnitResult) -> bool) -> Stri
         .filter(|r| pick(r))
         .map(|r| r.unit.display_name())
         .collect();
+    named(&names)
+}
+
+/// The first [`NAMED_ON_STATUS`] of `names`, then `and N more`.
+fn named(names: &[String]) -> String {
     let shown = names
         .iter()
         .take(NAMED_ON_STATUS)

@@ -127,6 +127,13 @@ fn reports_of_a_lab_run_failing_on_one_host() {
         "{}",
         check.stdout
     );
+    let status = check.stdout.lines().next().unwrap_or_default();
+    assert!(
+        status.starts_with("SHAKEDOWN CRITICAL - 10 of 10 scenarios failed: The release marker is deployed [")
+            && status.contains(" (9 hosts)], The release marker is deployed [db1] | "),
+        "{}",
+        check.all()
+    );
     let long: Vec<&str> = check.stdout.lines().skip(1).collect();
     assert_eq!(long.len(), 1, "{}", check.stdout);
     assert!(
@@ -481,6 +488,13 @@ fn failures_alike_on_the_fleet_are_said_once_and_the_odd_host_stands_out() {
 
     let check = lab.shakedown_as_fleet_in(dir.path(), &["check", "-i", inv, "release.feature"]);
     check.assert_exit(2);
+    let status = check.stdout.lines().next().unwrap_or_default();
+    assert!(
+        status.starts_with("SHAKEDOWN CRITICAL - 10 of 10 scenarios failed: The release marker is deployed [")
+            && status.contains(" (9 hosts)], The release marker is deployed [db1] | "),
+        "{}",
+        check.all()
+    );
     let long: Vec<&str> = check.stdout.lines().skip(1).collect();
     assert_eq!(long.len(), 2, "{}", check.all());
     assert!(long[0].starts_with("CRITICAL "), "{}", check.all());
