@@ -194,7 +194,7 @@ pub fn failure_report(summary: &RunSummary) -> String {
     // Failures shared by several hosts: the grouped list first (what a reader of the mail
     // needs), then each failure host by host.
     let mut out = stop_notes(summary);
-    out.push_str(&failed_list(summary));
+    out.push_str(failed_list(summary).trim_start_matches('\n'));
     out.push('\n');
     out.push_str(&summary_line(summary));
     out.push_str("\n\nEach failure, host by host:\n\n");
