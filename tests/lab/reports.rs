@@ -454,7 +454,7 @@ fn failures_alike_on_the_fleet_are_said_once_and_the_odd_host_stands_out() {
         "mkdir -p /etc/shakedown-release",
         "rmdir /etc/shakedown-release",
     );
-    let run = lab.shakedown_as_fleet_in(dir.path(), &["run", "-i", inv, "release.feature"]);
+    let run = lab.shakedown_as_fleet_in(dir.path(), &["run", "-i", inv, "release.feature", "--format", "pretty"]);
     run.assert_exit(1);
     let list: Vec<&str> = run
         .stdout
