@@ -218,8 +218,9 @@ pub fn group_hosts(line: &str) -> Vec<String> {
         .collect()
 }
 
-/// Asserts each `(host, texts)`: the host's failures hold every text (in one line each,
-/// in order), and every host of `passing` has no failure at all.
+/// Asserts each `(host, texts)`: the host's failures hold every text (in one line each;
+/// in any order, since findings shared with other hosts are listed first), and every host
+/// of `passing` has no failure at all.
 #[track_caller]
 pub fn assert_failures(run: &Run, failing: &[(&str, &[&str])], passing: &[&str]) {
     for (host, texts) in failing {
@@ -230,12 +231,17 @@ pub fn assert_failures(run: &Run, failing: &[(&str, &[&str])], passing: &[&str])
             "failures of {host}: {lines:#?}\n{}",
             run.all()
         );
-        for (line, text) in lines.iter().zip(texts.iter()) {
+        let mut unused = lines.clone();
+        for text in texts.iter() {
+            let at = unused.iter().position(|line| line.contains(text));
             assert!(
-                line.contains(text),
-                "{host}: expected {text:?} in {line:?}\n{}",
+                at.is_some(),
+                "{host}: expected {text:?} in one of {unused:#?}\n{}",
                 run.all()
             );
+            if let Some(i) = at {
+                unused.remove(i);
+            }
         }
     }
     for host in passing {
