@@ -436,7 +436,8 @@ const FLEET: [&str; 10] = [
 
 /// A release marker no lab host has: the same finding on every host, each host's address
 /// in its found text (set aside when grouping).
-const MARKER: &str = r#"Feature: Release
+const MARKER: &str = r#"@hosts:web,lb,db,app,systemd,internal
+Feature: Release
   Scenario: The release marker is deployed
     Then the command "echo on {address}; cat /etc/shakedown-release" should succeed
 "#;
@@ -470,16 +471,16 @@ fn failures_alike_on_the_fleet_are_said_once_and_the_odd_host_stands_out() {
     others.sort();
     assert_eq!(grouped, others, "{}", run.all());
     assert!(
-        list[0].contains("(9 hosts) release.feature:2 The release marker is deployed: expected "),
+        list[0].contains("(9 hosts) release.feature:3 The release marker is deployed: expected "),
         "{}",
         run.all()
     );
     assert!(
-        list[0].contains(r#"output \"on <address>\ncat: /etc/shakedown-release: No such file or directory\""#),
+        list[0].contains(r#"output "on <address>\ncat: /etc/shakedown-release: No such file or directory""#),
         "{}",
         run.all()
     );
-    assert!(list[1].starts_with("  db1 release.feature:2 "), "{}", run.all());
+    assert!(list[1].starts_with("  db1 release.feature:3 "), "{}", run.all());
     assert!(list[1].contains("Is a directory"), "{}", run.all());
     // Every host's own result stays in the details above the list.
     for host in FLEET {
