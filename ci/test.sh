@@ -33,10 +33,14 @@ step "tests"
 export SHAKEDOWN_LAB=required
 # The fault matrix, deadlines, canary, injection and malformed-input tests run once, below,
 # through ci/faults.sh (which prints their table).
+# set +e around the pipeline: under -e with pipefail a failing test binary would end this
+# script here, and the consumers, package, faults and bench steps would never run.
+set +e
 cargo test --locked --all-targets --no-fail-fast -- --nocapture \
   --skip faults:: --skip deadlines:: --skip canary:: --skip injection:: --skip malformed:: \
   2>&1 | tee target/test.log
 status=${PIPESTATUS[0]}
+set -e
 
 step "report consumers (JUnit schema, junitparser, Cucumber JSON tools, Nagios 4, Icinga 2)"
 ci/consumers.sh || status=1

@@ -81,6 +81,36 @@ pub struct UnitResult {
     /// The attempts before the last, in order (empty without retries): the retry history
     /// every report reads from here, instead of following the event stream.
     pub earlier: Vec<Attempt>,
+    /// Under `--until-pass`: the wall time from this pair's first attempt's start to its last
+    /// attempt's end (`converged after 14.2s, 4 attempts`); `None` without the option.
+    pub converging: Option<Duration>,
+    /// Where this pair stands against the runs before it, from `--state`; `None` without a
+    /// state (`--no-state`, or a pair the state had never seen is [`Since::NewFailure`] or
+    /// [`Since::Passing`], never `None`, once a state is kept).
+    pub since: Option<Since>,
+}
+
+/// A (scenario, host) pair's result against the previous run's, from `--state`: what the
+/// reports mark as new, still failing or recovered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    /// Passes now, and passed the last time (or was never seen before): nothing to say.
+    Passing {
+        /// Since when it has passed.
+        since: std::time::SystemTime,
+    },
+    /// Fails now, and did not the last time (or was never seen before).
+    NewFailure,
+    /// Fails now, and failed the last time too.
+    StillFailing {
+        /// Since when it has failed (the first failing run of this streak).
+        since: std::time::SystemTime,
+    },
+    /// Passes now, and failed the last time.
+    Recovered {
+        /// Since when it had been failing.
+        failing_since: std::time::SystemTime,
+    },
 }
 
 /// One attempt of a unit that was retried: its steps as they were reported.

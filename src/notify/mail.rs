@@ -242,6 +242,8 @@ mod tests {
                 attempts: 1,
                 duration: Duration::ZERO,
                 earlier: Vec::new(),
+                converging: None,
+                since: None,
             })
         };
         let mut results: Vec<_> = hosts.iter().map(|h| result(h, UnitStatus::Failed)).collect();

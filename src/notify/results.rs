@@ -133,6 +133,8 @@ mod tests {
                 attempts: 1,
                 duration: Duration::from_millis(5),
                 earlier: Vec::new(),
+                converging: None,
+                since: None,
             })
         };
         let time = Measurement {

@@ -458,6 +458,8 @@ mod tests {
             attempts: 1,
             duration: Duration::ZERO,
             earlier: Vec::new(),
+            converging: None,
+            since: None,
         })
     }
 

@@ -374,6 +374,8 @@ fn finish_unfinished(
                 attempts,
                 duration: ran(started),
                 earlier,
+                converging: None,
+                since: None,
             });
             let _ = sink.send(Event::ScenarioFinished {
                 unit,
@@ -393,6 +395,8 @@ fn not_run(unit: &Arc<Unit>) -> UnitResult {
         attempts: 0,
         duration: Duration::ZERO,
         earlier: Vec::new(),
+        converging: None,
+        since: None,
     }
 }
 
@@ -440,6 +444,8 @@ impl Shared {
                     attempts: attempt,
                     duration: start.elapsed(),
                     earlier: std::mem::take(&mut progress_of(progress).earlier),
+                    converging: None,
+                    since: None,
                 };
             }
             attempt += 1;

@@ -5,7 +5,7 @@
 //! with FAULTS_SCALE=1. The lab is grown under the lab lock and given back its previous
 //! number of bench hosts afterwards, even if the test fails.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -42,8 +42,9 @@ fn bench_hosts(lab: &Lab) -> usize {
         .count()
 }
 
-/// The SSH masters of the run with control directory prefix `control`, by destination.
-fn masters(control: &str) -> BTreeMap<String, usize> {
+/// The SSH masters of the run with control directory prefix `control`: their pids, by
+/// destination.
+fn masters(control: &str) -> BTreeMap<String, BTreeSet<String>> {
     let out = Command::new("ps")
         .args(["-eo", "pid=,ppid=,args="])
         .output()
@@ -64,14 +65,27 @@ fn masters(control: &str) -> BTreeMap<String, usize> {
     }
     // `ssh -f` forks into the background once authenticated: for a moment the child and
     // its exiting parent both show. A child of a master is that same master.
-    let pids: std::collections::BTreeSet<&str> = found.iter().map(|(p, _, _)| p.as_str()).collect();
-    let mut by_host = BTreeMap::new();
-    for (_, ppid, dest) in &found {
+    let pids: BTreeSet<&str> = found.iter().map(|(p, _, _)| p.as_str()).collect();
+    let mut by_host: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (pid, ppid, dest) in &found {
         if !pids.contains(ppid.as_str()) {
-            *by_host.entry(dest.clone()).or_insert(0) += 1;
+            by_host.entry(dest.clone()).or_default().insert(pid.clone());
         }
     }
     by_host
+}
+
+/// How many masters each host had in both of two successive samples. `ps` reads /proc
+/// one process at a time, not at one instant: the parent of a forking `ssh -f` can be read
+/// before it exits and its child after it was reparented, so one sample alone can show a
+/// master twice; the same two pids in the next sample (50 ms later) cannot be that.
+fn lasting_masters(
+    before: &BTreeMap<String, BTreeSet<String>>,
+    now: &BTreeMap<String, BTreeSet<String>>,
+) -> Vec<usize> {
+    now.iter()
+        .map(|(dest, pids)| before.get(dest).map_or(0, |b| b.intersection(pids).count()))
+        .collect()
 }
 
 fn open_fds(pid: u32) -> usize {
@@ -120,13 +134,16 @@ fn two_hundred_hosts_in_one_run_under_the_fd_limit_with_one_master_each() {
     let control = format!("/tmp/sd-{pid}-");
     let (mut max_fds, mut max_masters, mut worst) = (0, 0, 0);
     let mut limit = None;
+    let mut previous = BTreeMap::new();
     while child.try_wait().expect("wait").is_none() {
         max_fds = max_fds.max(open_fds(pid));
         // The last reading: the first may be the shell's, before `ulimit`.
         limit = soft_nofile(pid).or(limit);
         let m = masters(&control);
-        max_masters = max_masters.max(m.values().sum());
-        worst = worst.max(m.values().copied().max().unwrap_or(0));
+        let lasting = lasting_masters(&previous, &m);
+        max_masters = max_masters.max(lasting.iter().sum());
+        worst = worst.max(lasting.into_iter().max().unwrap_or(0));
+        previous = m;
         if started.elapsed() > Duration::from_secs(240) {
             // SAFETY: kill(2) on our own child, not yet waited for: SIGTERM ends the run
             // with its partial report, shown in the failure below.

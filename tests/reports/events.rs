@@ -114,6 +114,8 @@ fn result(u: &Arc<Unit>, status: UnitStatus, steps: Vec<(StepResult, Duration)>,
         attempts,
         duration,
         earlier: Vec::new(),
+        converging: None,
+        since: None,
     }
 }
 
@@ -203,6 +205,8 @@ pub fn failing_run() -> (Vec<Event>, RunSummary) {
     attempt(&mut ev, &u, 2, &last);
     let retried = UnitResult {
         earlier: vec![Attempt { steps: first }],
+        converging: None,
+        since: None,
         ..result(&u, UnitStatus::Failed, last, 2)
     };
     finish(&mut ev, &mut results, retried);
