@@ -236,12 +236,14 @@ mod tests {
             ok(fixture("lab/ps-web1.txt")),
         ];
         let fake = Arc::new(Fake::new().responding(move |cmd| {
-            // sudo -n -u root -- sh -c SCRIPT
+            // sudo -n -u root -- sh -c MARK sh sh -c SCRIPT (the mark: transport/become.rs)
             let a = cmd.arguments();
-            let script = a
-                .get(5)
-                .filter(|_| cmd.program() == "sudo" && a[..5] == ["-n", "-u", "root", "--", "sh"])?;
-            Batch::replay(a.get(6).filter(|_| script == "-c")?, &parts)
+            let sudo = cmd.program() == "sudo" && a.len() == 11 && a[..4] == ["-n", "-u", "root", "--"];
+            let script = a.get(10).filter(|_| sudo && a[8..10] == ["sh", "-c"])?;
+            let mut out = Batch::replay(script, &parts)?;
+            out.stderr
+                .splice(0..0, b"shakedown: become started the command\n".iter().copied());
+            Some(out)
         }));
         let mut web1 = Host::local("web1");
         web1.become_as = Some(crate::inventory::Become {

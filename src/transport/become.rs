@@ -10,10 +10,14 @@
 //! leaves the line for the command to read. su (util-linux) reads it from standard input
 //! too when there is no terminal (measured: its `Password: ` prompt goes to standard
 //! error, dropped here). doas reads a password from a terminal only (the inventory refuses
-//! one for it): `doas -n`, for `permit nopass` rules; doas looks the program up in the
-//! login user's PATH, without sbin (measured: `doas: sysctl: command not found`), so the
-//! command goes through `env`, which looks it up in the PATH doas sets.
-//! sudo's own failures become one clear [`TransportError`] naming the host.
+//! one for it): `doas -n`, for `permit nopass` rules.
+//! The method starts `sh -c 'echo MARK >&2; exec "$@"' sh CMD...`: the mark on standard
+//! error splits what the method said (a refusal, or a warning like sudo's `unable to
+//! resolve host`, which must not turn a command's exit 1 into an error) from what the
+//! command said. It also fixes doas' lookup: doas looks the program up in the login user's
+//! PATH, without sbin (measured: `doas: sysctl: command not found`); `sh` is found there
+//! and looks the program up in the PATH doas sets. No mark: the method's own failure, one
+//! clear [`TransportError`] naming the host.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,28 +51,52 @@ impl Become {
         }
     }
 
-    /// The command as sent: `cmd` behind the method's program.
+    /// The command as sent: `cmd` behind the method's program, started by a `sh` that
+    /// first writes [`BECAME`] to standard error, so what the method said before the command
+    /// started (a refusal, or a warning such as sudo's `unable to resolve host`) is never
+    /// taken for the command's own words, nor the command's for the method's.
     fn command(&self, cmd: &Cmd) -> Cmd {
         let user = self.how.user.as_str();
-        let inner = || std::iter::once(cmd.program().to_string()).chain(cmd.arguments().iter().cloned());
+        // `sh` is looked up in the login user's PATH (doas) and finds the program in the one
+        // the method sets (doas' has sbin, the login user's may not).
+        let started = || {
+            [
+                "sh".to_string(),
+                "-c".into(),
+                format!("{ECHO}; exec \"$@\""),
+                "sh".into(),
+            ]
+            .into_iter()
+            .chain(std::iter::once(cmd.program().to_string()))
+            .chain(cmd.arguments().iter().cloned())
+        };
+        let su_script = || format!("{ECHO}; exec {}", cmd.to_shell());
         match (self.how.method, &self.how.password) {
-            (BecomeMethod::Sudo, None) => Cmd::new("sudo").args(["-n", "-u", user, "--"]).args(inner()),
+            (BecomeMethod::Sudo, None) => Cmd::new("sudo").args(["-n", "-u", user, "--"]).args(started()),
             (BecomeMethod::Sudo, Some(password)) => Cmd::new("sudo")
                 .args(["-k", "-S", "-p", "", "-u", user, "--"])
-                .args(inner())
+                .args(started())
                 .with_input(password.clone()),
-            // doas looks the program up in the login user's PATH (deploy's has no sbin), then
-            // sets root's: `env` finds the program in the PATH doas gives it.
-            (BecomeMethod::Doas, _) => Cmd::new("doas").args(["-n", "-u", user, "--", "env"]).args(inner()),
-            (BecomeMethod::Su, None) => Cmd::new("su").args(["-s", "/bin/sh", "-c", &cmd.to_shell(), user]),
+            (BecomeMethod::Doas, _) => Cmd::new("doas").args(["-n", "-u", user, "--"]).args(started()),
+            (BecomeMethod::Su, None) => Cmd::new("su").args(["-s", "/bin/sh", "-c", &su_script(), user]),
             (BecomeMethod::Su, Some(password)) => Cmd::new("su")
-                .args(["-s", "/bin/sh", "-c", &cmd.to_shell(), user])
+                .args(["-s", "/bin/sh", "-c", &su_script(), user])
                 .with_input(password.clone()),
         }
     }
 
-    /// sudo's (doas', su's) own failure as a clear error; the command's output otherwise.
+    /// The command's output once the method started it; the method's own failure (it never
+    /// did) as a clear error.
     fn read(&self, cmd: &Cmd, mut out: Output) -> Result<Output, TransportError> {
+        if let Some(at) = find(&out.stderr, BECAME.as_bytes()) {
+            out.stderr.drain(..at + BECAME.len());
+            // `exec` of a program that is not there: as a host without become says it.
+            let err = out.stderr_text();
+            if out.status == Some(127) && err.contains(&format!("{}: not found", cmd.program())) {
+                out.stderr = format!("{}: command not found", cmd.program()).into_bytes();
+            }
+            return Ok(out);
+        }
         let method = self.how.method.name();
         if self.how.method == BecomeMethod::Su {
             // su's prompt, on standard error even without a terminal.
@@ -92,21 +120,11 @@ impl Become {
             )));
         }
         let refused = first.contains("not in the sudoers file") || first.contains("is not allowed to");
-        let own =
-            out.status == Some(1) && out.stdout.is_empty() && (first.starts_with(&format!("{method}: ")) || refused);
-        let sorry = out.status == Some(1) && (err.contains("Sorry, try again") || err.contains("incorrect password"));
-        if !own && !sorry {
-            return Ok(out);
-        }
+        let sorry = err.contains("Sorry, try again") || err.contains("incorrect password");
         let what = first.strip_prefix(&format!("{method}: ")).unwrap_or(first);
         let message = match self.how.method {
-            _ if what.ends_with(": command not found") => {
-                // The command itself is missing: as a host without become says it.
-                return Ok(Output {
-                    status: Some(127),
-                    stdout: Vec::new(),
-                    stderr: format!("{}: command not found", cmd.program()).into_bytes(),
-                });
+            _ if out.status == Some(124) => {
+                format!("{method} on {host} did not start the command within the step timeout")
             }
             BecomeMethod::Sudo | BecomeMethod::Su
                 if sorry || (self.how.password.is_some() && what.contains("Authentication failure")) =>
@@ -129,10 +147,25 @@ impl Become {
                     "doas on {host} refused {login} without a password (doas.conf needs `permit nopass {login} as {user}`): {what}"
                 )
             }
+            _ if what.is_empty() => format!(
+                "{method} on {host} did not start the command (exit status {})",
+                out.status.map_or("none".to_string(), |s| s.to_string())
+            ),
             _ => format!("{method} on {host}: {what}"),
         };
         Err(TransportError::Failed(crate::inventory::secret::redact(&message)))
     }
+}
+
+/// What the `sh` started by the method writes to standard error before it runs the
+/// command: everything before it is the method's, everything after it the command's.
+const BECAME: &str = "shakedown: become started the command\n";
+
+/// The shell text that writes [`BECAME`].
+const ECHO: &str = "echo 'shakedown: become started the command' >&2";
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 impl Transport for Become {
@@ -181,15 +214,27 @@ mod tests {
         Become::wrap(fake, host)
     }
 
+    /// What a host answers once the method started the command: the mark, then the
+    /// command's own standard error.
+    fn started(status: i32, stdout: &str, stderr: &str) -> Output {
+        Fake::output(status, stdout, format!("{BECAME}{stderr}"))
+    }
+
+    const SH: &str = "sh -c 'echo '\\''shakedown: become started the command'\\'' >&2; exec \"$@\"' sh";
+
     const T: Duration = Duration::from_secs(5);
 
     #[tokio::test]
     async fn every_command_runs_behind_one_sudo_n() {
-        let fake = Arc::new(Fake::new().reply("sudo -n -u root -- cat /etc/shadow", 0, "root:*:\n"));
+        let sent = format!("sudo -n -u root -- {SH} cat /etc/shadow");
+        let fake = Arc::new(Fake::new().on(sent.clone(), started(0, "root:*:\n", "")));
         let t = become_over(fake.clone(), &host(BecomeMethod::Sudo, None));
         let out = t.run(&Cmd::new("cat").arg("/etc/shadow"), T).await.expect("runs");
-        assert_eq!(out.stdout_text(), "root:*:\n");
-        assert_eq!(fake.ran(), ["sudo -n -u root -- cat /etc/shadow"]);
+        assert_eq!(
+            (out.stdout_text().as_str(), out.stderr_text().as_str()),
+            ("root:*:\n", "")
+        );
+        assert_eq!(fake.ran(), [sent]);
     }
 
     #[tokio::test]
@@ -202,7 +247,7 @@ mod tests {
             how: h.become_as.clone().unwrap(),
         };
         let sent = b.command(&Cmd::new("id").arg("-u"));
-        assert_eq!(sent.to_shell(), "sudo -k -S -p '' -u root -- id -u");
+        assert_eq!(sent.to_shell(), format!("sudo -k -S -p '' -u root -- {SH} id -u"));
         assert_eq!(sent.input().map(Secret::expose), Some("canary-sudo-8d2e"));
         assert!(!format!("{sent:?} {sent}").contains("canary-sudo"));
     }
@@ -225,6 +270,11 @@ mod tests {
                 "deploy is not in the sudoers file.\n",
                 "deploy may not run commands as root through sudo on web1: deploy is not in the sudoers file.",
             ),
+            (
+                None,
+                "sudo: unknown user nobody2\nsudo: error initializing audit plugin sudoers_audit\n",
+                "sudo on web1: unknown user nobody2",
+            ),
         ];
         for (password, stderr, want) in cases {
             let h = host(BecomeMethod::Sudo, password);
@@ -241,26 +291,51 @@ mod tests {
     async fn the_command_failing_is_the_command_failing() {
         let fake = Arc::new(
             Fake::new()
-                .on("sudo -n -u root -- test -e /x", Fake::output(1, "", ""))
+                .on(format!("sudo -n -u root -- {SH} test -e /x"), started(1, "", ""))
                 .on(
-                    "sudo -n -u root -- nope",
-                    Fake::output(1, "", "sudo: nope: command not found\n"),
+                    format!("sudo -n -u root -- {SH} nope"),
+                    started(127, "", "sh: 1: exec: nope: not found\n"),
+                )
+                // A warning of sudo's before the command started is not the command's.
+                .on(
+                    format!("sudo -n -u root -- {SH} test -e /y"),
+                    Fake::output(
+                        1,
+                        "",
+                        format!("sudo: unable to resolve host web1: Name or service not known\n{BECAME}"),
+                    ),
+                )
+                // The command's own words that look like sudo's are the command's.
+                .on(
+                    format!("sudo -n -u root -- {SH} sudo -l"),
+                    started(1, "", "sudo: a password is required\n"),
                 ),
         );
         let t = become_over(fake, &host(BecomeMethod::Sudo, None));
         let out = t.run(&Cmd::new("test").args(["-e", "/x"]), T).await.expect("runs");
-        assert_eq!(out.status, Some(1));
+        assert_eq!((out.status, out.stderr_text().as_str()), (Some(1), ""));
         let out = t.run(&Cmd::new("nope"), T).await.expect("runs");
         assert_eq!(
             (out.status, out.stderr_text().as_str()),
             (Some(127), "nope: command not found")
+        );
+        let out = t.run(&Cmd::new("test").args(["-e", "/y"]), T).await.expect("runs");
+        assert_eq!((out.status, out.stderr_text().as_str()), (Some(1), ""));
+        let out = t.run(&Cmd::new("sudo").arg("-l"), T).await.expect("runs");
+        assert_eq!(
+            (out.status, out.stderr_text().as_str()),
+            (Some(1), "sudo: a password is required\n")
         );
     }
 
     #[tokio::test]
     async fn su_takes_its_password_on_stdin_and_its_prompt_is_dropped() {
         let h = host(BecomeMethod::Su, Some("canary-su-5a0b"));
-        let fake = Arc::new(Fake::new().on("su -s /bin/sh -c 'id -u' root", Fake::output(0, "0\n", "Password: ")));
+        let script = "'echo '\\''shakedown: become started the command'\\'' >&2; exec id -u'";
+        let fake = Arc::new(Fake::new().on(
+            format!("su -s /bin/sh -c {script} root"),
+            Fake::output(0, "0\n", format!("Password: {BECAME}")),
+        ));
         let t = Become::wrap(fake.clone(), &h);
         let out = t.run(&Cmd::new("id").arg("-u"), T).await.expect("runs");
         assert_eq!((out.stdout_text().as_str(), out.stderr_text().as_str()), ("0\n", ""));
@@ -290,11 +365,11 @@ mod tests {
 
     #[tokio::test]
     async fn doas_and_su_wrap_the_same_way() {
-        let fake = Arc::new(Fake::new().reply("doas -n -u root -- env id -u", 0, "0\n").reply(
-            "su -s /bin/sh -c 'id -u' root",
-            0,
-            "0\n",
-        ));
+        let fake = Arc::new(
+            Fake::new()
+                .on(format!("doas -n -u root -- {SH} id -u"), started(0, "0\n", ""))
+                .responding(|cmd| (cmd.program() == "su").then(|| started(0, "0\n", ""))),
+        );
         for method in [BecomeMethod::Doas, BecomeMethod::Su] {
             let t = become_over(fake.clone(), &host(method, None));
             let out = t.run(&Cmd::new("id").arg("-u"), T).await.expect("runs");

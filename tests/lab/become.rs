@@ -300,7 +300,7 @@ fn become_adds_no_command_only_a_sudo_in_front_of_each() {
         let (host, cmd) = line.split_once('\t').expect("host and command");
         let prefix = match host {
             "db2" => "sudo -k -S -p '' -u root -- ",
-            "web2" => "doas -n -u root -- env ",
+            "web2" => "doas -n -u root -- sh -c ",
             _ => "sudo -n -u root -- ",
         };
         assert!(cmd.starts_with(prefix), "{host}: {cmd}");
