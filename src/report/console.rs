@@ -86,7 +86,9 @@ impl Console {
         let mut out = String::new();
         let head = match result.status {
             UnitStatus::Passed => {
-                let converged = super::convergence_note(result).map(|n| format!(" ({n})")).unwrap_or_default();
+                let converged = super::convergence_note(result)
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default();
                 format!(
                     "{} {} {}",
                     st.green("✓"),

@@ -367,7 +367,14 @@ fn finish_unfinished(
             let unit = units[i].clone();
             let (mut steps, attempts, started, last, earlier, first) = {
                 let p = progress_of(&progress[i]);
-                (p.steps.clone(), p.attempt, p.started, p.last, p.earlier.clone(), p.first)
+                (
+                    p.steps.clone(),
+                    p.attempt,
+                    p.started,
+                    p.last,
+                    p.earlier.clone(),
+                    p.first,
+                )
             };
             let status = if stopped.is_some() {
                 UnitStatus::TimedOut
@@ -509,7 +516,9 @@ impl Shared {
     /// retry then.
     async fn pause(&self, failed_attempt: u32, first: Instant) -> bool {
         let mut pause = match self.opts.until_pass {
-            Some(budget) => converge_pause(failed_attempt).min((first + budget).saturating_duration_since(Instant::now())),
+            Some(budget) => {
+                converge_pause(failed_attempt).min((first + budget).saturating_duration_since(Instant::now()))
+            }
             None => retry_pause(failed_attempt),
         };
         if let Some(deadline) = self.deadline {

@@ -96,7 +96,16 @@ fn retries_cap_the_attempts_and_the_run_deadline_still_wins() {
     let start = Instant::now();
     shakedown_in(
         dir.path(),
-        &["run", "n.feature", "--format", "pretty", "--until-pass", "30s", "--retries", "1"],
+        &[
+            "run",
+            "n.feature",
+            "--format",
+            "pretty",
+            "--until-pass",
+            "30s",
+            "--retries",
+            "1",
+        ],
         &[],
     )
     .assert_exit(1)
@@ -106,7 +115,16 @@ fn retries_cap_the_attempts_and_the_run_deadline_still_wins() {
     let start = Instant::now();
     shakedown_in(
         dir.path(),
-        &["run", "n.feature", "--format", "pretty", "--until-pass", "30s", "--timeout", "2s"],
+        &[
+            "run",
+            "n.feature",
+            "--format",
+            "pretty",
+            "--until-pass",
+            "30s",
+            "--timeout",
+            "2s",
+        ],
         &[],
     )
     .assert_exit(1)

@@ -59,12 +59,20 @@ fn converged_after(text: &str) -> Vec<f64> {
 }
 
 fn healthy(lab: &Lab) {
-    wait_until("HAProxy sees web1 and web2 UP", Duration::from_secs(30), || backend_up(lab));
+    wait_until("HAProxy sees web1 and web2 UP", Duration::from_secs(30), || {
+        backend_up(lab)
+    });
 }
 
 /// Runs `args` on `dir` while `fault` is in place, repairing it `after` into the run (the
 /// deploy finishing by itself); returns the run and its wall time.
-fn run_while_repairing(lab: &Lab, fault: &Fault, after: Duration, dir: &std::path::Path, args: &[&str]) -> (Run, Duration) {
+fn run_while_repairing(
+    lab: &Lab,
+    fault: &Fault,
+    after: Duration,
+    dir: &std::path::Path,
+    args: &[&str],
+) -> (Run, Duration) {
     let injected = fault.inject(lab);
     std::thread::scope(|s| {
         s.spawn(move || {
@@ -97,7 +105,16 @@ fn a_deploy_under_way_converges_under_until_pass_and_fails_without() {
         &deploying(),
         Duration::from_secs(3),
         dir.path(),
-        &["run", "deploy.feature", "--format", "pretty", "--until-pass", "30s", "--junit", junit_arg],
+        &[
+            "run",
+            "deploy.feature",
+            "--format",
+            "pretty",
+            "--until-pass",
+            "30s",
+            "--junit",
+            junit_arg,
+        ],
     );
     eprintln!("{}\ntook {took:?}", run.stdout);
     run.assert_exit(0)
@@ -132,7 +149,16 @@ fn a_fault_kept_in_place_fails_after_the_budget_with_every_attempt() {
         let start = Instant::now();
         let run = lab.shakedown_in(
             dir.path(),
-            &["run", "deploy.feature", "--format", "pretty", "--until-pass", "6s", "--junit", junit_arg],
+            &[
+                "run",
+                "deploy.feature",
+                "--format",
+                "pretty",
+                "--until-pass",
+                "6s",
+                "--junit",
+                junit_arg,
+            ],
         );
         (run, start.elapsed())
     };
@@ -146,7 +172,10 @@ fn a_fault_kept_in_place_fails_after_the_budget_with_every_attempt() {
     let xml = std::fs::read_to_string(&junit).expect("junit written");
     assert!(xml.contains("did not converge in 6."), "{xml}");
     for n in 1..=4 {
-        assert!(xml.contains(&format!("attempt {n} failed: When I request")), "attempt {n}: {xml}");
+        assert!(
+            xml.contains(&format!("attempt {n} failed: When I request")),
+            "attempt {n}: {xml}"
+        );
     }
     healthy(&lab);
 }

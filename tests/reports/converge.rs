@@ -71,7 +71,9 @@ fn the_console_says_how_long_a_pair_took_to_converge_or_that_it_did_not() {
     assert!(!text(3).contains("converge"), "{}", text(3));
     let report = failure_report(&summary);
     assert!(
-        report.contains("\nConverged:\n  web1 features/web.feature:5 Homepage is fast: converged after 14.2s, 4 attempts\n"),
+        report.contains(
+            "\nConverged:\n  web1 features/web.feature:5 Homepage is fast: converged after 14.2s, 4 attempts\n"
+        ),
         "{report}"
     );
     assert_eq!(report.matches("converged after").count(), 1, "{report}");
@@ -85,7 +87,11 @@ fn junit_keeps_the_convergence_time_and_every_attempt_and_the_last_measured_valu
         xml.contains("host: web1\nconverged after 14.2s, 4 attempts (--until-pass)\nattempts: 4 (this report shows the last)\n  attempt 1 failed: "),
         "{xml}"
     );
-    assert_eq!(xml.matches("failed: When I request").count() + xml.matches("failed: Then").count(), 4, "{xml}");
+    assert_eq!(
+        xml.matches("failed: When I request").count() + xml.matches("failed: Then").count(),
+        4,
+        "{xml}"
+    );
     assert!(
         xml.contains("host: web2\ndid not converge in 30.1s, 2 attempts (--until-pass)\nattempts: 2 (this report shows the last)\n  attempt 1 failed: Then the response time should be under 500 ms (features/web.feature:7): expected under 500 ms, found response time 950 ms"),
         "{xml}"
