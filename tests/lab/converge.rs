@@ -202,3 +202,49 @@ fn a_host_whose_sshd_comes_back_is_connected_again_and_passes() {
     let times = converged_after(&run.stdout);
     assert!(!times.is_empty() && times.iter().all(|t| *t >= 3.0), "{}", run.stdout);
 }
+
+/// Connections from the controller to the bastion's sshd that are up now.
+fn logins_on_the_bastion(lab: &Lab) -> usize {
+    lab.exec("bastion", "ss -Htn state established '( sport = :22 )' dst 10.77.0.1")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count()
+}
+
+#[test]
+fn hosts_behind_a_bastion_whose_sshd_comes_back_share_one_new_connection_to_it() {
+    let Some(lab) = lab() else { return };
+    let Ok(inventory) = std::fs::read_to_string(lab.dir.join("bastion.toml")) else {
+        eprintln!("skipped: the hosts behind the bastion are not up");
+        return;
+    };
+    let feature = "@hosts:internal\nFeature: F\n  Scenario: S\n    When I run \"sleep 3\"\n    Then the command should succeed\n";
+    let dir = suite(&[("f.feature", feature), ("i.toml", &inventory)]);
+    let sshd = Fault::on(
+        "bastion's sshd stopped",
+        "bastion",
+        "kill $(cat /run/sshd.pid)",
+        "[ -e /proc/$(cat /run/sshd.pid)/status ] || /usr/sbin/sshd -f /etc/ssh/sshd_config_lab",
+    );
+    let injected = sshd.inject(&lab);
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args(["run", "-i", "i.toml", "f.feature", "--format", "pretty", "--until-pass", "30s"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("shakedown runs");
+    // The first attempts are refused by the bastion; then it comes back.
+    std::thread::sleep(Duration::from_secs(3));
+    drop(injected);
+    let sleeping = |h: &str| !lab.exec(h, "pgrep -x sleep -a | grep -c 'sleep 3' || true").starts_with('0');
+    wait_until("int1 and int2 running sleep 3", Duration::from_secs(20), || {
+        sleeping("int1") && sleeping("int2")
+    });
+    let logins = logins_on_the_bastion(&lab);
+    let out = run.wait_with_output().expect("shakedown ends");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}");
+    assert!(out.status.success(), "{stdout}");
+    assert_eq!(converged_after(&stdout).len(), 4, "{stdout}");
+    assert_eq!(logins, 1, "connections from the controller to the bastion during the run");
+}
