@@ -218,7 +218,8 @@ fn hosts_behind_a_bastion_whose_sshd_comes_back_share_one_new_connection_to_it()
         eprintln!("skipped: the hosts behind the bastion are not up");
         return;
     };
-    let feature = "@hosts:internal\nFeature: F\n  Scenario: S\n    When I run \"sleep 3\"\n    Then the command should succeed\n";
+    let feature =
+        "@hosts:internal\nFeature: F\n  Scenario: S\n    When I run \"sleep 3\"\n    Then the command should succeed\n";
     let dir = suite(&[("f.feature", feature), ("i.toml", &inventory)]);
     let sshd = Fault::on(
         "bastion's sshd stopped",
@@ -228,7 +229,16 @@ fn hosts_behind_a_bastion_whose_sshd_comes_back_share_one_new_connection_to_it()
     );
     let injected = sshd.inject(&lab);
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_shakedown"))
-        .args(["run", "-i", "i.toml", "f.feature", "--format", "pretty", "--until-pass", "30s"])
+        .args([
+            "run",
+            "-i",
+            "i.toml",
+            "f.feature",
+            "--format",
+            "pretty",
+            "--until-pass",
+            "30s",
+        ])
         .current_dir(dir.path())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -236,7 +246,10 @@ fn hosts_behind_a_bastion_whose_sshd_comes_back_share_one_new_connection_to_it()
     // The first attempts are refused by the bastion; then it comes back.
     std::thread::sleep(Duration::from_secs(3));
     drop(injected);
-    let sleeping = |h: &str| !lab.exec(h, "pgrep -x sleep -a | grep -c 'sleep 3' || true").starts_with('0');
+    let sleeping = |h: &str| {
+        !lab.exec(h, "pgrep -x sleep -a | grep -c 'sleep 3' || true")
+            .starts_with('0')
+    };
     wait_until("int1 and int2 running sleep 3", Duration::from_secs(20), || {
         sleeping("int1") && sleeping("int2")
     });
@@ -246,5 +259,8 @@ fn hosts_behind_a_bastion_whose_sshd_comes_back_share_one_new_connection_to_it()
     eprintln!("{stdout}");
     assert!(out.status.success(), "{stdout}");
     assert_eq!(converged_after(&stdout).len(), 4, "{stdout}");
-    assert_eq!(logins, 1, "connections from the controller to the bastion during the run");
+    assert_eq!(
+        logins, 1,
+        "connections from the controller to the bastion during the run"
+    );
 }
