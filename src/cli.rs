@@ -106,6 +106,17 @@ pub struct RunArgs {
     /// Time allowed for the whole run; what has not finished is reported as timed out.
     #[arg(long, value_parser = timeout)]
     pub timeout: Option<std::time::Duration>,
+    /// Wait for convergence: re-run failing scenario × host pairs until they pass or
+    /// DURATION (e.g. 30s, 2m) since each pair's first attempt is spent.
+    ///
+    /// Right after a deploy: only the pairs that fail are run again, after 0.5 s, 1 s, 2 s,
+    /// then every 4 s, each time against the host read afresh; a host that could not be
+    /// reached is connected again (within its connect timeout). The report says how long
+    /// each pair took to converge ("converged after 14.2s, 4 attempts") or that it did not.
+    /// With --retries N as well, a pair gets at most N retries within DURATION. --timeout,
+    /// --fail-fast and SIGINT still end the run.
+    #[arg(long, value_name = "DURATION", value_parser = timeout)]
+    pub until_pass: Option<std::time::Duration>,
     /// Stop starting new scenarios after the first failure.
     ///
     /// Once a scenario has failed (after its retries), no other scenario starts its first
@@ -147,6 +158,17 @@ pub struct CheckArgs {
     /// with what is known.
     #[arg(long, default_value = "50s", value_parser = timeout)]
     pub timeout: std::time::Duration,
+    /// Wait for convergence: re-run failing scenario × host pairs until they pass or
+    /// DURATION (e.g. 30s, 2m) since each pair's first attempt is spent.
+    ///
+    /// Right after a deploy: only the pairs that fail are run again, after 0.5 s, 1 s, 2 s,
+    /// then every 4 s, each time against the host read afresh; a host that could not be
+    /// reached is connected again (within its connect timeout). The report says how long
+    /// each pair took to converge ("converged after 14.2s, 4 attempts") or that it did not.
+    /// With --retries N as well, a pair gets at most N retries within DURATION. --timeout,
+    /// --fail-fast and SIGINT still end the run.
+    #[arg(long, value_name = "DURATION", value_parser = timeout)]
+    pub until_pass: Option<std::time::Duration>,
     /// Stop starting new scenarios after the first failure.
     ///
     /// Once a scenario has failed (after its retries), no other scenario starts its first

@@ -19,6 +19,9 @@ use util::{shakedown_in, suite};
 #[path = "reports/events.rs"]
 mod events;
 
+#[path = "reports/converge.rs"]
+mod converge;
+
 // ---------------------------------------------------------------- golden files
 
 fn golden_dir() -> PathBuf {

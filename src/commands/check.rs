@@ -60,6 +60,7 @@ async fn run_check(
         timeout: Some(args.timeout),
         retries: args.exec.retries,
         fail_fast: args.fail_fast,
+        until_pass: args.until_pass,
     };
     let run = Run {
         inventory: &prepared.inventory,

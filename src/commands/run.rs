@@ -40,6 +40,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         timeout: args.timeout,
         retries: args.exec.retries,
         fail_fast: args.fail_fast,
+        until_pass: args.until_pass,
     };
     let run = Run {
         inventory: &prepared.inventory,

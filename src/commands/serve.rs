@@ -41,6 +41,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
         timeout: Some(args.timeout),
         retries: args.exec.retries,
         fail_fast: false,
+        until_pass: None,
     };
     let run = move |number: u64| -> futures::future::BoxFuture<'static, Snapshot> {
         Box::pin(one_run(suite.clone(), opts.clone(), number, stopped(stop_rx.clone())))

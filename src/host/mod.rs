@@ -77,6 +77,13 @@ impl HostHandle {
         self.transport.connect().await
     }
 
+    /// Forgets a failed connect, so that the next command connects again (`--until-pass`:
+    /// a rebooting host is reached once it is back); a connection that is open, or being
+    /// opened, is kept: never a second master to one host.
+    pub(crate) fn forget_failed_connect(&self) {
+        self.transport.forget_failed_connect();
+    }
+
     /// The same host, connection and MySQL session, with no fact read yet: a retry's steps
     /// read through it, so they see the host as it is now rather than as the run's first
     /// read found it, while every other scenario keeps the run's facts.

@@ -85,12 +85,17 @@ impl Console {
         let place = format!("{}:{}", unit.feature.path.display(), unit.scenario.line);
         let mut out = String::new();
         let head = match result.status {
-            UnitStatus::Passed => format!(
-                "{} {} {}",
-                st.green("✓"),
-                unit.display_name(),
-                st.dim(&secs(result.duration))
-            ),
+            UnitStatus::Passed => {
+                let converged = super::convergence_note(result)
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default();
+                format!(
+                    "{} {} {}",
+                    st.green("✓"),
+                    unit.display_name(),
+                    st.dim(&format!("{}{converged}", secs(result.duration)))
+                )
+            }
             UnitStatus::Skipped => format!("- {} {}", unit.display_name(), st.dim("(not run)")),
             UnitStatus::Failed | UnitStatus::TimedOut => {
                 let what = if result.status == UnitStatus::TimedOut {
@@ -113,7 +118,9 @@ impl Console {
             if let Some(host) = &unit.host {
                 out.push_str(&format!("    host: {host}\n"));
             }
-            if result.attempts > 1 {
+            if let Some(note) = super::convergence_note(result) {
+                out.push_str(&format!("    {note}\n"));
+            } else if result.attempts > 1 {
                 out.push_str(&format!("    attempts: {}\n", result.attempts));
             }
             for (i, (r, d)) in result.steps.iter().enumerate() {
@@ -249,6 +256,31 @@ fn failed_list(summary: &RunSummary) -> String {
     out
 }
 
+/// The `Converged:` list (`--until-pass`): a line per pair that passed after more than
+/// one attempt, `host path:line scenario: converged after 14.2s, 4 attempts`, so that the
+/// progress and quiet formats (which print no passed pair) say it too.
+fn converged_list(summary: &RunSummary) -> String {
+    let lines: Vec<String> = summary
+        .results
+        .iter()
+        .filter(|r| r.status == UnitStatus::Passed)
+        .filter_map(|r| {
+            let note = super::convergence_note(r)?;
+            Some(format!(
+                "  {} {}:{} {}: {note}\n",
+                r.unit.host.as_deref().unwrap_or("-"),
+                r.unit.feature.path.display(),
+                r.unit.scenario.line,
+                r.unit.scenario.title(),
+            ))
+        })
+        .collect();
+    match lines.is_empty() {
+        true => String::new(),
+        false => format!("\nConverged:\n{}", lines.concat()),
+    }
+}
+
 /// The end of the console report: the failed units' texts given, the deadline notes, the
 /// `Failed:` list and the summary line.
 fn closing_text(failures: &[String], summary: &RunSummary, st: &Style) -> String {
@@ -258,6 +290,7 @@ fn closing_text(failures: &[String], summary: &RunSummary, st: &Style) -> String
     }
     out.push_str(&stop_notes(summary));
     out.push_str(&failed_list(summary));
+    out.push_str(&converged_list(summary));
     let line = summary_line(summary);
     out.push('\n');
     out.push_str(&if summary.all_passed() {

@@ -181,6 +181,9 @@ fn system_out(result: &UnitResult) -> String {
     if result.status == UnitStatus::Skipped {
         out.push_str("not run: the run stopped scheduling scenarios (--fail-fast)\n");
     }
+    if let Some(note) = super::convergence_note(result) {
+        out.push_str(&format!("{note} (--until-pass)\n"));
+    }
     if result.attempts > 1 {
         out.push_str(&format!("attempts: {} (this report shows the last)\n", result.attempts));
         for note in super::retry_notes(result) {

@@ -151,6 +151,28 @@ pub(crate) fn open(asked: &Asked) -> Result<Reports, ReportError> {
     Ok(Reports::new(list))
 }
 
+/// Under `--until-pass`, what became of a pair ([`UnitResult::converging`]): `converged
+/// after 14.2s, 4 attempts` when it needed more than one, `did not converge in 30.1s, 9
+/// attempts` when it never passed; `None` for a pair that passed at once, one not run, and
+/// without the option. The console and JUnit say it with these words.
+pub(crate) fn convergence_note(result: &UnitResult) -> Option<String> {
+    let took = result.converging?;
+    let attempts = match result.attempts {
+        1 => "1 attempt".to_string(),
+        n => format!("{n} attempts"),
+    };
+    use crate::event::UnitStatus;
+    match result.status {
+        UnitStatus::Passed if result.attempts > 1 => {
+            Some(format!("converged after {:.1}s, {attempts}", took.as_secs_f64()))
+        }
+        UnitStatus::Failed | UnitStatus::TimedOut => {
+            Some(format!("did not converge in {:.1}s, {attempts}", took.as_secs_f64()))
+        }
+        _ => None,
+    }
+}
+
 /// Why the earlier attempts of a retried unit failed, read from its result:
 /// `attempt 1 failed: <step>: <why>` per earlier attempt (the first failure of each).
 pub(crate) fn retry_notes(result: &UnitResult) -> Vec<String> {

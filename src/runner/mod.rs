@@ -29,6 +29,11 @@ pub(crate) struct RunOptions {
     /// After the first failed unit, start no more work: units not yet at their first step
     /// are not run, no retry starts, steps already running finish.
     pub fail_fast: bool,
+    /// `--until-pass`: a failed unit is tried again (after [`converge_pause`], against the
+    /// host read afresh, reconnecting when its connect failed) until it passes or this long
+    /// since its first attempt started is spent; `retries`, when more than 0, also caps the
+    /// attempts (whichever ends first). The run deadline, fail-fast and SIGINT still end it.
+    pub until_pass: Option<Duration>,
 }
 
 impl Default for RunOptions {
@@ -39,6 +44,7 @@ impl Default for RunOptions {
             timeout: None,
             retries: 0,
             fail_fast: false,
+            until_pass: None,
         }
     }
 }
@@ -56,6 +62,16 @@ pub(crate) fn retry_pause(failed_attempt: u32) -> Duration {
     FIRST_RETRY_PAUSE.saturating_mul(1 << doublings).min(MAX_RETRY_PAUSE)
 }
 
+/// The longest pause between two attempts under `--until-pass`: a pair converging is
+/// seen passing within a few seconds of doing so, and the time it reports stays that close.
+pub(crate) const MAX_CONVERGE_PAUSE: Duration = Duration::from_secs(4);
+
+/// The pause after failed attempt `failed_attempt` under `--until-pass`: 0.5 s, 1 s, 2 s,
+/// then 4 s each (the caller also keeps it within the budget and the run deadline).
+pub(crate) fn converge_pause(failed_attempt: u32) -> Duration {
+    retry_pause(failed_attempt).min(MAX_CONVERGE_PAUSE)
+}
+
 /// What a unit has done in its current attempt, so that a deadline or an interruption can
 /// report the steps it finished and the time it ran.
 #[derive(Debug, Default)]
@@ -64,6 +80,8 @@ struct UnitProgress {
     attempt: u32,
     /// When that attempt started (the first one: when the unit got its turn).
     started: Option<Instant>,
+    /// When the first attempt started (what `--until-pass` measures from).
+    first: Option<Instant>,
     /// When its last step was reported.
     last: Option<Instant>,
     /// Its steps reported so far.
@@ -80,9 +98,11 @@ impl UnitProgress {
                 steps: std::mem::take(&mut self.steps),
             });
         }
+        let now = Instant::now();
         *self = UnitProgress {
             attempt,
-            started: Some(Instant::now()),
+            started: Some(now),
+            first: self.first.or(Some(now)),
             earlier,
             ..UnitProgress::default()
         };
@@ -345,9 +365,16 @@ fn finish_unfinished(
                 return r;
             }
             let unit = units[i].clone();
-            let (mut steps, attempts, started, last, earlier) = {
+            let (mut steps, attempts, started, last, earlier, first) = {
                 let p = progress_of(&progress[i]);
-                (p.steps.clone(), p.attempt, p.started, p.last, p.earlier.clone())
+                (
+                    p.steps.clone(),
+                    p.attempt,
+                    p.started,
+                    p.last,
+                    p.earlier.clone(),
+                    p.first,
+                )
             };
             let status = if stopped.is_some() {
                 UnitStatus::TimedOut
@@ -374,7 +401,7 @@ fn finish_unfinished(
                 attempts,
                 duration: ran(started),
                 earlier,
-                converging: None,
+                converging: opts.until_pass.and(first).map(|f| now.saturating_duration_since(f)),
                 since: None,
             });
             let _ = sink.send(Event::ScenarioFinished {
@@ -402,12 +429,14 @@ fn not_run(unit: &Arc<Unit>) -> UnitResult {
 
 impl Shared {
     /// Runs one unit: waits for its host's connection, runs its steps, and when they fail
-    /// and retries are left, pauses ([`retry_pause`]) and runs them again against the host
-    /// read afresh ([`HostHandle::afresh`]): the run's facts are read once per host, but a
-    /// retry that saw them again could never change its result.
+    /// and another attempt is allowed ([`Shared::another_attempt`]), pauses and runs them
+    /// again against the host read afresh ([`HostHandle::afresh`]): the run's facts are read
+    /// once per host, but a retry that saw them again could never change its result. Under
+    /// `--until-pass` a host whose connect failed is connected again for the next attempt.
     async fn run_unit(&self, unit: &Arc<Unit>, resolved: &ResolvedSteps, progress: &Progress) -> UnitResult {
         progress_of(progress).begin(1);
-        let mut start = Instant::now();
+        let first = Instant::now();
+        let mut start = first;
         let shared = unit.host.as_deref().and_then(|h| self.pool.get(h));
         if let Some(h) = &shared {
             // Opened early for every host (`connect_early`), at most so many at once: a
@@ -436,7 +465,7 @@ impl Shared {
             )
             .await;
             let failed = steps.iter().any(|(r, _)| r.is_failure());
-            if !failed || attempt > self.opts.retries || !self.pause(attempt).await {
+            if !failed || !self.another_attempt(attempt, first) || !self.pause(attempt, first).await {
                 return UnitResult {
                     unit: unit.clone(),
                     status: if failed { UnitStatus::Failed } else { UnitStatus::Passed },
@@ -444,7 +473,7 @@ impl Shared {
                     attempts: attempt,
                     duration: start.elapsed(),
                     earlier: std::mem::take(&mut progress_of(progress).earlier),
-                    converging: None,
+                    converging: self.opts.until_pass.map(|_| first.elapsed()),
                     since: None,
                 };
             }
@@ -455,6 +484,11 @@ impl Shared {
             });
             progress_of(progress).begin(attempt);
             start = Instant::now();
+            if let Some(h) = shared.as_ref().filter(|_| self.opts.until_pass.is_some()) {
+                // A host that could not be reached (rebooting, sshd restarting) is tried
+                // again, within its connect timeout; a live connection is kept as it is.
+                h.forget_failed_connect();
+            }
             host = shared.as_ref().map(|h| {
                 let fresh = h.afresh();
                 plan_facts(&fresh, resolved, &self.library);
@@ -466,10 +500,27 @@ impl Shared {
         }
     }
 
-    /// Waits before the attempt after `failed_attempt` (never past the run deadline);
-    /// false when `--fail-fast` halted the run meanwhile: no retry then.
-    async fn pause(&self, failed_attempt: u32) -> bool {
-        let mut pause = retry_pause(failed_attempt);
+    /// Whether a unit whose attempt `attempt` (1 for the first) failed gets another: with
+    /// `--until-pass`, while its budget since `first` is not spent (and, with `--retries N`
+    /// too, N retries are not made); without, while `--retries` are left.
+    fn another_attempt(&self, attempt: u32, first: Instant) -> bool {
+        match self.opts.until_pass {
+            Some(budget) => first.elapsed() < budget && (self.opts.retries == 0 || attempt <= self.opts.retries),
+            None => attempt <= self.opts.retries,
+        }
+    }
+
+    /// Waits before the attempt after `failed_attempt` (never past the run deadline, nor,
+    /// under `--until-pass`, past the unit's budget since `first`: the last attempt starts
+    /// at its end at the latest); false when `--fail-fast` halted the run meanwhile: no
+    /// retry then.
+    async fn pause(&self, failed_attempt: u32, first: Instant) -> bool {
+        let mut pause = match self.opts.until_pass {
+            Some(budget) => {
+                converge_pause(failed_attempt).min((first + budget).saturating_duration_since(Instant::now()))
+            }
+            None => retry_pause(failed_attempt),
+        };
         if let Some(deadline) = self.deadline {
             pause = pause.min(deadline.saturating_duration_since(Instant::now()));
         }
@@ -526,5 +577,11 @@ mod tests {
         let pauses: Vec<u128> = (1..=7).map(|n| retry_pause(n).as_millis()).collect();
         assert_eq!(pauses, [500, 1000, 2000, 4000, 8000, 8000, 8000]);
         assert_eq!(retry_pause(u32::MAX), MAX_RETRY_PAUSE);
+    }
+
+    #[test]
+    fn convergence_pauses_double_from_half_a_second_up_to_four() {
+        let pauses: Vec<u128> = (1..=6).map(|n| converge_pause(n).as_millis()).collect();
+        assert_eq!(pauses, [500, 1000, 2000, 4000, 4000, 4000]);
     }
 }

@@ -184,6 +184,10 @@ impl Transport for Become {
         self.inner.connect()
     }
 
+    fn forget_failed_connect(&self) {
+        self.inner.forget_failed_connect()
+    }
+
     fn settle(&self) -> BoxFuture<'_, ()> {
         self.inner.settle()
     }

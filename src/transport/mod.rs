@@ -177,6 +177,10 @@ pub(crate) trait Transport: Send + Sync {
         Box::pin(async { Ok(()) })
     }
 
+    /// Forgets a failed connect so that the next command tries again (no-op for local, and
+    /// while a connection is open or being opened).
+    fn forget_failed_connect(&self) {}
+
     /// Refuses new connections from now on and waits (bounded) for one being opened, so it
     /// is there to be closed with the others (no-op for local).
     fn settle(&self) -> BoxFuture<'_, ()> {

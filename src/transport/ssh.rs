@@ -1,7 +1,8 @@
 //! The SSH transport: one OpenSSH master connection per host for the whole run (the
 //! `openssh` crate, native multiplexing), opened once and shared by every step on the host.
 //! A failed connect is remembered, so every later step on that host fails at once with the
-//! same "cannot connect" message instead of waiting again. At the end of the run the pool
+//! same "cannot connect" message instead of waiting again, until the runner forgets it
+//! (`--until-pass`: the next attempt connects afresh; a live master is never replaced). At the end of the run the pool
 //! settles every master (no new connection, one being opened is awaited), closes it, and
 //! ends whatever `ssh` process is left ([`super::SshProcesses`]).
 
@@ -70,6 +71,8 @@ pub(crate) struct SshOptions {
 #[derive(Debug, Default)]
 pub(crate) struct JumpMasters {
     masters: std::sync::Mutex<Vec<(Vec<crate::inventory::JumpHost>, Arc<JumpCell>)>>,
+    /// Masters opened or tried so far: names each one's ssh options file and alias.
+    opened: std::sync::atomic::AtomicUsize,
 }
 
 /// The control socket of one shared jump master, or why it could not be opened.
@@ -95,19 +98,33 @@ impl JumpMasters {
     /// The control socket of the shared master to `host`'s last jump host, opened now if
     /// it is not yet; the error is ssh's, as for the host's own connection.
     async fn socket(&self, dir: &std::path::Path, host: &Host) -> Result<PathBuf, String> {
-        let (cell, n) = {
+        let cell = {
             let mut masters = self.masters.lock().unwrap_or_else(|e| e.into_inner());
-            let n = masters.len() + 1;
             match masters.iter().find(|(hops, _)| *hops == host.proxy_jump) {
-                Some((_, cell)) => (cell.clone(), n),
+                Some((_, cell)) => cell.clone(),
                 None => {
                     let cell = Arc::new(JumpCell::new());
                     masters.push((host.proxy_jump.clone(), cell.clone()));
-                    (cell, n)
+                    cell
                 }
             }
         };
-        cell.get_or_init(|| open_jump(dir, n, host)).await.clone()
+        let open = || {
+            let n = self.opened.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            open_jump(dir, n, host)
+        };
+        cell.get_or_init(open).await.clone()
+    }
+
+    /// Forgets a failed connect to `host`'s jump host, so that the next host behind it
+    /// tries again; a master that is open or being opened is kept (one per jump host).
+    fn forget_failure(&self, host: &Host) {
+        let mut masters = self.masters.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, cell)) = masters.iter_mut().find(|(hops, _)| *hops == host.proxy_jump)
+            && matches!(cell.get(), Some(Err(_)))
+        {
+            *cell = Arc::new(JumpCell::new());
+        }
     }
 }
 
@@ -137,11 +154,16 @@ fn known_hosts(policy: HostKeyChecking) -> KnownHosts {
     }
 }
 
+/// The outcome of one connect of a host's master.
+type ConnectCell = OnceCell<Result<(), TransportError>>;
+
 /// One host's master connection, opened on first use (or early by [`Transport::connect`]).
 pub(crate) struct SshMaster {
     host: Host,
     options: SshOptions,
-    session: OnceCell<Result<(), TransportError>>,
+    /// The connect's outcome, once known; replaced by an empty cell when a failed one is
+    /// forgotten ([`Transport::forget_failed_connect`]).
+    session: std::sync::Mutex<Arc<ConnectCell>>,
     /// The same session, taken out at close so it can be closed cleanly.
     live: std::sync::Mutex<Option<Arc<Session>>>,
     sessions: Semaphore,
@@ -159,7 +181,7 @@ impl SshMaster {
         SshMaster {
             host,
             options,
-            session: OnceCell::new(),
+            session: Default::default(),
             live: Default::default(),
             sessions: Semaphore::new(SESSIONS_PER_HOST),
             lease: Default::default(),
@@ -260,8 +282,18 @@ impl SshMaster {
         self.connect_error("the run has ended")
     }
 
+    /// The current connect's cell.
+    fn cell(&self) -> Arc<ConnectCell> {
+        self.session.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Connects unless a connect has already ended (its outcome) or is under way (awaited).
+    async fn connected(&self) -> Result<(), TransportError> {
+        self.cell().get_or_init(|| self.open()).await.clone()
+    }
+
     async fn session(&self) -> Result<Arc<Session>, TransportError> {
-        self.session.get_or_init(|| self.open()).await.clone()?;
+        self.connected().await?;
         self.live
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -348,7 +380,21 @@ impl Transport for SshMaster {
     }
 
     fn connect(&self) -> BoxFuture<'_, Result<(), TransportError>> {
-        Box::pin(async move { self.session.get_or_init(|| self.open()).await.clone() })
+        Box::pin(self.connected())
+    }
+
+    fn forget_failed_connect(&self) {
+        if self.is_closed() {
+            return;
+        }
+        let mut cell = self.session.lock().unwrap_or_else(|e| e.into_inner());
+        if matches!(cell.get(), Some(Err(_))) {
+            // Failed: no master is live (a live one is only ever kept after a success).
+            *cell = Arc::new(ConnectCell::new());
+            if !self.host.proxy_jump.is_empty() {
+                self.options.jumps.forget_failure(&self.host);
+            }
+        }
     }
 
     fn settle(&self) -> BoxFuture<'_, ()> {
@@ -356,7 +402,7 @@ impl Transport for SshMaster {
             self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
             // Not opened yet: never will be. Being opened: wait for it (bounded).
             let never = async { Err(self.ended()) };
-            let _ = tokio::time::timeout(OPEN_WAIT, self.session.get_or_init(|| never)).await;
+            let _ = tokio::time::timeout(OPEN_WAIT, self.cell().get_or_init(|| never)).await;
         })
     }
 

@@ -11,6 +11,7 @@ mod servers;
 mod bastion;
 mod r#become;
 mod canary;
+mod converge;
 mod core;
 mod database;
 mod deadlines;
