@@ -61,6 +61,7 @@ async fn run_check(
         retries: args.exec.retries,
         fail_fast: args.fail_fast,
     };
+    let state = pipeline::open_state(&args.history, &args.select);
     let run = Run {
         inventory: &prepared.inventory,
         plan: &prepared.plan,
@@ -68,6 +69,7 @@ async fn run_check(
         trace: args.trace.clone(),
         opts,
         close_grace: Some(CLOSE_GRACE),
+        state,
     };
     let finished = pipeline::execute(run, reports, Some(&notifiers), Some(args.timeout), move || stop)
         .await

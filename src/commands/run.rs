@@ -41,6 +41,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         retries: args.exec.retries,
         fail_fast: args.fail_fast,
     };
+    let state = pipeline::open_state(&args.history, &args.select);
     let run = Run {
         inventory: &prepared.inventory,
         plan: &prepared.plan,
@@ -48,6 +49,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         trace: args.trace.clone(),
         opts,
         close_grace: None,
+        state,
     };
     let finished = pipeline::execute(run, reports, Some(&notifiers), args.timeout, crate::signal::stop)
         .await
