@@ -66,11 +66,18 @@ pub fn shakedown_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     cmd.args(args)
         .current_dir(dir)
         .env_remove("SHAKEDOWN_INVENTORY")
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        .env("XDG_STATE_HOME", state_home());
     for (k, v) in env {
         cmd.env(k, v);
     }
     cmd.output().expect("the shakedown binary runs").into()
+}
+
+/// Where the runs of the tests keep their default state (`--state`): never the machine's
+/// own ~/.local/state.
+pub fn state_home() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("state-home")
 }
 
 /// A temp dir holding the given files (path, content).
