@@ -15,7 +15,7 @@
 //! `history` is what changed since the server's previous run (kept in memory for the life
 //! of the server): `since` is when a still failing pair started failing, when a recovered
 //! pair had started failing, when a passing pair started passing, and null for a new
-//! failure (this run); `history` is null for a unit not run.
+//! failure (this run); `history` is absent on the server's first run and for a unit not run.
 //!
 //! Every text passes through the secret redaction.
 
@@ -58,6 +58,9 @@ struct UnitJson {
     duration_seconds: f64,
     measured: Vec<Measured>,
     failure: Option<Failure>,
+    /// Absent without a history (the server's first run, a unit not run): the document is
+    /// then exactly as before.
+    #[serde(skip_serializing_if = "Option::is_none")]
     history: Option<History>,
 }
 

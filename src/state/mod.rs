@@ -3,6 +3,8 @@
 //! so the reports can say which failures are new, which are still failing (since when) and
 //! which pairs recovered ([`Since`]).
 //!
+//! - The first run of a state (no history yet) marks nothing: there is no last run. After
+//!   it, a pair never seen before (a scenario or host added) is a new failure when it fails.
 //! - The key of a pair is the feature file (canonical path), the scenario's title (with
 //!   ` #N` for an outline row, see `Scenario::title`) and the host: not the scenario's line,
 //!   so editing a feature file above a scenario keeps its history. Renaming a scenario or
@@ -136,8 +138,14 @@ impl Ledger {
         )
     }
 
-    /// Where `result`'s pair stands against the history (`None` for a unit not run).
+    /// Where `result`'s pair stands against the history: `None` for a unit not run, and for
+    /// every unit of the first run of a state (an empty history): with no last run there is
+    /// nothing to compare with, and "14 new failures" from a fresh install would be noise;
+    /// the reports are then as without a state, and the history starts.
     pub(crate) fn since(&self, result: &UnitResult, now: SystemTime) -> Option<Since> {
+        if self.pairs.is_empty() {
+            return None;
+        }
         let passed = verdict(result.status)?;
         Some(compare(self.pairs.get(&key(&result.unit)), passed, now).0)
     }

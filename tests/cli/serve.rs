@@ -236,6 +236,7 @@ fn the_json_says_what_changed_since_the_servers_last_run() {
             doc["results"][0]["history"].clone()
         })
     };
+    assert!(history().is_null(), "the server's first run has no last run");
     assert_eq!(history()["change"], "passing");
     std::fs::write(dir.path().join("broken"), "").expect("break");
     let h = history();

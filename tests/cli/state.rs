@@ -27,11 +27,11 @@ const WORDS: [&str; 4] = ["new", "still failing", "recovered", "since the last r
 fn three_runs_say_new_still_failing_since_and_recovered() {
     let dir = suite(&[("f.feature", FEATURE)]);
     let d = dir.path();
-    // 1: everything passes: nothing to say yet.
+    // 1: everything passes: the history starts; no last run, nothing to say.
     let (first, xml) = run(d);
     first.assert_exit(0);
-    assert!(!first.stdout.contains("since the last run"), "{}", first.stdout);
-    assert!(xml.contains("since the last run: passing since"), "{xml}");
+    assert!(!first.all().contains("since the last run"), "{}", first.all());
+    assert!(!xml.contains("since the last run"), "{xml}");
     check(d).assert_exit(0);
     // 2: broken: a new failure.
     std::fs::write(d.join("broken"), "").expect("break");
@@ -42,6 +42,7 @@ fn three_runs_say_new_still_failing_since_and_recovered() {
         .assert_contains(" [new]\n")
         .assert_contains("since the last run: 1 new failure\n");
     assert!(xml.contains("since the last run: new failure"), "{xml}");
+    assert!(xml.contains("since the last run: passing since 20"), "{xml}");
     let nagios = check(d);
     nagios
         .assert_exit(2)

@@ -210,7 +210,7 @@ fn mysql_unreachable_on_every_host_could_not_check_the_table() {
     let inv = lab.inventory();
     let run: Run = Command::new(env!("CARGO_BIN_EXE_shakedown"))
         
-        .env("XDG_STATE_HOME", concat!(env!("CARGO_TARGET_TMPDIR"), "/state-home")).args([
+        .env("XDG_STATE_HOME", crate::util::state_home()).args([
             "run",
             "-i",
             inv.to_str().expect("utf-8"),
@@ -295,7 +295,7 @@ fn a_wrong_port_fails_fast_with_a_clear_message() {
     let start = Instant::now();
     let run: Run = Command::new(env!("CARGO_BIN_EXE_shakedown"))
         
-        .env("XDG_STATE_HOME", concat!(env!("CARGO_TARGET_TMPDIR"), "/state-home")).args(["run", "-i", "inv.toml", "--format", "pretty", "db.feature"])
+        .env("XDG_STATE_HOME", crate::util::state_home()).args(["run", "-i", "inv.toml", "--format", "pretty", "db.feature"])
         .current_dir(dir.path())
         .env("NO_COLOR", "1")
         .env("SHAKEDOWN_MYSQL_PASSWORD", lab.mysql_password())
@@ -332,7 +332,7 @@ fn a_wrong_password_fails_fast_and_never_appears_in_any_output() {
         }
         let run: Run = Command::new(env!("CARGO_BIN_EXE_shakedown"))
             
-            .env("XDG_STATE_HOME", concat!(env!("CARGO_TARGET_TMPDIR"), "/state-home")).args(&args)
+            .env("XDG_STATE_HOME", crate::util::state_home()).args(&args)
             .current_dir(dir.path())
             .env("NO_COLOR", "1")
             .env("SHAKEDOWN_MYSQL_PASSWORD", CANARY)
