@@ -138,3 +138,138 @@ pub(crate) fn counts_text(summary: &RunSummary) -> Option<String> {
 pub(crate) fn kept(summary: &RunSummary) -> bool {
     summary.results.iter().any(|r| r.since.is_some())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{Outcome, StepResult};
+    use crate::suite::{Feature, Scenario, Step, StepKind, Unit};
+
+    fn at(s: u64) -> SystemTime {
+        std::time::UNIX_EPOCH + Duration::from_secs(s)
+    }
+
+    /// A unit of `scenario` on `host` that ended `status` (failing as `found`), marked `since`.
+    fn result(scenario: &str, host: &str, found: &str, since: Option<Since>) -> Arc<UnitResult> {
+        let step = Step {
+            keyword: "Then ".into(),
+            kind: StepKind::Unknown,
+            text: "service nginx should be running".into(),
+            line: 4,
+            column: 5,
+            doc_string: None,
+            table: None,
+        };
+        let scenario = Scenario {
+            name: scenario.into(),
+            keyword: "Scenario".into(),
+            line: 3,
+            column: 3,
+            tags: Vec::new(),
+            rule: None,
+            steps: vec![step],
+            row: None,
+        };
+        let feature = Arc::new(Feature {
+            path: "web.feature".into(),
+            name: "Web".into(),
+            keyword: "Feature".into(),
+            line: 1,
+            tags: Vec::new(),
+            description: String::new(),
+            scenarios: vec![scenario.clone()],
+        });
+        let (status, step) = if found.is_empty() {
+            (UnitStatus::Passed, StepResult::Passed(Outcome::pass("running", "running")))
+        } else {
+            (UnitStatus::Failed, StepResult::Failed(Outcome::fail("running", found)))
+        };
+        Arc::new(UnitResult {
+            unit: Arc::new(Unit {
+                id: format!("web.feature:3 [{host}]"),
+                feature,
+                scenario: Arc::new(scenario),
+                host: Some(host.into()),
+            }),
+            status,
+            steps: vec![(step, Duration::ZERO)],
+            attempts: 1,
+            duration: Duration::ZERO,
+            earlier: Vec::new(),
+            converging: None,
+            since,
+        })
+    }
+
+    #[test]
+    fn a_group_says_which_hosts_are_new_and_since_when_the_others_fail() {
+        let still = Some(Since::StillFailing { since: at(100) });
+        let new = Some(Since::NewFailure);
+        let units = [
+            result("nginx", "web1", "inactive", still),
+            result("nginx", "web2", "inactive", new),
+            result("nginx", "web3", "inactive", still),
+        ];
+        let refs: Vec<&Arc<UnitResult>> = units.iter().collect();
+        let mark = group_mark(&refs).expect("a mark");
+        assert!(
+            mark.starts_with("new on web2; still failing on 2 others since 1970-01-01T00:01:40Z, "),
+            "{mark}"
+        );
+        assert_eq!(group_mark(&refs[1..2]).as_deref(), Some("new"));
+        let plain: Vec<Arc<UnitResult>> = units
+            .iter()
+            .map(|r| {
+                let mut r = (**r).clone();
+                r.since = None;
+                Arc::new(r)
+            })
+            .collect();
+        let refs: Vec<&Arc<UnitResult>> = plain.iter().collect();
+        assert_eq!(group_mark(&refs), None, "no state, no words");
+    }
+
+    #[test]
+    fn nagios_lists_new_failures_first_then_recoveries_and_counts_on_the_status_line() {
+        let summary = RunSummary {
+            results: vec![
+                result("disk", "db1", "91%", Some(Since::StillFailing { since: at(100) })),
+                result("nginx", "web2", "inactive", Some(Since::NewFailure)),
+                result("haproxy", "lb1", "", Some(Since::Recovered { failing_since: at(50) })),
+                result("ntp", "web1", "", Some(Since::Passing { since: at(10) })),
+            ],
+            ..RunSummary::default()
+        };
+        let out = super::super::nagios::result(&summary, None, &[]);
+        assert!(
+            out.status.contains("; 1 new failure, 1 still failing (since 1970-01-01T00:01:40Z, "),
+            "{}",
+            out.status
+        );
+        assert!(out.status.ends_with(" ago), 1 recovered"), "{}", out.status);
+        assert!(out.long[0].starts_with("CRITICAL web2: nginx: ") && out.long[0].ends_with(" [new]"), "{:#?}", out.long);
+        assert!(out.long[1].starts_with("CRITICAL db1: disk: ") && out.long[1].contains("[still failing since 1970-01-01T00:01:40Z, "), "{:#?}", out.long);
+        assert!(out.long[2].starts_with("OK lb1: haproxy: recovered (failing since 1970-01-01T00:00:50Z, "), "{:#?}", out.long);
+        assert_eq!(out.long.len(), 3, "a pair passing as before is not named: {:#?}", out.long);
+        assert_eq!(
+            counts_text(&summary).map(|t| t.starts_with("1 new failure, 1 still failing (since ")),
+            Some(true)
+        );
+        // Without a state: the output of before.
+        let plain = RunSummary {
+            results: summary
+                .results
+                .iter()
+                .map(|r| {
+                    let mut r = (**r).clone();
+                    r.since = None;
+                    Arc::new(r)
+                })
+                .collect(),
+            ..RunSummary::default()
+        };
+        let out = super::super::nagios::result(&plain, None, &[]);
+        assert!(!out.render().contains("new") && !out.render().contains("recovered"), "{}", out.render());
+        assert!(out.long[0].starts_with("CRITICAL db1: disk: "), "plan order: {:#?}", out.long);
+    }
+}
