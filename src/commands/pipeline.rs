@@ -108,11 +108,7 @@ where
     let mut summary = runner::run(run.plan, run.library, pool.clone(), run.opts, tx, stop()).await;
     if let Some(state) = &run.state {
         let mut ledger = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        summary.results = summary
-            .results
-            .into_iter()
-            .map(|r| marked(r, &ledger, now))
-            .collect();
+        summary.results = summary.results.into_iter().map(|r| marked(r, &ledger, now)).collect();
         for w in ledger.record(&summary.results, now) {
             eprintln!("warning: {w}");
         }

@@ -226,7 +226,9 @@ fn since_subject(summary: &RunSummary) -> Option<String> {
     if still_n > 0 {
         let mut part = format!("{still_n} still failing");
         if parts.is_empty() {
-            let still = hosts_of(summary, |r| matches!(r.since, Some(Since::StillFailing { .. })) && failed(r));
+            let still = hosts_of(summary, |r| {
+                matches!(r.since, Some(Since::StillFailing { .. })) && failed(r)
+            });
             part.push_str(&format!(" on {}", named_hosts(&still)));
         }
         parts.push(part);

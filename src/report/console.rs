@@ -227,7 +227,12 @@ fn failed_list(summary: &RunSummary) -> String {
         .alike
         .iter()
         .map(|g| (&g.result, super::since::group_mark(&g.units)))
-        .chain(grouping.alone.iter().map(|r| (r.as_ref(), super::since::failure_mark(r))))
+        .chain(
+            grouping
+                .alone
+                .iter()
+                .map(|r| (r.as_ref(), super::since::failure_mark(r))),
+        )
         .filter(|(r, _)| r.failure().is_some() || r.status == UnitStatus::TimedOut)
         .collect();
     let mut out = String::new();

@@ -180,7 +180,10 @@ mod tests {
             scenarios: vec![scenario.clone()],
         });
         let (status, step) = if found.is_empty() {
-            (UnitStatus::Passed, StepResult::Passed(Outcome::pass("running", "running")))
+            (
+                UnitStatus::Passed,
+                StepResult::Passed(Outcome::pass("running", "running")),
+            )
         } else {
             (UnitStatus::Failed, StepResult::Failed(Outcome::fail("running", found)))
         };
@@ -242,15 +245,34 @@ mod tests {
         };
         let out = super::super::nagios::result(&summary, None, &[]);
         assert!(
-            out.status.contains("; 1 new failure, 1 still failing (since 1970-01-01T00:01:40Z, "),
+            out.status
+                .contains("; 1 new failure, 1 still failing (since 1970-01-01T00:01:40Z, "),
             "{}",
             out.status
         );
         assert!(out.status.ends_with(" ago), 1 recovered"), "{}", out.status);
-        assert!(out.long[0].starts_with("CRITICAL web2: nginx: ") && out.long[0].ends_with(" [new]"), "{:#?}", out.long);
-        assert!(out.long[1].starts_with("CRITICAL db1: disk: ") && out.long[1].contains("[still failing since 1970-01-01T00:01:40Z, "), "{:#?}", out.long);
-        assert!(out.long[2].starts_with("OK lb1: haproxy: recovered (failing since 1970-01-01T00:00:50Z, "), "{:#?}", out.long);
-        assert_eq!(out.long.len(), 3, "a pair passing as before is not named: {:#?}", out.long);
+        assert!(
+            out.long[0].starts_with("CRITICAL web2: nginx: ") && out.long[0].ends_with(" [new]"),
+            "{:#?}",
+            out.long
+        );
+        assert!(
+            out.long[1].starts_with("CRITICAL db1: disk: ")
+                && out.long[1].contains("[still failing since 1970-01-01T00:01:40Z, "),
+            "{:#?}",
+            out.long
+        );
+        assert!(
+            out.long[2].starts_with("OK lb1: haproxy: recovered (failing since 1970-01-01T00:00:50Z, "),
+            "{:#?}",
+            out.long
+        );
+        assert_eq!(
+            out.long.len(),
+            3,
+            "a pair passing as before is not named: {:#?}",
+            out.long
+        );
         assert_eq!(
             counts_text(&summary).map(|t| t.starts_with("1 new failure, 1 still failing (since ")),
             Some(true)
@@ -269,7 +291,15 @@ mod tests {
             ..RunSummary::default()
         };
         let out = super::super::nagios::result(&plain, None, &[]);
-        assert!(!out.render().contains("new") && !out.render().contains("recovered"), "{}", out.render());
-        assert!(out.long[0].starts_with("CRITICAL db1: disk: "), "plan order: {:#?}", out.long);
+        assert!(
+            !out.render().contains("new") && !out.render().contains("recovered"),
+            "{}",
+            out.render()
+        );
+        assert!(
+            out.long[0].starts_with("CRITICAL db1: disk: "),
+            "plan order: {:#?}",
+            out.long
+        );
     }
 }

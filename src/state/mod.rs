@@ -190,7 +190,10 @@ fn read(file: &Path, warnings: &mut Vec<String>) -> Stored {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return empty,
         Err(e) => {
-            warnings.push(format!("state {}: cannot read it ({e}): starting afresh", file.display()));
+            warnings.push(format!(
+                "state {}: cannot read it ({e}): starting afresh",
+                file.display()
+            ));
             return empty;
         }
     };
@@ -246,7 +249,12 @@ fn update(
         .truncate(false)
         .write(true)
         .open(side_name(file, ".lock"))?;
-    lock.lock()?;
+    // flock(2), which std's File::lock wraps (stable in 1.89; the crate's MSRV is 1.88).
+    // Released when `lock` is closed, also when the process dies.
+    // SAFETY: flock on a file descriptor we own and keep open for the whole update.
+    if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
     let mut stored = read(file, warnings);
     stored.version = VERSION;
     change(&mut stored.pairs);
@@ -301,12 +309,18 @@ pub(crate) fn default_path(suites: &[PathBuf], inventory: Option<&Path>, partiti
     }
     let mut name = names.join("-");
     name.truncate(80);
-    Some(base.join("shakedown").join(format!("{name}-{:08x}.json", hasher.finalize())))
+    Some(
+        base.join("shakedown")
+            .join(format!("{name}-{:08x}.json", hasher.finalize())),
+    )
 }
 
 /// The last component of a path in letters, digits, `.`, `_` and `-`.
 fn slug(path: &Path) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let s: String = name
         .chars()
         .map(|c| {

@@ -101,7 +101,10 @@ fn a_file_keeps_history_across_runs_and_pairs_outside_the_run() {
     );
     // A pair added to a suite with a history is new when it fails.
     let web3 = unit("web.feature", "nginx runs", 3, "web3");
-    assert_eq!(l.since(&result(&web3, UnitStatus::Failed), at(30)), Some(Since::NewFailure));
+    assert_eq!(
+        l.since(&result(&web3, UnitStatus::Failed), at(30)),
+        Some(Since::NewFailure)
+    );
     // A unit not run says nothing and changes nothing.
     assert_eq!(l.since(&result(&web1, UnitStatus::Skipped), at(30)), None);
     let text = std::fs::read_to_string(&file).expect("written");
@@ -115,7 +118,10 @@ fn a_corrupt_file_is_set_aside_with_a_warning() {
     std::fs::write(&file, "{\"version\": 1, \"pairs\": {\"x\": ").expect("write");
     let (mut l, w) = Ledger::open(&file);
     assert_eq!(w.len(), 1, "{w:?}");
-    assert!(w[0].contains("not valid JSON") && w[0].contains("s.json.corrupt"), "{w:?}");
+    assert!(
+        w[0].contains("not valid JSON") && w[0].contains("s.json.corrupt"),
+        "{w:?}"
+    );
     assert!(dir.path().join("s.json.corrupt").is_file());
     let web1 = unit("web.feature", "nginx runs", 3, "web1");
     let r = [result(&web1, UnitStatus::Failed)];

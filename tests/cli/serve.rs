@@ -218,7 +218,10 @@ fn the_json_says_what_changed_since_the_servers_last_run() {
         .expect("serve starts");
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
     let first = lines.next().expect("a line").expect("utf-8");
-    let addr = first.strip_prefix("listening on ").expect("listening on ADDR").to_string();
+    let addr = first
+        .strip_prefix("listening on ")
+        .expect("listening on ADDR")
+        .to_string();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let client = reqwest::Client::builder().no_proxy().build().expect("client");
     let history = || -> serde_json::Value {
@@ -240,7 +243,11 @@ fn the_json_says_what_changed_since_the_servers_last_run() {
     assert_eq!(history()["change"], "passing");
     std::fs::write(dir.path().join("broken"), "").expect("break");
     let h = history();
-    assert_eq!((h["change"].as_str(), h["since"].is_null()), (Some("new_failure"), true), "{h}");
+    assert_eq!(
+        (h["change"].as_str(), h["since"].is_null()),
+        (Some("new_failure"), true),
+        "{h}"
+    );
     let h = history();
     assert_eq!(h["change"], "still_failing", "{h}");
     assert!(h["since"].as_str().is_some_and(|s| s.starts_with("20")), "{h}");

@@ -10,7 +10,16 @@ const FEATURE: &str = "Feature: T\n  Scenario: Toggle\n    Then the command \"te
 fn run(dir: &std::path::Path) -> (Run, String) {
     let run = shakedown_in(
         dir,
-        &["run", "f.feature", "--format", "pretty", "--state", "run.json", "--junit", "j.xml"],
+        &[
+            "run",
+            "f.feature",
+            "--format",
+            "pretty",
+            "--state",
+            "run.json",
+            "--junit",
+            "j.xml",
+        ],
         &[],
     );
     let xml = std::fs::read_to_string(dir.join("j.xml")).expect("junit written");
@@ -107,7 +116,10 @@ fn the_default_state_lives_under_xdg_state_home_and_a_corrupt_one_is_set_aside()
     );
     let count = std::fs::read_dir(home.path().join("shakedown"))
         .expect("dir")
-        .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json")))
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
+        })
         .count();
     assert_eq!(count, 2);
 }

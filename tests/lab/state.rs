@@ -60,7 +60,14 @@ fn a_fault_on_web2_is_new_then_still_failing_then_recovered() {
         .assert_contains("; 1 new failure")
         .assert_contains("CRITICAL web2: Homepage: ")
         .assert_contains("500");
-    assert!(check.stdout.lines().any(|l| l.starts_with("CRITICAL web2") && l.ends_with("[new]")), "{}", check.stdout);
+    assert!(
+        check
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("CRITICAL web2") && l.ends_with("[new]")),
+        "{}",
+        check.stdout
+    );
     let mails = sink.wait_for(1);
     assert_eq!(mails[0]["subject"], "shakedown: 1 new failure on web2");
     assert!(body(&mails[0]).contains("[new]"), "{}", body(&mails[0]));
@@ -75,7 +82,11 @@ fn a_fault_on_web2_is_new_then_still_failing_then_recovered() {
     check.assert_exit(2).assert_contains("[still failing since 20");
     let mails = sink.wait_for(2);
     assert_eq!(mails[1]["subject"], "shakedown: 1 still failing on web2");
-    assert!(body(&mails[1]).contains("[still failing since 20"), "{}", body(&mails[1]));
+    assert!(
+        body(&mails[1]).contains("[still failing since 20"),
+        "{}",
+        body(&mails[1])
+    );
 
     // 3: repaired: recovered, and mailed as such.
     drop(fault);
