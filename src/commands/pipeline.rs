@@ -107,18 +107,24 @@ where
     });
     let mut summary = runner::run(run.plan, run.library, pool.clone(), run.opts, tx, stop()).await;
     if let Some(state) = &run.state {
-        let mut ledger = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let ledger = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         summary.results = summary.results.into_iter().map(|r| marked(r, &ledger, now)).collect();
-        for w in ledger.record(&summary.results, now) {
-            eprintln!("warning: {w}");
-        }
     }
     let summary = Arc::new(summary);
     match run.close_grace {
         Some(grace) => drop(tokio::time::timeout(grace, pool.close()).await),
         None => pool.close().await,
     }
-    let reports = match drain.await {
+    let drained = drain.await;
+    // Recorded once the reports have seen every event: a late one must still be compared
+    // with the history as it was before this run.
+    if let Some(state) = &run.state {
+        let mut ledger = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for w in ledger.record(&summary.results, now) {
+            eprintln!("warning: {w}");
+        }
+    }
+    let reports = match drained {
         Ok(mut reports) => {
             reports.on_event(&Event::RunFinished {
                 summary: summary.clone(),
