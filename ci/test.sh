@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n=== %s (%ss)\n' "$*" "$SECONDS"; }
 
+# Runs of shakedown keep their default --state under here, never in the machine's own
+# ~/.local/state (the test helpers give each test run its own directory too).
+export XDG_STATE_HOME="$PWD/target/ci-state"
+rm -rf "$XDG_STATE_HOME"
+
 step "installing missing packages"
 ci/install-deps.sh
 

@@ -94,6 +94,21 @@ pub struct ExecArgs {
     pub retries: u32,
 }
 
+/// What changed since the last run (`run`, `check`): where the (scenario, host) pairs'
+/// history is kept.
+#[derive(Debug, Args, Clone, Default)]
+pub struct StateArgs {
+    /// Keep each (scenario, host) pair's last result here, to report new failures, those
+    /// still failing (since when) and recoveries (default: a file under
+    /// $XDG_STATE_HOME/shakedown/ or ~/.local/state/shakedown/ named from the suite paths,
+    /// the inventory and --partition).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_state")]
+    pub state: Option<PathBuf>,
+    /// Keep no history: the reports say nothing about earlier runs.
+    #[arg(long)]
+    pub no_state: bool,
+}
+
 /// `run` options.
 #[derive(Debug, Args, Clone)]
 pub struct RunArgs {
@@ -143,6 +158,9 @@ pub struct RunArgs {
     /// Mail after a failed run, passive results to Nagios/Icinga.
     #[command(flatten)]
     pub notify: NotifyArgs,
+    /// The pairs' history between runs.
+    #[command(flatten)]
+    pub history: StateArgs,
 }
 
 /// `check` options: those of `run` without the console, and a run deadline by default.
@@ -189,6 +207,9 @@ pub struct CheckArgs {
     /// Mail after a failed run, passive results to Nagios/Icinga.
     #[command(flatten)]
     pub notify: NotifyArgs,
+    /// The pairs' history between runs.
+    #[command(flatten)]
+    pub history: StateArgs,
 }
 
 /// Telling others about a run (`run`, `check`): a mail after a failed run, passive

@@ -85,8 +85,9 @@ pub struct UnitResult {
     /// attempt's end (`converged after 14.2s, 4 attempts`); `None` without the option.
     pub converging: Option<Duration>,
     /// Where this pair stands against the runs before it, from `--state`; `None` without a
-    /// state (`--no-state`, or a pair the state had never seen is [`Since::NewFailure`] or
-    /// [`Since::Passing`], never `None`, once a state is kept).
+    /// state (`--no-state`), on the first run of a state (no last run to compare with), and
+    /// for a unit not run. A pair the state had never seen, once it has a history, is
+    /// [`Since::NewFailure`] or [`Since::Passing`].
     pub since: Option<Since>,
 }
 

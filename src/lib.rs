@@ -30,6 +30,7 @@ pub mod report;
 pub(crate) mod runner;
 pub mod serve;
 pub(crate) mod signal;
+pub(crate) mod state;
 pub mod steps;
 pub mod suite;
 pub(crate) mod template;

@@ -30,6 +30,9 @@ const LAYERS: &[&[&str]] = &[
     &["event"],
     // Scheduling, retries, deadlines: emits events only.
     &["runner"],
+    // The pairs' history between runs (`--state`): what the reports mark as new, still
+    // failing or recovered.
+    &["state"],
     // Consumers of a run's results.
     &["report"],
     &["notify", "serve"],

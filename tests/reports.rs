@@ -316,6 +316,7 @@ fn check_timeout_is_unknown_with_what_is_known_and_files_written() {
 fn check_sigterm_is_unknown_with_what_is_known() {
     let dir = suite(&[("f.feature", SLOW)]);
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .env("XDG_STATE_HOME", crate::util::state_home())
         .args(["check", "f.feature", "--step-timeout", "60s"])
         .current_dir(dir.path())
         .env_remove("SHAKEDOWN_INVENTORY")

@@ -62,6 +62,7 @@ async fn run_check(
         fail_fast: args.fail_fast,
         until_pass: args.until_pass,
     };
+    let state = pipeline::open_state(&args.history, &args.select);
     let run = Run {
         inventory: &prepared.inventory,
         plan: &prepared.plan,
@@ -69,6 +70,7 @@ async fn run_check(
         trace: args.trace.clone(),
         opts,
         close_grace: Some(CLOSE_GRACE),
+        state,
     };
     let finished = pipeline::execute(run, reports, Some(&notifiers), Some(args.timeout), move || stop)
         .await

@@ -12,13 +12,14 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::cli;
-use crate::event::{Event, RunSummary};
+use crate::event::{Event, RunSummary, UnitResult};
 use crate::host::HostPool;
 use crate::inventory::Inventory;
 use crate::notify::{Notifiers, NotifyOptions};
 use crate::report::console::Format;
 use crate::report::{ReportError, Reports};
 use crate::runner::{self, RunOptions};
+use crate::state::Ledger;
 use crate::steps::StepLibrary;
 use crate::suite::Plan;
 
@@ -37,6 +38,9 @@ pub(super) struct Run<'a> {
     /// How long closing the connections may take before the results are reported anyway
     /// (`None`: as long as it takes).
     pub close_grace: Option<Duration>,
+    /// The pairs' history (`--state`; `None` with `--no-state`): each result's `since` is
+    /// set from it before any report sees the result, and the run is recorded in it after.
+    pub state: Option<Arc<std::sync::Mutex<Ledger>>>,
 }
 
 /// What came of a run.
@@ -92,19 +96,35 @@ where
     let pool = HostPool::new(run.inventory, run.trace).map_err(|e| format!("cannot start: {e}"))?;
     let pool = Arc::new(pool);
     let (tx, mut rx) = mpsc::unbounded_channel();
+    // Every pair of the run is compared with the history as it was when the run started.
+    let now = std::time::SystemTime::now();
+    let state = run.state.clone();
     let drain = tokio::spawn(async move {
         while let Some(ev) = rx.recv().await {
-            reports.on_event(&ev);
+            reports.on_event(&with_since(ev, state.as_deref(), now));
         }
         reports
     });
-    let summary = runner::run(run.plan, run.library, pool.clone(), run.opts, tx, stop()).await;
+    let mut summary = runner::run(run.plan, run.library, pool.clone(), run.opts, tx, stop()).await;
+    if let Some(state) = &run.state {
+        let ledger = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        summary.results = summary.results.into_iter().map(|r| marked(r, &ledger, now)).collect();
+    }
     let summary = Arc::new(summary);
     match run.close_grace {
         Some(grace) => drop(tokio::time::timeout(grace, pool.close()).await),
         None => pool.close().await,
     }
-    let reports = match drain.await {
+    let drained = drain.await;
+    // Recorded once the reports have seen every event: a late one must still be compared
+    // with the history as it was before this run.
+    if let Some(state) = &run.state {
+        let mut ledger = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for w in ledger.record(&summary.results, now) {
+            eprintln!("warning: {w}");
+        }
+    }
+    let reports = match drained {
         Ok(mut reports) => {
             reports.on_event(&Event::RunFinished {
                 summary: summary.clone(),
@@ -122,6 +142,59 @@ where
         reports,
         delivery,
     })
+}
+
+/// The event with its result's `since` set from the history (unchanged without one).
+fn with_since(ev: Event, state: Option<&std::sync::Mutex<Ledger>>, now: std::time::SystemTime) -> Event {
+    match (ev, state) {
+        (Event::ScenarioFinished { unit, result }, Some(state)) => {
+            let ledger = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            Event::ScenarioFinished {
+                unit,
+                result: marked(result, &ledger, now),
+            }
+        }
+        (ev, _) => ev,
+    }
+}
+
+/// `result` with its `since` from the history.
+fn marked(result: Arc<UnitResult>, ledger: &Ledger, now: std::time::SystemTime) -> Arc<UnitResult> {
+    let since = ledger.since(&result, now);
+    if since == result.since {
+        return result;
+    }
+    let mut r = Arc::unwrap_or_clone(result);
+    r.since = since;
+    Arc::new(r)
+}
+
+/// The history a `run` or `check` keeps: `--state FILE`, else the default file of the suite
+/// ([`crate::state::default_path`]); none with `--no-state` (or with no home to keep it in).
+/// Warnings (a file set aside) are printed on stderr: never a failed run.
+pub(super) fn open_state(args: &cli::StateArgs, select: &cli::SelectArgs) -> Option<Arc<std::sync::Mutex<Ledger>>> {
+    if args.no_state {
+        return None;
+    }
+    let inventory = select.inventory.clone().or_else(|| {
+        let default = std::path::Path::new(super::prepare::DEFAULT_INVENTORY);
+        default.is_file().then(|| default.to_path_buf())
+    });
+    let file = match &args.state {
+        Some(f) => f.clone(),
+        None => match crate::state::default_path(&select.paths, inventory.as_deref(), select.partition.as_deref()) {
+            Some(f) => f,
+            None => {
+                eprintln!("warning: no state kept: neither XDG_STATE_HOME nor HOME is set (use --state FILE)");
+                return None;
+            }
+        },
+    };
+    let (ledger, warnings) = Ledger::open(&file);
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    Some(Arc::new(std::sync::Mutex::new(ledger)))
 }
 
 /// The console format asked for on the command line.

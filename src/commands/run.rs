@@ -42,6 +42,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         fail_fast: args.fail_fast,
         until_pass: args.until_pass,
     };
+    let state = pipeline::open_state(&args.history, &args.select);
     let run = Run {
         inventory: &prepared.inventory,
         plan: &prepared.plan,
@@ -49,6 +50,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         trace: args.trace.clone(),
         opts,
         close_grace: None,
+        state,
     };
     let finished = pipeline::execute(run, reports, Some(&notifiers), args.timeout, crate::signal::stop)
         .await

@@ -20,6 +20,9 @@ struct Suite {
     inventory: crate::inventory::Inventory,
     plan: crate::suite::Plan,
     library: Arc<crate::steps::StepLibrary>,
+    /// The pairs' history, in memory for the life of the server (a file would be shared
+    /// with the `run`s and `check`s of the same suite, whose "since the last run" differs).
+    state: Arc<std::sync::Mutex<crate::state::Ledger>>,
 }
 
 /// Serves until SIGTERM/SIGINT; returns 0 then.
@@ -29,6 +32,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
         inventory: prepared.inventory,
         plan: prepared.plan,
         library: Arc::new(prepared.library),
+        state: Arc::new(std::sync::Mutex::new(crate::state::Ledger::in_memory())),
     });
     let listener = tokio::net::TcpListener::bind(args.listen.as_str())
         .await
@@ -96,6 +100,7 @@ async fn one_run(
         trace: None,
         opts,
         close_grace: Some(std::time::Duration::from_secs(2)),
+        state: Some(suite.state.clone()),
     };
     match pipeline::execute(run, Reports::new(Vec::new()), None, None, move || stop).await {
         Ok(finished) => snapshot.summary = Arc::unwrap_or_clone(finished.summary),

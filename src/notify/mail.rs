@@ -15,9 +15,9 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::NotifyOptions;
 use super::{SMTP_PASSWORD_ENV, TIMEOUT, chain, this_host};
-use crate::event::RunSummary;
+use crate::event::{RunSummary, Since, UnitResult, UnitStatus};
 use crate::inventory::secret::Secret;
-use crate::report::{console, groups, junit};
+use crate::report::{console, groups, junit, since};
 
 /// Time allowed to the whole SMTP exchange (greeting, EHLO, TLS, AUTH, MAIL, RCPT, DATA).
 pub(crate) const EXCHANGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -183,18 +183,75 @@ impl Mailer {
     }
 }
 
-/// `shakedown: 2 of 14 scenarios failed on web2, db2`.
-pub(crate) fn subject(summary: &RunSummary) -> String {
-    let total = summary.results.len();
-    let hosts = summary.failed_hosts();
+/// `web1-web9, db2 and 3 more`: hosts in ranges, the first [`HOSTS_IN_SUBJECT`] items.
+fn named_hosts(hosts: &[String]) -> String {
     // Numbered hosts compressed into ranges (`web1-web9, web11-web15`).
-    let items = groups::counted_host_ranges(&hosts);
+    let items = groups::counted_host_ranges(hosts);
     let shown = &items[..items.len().min(HOSTS_IN_SUBJECT)];
     let mut named = shown.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(", ");
     let more = hosts.len() - shown.iter().map(|(_, n)| n).sum::<usize>();
     if more > 0 {
         named.push_str(&format!(" and {more} more"));
     }
+    named
+}
+
+/// The distinct hosts of `results` that `pick` keeps, in order.
+fn hosts_of(summary: &RunSummary, pick: impl Fn(&UnitResult) -> bool) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for r in summary.results.iter().filter(|r| pick(r)) {
+        let h = r.unit.host.clone().unwrap_or_else(|| "-".into());
+        if !hosts.contains(&h) {
+            hosts.push(h);
+        }
+    }
+    hosts
+}
+
+/// With a state (`--state`): `shakedown: 2 new failures on web7, db2; 3 still failing;
+/// 1 recovered`, the hosts named for the first part there is (new failures, else those
+/// still failing, else those recovered); `None` without a state.
+fn since_subject(summary: &RunSummary) -> Option<String> {
+    if !since::kept(summary) {
+        return None;
+    }
+    let failed = |r: &UnitResult| matches!(r.status, UnitStatus::Failed | UnitStatus::TimedOut);
+    let new = hosts_of(summary, |r| failed(r) && r.since == Some(Since::NewFailure));
+    let (new_n, still_n, _, recovered_n) = since::counts(summary);
+    let mut parts = Vec::new();
+    if new_n > 0 {
+        let s = if new_n == 1 { "" } else { "s" };
+        parts.push(format!("{new_n} new failure{s} on {}", named_hosts(&new)));
+    }
+    if still_n > 0 {
+        let mut part = format!("{still_n} still failing");
+        if parts.is_empty() {
+            let still = hosts_of(summary, |r| {
+                matches!(r.since, Some(Since::StillFailing { .. })) && failed(r)
+            });
+            part.push_str(&format!(" on {}", named_hosts(&still)));
+        }
+        parts.push(part);
+    }
+    if recovered_n > 0 {
+        let mut part = format!("{recovered_n} recovered");
+        if parts.is_empty() {
+            let back = hosts_of(summary, |r| matches!(r.since, Some(Since::Recovered { .. })));
+            part.push_str(&format!(" on {}", named_hosts(&back)));
+        }
+        parts.push(part);
+    }
+    (!parts.is_empty()).then(|| format!("shakedown: {}", parts.join("; ")))
+}
+
+/// `shakedown: 2 of 14 scenarios failed on web2, db2`; with a state, what changed since the
+/// last run ([`since_subject`]).
+pub(crate) fn subject(summary: &RunSummary) -> String {
+    if let Some(s) = since_subject(summary) {
+        return s;
+    }
+    let total = summary.results.len();
+    let named = named_hosts(&summary.failed_hosts());
     let noun = if total == 1 { "scenario" } else { "scenarios" };
     format!("shakedown: {} of {total} {noun} failed on {named}", summary.failed())
 }
@@ -252,6 +309,46 @@ mod tests {
             results,
             ..RunSummary::default()
         }
+    }
+
+    /// `summary` with each unit's `since` as `mark` gives for its host.
+    fn marked(mut summary: RunSummary, mark: impl Fn(&str) -> Since) -> RunSummary {
+        summary.results = summary
+            .results
+            .iter()
+            .map(|r| {
+                let mut r = (**r).clone();
+                r.since = Some(mark(r.unit.host.as_deref().unwrap_or("-")));
+                std::sync::Arc::new(r)
+            })
+            .collect();
+        summary
+    }
+
+    #[test]
+    fn with_a_state_the_subject_says_new_still_failing_and_recovered() {
+        let hosts: Vec<String> = ["web7", "db2", "db5", "web1"].iter().map(|h| h.to_string()).collect();
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        let summary = marked(run(&hosts, 2), |h| match h {
+            "web7" | "db2" => Since::NewFailure,
+            "db5" | "web1" => Since::StillFailing { since: t },
+            "ok0" => Since::Recovered { failing_since: t },
+            _ => Since::Passing { since: t },
+        });
+        assert_eq!(
+            subject(&summary),
+            "shakedown: 2 new failures on web7, db2; 2 still failing; 1 recovered"
+        );
+        let summary = marked(run(&hosts[2..], 1), |h| match h {
+            "ok0" => Since::Passing { since: t },
+            _ => Since::StillFailing { since: t },
+        });
+        assert_eq!(subject(&summary), "shakedown: 2 still failing on db5, web1");
+        let summary = marked(run(&[], 2), |h| match h {
+            "ok1" => Since::Recovered { failing_since: t },
+            _ => Since::Passing { since: t },
+        });
+        assert_eq!(subject(&summary), "shakedown: 1 recovered on ok1");
     }
 
     #[test]

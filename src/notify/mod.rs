@@ -92,12 +92,12 @@ impl Notifiers {
     }
 
     /// Sends what the options ask for about a finished run: the mail only when something
-    /// failed, passive results always. `timeout` is the run deadline (named in UNKNOWN
+    /// failed or (with a state) recovered, passive results always. `timeout` is the run deadline (named in UNKNOWN
     /// results). Returns the delivery problems, one line each, secrets redacted.
     pub(crate) async fn send(&self, summary: &RunSummary, timeout: Option<Duration>) -> Vec<String> {
         let mut problems = Vec::new();
         if let Some(m) = &self.mail
-            && !summary.all_passed()
+            && (!summary.all_passed() || !crate::report::since::recovered(summary).is_empty())
             && let Err(e) = m.send(summary).await
         {
             problems.push(e);

@@ -203,6 +203,7 @@ pub fn failure_report(summary: &RunSummary) -> String {
     let mut out = stop_notes(summary);
     out.push_str(failed_list(summary).trim_start_matches('\n'));
     out.push('\n');
+    out.push_str(&counts_line(summary));
     out.push_str(&summary_line(summary));
     out.push_str("\n\nEach failure, host by host:\n\n");
     for f in &failures {
@@ -228,29 +229,59 @@ fn stop_notes(summary: &RunSummary) -> String {
 /// [`super::groups`]), those first, then the hosts that failed differently.
 fn failed_list(summary: &RunSummary) -> String {
     let grouping = super::groups::group(&summary.results);
-    let lines: Vec<&UnitResult> = grouping
+    // Each line with its mark from the state (`[new]`, `[still failing since ...]`).
+    let lines: Vec<(&UnitResult, Option<String>)> = grouping
         .alike
         .iter()
-        .map(|g| &g.result)
-        .chain(grouping.alone.iter().map(|r| r.as_ref()))
-        .filter(|r| r.failure().is_some() || r.status == UnitStatus::TimedOut)
+        .map(|g| (&g.result, super::since::group_mark(&g.units)))
+        .chain(
+            grouping
+                .alone
+                .iter()
+                .map(|r| (r.as_ref(), super::since::failure_mark(r))),
+        )
+        .filter(|(r, _)| r.failure().is_some() || r.status == UnitStatus::TimedOut)
         .collect();
-    if lines.is_empty() {
-        return String::new();
+    let mut out = String::new();
+    if !lines.is_empty() {
+        out.push_str("\nFailed:\n");
     }
-    let mut out = String::from("\nFailed:\n");
-    for r in lines {
+    for (r, mark) in lines {
         let reason = r
             .failure()
             .and_then(|(_, s)| s.reason())
             .unwrap_or_else(|| "timed out".into());
         out.push_str(&format!(
-            "  {} {}:{} {}: {}\n",
+            "  {} {}:{} {}: {}{}\n",
             r.unit.host.as_deref().unwrap_or("-"),
             r.unit.feature.path.display(),
             r.unit.scenario.line,
             r.unit.scenario.title(),
-            reason
+            reason,
+            mark.map(|m| format!(" [{m}]")).unwrap_or_default()
+        ));
+    }
+    out.push_str(&recovered_list(summary));
+    out
+}
+
+/// The `Recovered:` list (with a state): a line per pair that failed the last time and
+/// passes now, `host path:line scenario (failing since <when>)`.
+fn recovered_list(summary: &RunSummary) -> String {
+    let recovered = super::since::recovered(summary);
+    if recovered.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nRecovered:\n");
+    for r in recovered {
+        let mark = super::since::recovery_mark(r).unwrap_or_default();
+        out.push_str(&format!(
+            "  {} {}:{} {} {}\n",
+            r.unit.host.as_deref().unwrap_or("-"),
+            r.unit.feature.path.display(),
+            r.unit.scenario.line,
+            r.unit.scenario.title(),
+            mark.trim_start_matches("recovered ")
         ));
     }
     out
@@ -281,6 +312,14 @@ fn converged_list(summary: &RunSummary) -> String {
     }
 }
 
+/// `since the last run: 2 new failures, 3 still failing (since ...), 1 recovered`, with its
+/// newline (nothing without a state or with nothing to say).
+fn counts_line(summary: &RunSummary) -> String {
+    super::since::counts_text(summary)
+        .map(|c| format!("since the last run: {c}\n"))
+        .unwrap_or_default()
+}
+
 /// The end of the console report: the failed units' texts given, the deadline notes, the
 /// `Failed:` list and the summary line.
 fn closing_text(failures: &[String], summary: &RunSummary, st: &Style) -> String {
@@ -293,6 +332,7 @@ fn closing_text(failures: &[String], summary: &RunSummary, st: &Style) -> String
     out.push_str(&converged_list(summary));
     let line = summary_line(summary);
     out.push('\n');
+    out.push_str(&counts_line(summary));
     out.push_str(&if summary.all_passed() {
         st.green(&line)
     } else {
@@ -334,7 +374,9 @@ impl Report for Console {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-        if self.format == Format::Quiet && summary.all_passed() {
+        // Quiet says nothing when all passed, unless a pair recovered (with a state): the
+        // cron mail that said it broke then says it is fixed.
+        if self.format == Format::Quiet && summary.all_passed() && super::since::recovered(summary).is_empty() {
             return Ok(());
         }
         let out = closing_text(&self.failures, summary, &self.style());

@@ -7,7 +7,9 @@
 //! files too; `file` = feature path. A failed check is a `<failure>`, a step
 //! that could not check (or a run that timed out) an `<error>`, a scenario not run a
 //! `<skipped/>`. Measured values go into `<system-out>` (one `label = value unit` line each)
-//! beside the step log, where Jenkins and GitLab show them; retries are noted there too.
+//! beside the step log, where Jenkins and GitLab show them; retries are noted there too, and
+//! with a state (`--state`) what changed since the last run (`since the last run: new
+//! failure`, `... still failing since <when>`, `... recovered (failing since <when>)`).
 
 use std::path::Path;
 
@@ -177,6 +179,12 @@ fn system_out(result: &UnitResult) -> String {
     let mut out = String::new();
     if let Some(host) = &unit.host {
         out.push_str(&format!("host: {host}\n"));
+    }
+    // What changed since the last run (`--state`): in system-out, which Jenkins and GitLab
+    // both show with the test case (neither shows testcase properties).
+    if let Some(line) = super::since::line(result) {
+        out.push_str(&line);
+        out.push('\n');
     }
     if result.status == UnitStatus::Skipped {
         out.push_str("not run: the run stopped scheduling scenarios (--fail-fast)\n");

@@ -14,6 +14,7 @@ pub mod junit;
 pub mod nagios;
 pub mod perf_labels;
 pub mod perfdata;
+pub(crate) mod since;
 pub mod target;
 
 use std::sync::Arc;

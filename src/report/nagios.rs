@@ -1,7 +1,9 @@
 //! The Nagios/Icinga plugin output of `shakedown check`, per the Monitoring Plugins
 //! development guidelines: one status line `SHAKEDOWN <STATE> - <summary> | <perfdata>`
 //! (all perfdata there), then one long-output line per failed scenario (one per kind of
-//! finding shared by several hosts, naming them: [`super::groups`]), no `|` anywhere
+//! finding shared by several hosts, naming them: [`super::groups`]; with a state, marked
+//! `[new]` or `[still failing since ...]`, new ones first, then the pairs that recovered:
+//! [`super::since`]), no `|` anywhere
 //! else, the whole under 4 KB (long output truncated with a count of what was left out).
 //! The state is a pure function of the run summary ([`state`]). The output is built as a
 //! structured [`PluginResult`] (state, status line, perfdata items, long-output lines, all
@@ -190,7 +192,11 @@ pub(crate) fn result(summary: &RunSummary, timeout: Option<Duration>, problems: 
     if !problems.is_empty() && state == State::Ok {
         state = State::Unknown;
     }
-    let status = format!("SHAKEDOWN {} - {}", state.word(), status_text(summary, timeout));
+    let mut status = format!("SHAKEDOWN {} - {}", state.word(), status_text(summary, timeout));
+    // What changed since the last run, with a state: `; 1 new failure, 1 recovered`.
+    if let Some(counts) = super::since::counts_text(summary) {
+        status.push_str(&format!("; {counts}"));
+    }
     let mut perf = vec![
         Perf::count("scenarios", summary.results.len()),
         Perf::count("passed", summary.count(UnitStatus::Passed)),
@@ -203,10 +209,45 @@ pub(crate) fn result(summary: &RunSummary, timeout: Option<Duration>, problems: 
     let cut = stop_reason(summary, timeout);
     // A finding shared by several hosts is one line naming them, those first, then the
     // hosts that failed differently (see super::groups).
+    // With a state (`--state`), each line says new or still failing (since when), new
+    // failures first, then the pairs that recovered.
     let grouping = super::groups::group(&summary.results);
-    long.extend(grouping.alike.iter().map(|g| failure_line(&g.result, &cut)));
-    long.extend(grouping.alone.iter().map(|r| failure_line(r, &cut)));
+    let mut failures: Vec<(bool, String)> = grouping
+        .alike
+        .iter()
+        .map(|g| {
+            let mark = super::since::group_mark(&g.units);
+            (is_new(mark.as_deref()), marked(failure_line(&g.result, &cut), mark))
+        })
+        .chain(grouping.alone.iter().map(|r| {
+            let mark = super::since::failure_mark(r);
+            (is_new(mark.as_deref()), marked(failure_line(r, &cut), mark))
+        }))
+        .collect();
+    failures.sort_by_key(|(new, _)| !new);
+    long.extend(failures.into_iter().map(|(_, line)| line));
+    long.extend(super::since::recovered(summary).into_iter().map(|r| {
+        format!(
+            "OK {}: {}: {}",
+            r.unit.host.as_deref().unwrap_or("-"),
+            r.unit.scenario.title(),
+            super::since::recovery_mark(r).unwrap_or_default()
+        )
+    }));
     assemble(state, &status, &perf, &long, "failed scenarios")
+}
+
+/// Whether a mark says a failure (or some hosts of a group) is new since the last run.
+fn is_new(mark: Option<&str>) -> bool {
+    mark.is_some_and(|m| m.starts_with("new"))
+}
+
+/// `line [mark]`, or the line as it is without a mark.
+fn marked(line: String, mark: Option<String>) -> String {
+    match mark {
+        Some(m) => format!("{line} [{m}]"),
+        None => line,
+    }
 }
 
 /// Plugin output for input that stopped the run before it started: UNKNOWN, the first

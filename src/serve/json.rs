@@ -7,15 +7,22 @@
 //!   "results": [ { "feature", "file", "line", "scenario", "host" (null without one),
 //!                  "status": "passed" | "failed" | "timed_out" | "skipped",
 //!                  "duration_seconds", "measured": [ { "label", "value", "unit" } ],
-//!                  "failure": null | { "step", "expected", "found", "error" } } ] }
+//!                  "failure": null | { "step", "expected", "found", "error" },
+//!                  "history": { "change": "new_failure" | "still_failing" | "recovered"
+//!                               | "passing", "since": "RFC 3339" | null } } ] }
 //! ```
+//!
+//! `history` is what changed since the server's previous run (kept in memory for the life
+//! of the server): `since` is when a still failing pair started failing, when a recovered
+//! pair had started failing, when a passing pair started passing, and null for a new
+//! failure (this run); `history` is absent on the server's first run and for a unit not run.
 //!
 //! Every text passes through the secret redaction.
 
 use serde::Serialize;
 
 use super::Snapshot;
-use crate::event::{UnitResult, UnitStatus};
+use crate::event::{Since, UnitResult, UnitStatus};
 use crate::outcome::StepResult;
 use crate::report::target::scrub;
 use crate::report::{feature_title, step_title};
@@ -51,6 +58,16 @@ struct UnitJson {
     duration_seconds: f64,
     measured: Vec<Measured>,
     failure: Option<Failure>,
+    /// Absent without a history (the server's first run, a unit not run): the document is
+    /// then exactly as before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history: Option<History>,
+}
+
+#[derive(Serialize)]
+struct History {
+    change: &'static str,
+    since: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -112,6 +129,24 @@ fn result(r: &UnitResult) -> UnitJson {
             })
             .collect(),
         failure: failure(r),
+        history: r.since.map(|s| match s {
+            Since::NewFailure => History {
+                change: "new_failure",
+                since: None,
+            },
+            Since::StillFailing { since } => History {
+                change: "still_failing",
+                since: Some(rfc3339(since)),
+            },
+            Since::Recovered { failing_since } => History {
+                change: "recovered",
+                since: Some(rfc3339(failing_since)),
+            },
+            Since::Passing { since } => History {
+                change: "passing",
+                since: Some(rfc3339(since)),
+            },
+        }),
     }
 }
 

@@ -13,6 +13,7 @@ mod packs;
 mod partition;
 mod quoting;
 mod serve;
+mod state;
 mod until_pass;
 
 use util::{shakedown, shakedown_in, suite};

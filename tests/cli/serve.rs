@@ -202,3 +202,59 @@ fn sigint_during_a_run_is_named_sigint() {
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l == "stopped (SIGINT)"), "{rest:?}");
 }
+
+#[test]
+fn the_json_says_what_changed_since_the_servers_last_run() {
+    let dir = suite(&[(
+        "f.feature",
+        "Feature: F\n  Scenario: Toggle\n    Then the command \"test ! -f broken\" should succeed\n",
+    )]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args(["serve", "f.feature", "--listen", "127.0.0.1:0", "--cache", "0s"])
+        .current_dir(dir.path())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let first = lines.next().expect("a line").expect("utf-8");
+    let addr = first
+        .strip_prefix("listening on ")
+        .expect("listening on ADDR")
+        .to_string();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let client = reqwest::Client::builder().no_proxy().build().expect("client");
+    let history = || -> serde_json::Value {
+        rt.block_on(async {
+            let body = client
+                .get(format!("http://{addr}/healthz"))
+                .header("Accept", "application/json")
+                .send()
+                .await
+                .expect("GET /healthz")
+                .text()
+                .await
+                .expect("body");
+            let doc: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+            doc["results"][0]["history"].clone()
+        })
+    };
+    assert!(history().is_null(), "the server's first run has no last run");
+    assert_eq!(history()["change"], "passing");
+    std::fs::write(dir.path().join("broken"), "").expect("break");
+    let h = history();
+    assert_eq!(
+        (h["change"].as_str(), h["since"].is_null()),
+        (Some("new_failure"), true),
+        "{h}"
+    );
+    let h = history();
+    assert_eq!(h["change"], "still_failing", "{h}");
+    assert!(h["since"].as_str().is_some_and(|s| s.starts_with("20")), "{h}");
+    std::fs::remove_file(dir.path().join("broken")).expect("repair");
+    assert_eq!(history()["change"], "recovered");
+    assert_eq!(history()["change"], "passing");
+    // SAFETY: kill(2) on the pid of a child we spawned and have not reaped.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let _ = child.wait();
+}

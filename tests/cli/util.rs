@@ -67,10 +67,23 @@ pub fn shakedown_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         .current_dir(dir)
         .env_remove("SHAKEDOWN_INVENTORY")
         .env("NO_COLOR", "1");
+    // Each run its own default state (`--state`): a first run, whatever other tests ran
+    // on the same suite before (and never the machine's own ~/.local/state).
+    let state_home = tempfile::tempdir().expect("state home");
+    cmd.env("XDG_STATE_HOME", state_home.path());
     for (k, v) in env {
         cmd.env(k, v);
     }
     cmd.output().expect("the shakedown binary runs").into()
+}
+
+/// A default state directory (`XDG_STATE_HOME`) of its own for one run started by hand
+/// (`Command`): under the target directory, never the machine's ~/.local/state, and new
+/// each call, so every run is a first run (see [`shakedown_in`]).
+pub fn state_home() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("state-home/{}-{n}", std::process::id()))
 }
 
 /// A temp dir holding the given files (path, content).

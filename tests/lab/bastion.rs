@@ -234,6 +234,7 @@ fn the_hosts_behind_one_bastion_share_one_connection_to_it() {
         "a connection to the bastion before the run"
     );
     let mut run = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .env("XDG_STATE_HOME", crate::util::state_home())
         .args(["run", "-i", "i.toml", "f.feature", "--format", "quiet"])
         .current_dir(dir.path())
         .spawn()

@@ -278,7 +278,8 @@ fn needles(lab: &Lab) -> Vec<String> {
 /// A shakedown command in `dir` with every secret's variable set to its canary.
 fn shakedown(lab: &Lab, dir: &std::path::Path, args: &[String]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_shakedown"));
-    cmd.args(args)
+    cmd.env("XDG_STATE_HOME", crate::util::state_home())
+        .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "trace")

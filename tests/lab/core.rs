@@ -241,6 +241,7 @@ fn the_users_ssh_config_is_honoured() {
         env!("CARGO_BIN_EXE_shakedown")
     );
     let out = std::process::Command::new("unshare")
+        .env("XDG_STATE_HOME", crate::util::state_home())
         .args(["--mount", "--propagation", "private", "sh", "-c", &script])
         .current_dir(dir.path())
         .env("SHAKEDOWN_MYSQL_PASSWORD", lab.mysql_password())

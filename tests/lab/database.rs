@@ -209,6 +209,7 @@ fn mysql_unreachable_on_every_host_could_not_check_the_table() {
     )]);
     let inv = lab.inventory();
     let run: Run = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .env("XDG_STATE_HOME", crate::util::state_home())
         .args([
             "run",
             "-i",
@@ -293,6 +294,7 @@ fn a_wrong_port_fails_fast_with_a_clear_message() {
     let dir = suite(&[("inv.toml", &inv), ("db.feature", BOTH)]);
     let start = Instant::now();
     let run: Run = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .env("XDG_STATE_HOME", crate::util::state_home())
         .args(["run", "-i", "inv.toml", "--format", "pretty", "db.feature"])
         .current_dir(dir.path())
         .env("NO_COLOR", "1")
@@ -329,6 +331,7 @@ fn a_wrong_password_fails_fast_and_never_appears_in_any_output() {
             args.extend(["--format", "pretty"]);
         }
         let run: Run = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+            .env("XDG_STATE_HOME", crate::util::state_home())
             .args(&args)
             .current_dir(dir.path())
             .env("NO_COLOR", "1")

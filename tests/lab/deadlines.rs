@@ -171,6 +171,7 @@ fn interrupt(lab: &Lab, command: &str, signal: libc::c_int) -> (i32, String, Str
         args.extend(["--format", "pretty", "--junit", "junit.xml"]);
     }
     let child = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .env("XDG_STATE_HOME", crate::util::state_home())
         .args(&args)
         .current_dir(dir.path())
         .env("NO_COLOR", "1")
@@ -305,6 +306,7 @@ fn a_timed_out_or_interrupted_scenario_reports_the_time_it_ran() {
     // Interrupted once it has run at least a second.
     lab.exec("web1", "rm -f /tmp/sd-hang");
     let child = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .env("XDG_STATE_HOME", crate::util::state_home())
         .args(&args[..])
         .current_dir(dir.path())
         .env("NO_COLOR", "1")

@@ -319,7 +319,8 @@ fn placeholders_in_command_lines_are_one_quoted_word() {
     let dir = suite(&[("c.feature", &feature), ("inv.toml", &inv)]);
     let shakedown = |args: &[&str]| -> crate::util::Run {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_shakedown"));
-        cmd.args(args)
+        cmd.env("XDG_STATE_HOME", crate::util::state_home())
+            .args(args)
             .current_dir(dir.path())
             .env_remove("SHAKEDOWN_INVENTORY")
             .env("NO_COLOR", "1");

@@ -28,6 +28,7 @@ mod reports;
 mod runner;
 mod scale;
 mod serve;
+mod state;
 mod system;
 mod systemd;
 mod web;

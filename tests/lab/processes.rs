@@ -94,7 +94,8 @@ fn assert_no_ssh_left(dir: &Path, what: &str) {
 /// `shakedown ARGS` started in `dir` with the lab's secrets (`env` added last).
 fn spawn(lab: &Lab, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_shakedown"));
-    cmd.args(args)
+    cmd.env("XDG_STATE_HOME", crate::util::state_home())
+        .args(args)
         .current_dir(dir)
         .env_remove("SHAKEDOWN_INVENTORY")
         .env("NO_COLOR", "1")

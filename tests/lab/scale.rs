@@ -122,6 +122,7 @@ fn two_hundred_hosts_in_one_run_under_the_fd_limit_with_one_master_each() {
     );
     let started = Instant::now();
     let mut child = Command::new("sh")
+        .env("XDG_STATE_HOME", crate::util::state_home())
         .args(["-c", &script])
         .current_dir(dir.path())
         .env("NO_COLOR", "1")

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 #[path = "../cli/util.rs"]
 mod cli_util;
-pub use cli_util::{Run, root, shakedown_in as shakedown_with_env, suite};
+pub use cli_util::{Run, root, shakedown_in as shakedown_with_env, state_home, suite};
 
 /// Runs the binary in `dir` without the lab inventory flag (the test gives its own),
 /// with the lab's secrets in the environment.
@@ -188,6 +188,8 @@ pub fn failures<'a>(run: &'a Run, host: &str) -> Vec<&'a str> {
     run.stdout
         .lines()
         .skip_while(|l| *l != "Failed:")
+        // The list ends at its blank line (a `Recovered:` list may follow).
+        .take_while(|l| !l.is_empty())
         .filter(|l| l.starts_with(&prefix) || group_hosts(l).iter().any(|h| h == host))
         .collect()
 }
