@@ -132,7 +132,7 @@ pub struct RunArgs {
     /// Also write an HTML report: FILE (one page, style inline), or DIR/ (DIR/index.html
     /// and DIR/shakedown.css).
     ///
-    /// A host × scenario matrix (✓ passed, ✗ failed, ⧗ timed out, ○ not run, · not
+    /// A host × scenario matrix (✓ passed, ✗ failed, ◷ timed out, ○ not run, · not
     /// applicable), each failed cell a link to its details, the summary line, the run's time
     /// and command line. No script, no external asset. Jenkins' HTML Publisher serves pages
     /// under a Content-Security-Policy that drops inline styles: give it a directory (an
@@ -177,7 +177,7 @@ pub struct CheckArgs {
     /// Also write an HTML report: FILE (one page, style inline), or DIR/ (DIR/index.html
     /// and DIR/shakedown.css).
     ///
-    /// A host × scenario matrix (✓ passed, ✗ failed, ⧗ timed out, ○ not run, · not
+    /// A host × scenario matrix (✓ passed, ✗ failed, ◷ timed out, ○ not run, · not
     /// applicable), each failed cell a link to its details, the summary line, the run's time
     /// and command line. No script, no external asset. Jenkins' HTML Publisher serves pages
     /// under a Content-Security-Policy that drops inline styles: give it a directory (an

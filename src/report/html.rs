@@ -2,7 +2,7 @@
 //! browser, Jenkins' HTML Publisher and a GitLab artifact link open as is. No script, no
 //! network, no external asset: a host × scenario matrix at the top (hosts as rows, scenarios
 //! as numbered columns named in a list below it and in `title` attributes), each cell a
-//! colour AND a symbol (`✓ ✗ ⧗ ○ ·`, so it reads in greyscale and for colour-blind
+//! colour AND a symbol (`✓ ✗ ◷ ○ ·`, so it reads in greyscale and for colour-blind
 //! readers), marked `N` new failure, `S` still failing, `R` recovered (from `--state`) and
 //! `C` converged (from `--until-pass`); each failed cell a link to its failure details;
 //! failures grouped by cause ([`super::groups`]) in "What failed"; the summary line, the
@@ -185,7 +185,7 @@ impl Cell {
         match self {
             Cell::Passed => ("p", "✓", "passed"),
             Cell::Failed => ("f", "✗", "failed"),
-            Cell::TimedOut => ("t", "⧗", "timed out"),
+            Cell::TimedOut => ("t", "◷", "timed out"),
             Cell::Skipped => ("s", "○", "not run"),
             Cell::NotApplicable => ("n", "·", "not applicable"),
         }
@@ -211,26 +211,57 @@ fn host_of(r: &UnitResult) -> &str {
     r.unit.host.as_deref().unwrap_or("-")
 }
 
+/// A host name's sort key: `web2` before `web10` (numbers compared as numbers).
+fn natural(name: &str) -> Vec<(String, u64)> {
+    let mut key = Vec::new();
+    let mut text = String::new();
+    let mut digits = String::new();
+    for c in name.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            if !digits.is_empty() {
+                key.push((std::mem::take(&mut text), digits.parse().unwrap_or(u64::MAX)));
+                digits.clear();
+            }
+            text.push(c);
+        }
+    }
+    let last = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().unwrap_or(u64::MAX)
+    };
+    key.push((text, last));
+    key
+}
+
+/// Hosts in natural order (`web2` before `web10`), scenarios in plan order.
 fn matrix(summary: &RunSummary) -> Matrix<'_> {
-    let mut hosts: Vec<&str> = Vec::new();
+    let mut hosts: Vec<&str> = summary.results.iter().map(|r| host_of(r)).collect();
+    hosts.sort_by_cached_key(|h| (natural(h), h.to_string()));
+    hosts.dedup();
     let mut columns: Vec<Column> = Vec::new();
-    let mut pairs = Vec::with_capacity(summary.results.len());
+    let mut cells: Vec<Vec<Option<&Arc<UnitResult>>>> = vec![Vec::new(); hosts.len()];
     for r in &summary.results {
-        let host = host_of(r);
-        let row = hosts.iter().position(|h| *h == host).unwrap_or_else(|| {
-            hosts.push(host);
-            hosts.len() - 1
+        let row = hosts.binary_search_by_key(&(natural(host_of(r)), host_of(r).to_string()), |h| {
+            (natural(h), h.to_string())
         });
         let key = (r.unit.feature.path.as_path(), r.unit.scenario.line, r.unit.scenario.row);
         let col = columns.iter().position(|c| c.key == key).unwrap_or_else(|| {
             columns.push(Column { key, first: r });
             columns.len() - 1
         });
-        pairs.push((row, col, r));
+        if let Ok(row) = row {
+            let cells = &mut cells[row];
+            if cells.len() <= col {
+                cells.resize(col + 1, None);
+            }
+            cells[col] = Some(r);
+        }
     }
-    let mut cells = vec![vec![None; columns.len()]; hosts.len()];
-    for (row, col, r) in pairs {
-        cells[row][col] = Some(r);
+    for row in &mut cells {
+        row.resize(columns.len(), None);
     }
     Matrix { hosts, columns, cells }
 }
@@ -599,12 +630,12 @@ fn write_what_failed(out: &mut String, summary: &RunSummary, m: &Matrix) {
                 position(m, r).map(|(row, col)| format!("<a href=\"#{}\">{}</a>", anchor(row, col), esc(host_of(r))))
             })
             .collect();
+        // The group's host is its hosts, ranges and count: `web1-web9, web11 (10 hosts)`.
         let _ = writeln!(
             out,
-            "<li>{} on {} hosts: {}<br>{}</li>",
-            esc(&failure_words(&g.result)),
-            g.units.len(),
+            "<li><b>{}</b>: {}<br>details: {}</li>",
             esc(host_of(&g.result)),
+            esc(&failure_words(&g.result)),
             links.join(", ")
         );
     }
@@ -612,7 +643,7 @@ fn write_what_failed(out: &mut String, summary: &RunSummary, m: &Matrix) {
         if let Some((row, col)) = position(m, r) {
             let _ = writeln!(
                 out,
-                "<li><a href=\"#{}\">{}</a>: {}</li>",
+                "<li><b><a href=\"#{}\">{}</a></b>: {}</li>",
                 anchor(row, col),
                 esc(host_of(r)),
                 esc(&failure_words(r))
@@ -899,6 +930,18 @@ mod tests {
         assert!(page.contains("5 scenarios (2 passed, 1 failed, 1 timed out, 1 not run) on 3 hosts in 4.32s"));
         assert!(page.contains("<time datetime=\"2027-01-15T08:00:00Z\">2027-01-15 08:00:00 UTC</time>"));
         assert!(page.contains("<code>shakedown run --html r.html</code>"));
+    }
+
+    #[test]
+    fn hosts_in_natural_order() {
+        let f = feature("features/web.feature", "Web", &["nginx runs"]);
+        let s = run(["web10", "db1", "web2", "web1"]
+            .iter()
+            .map(|h| result(&f, 0, h, UnitStatus::Passed))
+            .collect());
+        let page = render(&s, &meta(), Style::Inline);
+        let at = |h: &str| page.find(&format!("<th scope=\"row\">{h}</th>")).expect(h);
+        assert!(at("db1") < at("web1") && at("web1") < at("web2") && at("web2") < at("web10"));
     }
 
     #[test]

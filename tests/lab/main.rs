@@ -17,6 +17,7 @@ mod deadlines;
 mod fault;
 mod faults;
 mod fleet;
+mod html;
 mod init;
 mod injection;
 mod inventory;
