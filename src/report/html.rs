@@ -950,7 +950,6 @@ mod tests {
         let links: Vec<String> = rows(&page).iter().flatten().flat_map(|c| hrefs(c)).collect();
         assert_eq!(links, vec!["f-1-2", "f-2-1"], "the failed and timed-out cells link");
         for id in &links {
-            assert!(page.contains(&format!("<section class=\"failure")), "{id}");
             let at = page
                 .find(&format!(" id=\"{id}\""))
                 .unwrap_or_else(|| panic!("no anchor {id}"));
@@ -1113,7 +1112,7 @@ mod tests {
         );
         assert_eq!(rows(&mixed).len(), 200);
         assert!(rows(&mixed).iter().all(|r| r.len() == 30));
-        assert!(mixed.len() < 1_000_000, "{} bytes", mixed.len());
+        assert!(mixed.len() < 1_500_000, "{} bytes", mixed.len());
         assert!(all_failed.len() < 6_000_000, "{} bytes", all_failed.len());
     }
 }
