@@ -22,9 +22,23 @@ PACKAGES=(
   # tests of the operations paths: a real SMTP server (aiosmtpd under /usr/bin/python3),
   # the NSCA 2.x daemon, and Icinga 2 for its API (src/notify/)
   python3-aiosmtpd nsca icinga2-bin
+  # the HTML report (tests/lab/html.rs): rendered in headless Chromium, fonts with its
+  # symbols, validated with tidy (and vnu, below, when npm is there)
+  chromium fonts-dejavu-core tidy
 )
 # daemons a package install may start in the root namespace
 DAEMONS=(apache2 nginx mariadbd mysqld haproxy sshd cron php-fpm8.2 nsca icinga2)
+
+# The Nu HTML Checker (vnu), the W3C's validator, from the npm package vnu-jar (the jar runs
+# on the installed Java): tests/lab/html.rs prefers it to tidy. Optional: without npm, or
+# offline, tidy validates alone.
+install_vnu() {
+  local jar=/opt/vnu/node_modules/vnu-jar/build/dist/vnu.jar
+  if [ -f "$jar" ] || ! command -v npm >/dev/null; then return 0; fi
+  echo "install-deps: installing vnu-jar (npm) into /opt/vnu"
+  timeout 300 npm install --prefix /opt/vnu --ignore-scripts --no-audit --no-fund vnu-jar >/dev/null 2>&1 \
+    || echo "install-deps: vnu-jar not installed (tidy validates the HTML report)"
+}
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -34,6 +48,7 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
+  install_vnu
   exit 0
 fi
 echo "install-deps: installing ${missing[*]}"
@@ -74,4 +89,5 @@ for d in "${DAEMONS[@]}"; do
     fi
   done
 done
+install_vnu
 echo "install-deps: done"

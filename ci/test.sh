@@ -40,12 +40,19 @@ export SHAKEDOWN_LAB=required
 # through ci/faults.sh (which prints their table).
 # set +e around the pipeline: under -e with pipefail a failing test binary would end this
 # script here, and the consumers, package, faults and bench steps would never run.
+rm -rf target/html-report  # written by tests/lab/html.rs, checked below
 set +e
 cargo test --locked --all-targets --no-fail-fast -- --nocapture \
   --skip faults:: --skip deadlines:: --skip canary:: --skip injection:: --skip malformed:: \
   2>&1 | tee target/test.log
 status=${PIPESTATUS[0]}
 set -e
+
+step "HTML report of a mixed lab run (tests/lab/html.rs), kept as artifacts: target/html-report/{index.html,shakedown.css,report.png}"
+if [ "$(head -c 4 target/html-report/report.png 2>/dev/null | tail -c 3)" != PNG ]; then
+  echo "no screenshot of the HTML report in target/html-report/report.png"
+  status=1
+fi
 
 step "report consumers (JUnit schema, junitparser, Cucumber JSON tools, Nagios 4, Icinga 2)"
 ci/consumers.sh || status=1

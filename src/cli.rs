@@ -155,6 +155,16 @@ pub struct RunArgs {
     /// Also write a Cucumber JSON report to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Also write an HTML report: FILE (one page, style inline), or DIR/ (DIR/index.html
+    /// and DIR/shakedown.css).
+    ///
+    /// A host × scenario matrix (✓ passed, ✗ failed, ◷ timed out, ○ not run, · not
+    /// applicable), each failed cell a link to its details, the summary line, the run's time
+    /// and command line. No script, no external asset. Jenkins' HTML Publisher serves pages
+    /// under a Content-Security-Policy that drops inline styles: give it a directory (an
+    /// existing one, or a path ending in /), whose stylesheet is a file beside the page.
+    #[arg(long, value_name = "FILE|DIR/")]
+    pub html: Option<PathBuf>,
     /// Mail after a failed run, passive results to Nagios/Icinga.
     #[command(flatten)]
     pub notify: NotifyArgs,
@@ -204,6 +214,16 @@ pub struct CheckArgs {
     /// Also write a Cucumber JSON report to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Also write an HTML report: FILE (one page, style inline), or DIR/ (DIR/index.html
+    /// and DIR/shakedown.css).
+    ///
+    /// A host × scenario matrix (✓ passed, ✗ failed, ◷ timed out, ○ not run, · not
+    /// applicable), each failed cell a link to its details, the summary line, the run's time
+    /// and command line. No script, no external asset. Jenkins' HTML Publisher serves pages
+    /// under a Content-Security-Policy that drops inline styles: give it a directory (an
+    /// existing one, or a path ending in /), whose stylesheet is a file beside the page.
+    #[arg(long, value_name = "FILE|DIR/")]
+    pub html: Option<PathBuf>,
     /// Mail after a failed run, passive results to Nagios/Icinga.
     #[command(flatten)]
     pub notify: NotifyArgs,

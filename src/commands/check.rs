@@ -50,6 +50,7 @@ async fn run_check(
     let reports = crate::report::open(&Asked {
         junit: args.junit.clone(),
         json: args.json.clone(),
+        html: args.html.clone(),
         ..Asked::default()
     })
     .map_err(|e| vec![e.to_string()])?;

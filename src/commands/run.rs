@@ -29,6 +29,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         console: Some((pipeline::format(format), color)),
         junit: args.junit.clone(),
         json: args.json.clone(),
+        html: args.html.clone(),
         nagios: None,
     })
     .map_err(|e| BadInput::one(e.to_string()))?;

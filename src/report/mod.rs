@@ -10,6 +10,7 @@
 pub mod console;
 pub mod cucumber_json;
 pub(crate) mod groups;
+pub(crate) mod html;
 pub mod junit;
 pub mod nagios;
 pub mod perf_labels;
@@ -82,6 +83,9 @@ pub struct Asked {
     pub junit: Option<std::path::PathBuf>,
     /// `--json FILE`.
     pub json: Option<std::path::PathBuf>,
+    /// `--html FILE` (one file, inline style) or `--html DIR/` (index.html and its
+    /// stylesheet).
+    pub html: Option<std::path::PathBuf>,
     /// The Nagios plugin output on stdout, for a run limited by this deadline (a report
     /// for commands that print nothing else; `check` prints its own, with its problems).
     pub nagios: Option<Option<std::time::Duration>>,
@@ -128,6 +132,15 @@ pub const REGISTRY: &[Entry] = &[
             a.json
                 .as_deref()
                 .map(|p| cucumber_json::CucumberJson::create(p).map(|r| Box::new(r) as Box<dyn Report>))
+        },
+    },
+    Entry {
+        name: "HTML",
+        asked_by: "--html FILE or --html DIR/",
+        make: |a| {
+            a.html
+                .as_deref()
+                .map(|p| html::Html::create(p).map(|r| Box::new(r) as Box<dyn Report>))
         },
     },
     Entry {

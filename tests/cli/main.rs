@@ -4,6 +4,7 @@
 mod util;
 
 mod catalogue;
+mod html;
 mod init;
 mod inventory;
 mod malformed;

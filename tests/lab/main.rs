@@ -18,6 +18,7 @@ mod deadlines;
 mod fault;
 mod faults;
 mod fleet;
+mod html;
 mod init;
 mod injection;
 mod inventory;
