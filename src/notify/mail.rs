@@ -264,36 +264,11 @@ mod tests {
     fn run(hosts: &[String], passed: usize) -> RunSummary {
         use crate::event::{UnitResult, UnitStatus};
         use crate::outcome::{Outcome, StepResult};
-        use crate::suite::{Feature, Scenario, Unit};
         use std::sync::Arc;
         use std::time::Duration;
-        let scenario = Arc::new(Scenario {
-            name: "nginx runs".into(),
-            keyword: "Scenario".into(),
-            line: 3,
-            column: 3,
-            tags: Vec::new(),
-            rule: None,
-            steps: Vec::new(),
-            row: None,
-        });
-        let feature = Arc::new(Feature {
-            path: "web.feature".into(),
-            name: "Web".into(),
-            keyword: "Feature".into(),
-            line: 1,
-            tags: Vec::new(),
-            description: String::new(),
-            scenarios: Vec::new(),
-        });
         let result = |host: &str, status| {
             Arc::new(UnitResult {
-                unit: Arc::new(Unit {
-                    id: format!("web.feature:3 [{host}]"),
-                    feature: feature.clone(),
-                    scenario: scenario.clone(),
-                    host: Some(host.into()),
-                }),
+                unit: crate::suite::sample::nginx_unit("nginx runs", host),
                 status,
                 steps: vec![(StepResult::Failed(Outcome::fail("active", "inactive")), Duration::ZERO)],
                 attempts: 1,

@@ -362,7 +362,7 @@ pub(crate) fn counted_host_ranges(hosts: &[String]) -> Vec<(String, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suite::{Feature, Scenario, Step, StepKind, Unit};
+    use crate::suite::Unit;
     use std::time::Duration;
 
     fn names(list: &[&str]) -> Vec<String> {
@@ -411,40 +411,7 @@ mod tests {
     }
 
     fn unit(host: &str) -> Arc<Unit> {
-        let step = Step {
-            keyword: "Then ".into(),
-            kind: StepKind::Unknown,
-            text: "service nginx should be running".into(),
-            line: 4,
-            column: 5,
-            doc_string: None,
-            table: None,
-        };
-        let scenario = Scenario {
-            name: "nginx runs".into(),
-            keyword: "Scenario".into(),
-            line: 3,
-            column: 3,
-            tags: Vec::new(),
-            rule: None,
-            steps: vec![step],
-            row: None,
-        };
-        let feature = Arc::new(Feature {
-            path: "web.feature".into(),
-            name: "Web".into(),
-            keyword: "Feature".into(),
-            line: 1,
-            tags: Vec::new(),
-            description: String::new(),
-            scenarios: vec![scenario.clone()],
-        });
-        Arc::new(Unit {
-            id: format!("web.feature:3 [{host}]"),
-            feature,
-            scenario: Arc::new(scenario),
-            host: Some(host.into()),
-        })
+        crate::suite::sample::nginx_unit("nginx runs", host)
     }
 
     fn failed(host: &str, found: &str) -> Arc<UnitResult> {

@@ -780,61 +780,25 @@ mod tests {
     use super::*;
     use crate::event::Attempt;
     use crate::outcome::{Measurement, Outcome};
-    use crate::suite::{Feature, Scenario, Step, StepKind, Unit};
+    use crate::suite::{Feature, sample};
 
     fn feature(path: &str, name: &str, scenarios: &[&str]) -> Arc<Feature> {
         let scenarios = scenarios
             .iter()
             .enumerate()
-            .map(|(i, s)| Scenario {
-                name: (*s).into(),
-                keyword: "Scenario".into(),
-                line: 3 + i * 10,
-                column: 3,
-                tags: Vec::new(),
-                rule: None,
-                steps: vec![
-                    Step {
-                        keyword: "Given ".into(),
-                        kind: StepKind::Unknown,
-                        text: "the host is up".into(),
-                        line: 4 + i * 10,
-                        column: 5,
-                        doc_string: None,
-                        table: None,
-                    },
-                    Step {
-                        keyword: "Then ".into(),
-                        kind: StepKind::Unknown,
-                        text: "service nginx should be running".into(),
-                        line: 5 + i * 10,
-                        column: 5,
-                        doc_string: None,
-                        table: None,
-                    },
-                ],
-                row: None,
+            .map(|(i, s)| {
+                let steps = vec![
+                    sample::step("Given ", "the host is up", 4 + i * 10),
+                    sample::step("Then ", "service nginx should be running", 5 + i * 10),
+                ];
+                sample::scenario(s, 3 + i * 10, steps)
             })
             .collect();
-        Arc::new(Feature {
-            path: path.into(),
-            name: name.into(),
-            keyword: "Feature".into(),
-            line: 1,
-            tags: Vec::new(),
-            description: String::new(),
-            scenarios,
-        })
+        sample::feature(path, name, scenarios)
     }
 
     fn result(f: &Arc<Feature>, sc: usize, host: &str, status: UnitStatus) -> UnitResult {
-        let scenario = f.scenarios[sc].clone();
-        let unit = Arc::new(Unit {
-            id: format!("{}:{} [{host}]", f.path.display(), scenario.line),
-            feature: f.clone(),
-            scenario: Arc::new(scenario),
-            host: Some(host.into()),
-        });
+        let unit = sample::unit(f, sc, host);
         let pass = StepResult::Passed(Outcome::pass("up", "up"));
         let second = match status {
             UnitStatus::Passed => StepResult::Passed(Outcome::pass("active (running)", "active (running)")),

@@ -143,7 +143,6 @@ pub(crate) fn kept(summary: &RunSummary) -> bool {
 mod tests {
     use super::*;
     use crate::outcome::{Outcome, StepResult};
-    use crate::suite::{Feature, Scenario, Step, StepKind, Unit};
 
     fn at(s: u64) -> SystemTime {
         std::time::UNIX_EPOCH + Duration::from_secs(s)
@@ -151,34 +150,6 @@ mod tests {
 
     /// A unit of `scenario` on `host` that ended `status` (failing as `found`), marked `since`.
     fn result(scenario: &str, host: &str, found: &str, since: Option<Since>) -> Arc<UnitResult> {
-        let step = Step {
-            keyword: "Then ".into(),
-            kind: StepKind::Unknown,
-            text: "service nginx should be running".into(),
-            line: 4,
-            column: 5,
-            doc_string: None,
-            table: None,
-        };
-        let scenario = Scenario {
-            name: scenario.into(),
-            keyword: "Scenario".into(),
-            line: 3,
-            column: 3,
-            tags: Vec::new(),
-            rule: None,
-            steps: vec![step],
-            row: None,
-        };
-        let feature = Arc::new(Feature {
-            path: "web.feature".into(),
-            name: "Web".into(),
-            keyword: "Feature".into(),
-            line: 1,
-            tags: Vec::new(),
-            description: String::new(),
-            scenarios: vec![scenario.clone()],
-        });
         let (status, step) = if found.is_empty() {
             (
                 UnitStatus::Passed,
@@ -188,12 +159,7 @@ mod tests {
             (UnitStatus::Failed, StepResult::Failed(Outcome::fail("running", found)))
         };
         Arc::new(UnitResult {
-            unit: Arc::new(Unit {
-                id: format!("web.feature:3 [{host}]"),
-                feature,
-                scenario: Arc::new(scenario),
-                host: Some(host.into()),
-            }),
+            unit: crate::suite::sample::nginx_unit(scenario, host),
             status,
             steps: vec![(step, Duration::ZERO)],
             attempts: 1,

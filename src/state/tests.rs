@@ -2,34 +2,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::*;
-use crate::suite::{Feature, Scenario};
+use crate::suite::sample;
 
 fn unit(path: &str, name: &str, line: usize, host: &str) -> Arc<Unit> {
-    let scenario = Scenario {
-        name: name.into(),
-        keyword: "Scenario".into(),
-        line,
-        column: 3,
-        tags: Vec::new(),
-        rule: None,
-        steps: Vec::new(),
-        row: None,
-    };
-    let feature = Arc::new(Feature {
-        path: path.into(),
-        name: "Web".into(),
-        keyword: "Feature".into(),
-        line: 1,
-        tags: Vec::new(),
-        description: String::new(),
-        scenarios: vec![scenario.clone()],
-    });
-    Arc::new(Unit {
-        id: format!("{path}:{line} [{host}]"),
-        feature,
-        scenario: Arc::new(scenario),
-        host: Some(host.into()),
-    })
+    let one = sample::scenario(name, line, Vec::new());
+    sample::unit(&sample::feature(path, "Web", vec![one]), 0, host)
 }
 
 fn result(unit: &Arc<Unit>, status: UnitStatus) -> Arc<UnitResult> {

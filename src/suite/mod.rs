@@ -11,6 +11,8 @@ pub mod model;
 pub mod pickles;
 pub mod plan;
 pub mod refusals;
+#[cfg(test)]
+pub(crate) mod sample;
 pub mod syntax_error;
 
 pub use load::FeatureError;
