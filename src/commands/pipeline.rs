@@ -79,6 +79,26 @@ impl ReportsFailed {
     }
 }
 
+/// `--keep-connections DURATION` over every host's `keep_connections`; when any SSH host
+/// keeps its master (or the option is given), the kept sockets' directory is checked now
+/// (created 0700 if missing; refused if open to others or not the user's), before any host
+/// is contacted.
+pub(super) fn keep_connections(inventory: &mut Inventory, flag: Option<Duration>) -> Result<(), String> {
+    if let Some(d) = flag {
+        for host in inventory.hosts.values_mut() {
+            host.keep_connections = Some(d);
+        }
+    }
+    let keeps = inventory
+        .hosts
+        .values()
+        .any(|h| h.transport == crate::inventory::TransportKind::Ssh && h.keep_connections.is_some());
+    if flag.is_some() || keeps {
+        crate::transport::kept::socket_dir()?;
+    }
+    Ok(())
+}
+
 /// Runs `run`: starts the pool (`Err("cannot start: ...")` when it cannot), feeds the event
 /// stream to `reports`, stops early when the future `stop()` makes resolves (made just
 /// before the runner starts), closes the connections, finishes the reports, and sends the

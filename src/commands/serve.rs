@@ -27,7 +27,8 @@ struct Suite {
 
 /// Serves until SIGTERM/SIGINT; returns 0 then.
 pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
-    let prepared = super::prepare::prepare(&args.select)?;
+    let mut prepared = super::prepare::prepare(&args.select)?;
+    pipeline::keep_connections(&mut prepared.inventory, args.exec.keep_connections).map_err(BadInput::one)?;
     let suite = Arc::new(Suite {
         inventory: prepared.inventory,
         plan: prepared.plan,

@@ -188,6 +188,10 @@ impl Transport for Become {
         self.inner.forget_failed_connect()
     }
 
+    fn take_note(&self) -> Option<String> {
+        self.inner.take_note()
+    }
+
     fn settle(&self) -> BoxFuture<'_, ()> {
         self.inner.settle()
     }

@@ -8,6 +8,7 @@ mod batch;
 mod r#become;
 #[cfg(test)]
 mod fake;
+pub(crate) mod kept;
 mod local;
 mod shell;
 mod ssh;
@@ -175,6 +176,11 @@ pub(crate) trait Transport: Send + Sync {
     /// Opens the connection ahead of the first command (no-op for local).
     fn connect(&self) -> BoxFuture<'_, Result<(), TransportError>> {
         Box::pin(async { Ok(()) })
+    }
+
+    /// How the connection came to be (opened, or a kept master reused), once, for `--trace`.
+    fn take_note(&self) -> Option<String> {
+        None
     }
 
     /// Forgets a failed connect so that the next command tries again (no-op for local, and

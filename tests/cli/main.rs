@@ -6,6 +6,7 @@ mod util;
 mod catalogue;
 mod html;
 mod init;
+mod keep;
 mod inventory;
 mod malformed;
 mod manual;
