@@ -73,6 +73,7 @@ async fn run_check(
         opts,
         close_grace: Some(CLOSE_GRACE),
         state,
+        connections: None,
     };
     let finished = pipeline::execute(run, reports, Some(&notifiers), Some(args.timeout), move || stop)
         .await

@@ -41,6 +41,9 @@ pub(super) struct Run<'a> {
     /// The pairs' history (`--state`; `None` with `--no-state`): each result's `since` is
     /// set from it before any report sees the result, and the run is recorded in it after.
     pub state: Option<Arc<std::sync::Mutex<Ledger>>>,
+    /// Connections kept across runs (`serve`'s pool): the run uses them
+    /// ([`HostPool::next_run`]) instead of opening its own.
+    pub connections: Option<Arc<HostPool>>,
 }
 
 /// What came of a run.
@@ -113,7 +116,10 @@ pub(super) async fn execute<F>(
 where
     F: Future<Output = ()>,
 {
-    let pool = HostPool::new(run.inventory, run.trace).map_err(|e| format!("cannot start: {e}"))?;
+    let pool = match &run.connections {
+        Some(kept) => kept.next_run().await,
+        None => HostPool::new(run.inventory, run.trace).map_err(|e| format!("cannot start: {e}"))?,
+    };
     let pool = Arc::new(pool);
     let (tx, mut rx) = mpsc::unbounded_channel();
     // Every pair of the run is compared with the history as it was when the run started.

@@ -53,6 +53,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         opts,
         close_grace: None,
         state,
+        connections: None,
     };
     let finished = pipeline::execute(run, reports, Some(&notifiers), args.timeout, crate::signal::stop)
         .await

@@ -126,6 +126,9 @@ pub struct HostPool {
     pub control_dir: Option<ControlDir>,
     /// The run's shared masters to jump hosts, stopped at close after the hosts' own.
     jumps: Option<Arc<crate::transport::JumpMasters>>,
+    /// Whether closing this pool closes the connections (false for [`HostPool::next_run`]'s
+    /// pools: the server's own pool closes them when it stops).
+    owns_connections: bool,
 }
 
 impl HostPool {
@@ -191,6 +194,33 @@ impl HostPool {
             inventory: inventory.clone(),
             control_dir: None,
             jumps: None,
+            owns_connections: true,
+        }
+    }
+
+    /// A pool for one more run on this pool's connections (`serve` keeps its masters for
+    /// the life of the server): new scopes (no fact and no MySQL session of an earlier run),
+    /// a failed connect forgotten and a master that no longer answers replaced; closing it
+    /// closes its scopes only.
+    pub(crate) async fn next_run(&self) -> HostPool {
+        futures::future::join_all(self.handles.values().map(|h| h.transport.refresh())).await;
+        let started = Instant::now();
+        let handles = self
+            .handles
+            .iter()
+            .map(|(name, h)| {
+                let mut handle = HostHandle::new(h.host.clone(), h.transport.clone());
+                handle.trace = h.trace.clone();
+                handle.started = started;
+                (name.clone(), Arc::new(handle))
+            })
+            .collect();
+        HostPool {
+            handles,
+            inventory: self.inventory.clone(),
+            control_dir: None,
+            jumps: None,
+            owns_connections: false,
         }
     }
 
@@ -221,6 +251,10 @@ impl HostPool {
     /// about 2 s (a master being opened: up to 1 s; asking masters to stop and their exit:
     /// 0.5 s; SIGTERM, then SIGKILL: 0.3 s), and at once if this future is dropped first.
     pub async fn close(&self) {
+        if !self.owns_connections {
+            futures::future::join_all(self.handles.values().map(|h| h.run_scope.close())).await;
+            return;
+        }
         // No connection is opened from now on; one being opened is waited for (bounded).
         futures::future::join_all(self.handles.values().map(|h| h.transport.settle())).await;
         // Found before any stop: a stopped master no longer shows its socket path.

@@ -183,6 +183,13 @@ pub(crate) trait Transport: Send + Sync {
         None
     }
 
+    /// Before another run on the same connection (`serve`): forgets a failed connect, and a
+    /// master that no longer answers, so that the next command connects afresh.
+    fn refresh(&self) -> BoxFuture<'_, ()> {
+        self.forget_failed_connect();
+        Box::pin(async {})
+    }
+
     /// Forgets a failed connect so that the next command tries again (no-op for local, and
     /// while a connection is open or being opened).
     fn forget_failed_connect(&self) {}

@@ -490,6 +490,22 @@ impl Transport for SshMaster {
         Box::pin(self.connected())
     }
 
+    fn refresh(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.forget_failed_connect();
+            let live = self.live.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let Some(session) = live else { return };
+            if matches!(tokio::time::timeout(STOP_WAIT, session.check()).await, Ok(Ok(()))) {
+                return;
+            }
+            // The master is gone (killed, or its host rebooted): the next command opens a
+            // fresh one.
+            drop(self.lease.lock().unwrap_or_else(|e| e.into_inner()).take());
+            drop(self.live.lock().unwrap_or_else(|e| e.into_inner()).take());
+            *self.session.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(ConnectCell::new());
+        })
+    }
+
     fn take_note(&self) -> Option<String> {
         self.note.lock().unwrap_or_else(|e| e.into_inner()).take()
     }

@@ -23,7 +23,10 @@ fn keep_connections_parses_and_creates_a_private_socket_directory() {
     let rt = runtime();
     let env = [("XDG_RUNTIME_DIR", rt.path().to_str().expect("utf-8"))];
     shakedown_in(dir.path(), &["run", "f.feature", "--keep-connections", "10m"], &env).assert_exit(0);
-    let mode = std::fs::metadata(rt.path().join("shakedown")).expect("created").permissions().mode();
+    let mode = std::fs::metadata(rt.path().join("shakedown"))
+        .expect("created")
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o700);
     shakedown_in(dir.path(), &["check", "f.feature", "--keep-connections", "30s"], &env)
         .assert_exit(0)
@@ -58,9 +61,20 @@ fn a_socket_directory_open_to_others_is_refused_before_anything_runs() {
     shakedown_in(dir.path(), &["check", "f.feature", "--keep-connections", "10m"], &env)
         .assert_exit(3)
         .assert_contains(&refused);
-    shakedown_in(dir.path(), &["serve", "f.feature", "--keep-connections", "10m", "--listen", "127.0.0.1:0"], &env)
-        .assert_exit(2)
-        .assert_contains(&refused);
+    shakedown_in(
+        dir.path(),
+        &[
+            "serve",
+            "f.feature",
+            "--keep-connections",
+            "10m",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &env,
+    )
+    .assert_exit(2)
+    .assert_contains(&refused);
     shakedown_in(dir.path(), &["connections", "--close"], &env)
         .assert_exit(2)
         .assert_contains(&refused);
