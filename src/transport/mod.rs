@@ -178,7 +178,8 @@ pub(crate) trait Transport: Send + Sync {
         Box::pin(async { Ok(()) })
     }
 
-    /// How the connection came to be (opened, or a kept master reused), once, for `--trace`.
+    /// How a kept connection came to be (opened, or reused from an earlier run), once, for
+    /// `--trace`.
     fn take_note(&self) -> Option<String> {
         None
     }

@@ -230,7 +230,7 @@ pub(crate) struct SshMaster {
     closed: std::sync::atomic::AtomicBool,
     /// Where the master is kept between runs and how long idle (`keep_connections`).
     kept: Option<(Duration, kept::Slot)>,
-    /// How the master came to be ("opened", "reused kept master"...), for `--trace`.
+    /// How a kept master came to be ("opened kept master", "reused kept master"), for `--trace`.
     note: std::sync::Mutex<Option<String>>,
 }
 
@@ -360,11 +360,11 @@ impl SshMaster {
                 Err(self.ended())
             }
             Ok(Ok((session, lease))) => {
-                let how = match &self.kept {
-                    Some((_, slot)) => format!("opened kept master {}", slot.path.display()),
-                    None => "opened master".to_string(),
-                };
-                self.noted(how, started);
+                // Only kept masters are noted: a run without them opens every master (and
+                // the trace keeps one line per command).
+                if let Some((_, slot)) = &self.kept {
+                    self.noted(format!("opened kept master {}", slot.path.display()), started);
+                }
                 let session = Arc::new(session);
                 *self.live.lock().unwrap_or_else(|e| e.into_inner()) = Some(session);
                 *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Some(lease);
