@@ -167,8 +167,8 @@ impl Slot {
         }
     }
 
-    /// A live master of this slot, resumed (its socket answers); dead ones (a socket nobody
-    /// listens on: the master was killed or its host rebooted away) are removed.
+    /// A live master of this slot, resumed (its socket answers within a second); dead ones
+    /// (a socket nobody listens on: the master was killed, or ended) are removed.
     pub(crate) async fn resume(&self) -> Option<Session> {
         for dir in master_dirs(&self.path) {
             let socket = dir.join("master");
@@ -182,9 +182,13 @@ impl Slot {
             let session = Session::resume_mux(socket.into(), Some(dir.join("log").into()));
             match tokio::time::timeout(CHECK_WAIT, session.check()).await {
                 Ok(Ok(())) => return Some(session),
-                _ => {
+                // Refused: nobody listens (the master is dead).
+                Ok(Err(_)) => {
                     let _ = std::fs::remove_dir_all(&dir);
                 }
+                // Slow to answer (a loaded machine): neither used nor removed, as another
+                // run may be using it.
+                Err(_) => {}
             }
         }
         None
@@ -266,6 +270,10 @@ pub(crate) async fn list(dir: &Path) -> Vec<Kept> {
             info: info.clone(),
         };
         let live = slot.resume().await.is_some();
+        if !live && master_dirs(&path).is_empty() {
+            // Ended on its idle timeout: listed once more as gone, and its slot removed.
+            let _ = std::fs::remove_dir_all(&path);
+        }
         kept.push(Kept {
             info,
             idle,
