@@ -2,7 +2,7 @@
 # ci/bench.sh: shakedown against pytest-testinfra and a plain SSH loop, on the lab.
 #
 #   ci/bench.sh [--hosts N] [--delay MS[,MS...]] [--runs R] [--ti-runs R] [--slow-runs R]
-#               [--only REGEX] [--out PREFIX] [--keep-lab] [--behind-bastion]
+#               [--only REGEX] [--out PREFIX] [--keep-lab] [--behind-bastion] [--warm]
 #
 #   --hosts N     bench hosts h001..hNNN (group `bench`) brought up by ci/lab.sh (default 20)
 #   --delay MS    latency added to every packet between the controller and the lab hosts, in
@@ -23,6 +23,12 @@
 #                 the bastion" (an inventory with proxy_jump = "bastion" for group bench),
 #                 beside the direct ones; the bench hosts are on sdlab0, which the bastion
 #                 reaches
+#   --warm        also measure warm runs, every connection kept from a previous run: "warm
+#                 floor" (one `ssh HOST true` per host at once over masters already open),
+#                 "shakedown warm" (--keep-connections, masters kept from its previous run),
+#                 "ssh loop, ControlPersist, warm" and "testinfra ssh + ControlMaster +
+#                 ControlPersist, warm, -n 0/2/8" (masters kept from their previous run); one
+#                 unmeasured run of each opens the connections first
 #   --no-agree    skip the check that every suite passes on healthy hosts and fails on each
 #                 fault (see `agree` below; about a minute, needs 2 hosts)
 #
@@ -30,7 +36,8 @@
 # bench/testinfra/test_bench.py, bench/loop.sh. shakedown is the release build, cold (no
 # SSH master before the run); pytest-testinfra comes from PyPI into $TARGET/bench-venv.
 # Each measured run is wrapped in /usr/bin/time (wall time, peak RSS of the largest process
-# of the tree, not the sum). The measuring part holds /tmp/shakedown-lab.lock, the lock of
+# of the tree, not the sum; and the CPU time, user + sys, of the tree it waited for: a kept
+# master, daemonised by an earlier run, is not counted). The measuring part holds /tmp/shakedown-lab.lock, the lock of
 # the lab tests; on any exit it removes the delay (iptables rules, queue process, qdiscs)
 # and puts the lab back to its 6 base hosts. Prints the table and writes PREFIX.*; exits 1
 # when the suites disagree (--agree) or any measured run failed.
@@ -38,7 +45,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-HOSTS=20 DELAYS=25 RUNS=5 TI_RUNS="" SLOW_RUNS="" ONLY="" KEEP=0 OUT="" AGREE=1 BEHIND=0
+HOSTS=20 DELAYS=25 RUNS=5 TI_RUNS="" SLOW_RUNS="" ONLY="" KEEP=0 OUT="" AGREE=1 BEHIND=0 WARM=0
 while [ $# -gt 0 ]; do
   case $1 in
     --hosts) HOSTS=$2; shift 2 ;;
@@ -54,7 +61,9 @@ while [ $# -gt 0 ]; do
     --agree) AGREE=1; shift ;;
     --behind-bastion) BEHIND=1; shift ;;
     --direct) BEHIND=0; shift ;;
-    *) sed -n '2,35p' "$0"; exit 2 ;;
+    --warm) WARM=1; shift ;;
+    --cold) WARM=0; shift ;;
+    *) sed -n '2,41p' "$0"; exit 2 ;;
   esac
 done
 TI_RUNS=${TI_RUNS:-$RUNS}
@@ -84,7 +93,7 @@ if [ -z "${BENCH_LOCKED:-}" ]; then
   BENCH_LOCKED=1 exec flock -o /tmp/shakedown-lab.lock "$0" --hosts "$HOSTS" --delay "$DELAYS" \
     --runs "$RUNS" --ti-runs "$TI_RUNS" --slow-runs "$SLOW_RUNS" --only "$ONLY" --out "$OUT" \
     "$([ $KEEP = 1 ] && echo --keep-lab || echo --no-keep-lab)" "$([ $AGREE = 1 ] && echo --agree || echo --no-agree)" \
-    "$([ $BEHIND = 1 ] && echo --behind-bastion || echo --direct)"
+    "$([ $BEHIND = 1 ] && echo --behind-bastion || echo --direct)" "$([ $WARM = 1 ] && echo --warm || echo --cold)"
 fi
 
 WORK=$(mktemp -d /tmp/sdbench.XXXXXX)
@@ -112,6 +121,7 @@ delay_off() {
 }
 cleanup() {
   delay_off
+  [ "$(type -t warm_close)" != function ] || warm_close
   [ $KEEP = 1 ] || "$LAB_SH" up --hosts 0 >/dev/null 2>&1 || echo "bench: lab reset failed" >&2
   rm -rf "$WORK"
 }
@@ -163,17 +173,19 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 DELAY=0 DELAY_HOW=none
 
 # measure NAME RUNS CMD...: run CMD RUNS times under /usr/bin/time; one line per run in
-# $RES: delay, name, wall seconds, peak RSS kB, exit status, 1-minute load average after.
+# $RES: delay, name, wall seconds, peak RSS kB, exit status, 1-minute load average after,
+# CPU seconds (user + sys).
 measure() {
-  local name=$1 runs=$2 i rc wall rss load
+  local name=$1 runs=$2 i rc wall rss usr sys cpu load
   shift 2
   [[ -z "$ONLY" || "$name" =~ $ONLY ]] || return 0
   for ((i = 1; i <= runs; i++)); do
     rc=0
-    /usr/bin/time -f '%e %M' -o "$WORK/time" "$@" >"$WORK/out" 2>&1 || rc=$?
-    read -r wall rss < <(tail -1 "$WORK/time")
+    /usr/bin/time -f '%e %M %U %S' -o "$WORK/time" "$@" >"$WORK/out" 2>&1 || rc=$?
+    read -r wall rss usr sys < <(tail -1 "$WORK/time")
+    cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
     load=$(cut -d' ' -f1 /proc/loadavg)
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$DELAY" "$name" "$wall" "$rss" "$rc" "$load" >>"$RES"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$DELAY" "$name" "$wall" "$rss" "$rc" "$load" "$cpu" >>"$RES"
     echo "bench: +${DELAY}ms $name: ${wall}s ${rss}kB exit $rc (load $load)" >&2
     [ $rc = 0 ] || tail -5 "$WORK/out" >&2
     "${POST[@]}"
@@ -306,7 +318,20 @@ bench_at() {
       fi
     done
     measure "ssh loop, ControlMaster" 1 "$ROOT/bench/loop.sh" "${addrs[@]}"
+    if [ $WARM = 1 ]; then
+      measure "warm floor: $HOSTS hosts in parallel, over open masters" 1 bash -c "$WARM_ENV; warm_floor"
+      measure "shakedown warm (--keep-connections)" 1 env XDG_RUNTIME_DIR="$WORK/rt" "${SD_WARM[@]}"
+      measure "ssh loop, ControlPersist, warm" 1 env LOOP_CTL="$WORK/wloop" "$ROOT/bench/loop.sh" "${addrs[@]}"
+    fi
   done
+  if [ $WARM = 1 ]; then
+    for n in 2 8 0; do
+      runs=$TI_RUNS
+      [ $n != 0 ] || runs=$SLOW_RUNS
+      measure "testinfra ssh + ControlMaster + ControlPersist, warm, -n $n" "$runs" "${PYT[@]}" -n "$n" \
+        --hosts="$(join ssh "${addrs[@]}")" --ssh-config="$WORK/ssh_config_wcm"
+    done
+  fi
   for n in 2 8 0; do
     runs=$TI_RUNS
     [ $n != 0 ] || runs=$SLOW_RUNS
@@ -320,6 +345,36 @@ bench_at() {
       --hosts="$(join ssh "${addrs[@]}")" --ssh-config="$WORK/ssh_config"
   done
 }
+
+# Warm: connections opened once before the rounds (not measured) and kept between runs.
+if [ $WARM = 1 ]; then
+  mkdir -m 0700 "$WORK/rt" "$WORK/wfl" "$WORK/wloop" "$WORK/wcm"
+  WSSHO=(-o BatchMode=yes -o User=root -i "$LAB_DIR/id_ed25519" -o UserKnownHostsFile="$LAB_DIR/known_hosts"
+         -o StrictHostKeyChecking=yes -o ControlPath="$WORK/wfl/%C")
+  warm_floor() {
+    local a
+    for a in "${addrs[@]}"; do ssh "${WSSHO[@]}" -o ControlMaster=no "$a" true & done
+    wait
+  }
+  WARM_ENV="$(declare -p WSSHO addrs); $(declare -f warm_floor)"
+  SD_WARM=("${SD[@]}" --keep-connections 30m)
+  sed "s|@LAB_DIR@|$LAB_DIR|g; s|@CTL@|$WORK/wcm|g; s|ControlPersist .*|ControlPersist 1800|" \
+    "$ROOT/bench/testinfra/ssh_config_cm.in" >"$WORK/ssh_config_wcm"
+  warm_close() {
+    local a
+    for a in "${addrs[@]}"; do
+      ssh "${WSSHO[@]}" -O exit "$a" 2>/dev/null || true
+      ssh -F "$WORK/ssh_config_wcm" -O exit "$a" 2>/dev/null || true
+    done
+    LOOP_CTL="$WORK/wloop" LOOP_CLOSE=1 "$ROOT/bench/loop.sh" >/dev/null 2>&1 || true
+    XDG_RUNTIME_DIR="$WORK/rt" "$BIN" connections --close >/dev/null 2>&1 || true
+  }
+  for a in "${addrs[@]}"; do ssh "${WSSHO[@]}" -o ControlMaster=yes -o ControlPersist=1800 -f -N "$a"; done
+  XDG_RUNTIME_DIR="$WORK/rt" "${SD_WARM[@]}" >/dev/null 2>&1 || echo "bench: warm-up shakedown run failed" >&2
+  LOOP_CTL="$WORK/wloop" "$ROOT/bench/loop.sh" "${addrs[@]}" >/dev/null 2>&1 || echo "bench: warm-up loop failed" >&2
+  "${PYT[@]}" -n 0 --hosts="$(join ssh "${addrs[@]}")" --ssh-config="$WORK/ssh_config_wcm" >/dev/null 2>&1 ||
+    echo "bench: warm-up testinfra run failed" >&2
+fi
 
 if [ $AGREE = 1 ] && [ "$HOSTS" -ge 2 ]; then agree; fi
 HOWS=()

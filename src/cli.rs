@@ -30,6 +30,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Write a ready suite: features/, steps/, inventory.toml, ci/ examples.
     Init(InitArgs),
+    /// List the SSH masters kept between runs (--keep-connections); --close closes them.
+    Connections(ConnectionsArgs),
     /// Write the man pages and shell completions into a directory (for packagers).
     #[command(hide = true)]
     Manual(ManualArgs),
@@ -92,6 +94,16 @@ pub struct ExecArgs {
     /// attempt), commands run again, and a MySQL connection that failed is tried again.
     #[arg(long, default_value_t = 0)]
     pub retries: u32,
+    /// Keep each host's SSH master DURATION (e.g. 10m) after its last use, for the next
+    /// run to reuse without a key exchange (over the inventory's `keep_connections`).
+    ///
+    /// Sockets live in $XDG_RUNTIME_DIR/shakedown/ (else ~/.cache/shakedown/), which must be
+    /// the user's own with mode 0700; a master is reused only by a run with the very same
+    /// connection settings (user, address, port, key, jump hosts, host-key policy,
+    /// known-hosts file, ssh_config). Facts are never kept. `shakedown connections` lists
+    /// and closes them.
+    #[arg(long, value_name = "DURATION", value_parser = timeout)]
+    pub keep_connections: Option<std::time::Duration>,
 }
 
 /// What changed since the last run (`run`, `check`): where the (scenario, host) pairs'
@@ -282,6 +294,14 @@ pub struct ServeArgs {
     /// Time allowed for each run; what has not finished is reported as timed out.
     #[arg(long, default_value = "50s", value_parser = timeout)]
     pub timeout: std::time::Duration,
+}
+
+/// `connections` options.
+#[derive(Debug, Args, Clone)]
+pub struct ConnectionsArgs {
+    /// Close every kept master (each ends once the runs using it are done).
+    #[arg(long)]
+    pub close: bool,
 }
 
 /// `init` options.

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
             Command::Check(args) => Ok(commands::check::check(args).await),
             Command::Serve(args) => commands::serve::serve(args).await,
             Command::Init(args) => Ok(commands::init::init(args)?),
+            Command::Connections(args) => Ok(commands::connections::connections(args).await?),
             Command::Manual(args) => commands::manual::manual(args),
         }
     });

@@ -46,7 +46,8 @@ async fn run_check(
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<nagios::State, Vec<String>> {
     let notifiers = Notifiers::from_options(&pipeline::notify_options(&args.notify))?;
-    let prepared = super::prepare::prepare(&args.select).map_err(|e| e.0)?;
+    let mut prepared = super::prepare::prepare(&args.select).map_err(|e| e.0)?;
+    pipeline::keep_connections(&mut prepared.inventory, args.exec.keep_connections).map_err(|e| vec![e])?;
     let reports = crate::report::open(&Asked {
         junit: args.junit.clone(),
         json: args.json.clone(),
@@ -72,6 +73,7 @@ async fn run_check(
         opts,
         close_grace: Some(CLOSE_GRACE),
         state,
+        connections: None,
     };
     let finished = pipeline::execute(run, reports, Some(&notifiers), Some(args.timeout), move || stop)
         .await

@@ -1,6 +1,7 @@
 //! One function per command; glue between the CLI, the suite, the runner and the reports.
 
 pub mod check;
+pub mod connections;
 pub mod init;
 pub mod lint;
 pub mod manual;

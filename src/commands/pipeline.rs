@@ -41,6 +41,9 @@ pub(super) struct Run<'a> {
     /// The pairs' history (`--state`; `None` with `--no-state`): each result's `since` is
     /// set from it before any report sees the result, and the run is recorded in it after.
     pub state: Option<Arc<std::sync::Mutex<Ledger>>>,
+    /// Connections kept across runs (`serve`'s pool): the run uses them
+    /// ([`HostPool::next_run`]) instead of opening its own.
+    pub connections: Option<Arc<HostPool>>,
 }
 
 /// What came of a run.
@@ -79,6 +82,26 @@ impl ReportsFailed {
     }
 }
 
+/// `--keep-connections DURATION` over every host's `keep_connections`; when any SSH host
+/// keeps its master (or the option is given), the kept sockets' directory is checked now
+/// (created 0700 if missing; refused if open to others or not the user's), before any host
+/// is contacted.
+pub(super) fn keep_connections(inventory: &mut Inventory, flag: Option<Duration>) -> Result<(), String> {
+    if let Some(d) = flag {
+        for host in inventory.hosts.values_mut() {
+            host.keep_connections = Some(d);
+        }
+    }
+    let keeps = inventory
+        .hosts
+        .values()
+        .any(|h| h.transport == crate::inventory::TransportKind::Ssh && h.keep_connections.is_some());
+    if flag.is_some() || keeps {
+        crate::transport::kept::socket_dir()?;
+    }
+    Ok(())
+}
+
 /// Runs `run`: starts the pool (`Err("cannot start: ...")` when it cannot), feeds the event
 /// stream to `reports`, stops early when the future `stop()` makes resolves (made just
 /// before the runner starts), closes the connections, finishes the reports, and sends the
@@ -93,7 +116,10 @@ pub(super) async fn execute<F>(
 where
     F: Future<Output = ()>,
 {
-    let pool = HostPool::new(run.inventory, run.trace).map_err(|e| format!("cannot start: {e}"))?;
+    let pool = match &run.connections {
+        Some(kept) => kept.next_run().await,
+        None => HostPool::new(run.inventory, run.trace).map_err(|e| format!("cannot start: {e}"))?,
+    };
     let pool = Arc::new(pool);
     let (tx, mut rx) = mpsc::unbounded_channel();
     // Every pair of the run is compared with the history as it was when the run started.

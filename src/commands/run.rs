@@ -16,7 +16,8 @@ use super::pipeline::{self, Run};
 pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     // Mail and passive-result options are checked before anything else is done.
     let notifiers = Notifiers::from_options(&pipeline::notify_options(&args.notify)).map_err(BadInput)?;
-    let prepared = super::prepare::prepare(&args.select)?;
+    let mut prepared = super::prepare::prepare(&args.select)?;
+    pipeline::keep_connections(&mut prepared.inventory, args.exec.keep_connections).map_err(BadInput::one)?;
     super::prepare::print_warnings(&prepared);
     let format = args.format.unwrap_or(if std::io::stderr().is_terminal() {
         Format::Progress
@@ -52,6 +53,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         opts,
         close_grace: None,
         state,
+        connections: None,
     };
     let finished = pipeline::execute(run, reports, Some(&notifiers), args.timeout, crate::signal::stop)
         .await

@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use crate::cli::ServeArgs;
 use crate::error::{BadInput, ExitStatus};
+use crate::host::HostPool;
 use crate::report::Reports;
 use crate::runner::RunOptions;
 use crate::serve::{Snapshot, flight::Flight, http};
@@ -23,12 +24,19 @@ struct Suite {
     /// The pairs' history, in memory for the life of the server (a file would be shared
     /// with the `run`s and `check`s of the same suite, whose "since the last run" differs).
     state: Arc<std::sync::Mutex<crate::state::Ledger>>,
+    /// The hosts' connections, opened by the first run that needs each and kept for the
+    /// life of the server (every run reads its facts afresh); closed when it stops.
+    pool: Arc<HostPool>,
 }
 
 /// Serves until SIGTERM/SIGINT; returns 0 then.
 pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
-    let prepared = super::prepare::prepare(&args.select)?;
+    let mut prepared = super::prepare::prepare(&args.select)?;
+    pipeline::keep_connections(&mut prepared.inventory, args.exec.keep_connections).map_err(BadInput::one)?;
+    let pool = HostPool::new(&prepared.inventory, None).map_err(|e| BadInput::one(format!("cannot start: {e}")))?;
+    let pool = Arc::new(pool);
     let suite = Arc::new(Suite {
+        pool: pool.clone(),
         inventory: prepared.inventory,
         plan: prepared.plan,
         library: Arc::new(prepared.library),
@@ -59,6 +67,8 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
         let _ = stop_tx.send(true);
     })
     .await;
+    // The kept connections end with the server (bounded: about 2 s).
+    pool.close().await;
     match crate::signal::received() {
         Some(sig) => eprintln!("stopped ({sig})"),
         None => eprintln!("stopped"),
@@ -73,9 +83,9 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
     }
 }
 
-/// One run of the prepared plan, on its own SSH connections, closed afterwards: a new
-/// pool per run, because a pool caches host facts (services, packages, mounts) that must
-/// be read afresh each run.
+/// One run of the prepared plan, on the server's kept SSH connections, with a pool of its
+/// own ([`HostPool::next_run`]): a pool caches host facts (services, packages, mounts)
+/// that must be read afresh each run.
 async fn one_run(
     suite: Arc<Suite>,
     opts: RunOptions,
@@ -101,6 +111,7 @@ async fn one_run(
         opts,
         close_grace: Some(std::time::Duration::from_secs(2)),
         state: Some(suite.state.clone()),
+        connections: Some(suite.pool.clone()),
     };
     match pipeline::execute(run, Reports::new(Vec::new()), None, None, move || stop).await {
         Ok(finished) => snapshot.summary = Arc::unwrap_or_clone(finished.summary),

@@ -52,6 +52,7 @@ impl HostHandle {
     pub async fn run(&self, cmd: &Cmd, timeout: Duration) -> Result<Output, TransportError> {
         let start = Instant::now();
         let result = self.transport.run(cmd, timeout).await;
+        self.trace_note();
         if let Some(trace) = &self.trace {
             let status = match &result {
                 Ok(o) => o.status.map(|s| s.to_string()).unwrap_or_else(|| "signal".into()),
@@ -74,7 +75,25 @@ impl HostHandle {
 
     /// Opens the connection now (the runner does this early, in parallel).
     pub async fn connect(&self) -> Result<(), TransportError> {
-        self.transport.connect().await
+        let result = self.transport.connect().await;
+        self.trace_note();
+        result
+    }
+
+    /// Writes to the trace how the host's connection came to be (opened, or a kept master
+    /// reused), once: `TIME HOST 0.000 connection reused kept master SLOT in 0.002s`.
+    fn trace_note(&self) {
+        let Some(trace) = &self.trace else { return };
+        if let Some(note) = self.transport.take_note() {
+            let line = format!(
+                "{:.3}\t{}\t0.000\tconnection\t{note}\n",
+                self.started.elapsed().as_secs_f64(),
+                self.host.name,
+            );
+            if let Ok(mut f) = trace.lock() {
+                let _ = f.write_all(line.as_bytes());
+            }
+        }
     }
 
     /// Forgets a failed connect, so that the next command connects again (`--until-pass`:
@@ -107,11 +126,23 @@ pub struct HostPool {
     pub control_dir: Option<ControlDir>,
     /// The run's shared masters to jump hosts, stopped at close after the hosts' own.
     jumps: Option<Arc<crate::transport::JumpMasters>>,
+    /// Whether closing this pool closes the connections (false for [`HostPool::next_run`]'s
+    /// pools: the server's own pool closes them when it stops).
+    owns_connections: bool,
 }
 
 impl HostPool {
     /// Handles for every host of `inventory`; nothing is contacted yet.
     pub fn new(inventory: &Inventory, trace: Option<PathBuf>) -> std::io::Result<Self> {
+        // Checked before anything else (commands check it earlier, as bad input).
+        let keeps = inventory
+            .hosts
+            .values()
+            .any(|h| h.transport == TransportKind::Ssh && h.keep_connections.is_some());
+        let kept_dir = match keeps {
+            true => Some(crate::transport::kept::socket_dir().map_err(std::io::Error::other)?),
+            false => None,
+        };
         let trace = match trace {
             Some(p) => Some(Arc::new(Mutex::new(std::fs::File::create(p)?))),
             None => None,
@@ -121,6 +152,7 @@ impl HostPool {
         let options = SshOptions {
             control_dir: control_dir.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default(),
             jumps: Default::default(),
+            kept_dir,
         };
         let jumps = options.jumps.clone();
         let mut pool = HostPool::build(inventory, trace, |host| match host.transport {
@@ -162,6 +194,33 @@ impl HostPool {
             inventory: inventory.clone(),
             control_dir: None,
             jumps: None,
+            owns_connections: true,
+        }
+    }
+
+    /// A pool for one more run on this pool's connections (`serve` keeps its masters for
+    /// the life of the server): new scopes (no fact and no MySQL session of an earlier run),
+    /// a failed connect forgotten and a master that no longer answers replaced; closing it
+    /// closes its scopes only.
+    pub(crate) async fn next_run(&self) -> HostPool {
+        futures::future::join_all(self.handles.values().map(|h| h.transport.refresh())).await;
+        let started = Instant::now();
+        let handles = self
+            .handles
+            .iter()
+            .map(|(name, h)| {
+                let mut handle = HostHandle::new(h.host.clone(), h.transport.clone());
+                handle.trace = h.trace.clone();
+                handle.started = started;
+                (name.clone(), Arc::new(handle))
+            })
+            .collect();
+        HostPool {
+            handles,
+            inventory: self.inventory.clone(),
+            control_dir: None,
+            jumps: None,
+            owns_connections: false,
         }
     }
 
@@ -192,6 +251,10 @@ impl HostPool {
     /// about 2 s (a master being opened: up to 1 s; asking masters to stop and their exit:
     /// 0.5 s; SIGTERM, then SIGKILL: 0.3 s), and at once if this future is dropped first.
     pub async fn close(&self) {
+        if !self.owns_connections {
+            futures::future::join_all(self.handles.values().map(|h| h.run_scope.close())).await;
+            return;
+        }
         // No connection is opened from now on; one being opened is waited for (bounded).
         futures::future::join_all(self.handles.values().map(|h| h.transport.settle())).await;
         // Found before any stop: a stopped master no longer shows its socket path.

@@ -10,7 +10,7 @@
 //! `ansible_become`, `ansible_become_method`, `ansible_become_user` the `become` keys, with
 //! `become_password_env` for its password (a literal `ansible_become_password` or
 //! `ansible_become_pass` is refused: secrets come from the environment);
-//! `shakedown_known_hosts_file`, `shakedown_host_key_checking`, `shakedown_connect_timeout`,
+//! `shakedown_known_hosts_file`, `shakedown_host_key_checking`, `shakedown_connect_timeout`, `shakedown_keep_connections`,
 //! `shakedown_ssh_config` (the native `ssh_config`) the shakedown extensions; `mysql_host`, `mysql_port`, `mysql_user`, `mysql_password_env`,
 //! `mysql_ssl_mode`, `mysql_ca_file`, `mysql_connect_timeout`, `mysql_database` the mysql table
 //! (which exists only when one of them is set). Other `ansible_*` variables are ignored with a
@@ -311,6 +311,7 @@ fn apply_var(
         "shakedown_known_hosts_file" => s.known_hosts_file = Some(validate::path(value, env).map_err(bad)?),
         "shakedown_host_key_checking" => s.host_key_checking = Some(validate::host_key_checking(value).map_err(bad)?),
         "shakedown_connect_timeout" => s.connect_timeout = Some(validate::duration(value).map_err(bad)?),
+        "shakedown_keep_connections" => s.keep_connections = Some(validate::duration(value).map_err(bad)?),
         "shakedown_ssh_config" => {
             if let Some(c) = value.chars().find(|c| c.is_control() || *c == '"') {
                 return Err(bad(format!("{value:?} contains {c:?}")));

@@ -26,6 +26,8 @@ pub(super) struct Settings {
     pub known_hosts_file: Option<PathBuf>,
     pub host_key_checking: Option<HostKeyChecking>,
     pub connect_timeout: Option<Duration>,
+    /// `keep_connections`: how long a kept master outlives its last use.
+    pub keep_connections: Option<Duration>,
     pub transport: Option<TransportKind>,
     pub vars: BTreeMap<String, String>,
     /// `vars` entries whose `*_env` variable is unset: the problem replaces the value.
@@ -148,6 +150,7 @@ impl Settings {
         over(&mut self.known_hosts_file, &top.known_hosts_file);
         over(&mut self.host_key_checking, &top.host_key_checking);
         over(&mut self.connect_timeout, &top.connect_timeout);
+        over(&mut self.keep_connections, &top.keep_connections);
         over(&mut self.transport, &top.transport);
         for (k, v) in &top.vars {
             self.set_var(k, v.clone());
@@ -547,6 +550,7 @@ fn resolve(
         known_hosts_file: s.known_hosts_file,
         host_key_checking: s.host_key_checking.unwrap_or_default(),
         connect_timeout,
+        keep_connections: s.keep_connections,
         transport,
         ssh_options,
         proxy_jump: Vec::new(),

@@ -73,6 +73,9 @@ pub struct Host {
     pub host_key_checking: HostKeyChecking,
     /// Time allowed for the SSH connection (and the default for MySQL connects).
     pub connect_timeout: Duration,
+    /// Keep this host's SSH master this long after its last use, for the next run to
+    /// reuse (`keep_connections`, `--keep-connections`); `None`: closed at the end of the run.
+    pub keep_connections: Option<Duration>,
     /// SSH or local.
     pub transport: TransportKind,
     /// More ssh options (`Keyword=value`, as `ssh -o` takes them) from an Ansible
@@ -313,6 +316,7 @@ impl Host {
             known_hosts_file: None,
             host_key_checking: HostKeyChecking::Strict,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            keep_connections: None,
             transport: TransportKind::Local,
             ssh_options: Vec::new(),
             proxy_jump: Vec::new(),

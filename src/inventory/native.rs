@@ -5,7 +5,7 @@
 //!
 //! Keys of `[defaults]`, `[groups.NAME]` and `[hosts.NAME]`: `address`, `user`, `port`,
 //! `identity_file` and `known_hosts_file` (a leading `~/` is `$HOME/`), `host_key_checking`
-//! (`strict` | `accept-new` | `off`), `connect_timeout` ("5s", "900ms"), `transport`
+//! (`strict` | `accept-new` | `off`), `connect_timeout` ("5s", "900ms"), `keep_connections` ("10m"), `transport`
 //! (`ssh` | `local`), `proxy_jump` (jump hosts, comma-separated as `ssh -J`: inventory host
 //! names, or `user@host:port`; `none` for none), `ssh_config` (a file ssh reads as with `-F`
 //! instead of the user's and the system's), `vars` (strings, numbers, booleans; `KEY_env = "VAR"` reads the secret
@@ -35,7 +35,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Inventory, InventoryError
 
 type Entry<'a, 'i> = (&'a Spanned<toml::de::DeString<'i>>, &'a Spanned<DeValue<'i>>);
 
-const SETTINGS: [&str; 16] = [
+const SETTINGS: [&str; 17] = [
     "address",
     "user",
     "port",
@@ -43,6 +43,7 @@ const SETTINGS: [&str; 16] = [
     "known_hosts_file",
     "host_key_checking",
     "connect_timeout",
+    "keep_connections",
     "transport",
     "proxy_jump",
     "ssh_config",
@@ -339,6 +340,7 @@ fn settings<'i>(
             "known_hosts_file" => s.known_hosts_file = Some(cx.checked(value, k, t, |v| validate::path(v, cx.env))?),
             "host_key_checking" => s.host_key_checking = Some(cx.checked(value, k, t, validate::host_key_checking)?),
             "connect_timeout" => s.connect_timeout = Some(cx.checked(value, k, t, validate::duration)?),
+            "keep_connections" => s.keep_connections = Some(cx.checked(value, k, t, validate::duration)?),
             "transport" => s.transport = Some(cx.checked(value, k, t, validate::transport)?),
             "proxy_jump" => {
                 s.proxy_jump = Some(JumpSpec {

@@ -188,6 +188,14 @@ impl Transport for Become {
         self.inner.forget_failed_connect()
     }
 
+    fn refresh(&self) -> BoxFuture<'_, ()> {
+        self.inner.refresh()
+    }
+
+    fn take_note(&self) -> Option<String> {
+        self.inner.take_note()
+    }
+
     fn settle(&self) -> BoxFuture<'_, ()> {
         self.inner.settle()
     }

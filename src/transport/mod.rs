@@ -8,6 +8,7 @@ mod batch;
 mod r#become;
 #[cfg(test)]
 mod fake;
+pub(crate) mod kept;
 mod local;
 mod shell;
 mod ssh;
@@ -175,6 +176,19 @@ pub(crate) trait Transport: Send + Sync {
     /// Opens the connection ahead of the first command (no-op for local).
     fn connect(&self) -> BoxFuture<'_, Result<(), TransportError>> {
         Box::pin(async { Ok(()) })
+    }
+
+    /// How a kept connection came to be (opened, or reused from an earlier run), once, for
+    /// `--trace`.
+    fn take_note(&self) -> Option<String> {
+        None
+    }
+
+    /// Before another run on the same connection (`serve`): forgets a failed connect, and a
+    /// master that no longer answers, so that the next command connects afresh.
+    fn refresh(&self) -> BoxFuture<'_, ()> {
+        self.forget_failed_connect();
+        Box::pin(async {})
     }
 
     /// Forgets a failed connect so that the next command tries again (no-op for local, and

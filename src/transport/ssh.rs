@@ -15,7 +15,7 @@ use openssh::{ControlPersist, KnownHosts, Session, SessionBuilder};
 use openssh_mux_client::Connection;
 use tokio::sync::{OnceCell, Semaphore};
 
-use super::{Cmd, Output, Transport, TransportError};
+use super::{Cmd, Output, Transport, TransportError, kept};
 use crate::inventory::{Host, HostKeyChecking};
 
 /// Concurrent commands per master; below sshd's default `MaxSessions` of 10.
@@ -59,6 +59,27 @@ pub(crate) struct SshOptions {
     pub control_dir: PathBuf,
     /// The run's masters to jump hosts, shared by the hosts behind them.
     pub jumps: Arc<JumpMasters>,
+    /// The checked directory of kept masters ([`super::kept`]), when a host keeps its
+    /// connection (`keep_connections`).
+    pub kept_dir: Option<PathBuf>,
+}
+
+/// Where `host`'s master is kept between runs, and for how long idle; `None`: the run's own.
+fn kept_slot(
+    options: &SshOptions,
+    host: &Host,
+    slot: fn(&std::path::Path, &Host) -> kept::Slot,
+) -> Option<(Duration, kept::Slot)> {
+    match (host.keep_connections, &options.kept_dir) {
+        (Some(d), Some(dir)) => Some((d, slot(dir, host))),
+        _ => None,
+    }
+}
+
+/// `ControlPersist` for a kept master: idle this long (whole seconds, at least 1).
+fn persist_for(d: Duration) -> ControlPersist {
+    let secs = (d.as_secs_f64().ceil() as usize).max(1);
+    ControlPersist::IdleFor(std::num::NonZeroUsize::new(secs).unwrap_or(IDLE_EXIT))
 }
 
 /// One master connection per run to each jump host (per chain of hops), opened by the first
@@ -70,10 +91,14 @@ pub(crate) struct SshOptions {
 /// the pool ends it with the run's other ssh processes (its `-S` is in the control dir).
 #[derive(Debug, Default)]
 pub(crate) struct JumpMasters {
-    masters: std::sync::Mutex<Vec<(Vec<crate::inventory::JumpHost>, Arc<JumpCell>)>>,
+    /// By chain of hops and whether kept between runs (a kept one is never stopped here).
+    masters: std::sync::Mutex<Vec<(JumpKey, Arc<JumpCell>)>>,
     /// Masters opened or tried so far: names each one's ssh options file and alias.
     opened: std::sync::atomic::AtomicUsize,
 }
+
+/// A chain of hops, and whether its master is kept between runs.
+type JumpKey = (Vec<crate::inventory::JumpHost>, bool);
 
 /// The control socket of one shared jump master, or why it could not be opened.
 type JumpCell = OnceCell<Result<PathBuf, String>>;
@@ -85,7 +110,11 @@ impl JumpMasters {
     pub(crate) async fn close(&self) {
         let cells: Vec<Arc<JumpCell>> = {
             let masters = self.masters.lock().unwrap_or_else(|e| e.into_inner());
-            masters.iter().map(|(_, cell)| cell.clone()).collect()
+            masters
+                .iter()
+                .filter(|((_, kept), _)| !kept)
+                .map(|(_, cell)| cell.clone())
+                .collect()
         };
         for cell in cells {
             if let Some(Ok(socket)) = cell.get() {
@@ -97,21 +126,23 @@ impl JumpMasters {
 
     /// The control socket of the shared master to `host`'s last jump host, opened now if
     /// it is not yet; the error is ssh's, as for the host's own connection.
-    async fn socket(&self, dir: &std::path::Path, host: &Host) -> Result<PathBuf, String> {
+    async fn socket(&self, options: &SshOptions, host: &Host) -> Result<PathBuf, String> {
+        let keep = kept_slot(options, host, kept::jump_slot);
+        let key = (host.proxy_jump.clone(), keep.is_some());
         let cell = {
             let mut masters = self.masters.lock().unwrap_or_else(|e| e.into_inner());
-            match masters.iter().find(|(hops, _)| *hops == host.proxy_jump) {
+            match masters.iter().find(|(k, _)| *k == key) {
                 Some((_, cell)) => cell.clone(),
                 None => {
                     let cell = Arc::new(JumpCell::new());
-                    masters.push((host.proxy_jump.clone(), cell.clone()));
+                    masters.push((key, cell.clone()));
                     cell
                 }
             }
         };
         let open = || {
             let n = self.opened.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            open_jump(dir, n, host)
+            open_jump(&options.control_dir, n, host, keep)
         };
         cell.get_or_init(open).await.clone()
     }
@@ -120,29 +151,53 @@ impl JumpMasters {
     /// tries again; a master that is open or being opened is kept (one per jump host).
     fn forget_failure(&self, host: &Host) {
         let mut masters = self.masters.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, cell)) = masters.iter_mut().find(|(hops, _)| *hops == host.proxy_jump)
-            && matches!(cell.get(), Some(Err(_)))
-        {
-            *cell = Arc::new(JumpCell::new());
+        for (_, cell) in masters.iter_mut().filter(|((hops, _), _)| *hops == host.proxy_jump) {
+            if matches!(cell.get(), Some(Err(_))) {
+                *cell = Arc::new(JumpCell::new());
+            }
         }
     }
 }
 
-/// Opens the shared master to the last of `host`'s jump hosts (through the ones before it).
-async fn open_jump(dir: &std::path::Path, n: usize, host: &Host) -> Result<PathBuf, String> {
-    let (config, alias) = super::ssh_config::write_jump(dir, &format!("jump-{n}"), host)
+/// Opens the shared master to the last of `host`'s jump hosts (through the ones before it);
+/// a kept one (`keep`) is resumed when live, else opened in its slot to outlive the run.
+async fn open_jump(
+    dir: &std::path::Path,
+    n: usize,
+    host: &Host,
+    keep: Option<(Duration, kept::Slot)>,
+) -> Result<PathBuf, String> {
+    if let Some((_, slot)) = &keep {
+        if let Some(session) = slot.resume().await {
+            slot.used();
+            return Ok(session.detach().0.into());
+        }
+        slot.create()
+            .map_err(|e| format!("cannot create {}: {e}", slot.path.display()))?;
+    }
+    let (dir, name) = match &keep {
+        Some((_, slot)) => (slot.path.as_path(), "jump".to_string()),
+        None => (dir, format!("jump-{n}")),
+    };
+    let (config, alias) = super::ssh_config::write_jump(dir, &name, host)
         .map_err(|e| format!("cannot write the jump host's ssh options: {e}"))?;
     let last = host.proxy_jump.last().ok_or("no jump host")?;
     let timeout: Duration = host.proxy_jump.iter().map(|j| j.connect_timeout).sum();
     let mut b = SessionBuilder::default();
     b.control_directory(dir)
-        .control_persist(ControlPersist::IdleFor(IDLE_EXIT))
+        .control_persist(
+            keep.as_ref()
+                .map_or(ControlPersist::IdleFor(IDLE_EXIT), |(d, _)| persist_for(*d)),
+        )
         .connect_timeout(Duration::from_secs(timeout.as_secs_f64().ceil().max(1.0) as u64))
         .server_alive_interval(Duration::from_secs(5))
         .known_hosts_check(known_hosts(last.host_key_checking))
         .config_file(config);
     let session = b.connect_mux(&alias).await.map_err(|e| describe(&e))?;
     let (socket, _log) = session.detach();
+    if let Some((_, slot)) = &keep {
+        slot.opened();
+    }
     Ok(socket.into())
 }
 
@@ -173,12 +228,19 @@ pub(crate) struct SshMaster {
     lease: std::sync::Mutex<Option<Connection>>,
     /// Set when the run ends: no connection is opened after it.
     closed: std::sync::atomic::AtomicBool,
+    /// Where the master is kept between runs and how long idle (`keep_connections`).
+    kept: Option<(Duration, kept::Slot)>,
+    /// How a kept master came to be ("opened kept master", "reused kept master"), for `--trace`.
+    note: std::sync::Mutex<Option<String>>,
 }
 
 impl SshMaster {
     /// A master for `host`, not yet connected.
     pub(crate) fn new(host: Host, options: SshOptions) -> Self {
+        let kept = kept_slot(&options, &host, kept::host_slot);
         SshMaster {
+            kept,
+            note: Default::default(),
             host,
             options,
             session: Default::default(),
@@ -205,6 +267,21 @@ impl SshMaster {
     }
 
     async fn open(&self) -> Result<(), TransportError> {
+        let started = std::time::Instant::now();
+        if let Some((_, slot)) = &self.kept
+            && let Some(session) = slot.resume().await
+            && let Ok(lease) = Connection::connect(session.control_socket()).await
+        {
+            // A live master of the same settings: no handshake. Resumed, so dropping it
+            // never stops it: it ends on its own ControlPersist.
+            if self.is_closed() {
+                return Err(self.ended());
+            }
+            self.noted(format!("reused kept master {}", slot.path.display()), started);
+            *self.live.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(session));
+            *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Some(lease);
+            return Ok(());
+        }
         let _handshake = handshakes()
             .acquire()
             .await
@@ -213,10 +290,22 @@ impl SshMaster {
             return Err(self.ended());
         }
         let h = &self.host;
+        let dir = match &self.kept {
+            Some((_, slot)) => {
+                slot.create()
+                    .map_err(|e| self.connect_error(format!("cannot create {}: {e}", slot.path.display())))?;
+                slot.path.as_path()
+            }
+            None => self.options.control_dir.as_path(),
+        };
+        let persist = self
+            .kept
+            .as_ref()
+            .map_or(ControlPersist::IdleFor(IDLE_EXIT), |(d, _)| persist_for(*d));
         let mut b = SessionBuilder::default();
         b.port(h.port)
-            .control_directory(&self.options.control_dir)
-            .control_persist(ControlPersist::IdleFor(IDLE_EXIT))
+            .control_directory(dir)
+            .control_persist(persist)
             // openssh passes whole seconds: round up so 900 ms does not become "no timeout".
             .connect_timeout(Duration::from_secs(
                 h.connect_timeout.as_secs_f64().ceil().max(1.0) as u64
@@ -235,11 +324,10 @@ impl SshMaster {
         // Through jump hosts, each hop's handshake comes first, within its own timeout.
         let hops: Duration = h.proxy_jump.iter().map(|j| j.connect_timeout).sum();
         let deadline = h.connect_timeout + hops + Duration::from_secs(3);
-        let dir = &self.options.control_dir;
         let connect = async {
             let jump = match h.proxy_jump.is_empty() {
                 true => None,
-                false => Some(self.options.jumps.socket(dir, h).await?),
+                false => Some(self.options.jumps.socket(&self.options, h).await?),
             };
             let config = super::ssh_config::write(dir, h, jump.as_deref());
             if let Some(file) = config.map_err(|e| format!("cannot write its ssh options: {e}"))? {
@@ -247,7 +335,13 @@ impl SshMaster {
             }
             // The inventory validated the address (no leading '-', no spaces), so it can
             // only be a destination, never an option.
-            let session = b.connect_mux(&h.address).await.map_err(|e| describe(&e))?;
+            let mut session = b.connect_mux(&h.address).await.map_err(|e| describe(&e))?;
+            if let Some((_, slot)) = &self.kept {
+                // Detached and resumed: dropping it never stops the master.
+                let (ctl, log) = session.detach();
+                session = Session::resume_mux(ctl, log);
+                slot.opened();
+            }
             match Connection::connect(session.control_socket()).await {
                 Ok(lease) => Ok((session, lease)),
                 Err(e) => {
@@ -260,10 +354,17 @@ impl SshMaster {
             Ok(Ok((session, lease))) if self.is_closed() => {
                 // The run ended while this master was being opened: nothing else will close it.
                 drop(lease);
-                let _ = tokio::time::timeout(STOP_WAIT, session.close()).await;
+                if self.kept.is_none() {
+                    let _ = tokio::time::timeout(STOP_WAIT, session.close()).await;
+                }
                 Err(self.ended())
             }
             Ok(Ok((session, lease))) => {
+                // Only kept masters are noted: a run without them opens every master (and
+                // the trace keeps one line per command).
+                if let Some((_, slot)) = &self.kept {
+                    self.noted(format!("opened kept master {}", slot.path.display()), started);
+                }
                 let session = Arc::new(session);
                 *self.live.lock().unwrap_or_else(|e| e.into_inner()) = Some(session);
                 *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Some(lease);
@@ -272,6 +373,12 @@ impl SshMaster {
             Ok(Err(e)) => Err(self.connect_error(e)),
             Err(_) => Err(self.connect_error(format!("timed out after {}", humantime::format_duration(deadline)))),
         }
+    }
+
+    /// Records how the master came to be, for `--trace`.
+    fn noted(&self, how: String, started: std::time::Instant) {
+        let line = format!("{how} in {:.3}s", started.elapsed().as_secs_f64());
+        *self.note.lock().unwrap_or_else(|e| e.into_inner()) = Some(line);
     }
 
     fn is_closed(&self) -> bool {
@@ -383,6 +490,26 @@ impl Transport for SshMaster {
         Box::pin(self.connected())
     }
 
+    fn refresh(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.forget_failed_connect();
+            let live = self.live.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let Some(session) = live else { return };
+            if matches!(tokio::time::timeout(STOP_WAIT, session.check()).await, Ok(Ok(()))) {
+                return;
+            }
+            // The master is gone (killed, or its host rebooted): the next command opens a
+            // fresh one.
+            drop(self.lease.lock().unwrap_or_else(|e| e.into_inner()).take());
+            drop(self.live.lock().unwrap_or_else(|e| e.into_inner()).take());
+            *self.session.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(ConnectCell::new());
+        })
+    }
+
+    fn take_note(&self) -> Option<String> {
+        self.note.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
     fn forget_failed_connect(&self) {
         if self.is_closed() {
             return;
@@ -413,6 +540,13 @@ impl Transport for SshMaster {
             self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
             // Released first: a stopped master waits for every client, this one included.
             drop(self.lease.lock().unwrap_or_else(|e| e.into_inner()).take());
+            if let Some((_, slot)) = &self.kept {
+                // Kept: left to its ControlPersist (the resumed session's drop never stops it).
+                if self.live.lock().unwrap_or_else(|e| e.into_inner()).take().is_some() {
+                    slot.used();
+                }
+                return;
+            }
             let taken = self.live.lock().unwrap_or_else(|e| e.into_inner()).take();
             if let Some(session) = taken {
                 // Shared: a command future not dropped yet still holds it (its drop then

@@ -7,6 +7,7 @@ mod catalogue;
 mod html;
 mod init;
 mod inventory;
+mod keep;
 mod malformed;
 mod manual;
 mod options;

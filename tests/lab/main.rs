@@ -32,4 +32,5 @@ mod serve;
 mod state;
 mod system;
 mod systemd;
+mod warm;
 mod web;
