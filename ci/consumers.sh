@@ -335,7 +335,9 @@ fi
 say "Nagios 4 core runs shakedown check"
 N=$WORK/nagios
 mkdir -p "$N/spool" "$N/tmp"
-CHECK="$BIN check"
+# --no-state: these services test the plugin format Nagios records; the same features ran
+# above, and their history ("1 still failing since ...") would change the expected text.
+CHECK="$BIN check --no-state"
 service() { # NAME HOST COMMAND_LINE
   cat <<EOF
 define command {
